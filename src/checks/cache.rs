@@ -1,0 +1,274 @@
+//! `check cache`: Redis. PING and INFO pipelined in one round trip.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use redis::{
+    AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisError, TlsCertificates,
+};
+use serde::Serialize;
+use tokio::time::Instant;
+
+use super::{BoxFuture, Check, CheckId, CheckResult, chain_text, find_cause, millis};
+use crate::config::{CacheConfig, Secret, SecretUrl};
+use crate::status::Status;
+use crate::tls::{self, Trust};
+
+/// See `database::GRACE`: the runner's deadline should fire before ours.
+const GRACE: Duration = Duration::from_millis(250);
+
+pub struct Cache {
+    url: Option<SecretUrl>,
+    password: Option<Secret>,
+    memory_degraded_percent: f64,
+    slow: Duration,
+    trust: Trust,
+}
+
+impl Cache {
+    pub fn new(config: &CacheConfig, trust: &Trust) -> Self {
+        Cache {
+            url: config.url.clone(),
+            password: config.password.clone(),
+            memory_degraded_percent: config.memory_degraded_percent,
+            slow: config.slow,
+            trust: trust.clone(),
+        }
+    }
+}
+
+impl Check for Cache {
+    fn id(&self) -> CheckId {
+        CheckId::Cache
+    }
+
+    fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
+        Box::pin(async move {
+            let Some(url) = &self.url else {
+                return CheckResult::unconfigured("REDIS_URL");
+            };
+            let started = Instant::now();
+            match self.probe(url, deadline).await {
+                Ok((info, elapsed)) => self.judge(&info, elapsed),
+                Err(problem) => {
+                    CheckResult::unhealthy(problem).with_response_time(started.elapsed())
+                }
+            }
+        })
+    }
+}
+
+/// Opens a connection to a Redis URL with the shared trust roots and
+/// `REDIS_PASSWORD` when the URL has none. Also used by the RQ agent registry.
+pub async fn connect(
+    url: &SecretUrl,
+    password: Option<&Secret>,
+    trust: &Trust,
+    deadline: Instant,
+) -> Result<redis::aio::MultiplexedConnection, String> {
+    let info = url
+        .expose()
+        .as_str()
+        .into_connection_info()
+        .map_err(|e| format!("not a usable Redis URL: {}", describe(&e)))?;
+    let mut settings = info.redis_settings().clone().set_skip_set_lib_name();
+    if settings.password().is_none()
+        && let Some(password) = password
+    {
+        settings = settings.set_password(password.expose());
+    }
+    let is_tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
+    let info = info.set_redis_settings(settings);
+    let client = if is_tls {
+        let pem = trust.pem()?;
+        // Load the provider before redis builds its rustls config.
+        tls::provider();
+        redis::Client::build_with_tls(
+            info,
+            TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem.to_vec()),
+            },
+        )
+    } else {
+        redis::Client::open(info)
+    }
+    .map_err(|e| format!("not a usable Redis URL: {}", describe(&e)))?;
+    let limit = deadline.saturating_duration_since(Instant::now()) + GRACE;
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(limit))
+        .set_response_timeout(Some(limit));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .map_err(|e| describe(&e))
+}
+
+/// The seed's fields plus what an operator wants to know next.
+#[derive(Debug, Serialize)]
+struct Facts {
+    memory_usage_bytes: Option<u64>,
+    memory_usage_percent: Option<f64>,
+    memory_limit_bytes: Option<u64>,
+    /// `maxmemory`, or `total_system_memory` when no maxmemory is set.
+    memory_limit_source: Option<&'static str>,
+    connected_clients: Option<u64>,
+    role: Option<String>,
+    redis_version: Option<String>,
+    rejected_connections: Option<u64>,
+    evicted_keys: Option<u64>,
+}
+
+impl Cache {
+    async fn probe(
+        &self,
+        url: &SecretUrl,
+        deadline: Instant,
+    ) -> Result<(HashMap<String, String>, Duration), String> {
+        let mut connection = connect(url, self.password.as_ref(), &self.trust, deadline).await?;
+        let started = Instant::now();
+        let (_pong, info): (String, String) = redis::pipe()
+            .cmd("PING")
+            .cmd("INFO")
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| describe(&e))?;
+        Ok((parse_info(&info), started.elapsed()))
+    }
+
+    fn judge(&self, info: &HashMap<String, String>, elapsed: Duration) -> CheckResult {
+        let facts = facts(info);
+        let (status, message) = match facts.memory_usage_percent {
+            Some(percent) if percent > self.memory_degraded_percent => (
+                Status::Degraded,
+                format!(
+                    "memory at {percent:.1}% of {} ({} bytes), above the {}% threshold",
+                    facts.memory_limit_source.unwrap_or("the limit"),
+                    facts.memory_usage_bytes.unwrap_or_default(),
+                    self.memory_degraded_percent
+                ),
+            ),
+            _ if elapsed > self.slow => (
+                Status::Degraded,
+                format!(
+                    "slow: PING and INFO took {:.2} ms (threshold {} ms)",
+                    millis(elapsed),
+                    self.slow.as_millis()
+                ),
+            ),
+            _ => (Status::Healthy, "Cache operational".to_owned()),
+        };
+        CheckResult::new(status, message)
+            .with_response_time(elapsed)
+            .with_details(&facts)
+    }
+}
+
+/// `INFO` is `key:value` lines under `# Section` headers.
+fn parse_info(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+fn facts(info: &HashMap<String, String>) -> Facts {
+    let number = |key: &str| info.get(key).and_then(|v| v.parse::<u64>().ok());
+    let used = number("used_memory");
+    let (limit, source) = match (number("maxmemory"), number("total_system_memory")) {
+        (Some(max), _) if max > 0 => (Some(max), Some("maxmemory")),
+        (_, Some(total)) if total > 0 => (Some(total), Some("total_system_memory")),
+        _ => (None, None),
+    };
+    let percent = match (used, limit) {
+        (Some(used), Some(limit)) => Some((used as f64 * 10_000.0 / limit as f64).round() / 100.0),
+        _ => None,
+    };
+    Facts {
+        memory_usage_bytes: used,
+        memory_usage_percent: percent,
+        memory_limit_bytes: limit,
+        memory_limit_source: source,
+        connected_clients: number("connected_clients"),
+        role: info.get("role").cloned(),
+        redis_version: info.get("redis_version").cloned(),
+        rejected_connections: number("rejected_connections"),
+        evicted_keys: number("evicted_keys"),
+    }
+}
+
+/// A short, specific reason for a Redis failure.
+pub fn describe(error: &RedisError) -> String {
+    match error.code() {
+        Some("NOAUTH") => {
+            return "authentication required: put the password in REDIS_URL or set REDIS_PASSWORD"
+                .to_owned();
+        }
+        Some("WRONGPASS") | Some("WRONGPASS invalid") => {
+            return "authentication failed: wrong password or user name".to_owned();
+        }
+        Some("LOADING") => return "Redis is loading its dataset into memory".to_owned(),
+        _ => {}
+    }
+    if error.kind() == redis::ErrorKind::AuthenticationFailed {
+        return format!(
+            "authentication failed: {}",
+            error.detail().unwrap_or("rejected")
+        );
+    }
+    if let Some(tls) = find_cause::<rustls::Error>(error) {
+        return tls::describe(tls);
+    }
+    if error.is_connection_refusal() {
+        return "connection refused".to_owned();
+    }
+    if error.is_timeout() {
+        return "timed out waiting for Redis to answer".to_owned();
+    }
+    let text = chain_text(error);
+    if error.kind() == redis::ErrorKind::Parse {
+        return format!("the server did not answer as Redis does ({text})");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INFO: &str = "# Server\r\nredis_version:7.0.15\r\n\r\n# Clients\r\nconnected_clients:3\r\n\
+        # Memory\r\nused_memory:1048576\r\nmaxmemory:0\r\ntotal_system_memory:4194304\r\n\
+        # Stats\r\nrejected_connections:2\r\nevicted_keys:0\r\n# Replication\r\nrole:master\r\n";
+
+    #[test]
+    fn memory_falls_back_to_system_memory() {
+        let f = facts(&parse_info(INFO));
+        assert_eq!(f.memory_usage_bytes, Some(1_048_576));
+        assert_eq!(f.memory_limit_source, Some("total_system_memory"));
+        assert_eq!(f.memory_usage_percent, Some(25.0));
+        assert_eq!(f.connected_clients, Some(3));
+        assert_eq!(f.role.as_deref(), Some("master"));
+        assert_eq!(f.redis_version.as_deref(), Some("7.0.15"));
+        assert_eq!(f.rejected_connections, Some(2));
+    }
+
+    #[test]
+    fn maxmemory_wins_when_set() {
+        let info = INFO.replace("maxmemory:0", "maxmemory:2097152");
+        let f = facts(&parse_info(&info));
+        assert_eq!(f.memory_limit_source, Some("maxmemory"));
+        assert_eq!(f.memory_usage_percent, Some(50.0));
+    }
+
+    #[test]
+    fn no_limit_known_never_divides_by_zero() {
+        let f = facts(&parse_info(
+            "used_memory:100\r\nmaxmemory:0\r\ntotal_system_memory:0\r\n",
+        ));
+        assert_eq!(f.memory_usage_percent, None);
+        assert_eq!(f.memory_limit_source, None);
+        let f = facts(&parse_info("garbage without colons\n:::\n"));
+        assert_eq!(f.memory_usage_bytes, None);
+    }
+}

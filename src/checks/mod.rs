@@ -1,0 +1,318 @@
+//! Health checks: the `Check` seam, the concurrent runner and the `check` command.
+//!
+//! Adding a check is one new file and one line in [`registry`].
+
+pub mod cache;
+pub mod database;
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+use crate::cli::CheckArgs;
+use crate::config::Config;
+use crate::output::{self, Output, json};
+use crate::status::{Exit, Status};
+use crate::tls::Trust;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The checks vitals knows, by their command-line name and their JSON key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum CheckId {
+    #[value(name = "db", alias = "database")]
+    Database,
+    Cache,
+}
+
+impl AsRef<str> for CheckId {
+    fn as_ref(&self) -> &str {
+        self.key()
+    }
+}
+
+impl CheckId {
+    /// The key in `check all`'s `checks` object (the seed's names).
+    pub fn key(self) -> &'static str {
+        match self {
+            CheckId::Database => "database",
+            CheckId::Cache => "cache",
+        }
+    }
+
+    /// The variable that configures this check, for "nothing configured" hints.
+    pub fn configured_by(self) -> &'static str {
+        match self {
+            CheckId::Database => "DATABASE_URL",
+            CheckId::Cache => "REDIS_URL",
+        }
+    }
+}
+
+/// One health check. `run` must return by `deadline`; the runner enforces it anyway.
+pub trait Check: Send + Sync {
+    fn id(&self) -> CheckId;
+    fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult>;
+}
+
+/// Every check, in the seed's order.
+pub fn registry(config: &Config, trust: &Trust) -> Vec<Box<dyn Check>> {
+    vec![
+        Box::new(database::Database::new(&config.database, trust)),
+        Box::new(cache::Cache::new(&config.cache, trust)),
+    ]
+}
+
+/// What a check found: the seed's `status`, `response_time_ms` and `message`,
+/// with the check's own fields between them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    pub status: Status,
+    pub response_time_ms: Option<f64>,
+    pub details: Map<String, Value>,
+    pub message: String,
+}
+
+impl CheckResult {
+    pub fn new(status: Status, message: impl Into<String>) -> Self {
+        CheckResult {
+            status,
+            response_time_ms: None,
+            details: Map::new(),
+            message: message.into(),
+        }
+    }
+
+    pub fn unhealthy(message: impl Into<String>) -> Self {
+        Self::new(Status::Unhealthy, message)
+    }
+
+    pub fn unconfigured(variable: &str) -> Self {
+        Self::new(
+            Status::Unconfigured,
+            format!("not configured: set {variable}"),
+        )
+    }
+
+    pub fn with_response_time(mut self, elapsed: Duration) -> Self {
+        self.response_time_ms = Some(millis(elapsed));
+        self
+    }
+
+    /// Adds the fields of a check's typed report.
+    pub fn with_details(mut self, details: &impl Serialize) -> Self {
+        if let Ok(Value::Object(map)) = serde_json::to_value(details) {
+            self.details.extend(map);
+        }
+        self
+    }
+}
+
+impl Serialize for CheckResult {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("status", &self.status)?;
+        if let Some(ms) = self.response_time_ms {
+            map.serialize_entry("response_time_ms", &ms)?;
+        }
+        for (k, v) in &self.details {
+            map.serialize_entry(k, v)?;
+        }
+        map.serialize_entry("message", &self.message)?;
+        map.end()
+    }
+}
+
+/// Milliseconds with two decimals, as the seed reports them.
+pub fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 100_000.0).round() / 100.0
+}
+
+/// Runs one check, bounded by the timeout whatever the check does.
+pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    match tokio::time::timeout_at(deadline, check.run(deadline)).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::debug!(check = check.id().key(), "timed out");
+            CheckResult::unhealthy(format!(
+                "timed out after {}",
+                humantime::format_duration(timeout)
+            ))
+        }
+    }
+}
+
+/// The `check all` document.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub overall_status: Status,
+    pub timestamp: String,
+    pub duration_ms: f64,
+    #[serde(serialize_with = "json::pairs")]
+    pub checks: Vec<(CheckId, CheckResult)>,
+}
+
+/// `vitals check …`: runs the selected checks concurrently and prints them.
+pub fn command(
+    args: &CheckArgs,
+    config: &Config,
+    out: &Output,
+    timeout: Duration,
+) -> anyhow::Result<Exit> {
+    let trust = Trust::new(config.extra_ca_file.clone());
+    let selected: Vec<Box<dyn Check>> = registry(config, &trust)
+        .into_iter()
+        .filter(|c| args.target.single().is_none_or(|id| id == c.id()))
+        .collect();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let started = std::time::Instant::now();
+    let results = runtime.block_on(futures_util::future::join_all(
+        selected
+            .iter()
+            .map(|c| async { (c.id(), run_bounded(c.as_ref(), timeout).await) }),
+    ));
+    let duration = started.elapsed();
+    // Do not wait for connections that are still hanging: their checks have already timed out.
+    runtime.shutdown_background();
+
+    let results: Vec<(CheckId, CheckResult)> = results
+        .into_iter()
+        .map(|(id, result)| (id, enforce_required(id, result, &args.require)))
+        .collect();
+    let overall = Status::worst_of(results.iter().map(|(_, r)| r.status));
+
+    match args.target.single() {
+        Some(_) => {
+            if let Some((_, result)) = results.first() {
+                out.emit(result)?;
+            }
+        }
+        None => out.emit(&Report {
+            overall_status: overall,
+            timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            duration_ms: millis(duration),
+            checks: results.clone(),
+        })?,
+    }
+
+    if overall == Status::Unconfigured {
+        let vars: Vec<&str> = results.iter().map(|(id, _)| id.configured_by()).collect();
+        output::error(&format!("nothing to check: set {}", vars.join(", ")));
+    }
+    Ok(overall.exit())
+}
+
+/// `--require`: an unconfigured check that must be there is a failure, not a shrug.
+fn enforce_required(id: CheckId, result: CheckResult, required: &[CheckId]) -> CheckResult {
+    if result.status == Status::Unconfigured && required.contains(&id) {
+        CheckResult::unhealthy(format!(
+            "required but not configured: set {}",
+            id.configured_by()
+        ))
+    } else {
+        result
+    }
+}
+
+/// The innermost error of type `T` in a chain, looking through `io::Error` wrappers.
+pub fn find_cause<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current = Some(error);
+    let mut found = None;
+    while let Some(e) = current {
+        if let Some(t) = e.downcast_ref::<T>() {
+            found = Some(t);
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if let Some(t) = inner.downcast_ref::<T>() {
+                found = Some(t);
+            }
+            current = inner.source().or_else(|| e.source());
+            continue;
+        }
+        current = e.source();
+    }
+    found
+}
+
+/// The whole chain as one line, without the repetitions libraries tend to add.
+pub fn chain_text(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_has_two_decimals() {
+        assert_eq!(millis(Duration::from_micros(15_234)), 15.23);
+        assert_eq!(millis(Duration::from_nanos(5_125_000)), 5.13);
+    }
+
+    #[test]
+    fn result_serializes_in_seed_order() {
+        #[derive(Serialize)]
+        struct Facts {
+            max_connections: u32,
+        }
+        let r = CheckResult::new(Status::Healthy, "Database operational")
+            .with_response_time(Duration::from_millis(3))
+            .with_details(&Facts {
+                max_connections: 100,
+            });
+        assert_eq!(
+            serde_json::to_string(&r).ok().as_deref(),
+            Some(
+                r#"{"status":"healthy","response_time_ms":3.0,"max_connections":100,"message":"Database operational"}"#
+            )
+        );
+    }
+
+    #[test]
+    fn required_unconfigured_becomes_unhealthy() {
+        let r = enforce_required(
+            CheckId::Cache,
+            CheckResult::unconfigured("REDIS_URL"),
+            &[CheckId::Cache],
+        );
+        assert_eq!(r.status, Status::Unhealthy);
+        assert_eq!(r.message, "required but not configured: set REDIS_URL");
+        let r = enforce_required(CheckId::Cache, CheckResult::unconfigured("REDIS_URL"), &[]);
+        assert_eq!(r.status, Status::Unconfigured);
+    }
+
+    #[test]
+    fn find_cause_looks_inside_io_errors() {
+        let inner = rustls::Error::General("boom".into());
+        let io = std::io::Error::other(inner);
+        let found = find_cause::<rustls::Error>(&io);
+        assert_eq!(
+            found.map(|e| e.to_string()).as_deref(),
+            Some("unexpected error: boom")
+        );
+    }
+}

@@ -1,0 +1,1111 @@
+//! Configuration from the environment (after `.env` is loaded): one typed
+//! `Config` for every variable vitals knows, validated with errors that name
+//! the variable and what was expected.
+
+pub mod dotenv;
+pub mod validate;
+mod vars;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::redact;
+pub use vars::{Group, Secrecy, VARIABLES};
+
+/// A value that must never be printed. It has no `Display`, and its `Debug` is masked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", redact::MASK)
+    }
+}
+
+/// A URL that may carry credentials: displayed redacted, exposed only to the client using it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(Url);
+
+impl SecretUrl {
+    pub fn expose(&self) -> &Url {
+        &self.0
+    }
+}
+
+impl fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact::url(&self.0))
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretUrl({self})")
+    }
+}
+
+/// One malformed or inconsistent variable.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+/// Every problem found while loading, so the user fixes them all in one go.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration")?;
+        for e in &self.0 {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A channel's settings: absent, partly given (which is an error to report), or usable.
+#[derive(Debug, Clone)]
+pub enum Channel<T> {
+    Unset,
+    Incomplete(Vec<ConfigError>),
+    Ready(T),
+}
+
+impl<T> Channel<T> {
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Channel::Ready(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: Option<SecretUrl>,
+    pub connections_degraded_percent: f64,
+    pub slow: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub url: Option<SecretUrl>,
+    pub password: Option<Secret>,
+    pub memory_degraded_percent: f64,
+    pub slow: Duration,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the agents check, which lands next")]
+pub struct AgentsConfig {
+    pub registry: Option<SecretUrl>,
+    pub heartbeat_max_age: Duration,
+    pub queue_degraded_threshold: u64,
+}
+
+/// A built-in external API: its key (unset means unconfigured) and where it lives.
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the services check, which lands next")]
+pub struct ApiConfig {
+    pub key: Option<Secret>,
+    pub base_url: SecretUrl,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the services check, which lands next")]
+pub struct ServicesConfig {
+    pub anthropic: ApiConfig,
+    pub hubspot: ApiConfig,
+    pub sendgrid: ApiConfig,
+    pub slow: Duration,
+    /// The user's own endpoint file, when named or when `./vitals.toml` exists.
+    pub config_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    StartTls,
+    Implicit,
+    None,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the alert channels, which land next")]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub tls: SmtpTls,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the alert channels, which land next")]
+pub enum EmailTransport {
+    Smtp(SmtpConfig),
+    SendGrid { key: Secret, base_url: SecretUrl },
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the alert channels, which land next")]
+pub struct EmailConfig {
+    pub transport: EmailTransport,
+    pub recipients: Vec<String>,
+    pub sender: String,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the alert channels, which land next")]
+pub struct SlackConfig {
+    pub webhook: SecretUrl,
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the alert channels, which land next")]
+pub struct SmsConfig {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    pub from: String,
+    pub recipients: Vec<String>,
+    pub base_url: SecretUrl,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the alert channels, which land next")]
+pub struct PagerDutyConfig {
+    pub routing_key: Secret,
+    pub base_url: SecretUrl,
+}
+
+#[derive(Debug, Clone)]
+pub enum StateLocation {
+    File(PathBuf),
+    Postgres(SecretUrl),
+}
+
+/// At most `count` notifications per channel within `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub count: u32,
+    pub per: Duration,
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the alert store, which lands next")]
+pub struct StateConfig {
+    /// `None` when neither `VITALS_STATE` nor a home directory is available.
+    pub location: Option<StateLocation>,
+    pub repeat_interval: Duration,
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// The `.env`-style file that was loaded, remembered for `config validate`.
+#[derive(Debug, Clone)]
+pub struct EnvFile {
+    pub path: PathBuf,
+    pub mode: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub extra_ca_file: Option<PathBuf>,
+    #[allow(dead_code, reason = "read by the alert channels, which land next")]
+    pub platform_name: String,
+    pub database: DatabaseConfig,
+    pub cache: CacheConfig,
+    pub agents: AgentsConfig,
+    pub services: ServicesConfig,
+    pub email: Channel<EmailConfig>,
+    pub slack: Channel<SlackConfig>,
+    pub sms: Channel<SmsConfig>,
+    pub pagerduty: Channel<PagerDutyConfig>,
+    pub state: StateConfig,
+    pub env_file: Option<EnvFile>,
+}
+
+/// What loading produced: the config (malformed values left at their defaults
+/// or unset) and every error, so `config validate` can report both.
+pub struct Loaded {
+    pub config: Config,
+    pub errors: Vec<ConfigError>,
+}
+
+impl Loaded {
+    /// The config only if every set variable was well-formed.
+    pub fn into_result(self) -> Result<Config, ConfigErrors> {
+        if self.errors.is_empty() {
+            Ok(self.config)
+        } else {
+            Err(ConfigErrors(self.errors))
+        }
+    }
+}
+
+/// Where values come from: the process environment, or a map in unit tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Result<Option<String>, ()>;
+}
+
+/// The process environment. Non-UTF-8 values are reported, not silently skipped.
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, name: &str) -> Result<Option<String>, ()> {
+        match std::env::var(name) {
+            Ok(v) => Ok(Some(v)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(()),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(env_file: Option<EnvFile>) -> Loaded {
+        Self::load_from(&ProcessEnv, env_file)
+    }
+
+    pub fn load_from(source: &dyn Source, env_file: Option<EnvFile>) -> Loaded {
+        let mut r = Reader {
+            source,
+            errors: Vec::new(),
+        };
+        let config = Config {
+            extra_ca_file: r.existing_file("SSL_CERT_FILE"),
+            platform_name: r.text("ALERT_SUBJECT_PREFIX"),
+            database: DatabaseConfig {
+                url: r.url("DATABASE_URL", &["postgres", "postgresql"]),
+                connections_degraded_percent: r.percent("DB_CONNECTIONS_DEGRADED_PERCENT"),
+                slow: r.millis("DB_SLOW_MS"),
+            },
+            cache: CacheConfig {
+                url: r.url(
+                    "REDIS_URL",
+                    &["redis", "rediss", "unix", "redis+unix", "valkey", "valkeys"],
+                ),
+                password: r.secret("REDIS_PASSWORD"),
+                memory_degraded_percent: r.percent("CACHE_MEMORY_DEGRADED_PERCENT"),
+                slow: r.millis("CACHE_SLOW_MS"),
+            },
+            agents: AgentsConfig {
+                registry: r.url("AGENT_REGISTRY_URL", &["http", "https", "redis", "rediss"]),
+                heartbeat_max_age: r.duration("AGENT_HEARTBEAT_MAX_AGE"),
+                queue_degraded_threshold: r.count("AGENT_QUEUE_DEGRADED_THRESHOLD"),
+            },
+            services: ServicesConfig {
+                anthropic: r.api("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+                hubspot: r.api("HUBSPOT_API_KEY", "HUBSPOT_BASE_URL"),
+                sendgrid: r.api("SENDGRID_API_KEY", "SENDGRID_BASE_URL"),
+                slow: r.millis("SERVICE_SLOW_MS"),
+                config_file: r.services_file(),
+            },
+            email: r.email(),
+            slack: r.slack(),
+            sms: r.sms(),
+            pagerduty: r.pagerduty(),
+            state: StateConfig {
+                location: r.state_location(),
+                repeat_interval: r.duration("ALERT_REPEAT_INTERVAL"),
+                rate_limit: r.rate_limit("ALERT_RATE_LIMIT"),
+            },
+            env_file,
+        };
+        Loaded {
+            config,
+            errors: r.errors,
+        }
+    }
+
+    /// True when at least one alert channel can be used.
+    pub fn any_channel_ready(&self) -> bool {
+        self.email.ready().is_some()
+            || self.slack.ready().is_some()
+            || self.sms.ready().is_some()
+            || self.pagerduty.ready().is_some()
+    }
+}
+
+struct Reader<'a> {
+    source: &'a dyn Source,
+    errors: Vec<ConfigError>,
+}
+
+/// Why a value is rejected: `None` keeps the expectation generic.
+type Check<T> = Result<T, String>;
+
+impl Reader<'_> {
+    fn error(&mut self, var: &'static str, problem: impl Into<String>) {
+        self.errors.push(ConfigError {
+            var,
+            problem: problem.into(),
+        });
+    }
+
+    /// The raw value: `None` when unset or empty. Secrets are registered for scrubbing
+    /// before anything else can see them.
+    fn raw(&mut self, var: &'static str) -> Option<String> {
+        let spec = vars::spec(var);
+        match self.source.get(var) {
+            Ok(Some(v)) if !v.trim().is_empty() => {
+                match spec.secrecy {
+                    Secrecy::Secret => redact::register(&v),
+                    Secrecy::UrlCredentials => match Url::parse(&v) {
+                        Ok(u) => redact::register_url_credentials(&u),
+                        // Unparseable: we cannot find the password in it, so hide it all.
+                        Err(_) => redact::register(&v),
+                    },
+                    Secrecy::Public => {}
+                }
+                Some(v.trim().to_owned())
+            }
+            Ok(_) => None,
+            Err(()) => {
+                self.error(var, "value is not valid UTF-8");
+                None
+            }
+        }
+    }
+
+    /// The value, or the variable's documented default.
+    fn raw_or_default(&mut self, var: &'static str) -> Option<String> {
+        self.raw(var)
+            .or_else(|| vars::spec(var).default.map(str::to_owned))
+    }
+
+    /// Parses a set value; on failure records "expected …, got …" (value hidden for secrets).
+    fn parse<T>(
+        &mut self,
+        var: &'static str,
+        value: &str,
+        parse: impl FnOnce(&str) -> Check<T>,
+    ) -> Option<T> {
+        let expected = match parse(value) {
+            Ok(t) => return Some(t),
+            Err(expected) => expected,
+        };
+        let problem = match vars::spec(var).secrecy {
+            Secrecy::Public => format!("expected {expected}, got {value:?}"),
+            Secrecy::Secret | Secrecy::UrlCredentials => {
+                format!("expected {expected} (value hidden)")
+            }
+        };
+        self.error(var, problem);
+        None
+    }
+
+    /// A value parsed from the variable or, when unset, from its default.
+    fn typed<T>(&mut self, var: &'static str, parse: fn(&str) -> Check<T>) -> Option<T> {
+        let value = self.raw_or_default(var)?;
+        self.parse(var, &value, parse)
+    }
+
+    fn text(&mut self, var: &'static str) -> String {
+        self.raw_or_default(var).unwrap_or_default()
+    }
+
+    fn secret(&mut self, var: &'static str) -> Option<Secret> {
+        self.raw(var).map(Secret)
+    }
+
+    fn url(&mut self, var: &'static str, schemes: &[&str]) -> Option<SecretUrl> {
+        let value = self.raw_or_default(var)?;
+        self.parse(var, &value, |v| parse_url(v, schemes))
+            .map(SecretUrl)
+    }
+
+    fn percent(&mut self, var: &'static str) -> f64 {
+        self.typed(var, parse_percent)
+            .unwrap_or_else(|| default_of(var, parse_percent, 100.0))
+    }
+
+    fn millis(&mut self, var: &'static str) -> Duration {
+        self.typed(var, parse_millis)
+            .unwrap_or_else(|| default_of(var, parse_millis, Duration::ZERO))
+    }
+
+    fn duration(&mut self, var: &'static str) -> Duration {
+        self.typed(var, parse_duration)
+            .unwrap_or_else(|| default_of(var, parse_duration, Duration::ZERO))
+    }
+
+    fn count(&mut self, var: &'static str) -> u64 {
+        self.typed(var, parse_count)
+            .unwrap_or_else(|| default_of(var, parse_count, 0))
+    }
+
+    fn existing_file(&mut self, var: &'static str) -> Option<PathBuf> {
+        let value = self.raw(var)?;
+        self.parse(var, &value, parse_existing_file)
+    }
+
+    fn api(&mut self, key_var: &'static str, base_var: &'static str) -> ApiConfig {
+        ApiConfig {
+            key: self.secret(key_var),
+            base_url: self.base_url(base_var),
+        }
+    }
+
+    /// A provider's base URL. Every one has a valid default, so the placeholder
+    /// only stands in for a malformed value, which is reported and stops the run.
+    fn base_url(&mut self, var: &'static str) -> SecretUrl {
+        self.url(var, &["http", "https"])
+            .unwrap_or_else(|| SecretUrl(placeholder_url()))
+    }
+
+    fn services_file(&mut self) -> Option<PathBuf> {
+        match self.raw("VITALS_CONFIG") {
+            Some(path) => self.parse("VITALS_CONFIG", &path, parse_existing_file),
+            None => {
+                let default = PathBuf::from(vars::spec("VITALS_CONFIG").default?);
+                default.is_file().then_some(default)
+            }
+        }
+    }
+
+    fn email(&mut self) -> Channel<EmailConfig> {
+        let provider = self.typed("EMAIL_PROVIDER", |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "smtp" => Ok(true),
+                "sendgrid" => Ok(false),
+                _ => Err("\"smtp\" or \"sendgrid\"".to_owned()),
+            }
+        });
+        let host = self.raw("SMTP_HOST");
+        let port = self
+            .raw("SMTP_PORT")
+            .and_then(|p| self.parse("SMTP_PORT", &p, parse_port));
+        let user = self.raw("SMTP_USER");
+        let password = self.secret("SMTP_PASSWORD");
+        let tls = self.raw("SMTP_TLS").and_then(|v| {
+            self.parse("SMTP_TLS", &v, |v| match v.to_ascii_lowercase().as_str() {
+                "starttls" => Ok(SmtpTls::StartTls),
+                "tls" | "implicit" => Ok(SmtpTls::Implicit),
+                "none" => Ok(SmtpTls::None),
+                _ => Err("\"starttls\", \"tls\" or \"none\"".to_owned()),
+            })
+        });
+        let ca_file = self.existing_file("SMTP_CA_FILE");
+        let recipients = self.list("ALERT_EMAIL_RECIPIENTS", parse_email);
+        let sender = self.typed("ALERT_SENDER_EMAIL", parse_email);
+        let sendgrid_key = self.secret("SENDGRID_API_KEY");
+        let sendgrid_base = self.base_url("SENDGRID_BASE_URL");
+
+        let Some(use_smtp) = provider else {
+            return Channel::Unset; // the malformed provider is already reported
+        };
+        let explicitly_chosen = self.raw("EMAIL_PROVIDER").is_some();
+        let mut missing = Vec::new();
+        let transport = if use_smtp {
+            let started = host.is_some() || user.is_some() || password.is_some();
+            if !started && recipients.is_none() && !explicitly_chosen {
+                return Channel::Unset;
+            }
+            let Some(host) = host else {
+                missing.push(required(
+                    "SMTP_HOST",
+                    "the SMTP server to send alert e-mail through",
+                ));
+                return incomplete(missing, recipients.is_none());
+            };
+            let tls = tls.unwrap_or(if port == Some(465) {
+                SmtpTls::Implicit
+            } else {
+                SmtpTls::StartTls
+            });
+            let port = port.unwrap_or(match tls {
+                SmtpTls::Implicit => 465,
+                SmtpTls::StartTls => 587,
+                SmtpTls::None => 25,
+            });
+            if user.is_some() != password.is_some() {
+                let var = if user.is_some() {
+                    "SMTP_PASSWORD"
+                } else {
+                    "SMTP_USER"
+                };
+                missing.push(required(var, "SMTP_USER and SMTP_PASSWORD go together"));
+            }
+            if tls == SmtpTls::None && password.is_some() && !is_loopback(&host) {
+                missing.push(ConfigError {
+                    var: "SMTP_TLS",
+                    problem: "\"none\" would send SMTP_PASSWORD unencrypted; it is only allowed \
+                              without credentials or to a loopback host"
+                        .to_owned(),
+                });
+            }
+            EmailTransport::Smtp(SmtpConfig {
+                host,
+                port,
+                user,
+                password,
+                tls,
+                ca_file,
+            })
+        } else {
+            let Some(key) = sendgrid_key else {
+                missing.push(required("SENDGRID_API_KEY", "EMAIL_PROVIDER is sendgrid"));
+                return incomplete(missing, recipients.is_none());
+            };
+            EmailTransport::SendGrid {
+                key,
+                base_url: sendgrid_base,
+            }
+        };
+        let Some(recipients) = recipients else {
+            return incomplete(missing, true);
+        };
+        if !missing.is_empty() {
+            return Channel::Incomplete(missing);
+        }
+        match sender {
+            Some(sender) => Channel::Ready(EmailConfig {
+                transport,
+                recipients,
+                sender,
+            }),
+            None => Channel::Unset, // malformed sender already reported
+        }
+    }
+
+    fn slack(&mut self) -> Channel<SlackConfig> {
+        let given = self.raw("SLACK_WEBHOOK_URL").is_some();
+        let webhook = self.url("SLACK_WEBHOOK_URL", &["https", "http"]);
+        let channel = self.raw("SLACK_CHANNEL");
+        match webhook {
+            Some(webhook) => Channel::Ready(SlackConfig { webhook, channel }),
+            None if channel.is_some() && !given => Channel::Incomplete(vec![required(
+                "SLACK_WEBHOOK_URL",
+                "SLACK_CHANNEL is set, but Slack alerts are posted to a webhook",
+            )]),
+            None => Channel::Unset,
+        }
+    }
+
+    fn sms(&mut self) -> Channel<SmsConfig> {
+        let sid = self.raw("TWILIO_ACCOUNT_SID").and_then(|v| {
+            self.parse("TWILIO_ACCOUNT_SID", &v, |v| {
+                if v.len() == 34
+                    && v.starts_with("AC")
+                    && v[2..].bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    Ok(v.to_owned())
+                } else {
+                    Err("a Twilio Account SID: \"AC\" followed by 32 hex digits".to_owned())
+                }
+            })
+        });
+        let token = self.secret("TWILIO_AUTH_TOKEN");
+        let from = self
+            .raw("TWILIO_FROM_NUMBER")
+            .and_then(|v| self.parse("TWILIO_FROM_NUMBER", &v, parse_phone));
+        let recipients = self.list("ALERT_SMS_RECIPIENTS", parse_phone);
+        let base_url = self.base_url("TWILIO_BASE_URL");
+        if let (Some(sid), Some(token)) = (&sid, &token) {
+            // Basic auth carries SID:token base64-encoded; a server echoing it must not leak the token.
+            redact::register(&basic_credentials(sid, token.expose()));
+        }
+        let given = [
+            ("TWILIO_ACCOUNT_SID", sid.is_some()),
+            ("TWILIO_AUTH_TOKEN", token.is_some()),
+            ("TWILIO_FROM_NUMBER", from.is_some()),
+            ("ALERT_SMS_RECIPIENTS", recipients.is_some()),
+        ];
+        if given.iter().all(|(_, set)| !set) {
+            return Channel::Unset;
+        }
+        match (sid, token, from, recipients) {
+            (Some(account_sid), Some(auth_token), Some(from), Some(recipients)) => {
+                Channel::Ready(SmsConfig {
+                    account_sid,
+                    auth_token,
+                    from,
+                    recipients,
+                    base_url,
+                })
+            }
+            _ => {
+                // A variable that is set but malformed is already reported; name only the absent ones.
+                let missing: Vec<ConfigError> = given
+                    .iter()
+                    .filter(|(var, set)| !set && self.raw(var).is_none())
+                    .map(|(var, _)| {
+                        required(
+                            var,
+                            "SMS alerts need every TWILIO_* variable and ALERT_SMS_RECIPIENTS",
+                        )
+                    })
+                    .collect();
+                if missing.is_empty() {
+                    Channel::Unset
+                } else {
+                    Channel::Incomplete(missing)
+                }
+            }
+        }
+    }
+
+    fn pagerduty(&mut self) -> Channel<PagerDutyConfig> {
+        let base_url = self.base_url("PAGERDUTY_BASE_URL");
+        match self.secret("PAGERDUTY_ROUTING_KEY") {
+            Some(routing_key) => Channel::Ready(PagerDutyConfig {
+                routing_key,
+                base_url,
+            }),
+            None => Channel::Unset,
+        }
+    }
+
+    fn state_location(&mut self) -> Option<StateLocation> {
+        match self.raw("VITALS_STATE") {
+            Some(v) if v.starts_with("postgres://") || v.starts_with("postgresql://") => self
+                .parse("VITALS_STATE", &v, |v| {
+                    parse_url(v, &["postgres", "postgresql"])
+                })
+                .map(|u| StateLocation::Postgres(SecretUrl(u))),
+            Some(v) if v.contains("://") => {
+                self.error(
+                    "VITALS_STATE",
+                    "expected a file path or a postgres:// URL (value hidden)",
+                );
+                None
+            }
+            Some(v) => Some(StateLocation::File(PathBuf::from(v))),
+            None => default_state_file(self.source).map(StateLocation::File),
+        }
+    }
+
+    fn rate_limit(&mut self, var: &'static str) -> Option<RateLimit> {
+        let value = self.raw(var)?;
+        self.parse(var, &value, parse_rate_limit)
+    }
+
+    /// A comma-separated list, each item parsed; `None` when unset or empty.
+    fn list(&mut self, var: &'static str, item: fn(&str) -> Check<String>) -> Option<Vec<String>> {
+        let value = self.raw(var)?;
+        self.parse(var, &value, |v| {
+            let items: Vec<String> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    item(s).map_err(|e| format!("a comma-separated list of {e}s (bad item {s:?})"))
+                })
+                .collect::<Result<_, _>>()?;
+            if items.is_empty() {
+                return Err("at least one item".to_owned());
+            }
+            Ok(items)
+        })
+    }
+}
+
+fn required(var: &'static str, why: &str) -> ConfigError {
+    ConfigError {
+        var,
+        problem: format!("not set ({why})"),
+    }
+}
+
+fn incomplete<T>(mut missing: Vec<ConfigError>, recipients_missing: bool) -> Channel<T> {
+    if recipients_missing {
+        missing.push(required(
+            "ALERT_EMAIL_RECIPIENTS",
+            "e-mail alerts need at least one recipient",
+        ));
+    }
+    Channel::Incomplete(missing)
+}
+
+/// A default that is a valid literal of its own parser.
+fn default_of<T>(var: &'static str, parse: fn(&str) -> Check<T>, fallback: T) -> T {
+    vars::spec(var)
+        .default
+        .and_then(|d| parse(d).ok())
+        .unwrap_or(fallback)
+}
+
+fn placeholder_url() -> Url {
+    Url::parse("https://invalid.invalid/").unwrap_or_else(|_| unreachable!("literal URL"))
+}
+
+fn default_state_file(source: &dyn Source) -> Option<PathBuf> {
+    let non_empty = |name: &str| source.get(name).ok().flatten().filter(|v| !v.is_empty());
+    let base = non_empty("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| non_empty("HOME").map(|h| Path::new(&h).join(".local/state")))?;
+    Some(base.join("vitals").join("alerts.db"))
+}
+
+/// The value of an HTTP Basic `Authorization` header after `Basic `.
+pub fn basic_credentials(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+pub fn parse_url(value: &str, schemes: &[&str]) -> Check<Url> {
+    let expected = || format!("a URL starting with {}", schemes_list(schemes));
+    let url = Url::parse(value).map_err(|_| expected())?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(expected());
+    }
+    let socket_scheme = matches!(url.scheme(), "unix" | "redis+unix");
+    if !socket_scheme && url.host_str().is_none_or(str::is_empty) && !has_host_param(&url) {
+        return Err(format!("{} with a host", expected()));
+    }
+    Ok(url)
+}
+
+/// libpq URLs may name the host (or a socket directory) in `?host=` instead.
+fn has_host_param(url: &Url) -> bool {
+    url.query_pairs().any(|(k, v)| k == "host" && !v.is_empty())
+}
+
+fn schemes_list(schemes: &[&str]) -> String {
+    let quoted: Vec<String> = schemes.iter().map(|s| format!("{s}://")).collect();
+    match quoted.as_slice() {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [] => String::new(),
+    }
+}
+
+pub fn parse_port(value: &str) -> Check<u16> {
+    value
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| "a port number from 1 to 65535".to_owned())
+}
+
+fn parse_percent(value: &str) -> Check<f64> {
+    value
+        .trim_end_matches('%')
+        .parse::<f64>()
+        .ok()
+        .filter(|p| *p > 0.0 && *p <= 100.0)
+        .ok_or_else(|| "a percentage above 0 and at most 100".to_owned())
+}
+
+fn parse_count(value: &str) -> Check<u64> {
+    value
+        .parse::<u64>()
+        .map_err(|_| "a whole number (0 or more)".to_owned())
+}
+
+/// Milliseconds as a bare number, or any duration with a unit.
+fn parse_millis(value: &str) -> Check<Duration> {
+    match value.parse::<u64>() {
+        Ok(ms) => Ok(Duration::from_millis(ms)),
+        Err(_) => parse_duration(value)
+            .map_err(|_| "a number of milliseconds or a duration such as 500ms".to_owned()),
+    }
+}
+
+/// `500ms`, `5s`, `2m`, `4h` (humantime), or a bare number of seconds.
+pub fn parse_duration(value: &str) -> Check<Duration> {
+    let expected = || "a duration such as 500ms, 5s, 2m or 4h".to_owned();
+    let d = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(value).map_err(|_| expected())?,
+    };
+    if d.is_zero() {
+        return Err(format!("{} (greater than zero)", expected()));
+    }
+    Ok(d)
+}
+
+fn parse_rate_limit(value: &str) -> Check<RateLimit> {
+    let expected = || "a rate such as 20/h, 20/1h or 5/10m".to_owned();
+    let (count, per) = value.split_once('/').ok_or_else(expected)?;
+    let count = count
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|c| *c > 0)
+        .ok_or_else(expected)?;
+    let per = per.trim();
+    let per = match per {
+        "s" | "m" | "h" | "d" => humantime::parse_duration(&format!("1{per}")).ok(),
+        _ => humantime::parse_duration(per).ok(),
+    }
+    .filter(|d| !d.is_zero())
+    .ok_or_else(expected)?;
+    Ok(RateLimit { count, per })
+}
+
+fn parse_existing_file(value: &str) -> Check<PathBuf> {
+    let path = PathBuf::from(value);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err("the path of a readable file (no such file)".to_owned())
+    }
+}
+
+/// A bare address, strict enough that nothing can be smuggled into a mail header.
+pub fn parse_email(value: &str) -> Check<String> {
+    let expected = || "an e-mail address".to_owned();
+    let (local, domain) = value.rsplit_once('@').ok_or_else(expected)?;
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\@".contains(c);
+    if local.is_empty()
+        || domain.is_empty()
+        || local.chars().any(bad_char)
+        || domain.chars().any(bad_char)
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
+        return Err(expected());
+    }
+    Ok(value.to_owned())
+}
+
+/// E.164: `+`, a non-zero digit, at most 15 digits in all.
+pub fn parse_phone(value: &str) -> Check<String> {
+    let digits = value.strip_prefix('+').unwrap_or("");
+    let ok = (2..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err("a phone number in E.164 form, such as +14155550123".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct Map(HashMap<&'static str, &'static str>);
+
+    impl Source for Map {
+        fn get(&self, name: &str) -> Result<Option<String>, ()> {
+            Ok(self.0.get(name).map(|v| (*v).to_owned()))
+        }
+    }
+
+    fn load(pairs: &[(&'static str, &'static str)]) -> Loaded {
+        Config::load_from(&Map(pairs.iter().copied().collect()), None)
+    }
+
+    fn error_vars(loaded: &Loaded) -> Vec<&'static str> {
+        loaded.errors.iter().map(|e| e.var).collect()
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let loaded = load(&[("HOME", "/home/op")]);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let c = loaded.config;
+        assert!(c.database.url.is_none());
+        assert_eq!(c.database.connections_degraded_percent, 80.0);
+        assert_eq!(c.agents.heartbeat_max_age, Duration::from_secs(480));
+        assert_eq!(c.agents.queue_degraded_threshold, 100);
+        assert_eq!(c.services.slow, Duration::from_millis(2000));
+        assert_eq!(c.state.repeat_interval, Duration::from_secs(4 * 3600));
+        assert_eq!(c.platform_name, "Digital Agency");
+        assert_eq!(
+            c.services.anthropic.base_url.expose().as_str(),
+            "https://api.anthropic.com/"
+        );
+        assert!(matches!(
+            c.state.location,
+            Some(StateLocation::File(ref p)) if p == Path::new("/home/op/.local/state/vitals/alerts.db")
+        ));
+        assert!(matches!(c.email, Channel::Unset));
+        assert!(!c.any_channel_ready());
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        let loaded = load(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("SMTP_PORT", "abc"),
+            ("EMAIL_PROVIDER", "pigeon"),
+            ("AGENT_HEARTBEAT_MAX_AGE", "soon"),
+            ("ALERT_SMS_RECIPIENTS", "+14155550123,0044"),
+        ]);
+        assert_eq!(
+            error_vars(&loaded),
+            [
+                "DATABASE_URL",
+                "AGENT_HEARTBEAT_MAX_AGE",
+                "EMAIL_PROVIDER",
+                "SMTP_PORT",
+                "ALERT_SMS_RECIPIENTS"
+            ]
+        );
+        let text = ConfigErrors(loaded.errors).to_string();
+        assert!(
+            text.contains("SMTP_PORT: expected a port number from 1 to 65535, got \"abc\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("EMAIL_PROVIDER: expected \"smtp\" or \"sendgrid\", got \"pigeon\""),
+            "{text}"
+        );
+        assert!(text.contains("bad item \"0044\""), "{text}");
+        assert!(
+            text.contains(
+                "DATABASE_URL: expected a URL starting with postgres:// or postgresql://"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn secret_values_are_never_echoed_in_errors() {
+        let loaded = load(&[("DATABASE_URL", "not a url with pw-unique-7781")]);
+        let text = ConfigErrors(loaded.errors).to_string();
+        assert!(text.contains("DATABASE_URL"), "{text}");
+        assert!(!text.contains("pw-unique-7781"), "{text}");
+    }
+
+    #[test]
+    fn smtp_channel_defaults_and_tls_rules() {
+        let loaded = load(&[
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_PORT", "465"),
+            ("ALERT_EMAIL_RECIPIENTS", "a@example.com, b@example.com"),
+        ]);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let Channel::Ready(email) = loaded.config.email else {
+            panic!("email should be ready");
+        };
+        assert_eq!(email.recipients, ["a@example.com", "b@example.com"]);
+        assert_eq!(email.sender, "alerts@digital-agency.ai");
+        let EmailTransport::Smtp(smtp) = email.transport else {
+            panic!("smtp expected");
+        };
+        assert_eq!((smtp.port, smtp.tls), (465, SmtpTls::Implicit));
+
+        let plain = load(&[
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_TLS", "none"),
+            ("SMTP_USER", "u"),
+            ("SMTP_PASSWORD", "p"),
+            ("ALERT_EMAIL_RECIPIENTS", "a@example.com"),
+        ]);
+        let Channel::Incomplete(problems) = plain.config.email else {
+            panic!("plain SMTP with credentials to a remote host must be refused");
+        };
+        assert_eq!(problems[0].var, "SMTP_TLS");
+
+        let loopback = load(&[
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_TLS", "none"),
+            ("SMTP_USER", "u"),
+            ("SMTP_PASSWORD", "p"),
+            ("ALERT_EMAIL_RECIPIENTS", "a@example.com"),
+        ]);
+        assert!(loopback.config.email.ready().is_some());
+    }
+
+    #[test]
+    fn partial_channels_say_what_is_missing() {
+        let loaded = load(&[
+            ("SMTP_HOST", "smtp.example.com"),
+            ("TWILIO_AUTH_TOKEN", "tok-12345"),
+        ]);
+        let Channel::Incomplete(email) = &loaded.config.email else {
+            panic!("email incomplete");
+        };
+        assert_eq!(email[0].var, "ALERT_EMAIL_RECIPIENTS");
+        let Channel::Incomplete(sms) = &loaded.config.sms else {
+            panic!("sms incomplete");
+        };
+        let vars: Vec<_> = sms.iter().map(|e| e.var).collect();
+        assert_eq!(
+            vars,
+            [
+                "TWILIO_ACCOUNT_SID",
+                "TWILIO_FROM_NUMBER",
+                "ALERT_SMS_RECIPIENTS"
+            ]
+        );
+    }
+
+    #[test]
+    fn parsers() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("480"), Ok(Duration::from_secs(480)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert_eq!(parse_port("5432"), Ok(5432));
+        assert!(parse_port("0").is_err());
+        assert!(parse_port("65536").is_err());
+        assert_eq!(parse_phone("+14155550123").as_deref(), Ok("+14155550123"));
+        for bad in [
+            "14155550123",
+            "+0123",
+            "+1",
+            "+1234567890123456",
+            "+1 415",
+            "",
+        ] {
+            assert!(parse_phone(bad).is_err(), "{bad}");
+        }
+        assert!(parse_email("ops@example.com").is_ok());
+        for bad in [
+            "ops",
+            "@x.com",
+            "a@",
+            "a b@x.com",
+            "a@x.com\r\nBcc: e@vil.com",
+            "<a@x.com>",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_rate_limit("20/h"),
+            Ok(RateLimit {
+                count: 20,
+                per: Duration::from_secs(3600)
+            })
+        );
+        assert_eq!(
+            parse_rate_limit("5/10m"),
+            Ok(RateLimit {
+                count: 5,
+                per: Duration::from_secs(600)
+            })
+        );
+        assert!(parse_rate_limit("0/h").is_err());
+        assert!(is_loopback("localhost") && is_loopback("::1") && is_loopback("127.0.0.2"));
+        assert!(!is_loopback("smtp.example.com"));
+    }
+
+    #[test]
+    fn basic_auth_encoding_matches_rfc7617() {
+        assert_eq!(
+            basic_credentials("Aladdin", "open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
+}

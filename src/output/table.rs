@@ -1,0 +1,146 @@
+//! Table views of results, for people at a terminal.
+
+use comfy_table::{ContentArrangement, Table, presets};
+use owo_colors::OwoColorize;
+use serde_json::Value;
+
+use super::{Render, Style};
+use crate::checks::{CheckResult, Report};
+use crate::config::validate::{self, GroupStatus, Verdict};
+use crate::status::Status;
+
+/// A table with headers, drawn with box characters on a terminal and ASCII otherwise.
+pub fn new(style: &Style, headers: &[&str]) -> Table {
+    let mut table = Table::new();
+    if style.tty {
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+    } else {
+        table.load_style(presets::ASCII_FULL_CONDENSED);
+    }
+    if !headers.is_empty() {
+        table.set_header(headers.iter().map(|h| paint_header(style, h)));
+    }
+    table
+}
+
+fn paint_header(style: &Style, text: &str) -> String {
+    if style.color {
+        text.bold().to_string()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A status word in its colour.
+pub fn status(style: &Style, status: Status) -> String {
+    paint(style, status.as_str(), status)
+}
+
+/// Any word in the colour of a status: green, yellow, red, or dimmed when unconfigured.
+fn paint(style: &Style, word: &str, tone: Status) -> String {
+    if !style.color {
+        return word.to_owned();
+    }
+    match tone {
+        Status::Healthy => word.green().to_string(),
+        Status::Degraded => word.yellow().to_string(),
+        Status::Unhealthy => word.red().bold().to_string(),
+        Status::Unconfigured => word.dimmed().to_string(),
+    }
+}
+
+fn time(ms: Option<f64>) -> String {
+    ms.map(|ms| format!("{ms:.2} ms"))
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+impl Render for CheckResult {
+    /// Every field of the JSON object, nested ones as `parent.child`.
+    fn table(&self, style: &Style) -> String {
+        let mut table = new(style, &["FIELD", "VALUE"]);
+        table.add_row(vec!["status".to_owned(), status(style, self.status)]);
+        if let Some(ms) = self.response_time_ms {
+            table.add_row(vec!["response_time_ms".to_owned(), format!("{ms:.2}")]);
+        }
+        for (key, value) in &self.details {
+            add_flattened(&mut table, key, value);
+        }
+        table.add_row(vec!["message".to_owned(), self.message.clone()]);
+        table.to_string()
+    }
+}
+
+fn add_flattened(table: &mut Table, key: &str, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                add_flattened(table, &format!("{key}.{k}"), v);
+            }
+        }
+        Value::Null => {
+            table.add_row(vec![key.to_owned(), "-".to_owned()]);
+        }
+        Value::String(s) => {
+            table.add_row(vec![key.to_owned(), s.clone()]);
+        }
+        other => {
+            table.add_row(vec![key.to_owned(), other.to_string()]);
+        }
+    }
+}
+
+impl Render for Report {
+    fn table(&self, style: &Style) -> String {
+        let mut table = new(style, &["CHECK", "STATUS", "TIME", "MESSAGE"]);
+        for (id, result) in &self.checks {
+            table.add_row(vec![
+                id.key().to_owned(),
+                status(style, result.status),
+                time(result.response_time_ms),
+                result.message.clone(),
+            ]);
+        }
+        format!(
+            "{table}\noverall: {} in {:.2} ms at {}",
+            status(style, self.overall_status),
+            self.duration_ms,
+            self.timestamp
+        )
+    }
+}
+
+impl Render for validate::Report {
+    fn table(&self, style: &Style) -> String {
+        let mut table = new(style, &["GROUP", "STATUS", "DETAILS"]);
+        for (_, group) in &self.groups {
+            let state = match group.status {
+                GroupStatus::Configured => paint(style, "configured", Status::Healthy),
+                GroupStatus::NotConfigured => paint(style, "not configured", Status::Unconfigured),
+                GroupStatus::Invalid => paint(style, "invalid", Status::Unhealthy),
+            };
+            let mut lines: Vec<String> = group
+                .variables
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            lines.extend(group.errors.iter().map(|e| format!("error: {e}")));
+            table.add_row(vec![group.title.to_owned(), state, lines.join("\n")]);
+        }
+        let mut text = table.to_string();
+        for warning in &self.warnings {
+            text.push_str(&format!("\nwarning: {warning}"));
+        }
+        let verdict = match self.result {
+            Verdict::Valid => paint(style, "valid", Status::Healthy),
+            Verdict::Warnings => paint(style, "valid, with warnings", Status::Degraded),
+            Verdict::Errors => paint(style, "invalid", Status::Unhealthy),
+        };
+        text.push_str(&format!("\nconfiguration: {verdict}"));
+        if let Some(file) = &self.env_file {
+            text.push_str(&format!(" (loaded {file})"));
+        }
+        text
+    }
+}

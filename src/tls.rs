@@ -1,0 +1,264 @@
+//! Trust roots and rustls client configs shared by every TLS client
+//! (HTTPS, PostgreSQL, Redis, SMTP): the system store plus `SSL_CERT_FILE`.
+//!
+//! Nothing here runs until a TLS connection is actually made, so plain-text
+//! checks and `--help` never pay for reading certificate bundles.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Once, OnceLock};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+/// Where distributions keep their CA bundle (the paths openssl-probe knows).
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    "/usr/local/etc/openssl/cert.pem",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read CA file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("CA file {path} holds no usable PEM certificate")]
+    NoCertificates { path: PathBuf },
+    #[error("building the TLS configuration failed: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// The ring provider, installed once as the process default so that every
+/// library building its own rustls config (redis, lettre) agrees with ours.
+pub fn provider() -> Arc<CryptoProvider> {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // Fails only if a provider is already installed, which is what we want anyway.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
+}
+
+/// The trust configuration of this run: system store plus an optional extra bundle.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    extra_ca_file: Option<PathBuf>,
+    pem: Arc<OnceLock<Result<Arc<Vec<u8>>, String>>>,
+}
+
+impl Trust {
+    pub fn new(extra_ca_file: Option<PathBuf>) -> Self {
+        Trust {
+            extra_ca_file,
+            pem: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// All trusted certificates as one PEM bundle (the form redis and lettre take).
+    pub fn pem(&self) -> Result<Arc<Vec<u8>>, String> {
+        self.pem
+            .get_or_init(|| self.load_pem().map(Arc::new).map_err(|e| e.to_string()))
+            .clone()
+    }
+
+    fn load_pem(&self) -> Result<Vec<u8>, TlsError> {
+        let mut bundle = Vec::new();
+        if let Some(system) = SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
+            match std::fs::read(system) {
+                Ok(bytes) => bundle.extend_from_slice(&bytes),
+                Err(e) => {
+                    tracing::warn!("cannot read the system CA bundle {}: {e}", system.display())
+                }
+            }
+        } else {
+            tracing::warn!("no system CA bundle found; only SSL_CERT_FILE is trusted");
+        }
+        if let Some(extra) = &self.extra_ca_file {
+            bundle.push(b'\n');
+            bundle.extend_from_slice(&read_pem_file(extra)?);
+        }
+        Ok(bundle)
+    }
+
+    /// The trusted certificates as a rustls root store.
+    pub fn root_store(&self) -> Result<RootCertStore, String> {
+        Ok(roots_from_pem(&self.pem()?))
+    }
+}
+
+/// Reads a PEM file and checks that it holds at least one certificate.
+pub fn read_pem_file(path: &Path) -> Result<Vec<u8>, TlsError> {
+    let bytes = std::fs::read(path).map_err(|source| TlsError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    if CertificateDer::pem_slice_iter(&bytes)
+        .flatten()
+        .next()
+        .is_none()
+    {
+        return Err(TlsError::NoCertificates {
+            path: path.to_owned(),
+        });
+    }
+    Ok(bytes)
+}
+
+pub fn roots_from_pem(pem: &[u8]) -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    // System bundles carry the odd certificate rustls rejects; skipping it is what every client does.
+    roots.add_parsable_certificates(CertificateDer::pem_slice_iter(pem).flatten());
+    roots
+}
+
+/// How much of the server's certificate to verify (libpq's sslmode levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// Chain and host name (`verify-full`, and every HTTPS/SMTP/Redis connection).
+    Full,
+    /// Chain only (`verify-ca`).
+    ChainOnly,
+    /// Encryption without authentication (`require`, `prefer`), as libpq does.
+    Nothing,
+}
+
+pub fn client_config(roots: RootCertStore, verify: Verify) -> Result<ClientConfig, TlsError> {
+    let provider = provider();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let config = match verify {
+        Verify::Full => builder.with_root_certificates(roots).with_no_client_auth(),
+        Verify::ChainOnly => {
+            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| rustls::Error::General(e.to_string()))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))
+                .with_no_client_auth()
+        }
+        Verify::Nothing => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(
+                provider.signature_verification_algorithms,
+            )))
+            .with_no_client_auth(),
+    };
+    Ok(config)
+}
+
+/// `verify-ca`: the chain must lead to a trusted root; the name may differ.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// `require`/`prefer`: any certificate, but the handshake signatures are still checked.
+#[derive(Debug)]
+struct NoVerification(WebPkiSupportedAlgorithms);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_schemes()
+    }
+}
+
+/// A readable sentence for a failed TLS handshake, found anywhere in an error chain.
+pub fn describe(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "server certificate is not signed by a trusted CA (unknown issuer; set SSL_CERT_FILE or sslrootcert)".to_owned()
+        }
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => "server certificate is not valid for this host name".to_owned(),
+        rustls::Error::InvalidCertificate(CertificateError::Expired | CertificateError::ExpiredContext { .. }) => {
+            "server certificate has expired".to_owned()
+        }
+        rustls::Error::InvalidCertificate(other) => format!("invalid server certificate: {other:?}"),
+        other => format!("TLS handshake failed: {other}"),
+    }
+}
