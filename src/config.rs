@@ -767,7 +767,13 @@ pub fn is_loopback(host: &str) -> bool {
 
 pub fn parse_url(value: &str, schemes: &[&str]) -> Check<Url> {
     let expected = || format!("a URL starting with {}", schemes_list(schemes));
-    let url = Url::parse(value).map_err(|_| expected())?;
+    let url = Url::parse(value)
+        .or_else(|e| {
+            host_param_in_authority(value)
+                .ok_or(e)
+                .and_then(|v| Url::parse(&v))
+        })
+        .map_err(|_| expected())?;
     if !schemes.contains(&url.scheme()) {
         return Err(expected());
     }
@@ -776,6 +782,46 @@ pub fn parse_url(value: &str, schemes: &[&str]) -> Check<Url> {
         return Err(format!("{} with a host", expected()));
     }
     Ok(url)
+}
+
+/// libpq accepts `postgres://user@/db?host=/run/postgresql`, an empty host
+/// with a user, which the URL standard rejects. Moving the `host` (and `port`)
+/// parameters into the authority, percent-encoded, means the same to libpq
+/// and tokio-postgres.
+fn host_param_in_authority(raw: &str) -> Option<String> {
+    let (scheme, rest) = raw.split_once("://")?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if !authority.ends_with('@') {
+        return None;
+    }
+    let (path, query) = tail.split_once('?')?;
+    let (mut host, mut port) = (None, None);
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("host", h)) if host.is_none() && !h.is_empty() => {
+                host = Some(h);
+                false
+            }
+            Some(("port", p)) if port.is_none() && !p.is_empty() => {
+                port = Some(p);
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    let host = percent_encoding::percent_decode_str(host?)
+        .decode_utf8()
+        .ok()?;
+    let host = percent_encoding::utf8_percent_encode(&host, percent_encoding::NON_ALPHANUMERIC);
+    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+    let query = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    };
+    Some(format!("{scheme}://{authority}{host}{port}{path}{query}"))
 }
 
 /// libpq URLs may name the host (or a socket directory) in `?host=` instead.
@@ -1099,6 +1145,21 @@ mod tests {
         assert!(parse_rate_limit("0/h").is_err());
         assert!(is_loopback("localhost") && is_loopback("::1") && is_loopback("127.0.0.2"));
         assert!(!is_loopback("smtp.example.com"));
+    }
+
+    #[test]
+    fn socket_directory_in_the_host_parameter() {
+        let url = parse_url(
+            "postgres://app@/main?host=/run/postgresql&port=5433&sslmode=disable",
+            &["postgres"],
+        );
+        assert_eq!(
+            url.map(|u| u.to_string()).as_deref(),
+            Ok("postgres://app@%2Frun%2Fpostgresql:5433/main?sslmode=disable")
+        );
+        // Without a user the URL standard accepts the empty host as it is.
+        assert!(parse_url("postgres:///main?host=/run/postgresql", &["postgres"]).is_ok());
+        assert!(parse_url("postgres://app@/main", &["postgres"]).is_err());
     }
 
     #[test]

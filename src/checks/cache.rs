@@ -94,6 +94,7 @@ pub async fn connect(
         redis::Client::open(info)
     }
     .map_err(|e| format!("not a usable Redis URL: {}", describe(&e)))?;
+    tracing::debug!("redis: connecting to {url}");
     let limit = deadline.saturating_duration_since(Instant::now()) + GRACE;
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(limit))
@@ -200,12 +201,12 @@ fn facts(info: &HashMap<String, String>) -> Facts {
 
 /// A short, specific reason for a Redis failure.
 pub fn describe(error: &RedisError) -> String {
-    match error.code() {
+    match server_code(error).as_deref() {
         Some("NOAUTH") => {
             return "authentication required: put the password in REDIS_URL or set REDIS_PASSWORD"
                 .to_owned();
         }
-        Some("WRONGPASS") | Some("WRONGPASS invalid") => {
+        Some("WRONGPASS") => {
             return "authentication failed: wrong password or user name".to_owned();
         }
         Some("LOADING") => return "Redis is loading its dataset into memory".to_owned(),
@@ -231,6 +232,14 @@ pub fn describe(error: &RedisError) -> String {
         return format!("the server did not answer as Redis does ({text})");
     }
     text
+}
+
+/// The server's error code, also when it came back for a command inside a pipeline.
+fn server_code(error: &RedisError) -> Option<String> {
+    error.code().map(str::to_owned).or_else(|| {
+        let errors = error.clone().into_server_errors()?;
+        errors.first().map(|(_, e)| e.code().to_owned())
+    })
 }
 
 #[cfg(test)]

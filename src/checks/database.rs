@@ -90,6 +90,11 @@ impl Database {
         if pg.get_application_name().is_none() {
             pg.application_name("vitals");
         }
+        tracing::debug!(
+            "database: connecting to {} (sslmode {:?})",
+            target.endpoint(),
+            target.mode
+        );
         let started = Instant::now();
         let connected = match target.tls(&self.trust) {
             Ok(None) => pg.connect(NoTls).await.map(|(client, conn)| {

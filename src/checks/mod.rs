@@ -8,6 +8,7 @@ pub mod database;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
@@ -139,16 +140,21 @@ pub fn millis(d: Duration) -> f64 {
 pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
     let started = Instant::now();
     let deadline = started + timeout;
-    match tokio::time::timeout_at(deadline, check.run(deadline)).await {
+    let result = match tokio::time::timeout_at(deadline, check.run(deadline)).await {
         Ok(result) => result,
-        Err(_) => {
-            tracing::debug!(check = check.id().key(), "timed out");
-            CheckResult::unhealthy(format!(
-                "timed out after {}",
-                humantime::format_duration(timeout)
-            ))
-        }
-    }
+        Err(_) => CheckResult::unhealthy(format!(
+            "timed out after {}",
+            humantime::format_duration(timeout)
+        )),
+    };
+    tracing::info!(
+        "{}: {} after {:.2} ms: {}",
+        check.id().key(),
+        result.status,
+        millis(started.elapsed()),
+        result.message
+    );
+    result
 }
 
 /// The `check all` document.
@@ -226,23 +232,29 @@ fn enforce_required(id: CheckId, result: CheckResult, required: &[CheckId]) -> C
     }
 }
 
-/// The innermost error of type `T` in a chain, looking through `io::Error` wrappers.
+/// The innermost error of type `T` in a chain. Libraries hide causes inside
+/// `io::Error` and `Arc<dyn Error>` wrappers, whose `source()` skips them, so
+/// those are opened explicitly.
 pub fn find_cause<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
-    let mut current = Some(error);
     let mut found = None;
-    while let Some(e) = current {
-        if let Some(t) = e.downcast_ref::<T>() {
-            found = Some(t);
-        }
-        if let Some(inner) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            if let Some(t) = inner.downcast_ref::<T>() {
+    let mut current = Some(error);
+    while let Some(mut e) = current {
+        loop {
+            if let Some(t) = e.downcast_ref::<T>() {
                 found = Some(t);
             }
-            current = inner.source().or_else(|| e.source());
-            continue;
+            let inner: Option<&'a (dyn StdError + 'static)> =
+                if let Some(arc) = e.downcast_ref::<Arc<dyn StdError + Send + Sync>>() {
+                    Some(arc.as_ref())
+                } else if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                    io.get_ref().map(|inner| inner as &(dyn StdError + 'static))
+                } else {
+                    None
+                };
+            match inner {
+                Some(inner) => e = inner,
+                None => break,
+            }
         }
         current = e.source();
     }

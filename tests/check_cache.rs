@@ -1,0 +1,242 @@
+//! `vitals check cache` against real Redis servers.
+
+use std::time::Duration;
+
+use crate::support::certs::TestCa;
+use crate::support::cmd::{Outcome, Test};
+use crate::support::net::{GarbageServer, SilentServer};
+use crate::support::redis::{RedisOptions, RedisServer};
+
+fn check_cache(url: &str) -> Outcome {
+    Test::new()
+        .env("REDIS_URL", url)
+        .args(["check", "cache", "--json"])
+        .run()
+}
+
+fn info_number(server: &RedisServer, key: &str) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .query(&mut server.client())
+        .expect("INFO");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("INFO has no numeric {key}"))
+}
+
+#[test]
+fn healthy_server_reports_every_field() {
+    let redis = RedisServer::shared();
+    let out = check_cache(&redis.url());
+    out.assert_code(0);
+    let v = out.json();
+    assert_eq!(v["status"], "healthy");
+    assert_eq!(v["message"], "Cache operational");
+    assert!(
+        v["response_time_ms"].as_f64().is_some_and(|t| t > 0.0),
+        "{v}"
+    );
+    assert!(
+        v["memory_usage_bytes"].as_u64().is_some_and(|b| b > 0),
+        "{v}"
+    );
+    assert!(
+        v["connected_clients"].as_u64().is_some_and(|n| n >= 1),
+        "{v}"
+    );
+    assert_eq!(v["role"], "master");
+    assert!(
+        v["redis_version"].as_str().is_some_and(|s| s.contains('.')),
+        "{v}"
+    );
+    assert!(v["rejected_connections"].as_u64().is_some(), "{v}");
+    assert!(v["evicted_keys"].as_u64().is_some(), "{v}");
+    // No maxmemory on the harness server: the percentage is of system memory, and says so.
+    assert_eq!(v["memory_limit_source"], "total_system_memory");
+    assert_eq!(
+        v["memory_limit_bytes"].as_u64(),
+        Some(info_number(redis, "total_system_memory"))
+    );
+    // A megabyte of many gigabytes: two decimals may well round it to 0.0.
+    let percent = v["memory_usage_percent"].as_f64().expect("percent");
+    assert!((0.0..100.0).contains(&percent), "{percent}");
+}
+
+#[test]
+fn maxmemory_is_the_limit_when_set() {
+    let redis = RedisServer::start(RedisOptions {
+        maxmemory: Some("100mb".into()),
+        ..RedisOptions::default()
+    });
+    let out = check_cache(&redis.url());
+    out.assert_code(0);
+    let v = out.json();
+    assert_eq!(v["memory_limit_source"], "maxmemory");
+    assert_eq!(v["memory_limit_bytes"], 100 * 1024 * 1024);
+    let used = v["memory_usage_bytes"].as_f64().expect("used");
+    let percent = v["memory_usage_percent"].as_f64().expect("percent");
+    let expected = (used * 10_000.0 / (100.0 * 1024.0 * 1024.0)).round() / 100.0;
+    assert_eq!(percent, expected);
+}
+
+#[test]
+fn memory_above_the_threshold_is_degraded() {
+    let redis = RedisServer::start(RedisOptions {
+        maxmemory: Some("3mb".into()),
+        maxmemory_policy: Some("noeviction".into()),
+        ..RedisOptions::default()
+    });
+    // About 1 MB of base use plus a 1 MB value: well above 50 % of 3 MB.
+    let blob = "x".repeat(1_000_000);
+    let _: () = redis::cmd("SET")
+        .arg("blob")
+        .arg(&blob)
+        .query(&mut redis.client())
+        .expect("SET blob");
+    let out = Test::new()
+        .env("REDIS_URL", redis.url())
+        .env("CACHE_MEMORY_DEGRADED_PERCENT", "50")
+        .args(["check", "cache", "--json"])
+        .run();
+    out.assert_code(1);
+    let v = out.json();
+    assert_eq!(v["status"], "degraded");
+    let msg = v["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("memory at ") && msg.contains("of maxmemory"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn password_protected_server_with_and_without_the_password() {
+    let password = format!("redis-pw-{}", crate::support::random_token());
+    let redis = RedisServer::start(RedisOptions {
+        requirepass: Some(password.clone()),
+        ..RedisOptions::default()
+    });
+    let bare = format!("redis://127.0.0.1:{}", redis.port());
+
+    let out = check_cache(&bare);
+    out.assert_code(2);
+    assert_eq!(
+        out.json()["message"],
+        "authentication required: put the password in REDIS_URL or set REDIS_PASSWORD"
+    );
+
+    let out = Test::new()
+        .env("REDIS_URL", &bare)
+        .env("REDIS_PASSWORD", &password)
+        .args(["check", "cache", "--json", "-vv"])
+        .run();
+    out.assert_code(0).assert_no_secrets(&[&password]);
+
+    let out = check_cache(&redis.url());
+    out.assert_code(0).assert_no_secrets(&[&password]);
+
+    let out = check_cache(&format!(
+        "redis://:wrong-password-123@127.0.0.1:{}",
+        redis.port()
+    ));
+    out.assert_code(2)
+        .assert_no_secrets(&["wrong-password-123"]);
+    let msg = out.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(msg.starts_with("authentication failed"), "{msg}");
+}
+
+#[test]
+fn unix_socket() {
+    let redis = RedisServer::start(RedisOptions {
+        unixsocket: true,
+        ..RedisOptions::default()
+    });
+    let out = check_cache(&format!("unix://{}", redis.socket_path().display()));
+    out.assert_code(0);
+    assert_eq!(out.json()["status"], "healthy");
+}
+
+#[test]
+fn rediss_trusts_the_ca_in_ssl_cert_file() {
+    let ca = TestCa::new("vitals redis test CA");
+    let redis = RedisServer::start(RedisOptions {
+        tls: Some(ca.issue(&["localhost", "127.0.0.1"])),
+        tls_only: true,
+        ..RedisOptions::default()
+    });
+    let out = Test::new()
+        .env("REDIS_URL", redis.tls_url())
+        .env("SSL_CERT_FILE", ca.ca_path())
+        .args(["check", "cache", "--json"])
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.json()["status"], "healthy");
+
+    // Without the CA: a certificate error, not a hang or a panic.
+    let out = check_cache(&redis.tls_url());
+    out.assert_code(2);
+    let msg = out.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(msg.contains("not signed by a trusted CA"), "{msg}");
+}
+
+#[test]
+fn stopped_server_is_refused() {
+    let mut redis = RedisServer::start(RedisOptions::default());
+    let url = redis.url();
+    redis.stop();
+    let out = check_cache(&url);
+    out.assert_code(2);
+    assert_eq!(out.json()["message"], "connection refused");
+}
+
+#[test]
+fn paused_server_times_out_within_the_timeout() {
+    let mut redis = RedisServer::start(RedisOptions::default());
+    redis.pause();
+    let out = Test::new()
+        .env("REDIS_URL", redis.url())
+        .args(["check", "cache", "--json", "--timeout", "1s"])
+        .run();
+    redis.resume();
+    out.assert_code(2);
+    assert_eq!(out.json()["message"], "timed out after 1s");
+    assert!(
+        out.elapsed < Duration::from_millis(2500),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn listeners_that_are_not_redis() {
+    let garbage = GarbageServer::start(&b"SSH-2.0-OpenSSH_9.2\r\n"[..]);
+    let out = check_cache(&format!("redis://127.0.0.1:{}", garbage.port()));
+    out.assert_code(2);
+    assert_eq!(out.json()["status"], "unhealthy");
+
+    let silent = SilentServer::start();
+    let out = Test::new()
+        .env("REDIS_URL", format!("redis://127.0.0.1:{}", silent.port()))
+        .args(["check", "cache", "--json", "--timeout", "700ms"])
+        .run();
+    out.assert_code(2);
+    assert_eq!(out.json()["message"], "timed out after 700ms");
+}
+
+#[test]
+fn loading_server_is_unhealthy() {
+    // Answers PING and INFO with -LOADING, as Redis does while reading its dataset.
+    let loading =
+        GarbageServer::start("-LOADING Redis is loading the dataset in memory\r\n".repeat(2));
+    let out = check_cache(&format!("redis://127.0.0.1:{}", loading.port()));
+    out.assert_code(2);
+    assert_eq!(
+        out.json()["message"],
+        "Redis is loading its dataset into memory"
+    );
+}

@@ -1,0 +1,160 @@
+//! `vitals config validate`: every group reported, secrets hidden, exit 0/1/2.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::cmd::Test;
+
+const WEBHOOK: &str = "https://hooks.slack.com/services/T000/B000/validate-hook-secret";
+
+#[test]
+fn a_valid_configuration_exits_0_with_every_group() {
+    let out = Test::new()
+        .env(
+            "DATABASE_URL",
+            "postgres://app:validate-db-secret@db.internal:5432/app",
+        )
+        .env("SLACK_WEBHOOK_URL", WEBHOOK)
+        .args(["config", "validate", "--json"])
+        .run();
+    out.assert_code(0).assert_no_secrets(&[
+        "validate-db-secret",
+        "validate-hook-secret",
+        "/services/T000",
+    ]);
+    let v = out.json();
+    assert_eq!(v["result"], "valid");
+    let groups = v["groups"].as_object().expect("groups");
+    let keys: Vec<&String> = groups.keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "general",
+            "database",
+            "cache",
+            "agents",
+            "services",
+            "email",
+            "slack",
+            "sms",
+            "pagerduty",
+            "state"
+        ]
+    );
+    assert_eq!(groups["database"]["status"], "configured");
+    assert_eq!(
+        groups["database"]["variables"]["DATABASE_URL"],
+        "postgres://app:***@db.internal:5432/app"
+    );
+    assert_eq!(
+        groups["slack"]["variables"]["SLACK_WEBHOOK_URL"],
+        "https://hooks.slack.com/***"
+    );
+    assert_eq!(groups["cache"]["status"], "not_configured");
+    assert_eq!(groups["state"]["status"], "configured");
+}
+
+#[test]
+fn warnings_exit_1() {
+    let out = Test::new()
+        .env("REDIS_URL", "redis://cache.internal:6379")
+        .args(["config", "validate", "--json"])
+        .run();
+    out.assert_code(1);
+    let v = out.json();
+    assert_eq!(v["result"], "warnings");
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.starts_with("no alert channel is configured")),
+        "{v}"
+    );
+}
+
+#[test]
+fn an_env_file_readable_by_others_is_a_warning() {
+    let test = Test::new();
+    let env = test.write_file(
+        ".env",
+        format!("SLACK_WEBHOOK_URL={WEBHOOK}\nREDIS_URL=redis://c:6379\n"),
+    );
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let test = test.args(["config", "validate", "--json"]);
+    let out = test.run();
+    out.assert_code(1)
+        .assert_no_secrets(&["validate-hook-secret"]);
+    let warnings = out.json()["warnings"].to_string();
+    assert!(
+        warnings.contains(".env is readable by other users (mode 644)"),
+        "{warnings}"
+    );
+
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    test.run().assert_code(0);
+}
+
+#[test]
+fn errors_exit_2_and_name_each_variable() {
+    let out = Test::new()
+        .env("DATABASE_URL", "mysql://u:validate-bad-secret@h/db")
+        .env("SMTP_PORT", "abc")
+        .env("EMAIL_PROVIDER", "pigeon")
+        .env("ALERT_SMS_RECIPIENTS", "0123")
+        .env("SLACK_WEBHOOK_URL", WEBHOOK)
+        .args(["config", "validate", "--json"])
+        .run();
+    out.assert_code(2)
+        .assert_no_secrets(&["validate-bad-secret"]);
+    let v = out.json();
+    assert_eq!(v["result"], "errors");
+    assert_eq!(v["groups"]["database"]["status"], "invalid");
+    assert_eq!(v["groups"]["email"]["status"], "invalid");
+    assert_eq!(v["groups"]["sms"]["status"], "invalid");
+    let errors: Vec<&str> = v["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    for var in [
+        "DATABASE_URL",
+        "SMTP_PORT",
+        "EMAIL_PROVIDER",
+        "ALERT_SMS_RECIPIENTS",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.starts_with(&format!("{var}: "))),
+            "{var} not in {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn incomplete_channels_are_errors_naming_what_is_missing() {
+    let out = Test::new()
+        .env("SMTP_HOST", "smtp.example.com")
+        .env("SLACK_WEBHOOK_URL", WEBHOOK)
+        .args(["config", "validate", "--json"])
+        .run();
+    out.assert_code(2);
+    let v = out.json();
+    assert_eq!(v["groups"]["email"]["status"], "invalid");
+    let errors = v["groups"]["email"]["errors"].to_string();
+    assert!(
+        errors.contains("ALERT_EMAIL_RECIPIENTS: not set"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn table_output_lists_groups() {
+    let out = Test::new()
+        .env("DATABASE_URL", "postgres://app:validate-tbl-secret@db/app")
+        .env("SLACK_WEBHOOK_URL", WEBHOOK)
+        .args(["config", "validate"])
+        .run();
+    out.assert_code(0)
+        .assert_no_secrets(&["validate-tbl-secret", "validate-hook-secret"])
+        .assert_stdout_contains("Database (PostgreSQL)")
+        .assert_stdout_contains("DATABASE_URL=postgres://app:***@db/app")
+        .assert_stdout_contains("configuration: valid");
+}

@@ -1,0 +1,319 @@
+//! Runs the real `vitals` binary in a clean, isolated environment.
+//!
+//! ```ignore
+//! Test::new().env("DATABASE_URL", url).args(["check", "db", "--json"]).run().assert_code(0).json();
+//! ```
+
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// A hung binary must fail its test, not the whole CI job.
+const HARD_LIMIT: Duration = Duration::from_secs(60);
+
+pub struct Test {
+    dir: TempDir,
+    program: PathBuf,
+    args: Vec<OsString>,
+    /// Applied in order on an empty environment; `None` removes.
+    env: Vec<(OsString, Option<OsString>)>,
+    cwd: Option<PathBuf>,
+    stdin: Option<Vec<u8>>,
+    timeout: Duration,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Test {
+    /// Only PATH, HOME (`<dir>/home`, created) and XDG_STATE_HOME (`<dir>/state`,
+    /// deliberately not created) are set, and the working directory is the
+    /// per-test dir: the developer's env (RUST_BACKTRACE, NO_COLOR, TERM,
+    /// DATABASE_URL...) and any `.env` file cannot leak into a test.
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("vitals-test-")
+            .tempdir()
+            .expect("test temp dir");
+        let home = dir.path().join("home");
+        std::fs::create_dir(&home).expect("create test HOME");
+        let path =
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+        let env = vec![
+            ("PATH".into(), Some(path)),
+            ("HOME".into(), Some(home.into())),
+            (
+                "XDG_STATE_HOME".into(),
+                Some(dir.path().join("state").into()),
+            ),
+        ];
+        Test {
+            dir,
+            program: env!("CARGO_BIN_EXE_vitals").into(),
+            args: Vec::new(),
+            env,
+            cwd: None,
+            stdin: None,
+            timeout: HARD_LIMIT,
+        }
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.env
+            .push((key.as_ref().into(), Some(value.as_ref().into())));
+        self
+    }
+
+    pub fn envs<K: AsRef<OsStr>, V: AsRef<OsStr>>(
+        self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        vars.into_iter().fold(self, |t, (k, v)| t.env(k, v))
+    }
+
+    /// E.g. to test behaviour without HOME.
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+        self.env.push((key.as_ref().into(), None));
+        self
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().into());
+        self
+    }
+
+    pub fn args(self, args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Self {
+        args.into_iter().fold(self, Test::arg)
+    }
+
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Lowers the hard limit (for tests of the runner itself).
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = limit;
+        self
+    }
+
+    /// Runs another program in the same sandbox (for tests of the runner itself).
+    pub fn program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = program.into();
+        self
+    }
+
+    /// Writes a file into the per-test dir (creating parent dirs) and returns its path.
+    pub fn write_file(&self, name: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent dir");
+        }
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+
+    /// The per-test dir: default working directory, parent of HOME and XDG_STATE_HOME.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// Runs the program to completion. Takes `&self`, so a test can run twice
+    /// with the same state dir (e.g. alert de-duplication across runs).
+    pub fn run(&self) -> Outcome {
+        let mut cmd = Command::new(&self.program);
+        cmd.env_clear()
+            .args(&self.args)
+            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Own process group: on timeout, grandchildren holding our pipes die too.
+            .process_group(0);
+        for (k, v) in &self.env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let start = Instant::now();
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", self.program.display()));
+        // Separate threads: a child blocked on a full pipe must not deadlock us.
+        if let (Some(bytes), Some(mut pipe)) = (self.stdin.clone(), child.stdin.take()) {
+            thread::spawn(move || pipe.write_all(&bytes));
+        }
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for child") {
+                break Some(status);
+            }
+            if start.elapsed() > self.timeout {
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+                let _ = child.wait();
+                break None;
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        let elapsed = start.elapsed();
+        let outcome = |code| Outcome {
+            code,
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+            elapsed,
+        };
+        match status {
+            Some(s) => outcome(s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0))),
+            None => panic!(
+                "{} {:?} still running after {:?}: killed\n{}",
+                self.program.display(),
+                self.args,
+                self.timeout,
+                outcome(-1).dump()
+            ),
+        }
+    }
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    /// Exit code, or 128 + signal number if killed by a signal.
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    fn dump(&self) -> String {
+        format!(
+            "exit code {} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.elapsed, self.stdout, self.stderr
+        )
+    }
+
+    pub fn assert_code(&self, expected: i32) -> &Self {
+        assert_eq!(self.code, expected, "unexpected exit code\n{}", self.dump());
+        self
+    }
+
+    /// Stdout parsed as exactly one JSON document (surrounding whitespace allowed).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not exactly one JSON document: {e}\n{}",
+                self.dump()
+            )
+        })
+    }
+
+    pub fn assert_stdout_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    pub fn assert_stderr_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// None of `secrets` appears in stdout or stderr. The panic message names
+    /// the secret by index and shows the output with every secret redacted, so
+    /// a failing test does not leak it into CI logs.
+    pub fn assert_no_secrets(&self, secrets: &[&str]) -> &Self {
+        let mut leaks = Vec::new();
+        for (i, secret) in secrets.iter().enumerate() {
+            assert!(
+                !secret.is_empty(),
+                "assert_no_secrets: secret #{i} is empty (test bug)"
+            );
+            for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+                if let Some(at) = text.find(secret) {
+                    let line = text[..at].matches('\n').count() + 1;
+                    leaks.push(format!(
+                        "secret #{i} leaked in {stream}, line {line} (byte {at})"
+                    ));
+                }
+            }
+        }
+        if !leaks.is_empty() {
+            let mut order: Vec<usize> = (0..secrets.len()).collect();
+            // Longest first, so a secret containing another is redacted whole.
+            order.sort_by_key(|&i| std::cmp::Reverse(secrets[i].len()));
+            let redact = |text: &str| {
+                order.iter().fold(text.to_string(), |t, &i| {
+                    t.replace(secrets[i], &format!("<secret #{i}>"))
+                })
+            };
+            panic!(
+                "{}\nexit code {}\n--- stdout (redacted) ---\n{}\n--- stderr (redacted) ---\n{}",
+                leaks.join("\n"),
+                self.code,
+                redact(&self.stdout),
+                redact(&self.stderr)
+            );
+        }
+        self
+    }
+
+    /// No ANSI escape sequence (`ESC [`) in stdout or stderr.
+    pub fn assert_no_ansi(&self) -> &Self {
+        for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            assert!(
+                !text.contains("\x1b["),
+                "ANSI escape in {stream} (shown escaped):\n{text:?}\nexit code {}",
+                self.code
+            );
+        }
+        self
+    }
+}

@@ -1,0 +1,35 @@
+//! Test support: a runner for the real `vitals` binary and throwaway servers.
+//!
+//! Every server lives in its own temp dir on a free port and is killed by a
+//! watchdog if the test process dies, so nothing outlives `cargo test`.
+
+#![allow(dead_code)] // not every test module uses every helper
+
+pub mod certs;
+pub mod cmd;
+pub mod net;
+pub mod postgres;
+mod process;
+pub mod redis;
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+/// 32 hex chars, unique per call: passwords and database names.
+/// `RandomState` is randomly keyed per process and per instance, so no `rand` crate is needed.
+pub fn random_token() -> String {
+    let half = || RandomState::new().hash_one(0u8);
+    format!("{:016x}{:016x}", half(), half())
+}
+
+/// Percent-encodes a URL userinfo part, so tests may use passwords with `@`, `:` or `/`.
+pub fn encode_userinfo(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,104 @@
+//! Free ports and fake TCP servers that misbehave on purpose.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// A port on 127.0.0.1 that was free a moment ago. Never hands out the same
+/// port twice in one process, so parallel tests cannot pick the same one;
+/// another process still might, which is why servers retry on a clash.
+pub fn free_port() -> u16 {
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let given = given.get_or_insert_with(HashSet::new);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("bind 127.0.0.1:0 to find a free port")
+            .port();
+        if given.insert(port) {
+            return port;
+        }
+    }
+}
+
+/// Accepts every connection, writes the given bytes and keeps the socket open
+/// (never reads, never closes) until dropped: a server that speaks the wrong
+/// protocol, or with no bytes, one that never answers.
+pub struct GarbageServer {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl GarbageServer {
+    pub fn start(bytes: impl Into<Vec<u8>>) -> Self {
+        let bytes = bytes.into();
+        // Binding port 0 directly: no window for another process to take it.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake server");
+        let addr = listener.local_addr().expect("fake server address");
+        let (accepted, stop) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (count, stopping) = (accepted.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut open = Vec::new();
+            for mut conn in listener.incoming().flatten() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = conn.write_all(&bytes);
+                open.push(conn);
+            }
+        });
+        GarbageServer {
+            addr,
+            accepted,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Connections accepted so far: proves the binary really connected.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for GarbageServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the blocking accept() so the thread sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Accepts connections and never sends a byte: for timeout tests.
+pub struct SilentServer(GarbageServer);
+
+impl SilentServer {
+    pub fn start() -> Self {
+        SilentServer(GarbageServer::start(Vec::new()))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.port()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.0.connections()
+    }
+}
