@@ -3,6 +3,7 @@
 mod checks;
 mod cli;
 mod config;
+mod http;
 mod logging;
 mod output;
 mod redact;

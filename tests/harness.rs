@@ -379,3 +379,32 @@ fn outcome_assertions_fail_without_leaking_secrets() {
     assert_eq!(out(" {\"a\": 1}\n").json()["a"], 1);
     assert!(panic_message(|| drop(out("{}\n{}\n").json())).contains("exactly one JSON document"));
 }
+
+#[test]
+fn http_server_records_requests_and_replies() {
+    use crate::support::http::{HttpServer, Reply};
+    let server = HttpServer::start(|req| {
+        if req.path() == "/hello" {
+            Reply::json(201, &serde_json::json!({"ok": true})).header("x-test", "1")
+        } else {
+            Reply::status(404)
+        }
+    });
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
+    use std::io::Write;
+    stream
+        .write_all(b"POST /hello?x=1 HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}")
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(
+        response.starts_with("HTTP/1.1 201 Created\r\n"),
+        "{response}"
+    );
+    assert!(response.ends_with("{\"ok\":true}"), "{response}");
+    let req = server.only_request();
+    assert_eq!((req.method.as_str(), req.path()), ("POST", "/hello"));
+    assert_eq!(req.query("x").as_deref(), Some("1"));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(req.json()["a"], 1);
+}

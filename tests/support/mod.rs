@@ -7,6 +7,7 @@
 
 pub mod certs;
 pub mod cmd;
+pub mod http;
 pub mod net;
 pub mod postgres;
 mod process;
