@@ -109,6 +109,8 @@ pub enum CheckTarget {
     Db,
     /// Redis (REDIS_URL).
     Cache,
+    /// The agent registry (AGENT_REGISTRY_URL).
+    Agents,
 }
 
 impl CheckTarget {
@@ -118,6 +120,7 @@ impl CheckTarget {
             CheckTarget::All => None,
             CheckTarget::Db => Some(CheckId::Database),
             CheckTarget::Cache => Some(CheckId::Cache),
+            CheckTarget::Agents => Some(CheckId::Agents),
         }
     }
 }

@@ -109,7 +109,6 @@ pub struct CacheConfig {
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the agents check, which lands next")]
 pub struct AgentsConfig {
     pub registry: Option<SecretUrl>,
     pub heartbeat_max_age: Duration,

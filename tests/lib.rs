@@ -2,6 +2,7 @@
 
 mod support;
 
+mod check_agents;
 mod check_all;
 mod check_cache;
 mod check_db;

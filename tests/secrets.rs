@@ -28,8 +28,26 @@ impl Planted {
     }
 }
 
-/// Every secret variable set, with PostgreSQL and Redis really accepting their passwords.
+/// Every secret variable set, with PostgreSQL and Redis really accepting their
+/// passwords, and one live RQ worker registered in that Redis.
 fn planted(pg: &PgServer, redis: &RedisServer, redis_password: &str) -> Planted {
+    let heartbeat = chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    let _: () = redis::pipe()
+        .cmd("SADD")
+        .arg("rq:workers")
+        .arg("rq:worker:w1")
+        .ignore()
+        .cmd("HSET")
+        .arg("rq:worker:w1")
+        .arg("state")
+        .arg("idle")
+        .arg("last_heartbeat")
+        .arg(heartbeat)
+        .ignore()
+        .query(&mut redis.client())
+        .expect("register an RQ worker");
     let db_password = plant("pgpw");
     let role = format!("vitals_secret_{}", &random_token()[..8]);
     pg.client("postgres")
@@ -37,7 +55,6 @@ fn planted(pg: &PgServer, redis: &RedisServer, redis_password: &str) -> Planted 
             "CREATE ROLE {role} LOGIN PASSWORD '{db_password}'"
         ))
         .expect("create role");
-    let registry_password = plant("registrypw");
     let state_password = plant("statepw");
     let proxy_password = plant("proxypw");
     let webhook_path = plant("hookpath");
@@ -50,7 +67,6 @@ fn planted(pg: &PgServer, redis: &RedisServer, redis_password: &str) -> Planted 
         plant("pat-hubspot"),
         plant("twiliotoken"),
         plant("pdroutingkey"),
-        registry_password.clone(),
         state_password.clone(),
         proxy_password.clone(),
         webhook_path.clone(),
@@ -79,7 +95,7 @@ fn planted(pg: &PgServer, redis: &RedisServer, redis_password: &str) -> Planted 
         ("PAGERDUTY_ROUTING_KEY", secrets[7].clone()),
         (
             "AGENT_REGISTRY_URL",
-            format!("redis://:{registry_password}@127.0.0.1:{}", free_port()),
+            format!("redis://:{redis_password}@127.0.0.1:{}", redis.port()),
         ),
         (
             "VITALS_STATE",

@@ -2,6 +2,7 @@
 //!
 //! Adding a check is one new file and one line in [`registry`].
 
+pub mod agents;
 pub mod cache;
 pub mod database;
 
@@ -31,6 +32,7 @@ pub enum CheckId {
     #[value(name = "db", alias = "database")]
     Database,
     Cache,
+    Agents,
 }
 
 impl AsRef<str> for CheckId {
@@ -45,6 +47,7 @@ impl CheckId {
         match self {
             CheckId::Database => "database",
             CheckId::Cache => "cache",
+            CheckId::Agents => "agents",
         }
     }
 
@@ -53,6 +56,7 @@ impl CheckId {
         match self {
             CheckId::Database => "DATABASE_URL",
             CheckId::Cache => "REDIS_URL",
+            CheckId::Agents => "AGENT_REGISTRY_URL",
         }
     }
 }
@@ -68,6 +72,7 @@ pub fn registry(config: &Config, trust: &Trust) -> Vec<Box<dyn Check>> {
     vec![
         Box::new(database::Database::new(&config.database, trust)),
         Box::new(cache::Cache::new(&config.cache, trust)),
+        Box::new(agents::Agents::new(&config.agents, trust)),
     ]
 }
 
