@@ -4,18 +4,25 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::checks::CheckId;
-use crate::status::EXIT_CODES_HELP;
+use crate::exit_codes_help;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "vitals",
     version,
     about = "Tells whether a platform's dependencies are healthy, and raises, routes and tracks alerts when they are not.",
-    after_help = EXIT_CODES_HELP,
-    after_long_help = EXIT_CODES_HELP,
+    after_help = concat!(
+        "Examples:
+  vitals check all                          every check, as a table
+  vitals check all --json | jq .overall_status
+  vitals config validate                    what is configured, secrets hidden
+
+",
+        exit_codes_help!()
+    ),
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -34,6 +41,10 @@ pub struct GlobalArgs {
     /// Shorthand for --format json.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Write the result to this file (atomically: a collector never reads half of it) instead of stdout.
+    #[arg(long, global = true, value_name = "FILE", env = "VITALS_OUTPUT")]
+    pub output: Option<PathBuf>,
 
     /// When to colour output (NO_COLOR and TERM=dumb turn "auto" off).
     #[arg(long, global = true, value_enum, value_name = "WHEN", env = "VITALS_COLOR", default_value_t = ColorChoice::Auto)]
@@ -62,6 +73,13 @@ impl GlobalArgs {
     }
 }
 
+/// A completion script for `shell`, as `vitals completions` prints it.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "vitals", &mut script);
+    script
+}
+
 fn parse_timeout(value: &str) -> Result<Duration, String> {
     crate::config::parse_duration(value).map_err(|expected| format!("expected {expected}"))
 }
@@ -70,6 +88,10 @@ fn parse_timeout(value: &str) -> Result<Duration, String> {
 pub enum Format {
     Table,
     Json,
+    /// A Nagios/Icinga plugin status line with perfdata (check commands only).
+    Nagios,
+    /// Prometheus text exposition format 0.0.4 (check commands only).
+    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -82,10 +104,33 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the health of dependencies.
+    #[command(after_help = concat!(
+        "Examples:
+  vitals check all                          every check, concurrently, as a table
+  vitals check db --json | jq .status       one check, as JSON
+  vitals check all --require db,cache       an unconfigured db or cache counts as unhealthy
+  vitals check all --timeout 2s             each check gets at most 2 seconds
+  vitals check all --format nagios          a Nagios/Icinga plugin status line with perfdata
+  vitals check all --format prometheus --output /var/lib/node_exporter/textfile_collector/vitals.prom
+
+",
+        exit_codes_help!()
+    ))]
     Check(CheckArgs),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  vitals completions bash > /etc/bash_completion.d/vitals
+  vitals completions zsh > \"${fpath[1]}/_vitals\"
+  vitals completions fish > ~/.config/fish/completions/vitals.fish
+  vitals completions powershell >> $PROFILE
+  vitals completions elvish > ~/.config/elvish/lib/vitals.elv")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -128,13 +173,85 @@ impl CheckTarget {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Report every variable group as configured, not configured or invalid (secrets hidden).
+    #[command(after_help = "Examples:
+  vitals config validate
+  vitals config validate --env-file /etc/vitals/vitals.env --json | jq .errors
+
+Exit codes: 0 valid, 1 warnings (e.g. no alert channel, a .env others can read), 2 errors.")]
     Validate,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+    use clap_complete::Generator;
+    use std::path::{Path, PathBuf};
+
+    /// Every generated file: completions for each shell, a man page per command.
+    fn generated() -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files = Vec::new();
+        for shell in clap_complete::Shell::value_variants() {
+            files.push((
+                Path::new("completions").join(shell.file_name("vitals")),
+                completions(*shell),
+            ));
+        }
+        // Building propagates the global options into every subcommand's page.
+        let mut root = Cli::command().name("vitals");
+        root.build();
+        let mut pages = vec![root];
+        while let Some(page) = pages.pop() {
+            let name = page.get_name().to_owned();
+            for sub in page.get_subcommands().filter(|s| s.get_name() != "help") {
+                pages.push(sub.clone().name(format!("{name}-{}", sub.get_name())));
+            }
+            let mut roff = Vec::new();
+            clap_mangen::Man::new(page)
+                .render(&mut roff)
+                .unwrap_or_else(|e| panic!("rendering man page {name}: {e}"));
+            files.push((Path::new("man").join(format!("{name}.1")), roff));
+        }
+        files.sort();
+        files
+    }
+
+    /// The committed completions and man pages match what the CLI generates.
+    #[test]
+    fn completions_and_man_pages_are_in_sync() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let files = generated();
+        if std::env::var_os("VITALS_REGENERATE").is_some() {
+            for dir in ["completions", "man"] {
+                let _ = std::fs::remove_dir_all(root.join(dir));
+                std::fs::create_dir_all(root.join(dir)).unwrap_or_else(|e| panic!("{dir}: {e}"));
+            }
+            for (path, content) in &files {
+                std::fs::write(root.join(path), content)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+        let mut stale: Vec<String> = files
+            .iter()
+            .filter(|(path, content)| std::fs::read(root.join(path)).ok().as_ref() != Some(content))
+            .map(|(path, _)| path.display().to_string())
+            .collect();
+        for dir in ["completions", "man"] {
+            for entry in std::fs::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let path = Path::new(dir).join(entry.file_name());
+                if !files.iter().any(|(p, _)| *p == path) {
+                    stale.push(format!("{} (no longer generated)", path.display()));
+                }
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "out of date: {stale:?}\nregenerate with: VITALS_REGENERATE=1 cargo test --bin vitals completions_and_man_pages"
+        );
+    }
 
     #[test]
     fn cli_is_well_formed() {

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod http;
 mod logging;
+mod metrics;
 mod output;
 mod redact;
 mod status;
@@ -53,13 +54,18 @@ fn run() -> Exit {
 }
 
 fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Result<Exit> {
-    let loaded = Config::load(env_file);
     match &cli.command {
         Command::Check(args) => {
-            let config = loaded.into_result()?;
+            let config = Config::load(env_file).into_result()?;
             checks::command(args, &config, out, cli.global.timeout)
         }
-        Command::Config(ConfigCommand::Validate) => config::validate::command(loaded, out),
+        Command::Config(ConfigCommand::Validate) => {
+            config::validate::command(Config::load(env_file), out)
+        }
+        Command::Completions { shell } => {
+            output::write_stdout_bytes(&cli::completions(*shell));
+            Ok(Exit::Ok)
+        }
     }
 }
 

@@ -79,13 +79,18 @@ impl Exit {
     }
 }
 
-/// The exit-code table, shown in `--help` and the README.
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes (Nagios/Icinga plugin convention):
+/// The exit-code table, shown in `--help` and the README. A macro, so help
+/// texts can `concat!` it after their examples.
+#[macro_export]
+macro_rules! exit_codes_help {
+    () => {
+        "Exit codes (Nagios/Icinga plugin convention):
   0  OK        everything checked is healthy / every alert delivered / config valid
   1  WARNING   something degraded / a delivery partly failed / config has warnings
   2  CRITICAL  something unhealthy / no delivery succeeded / config has errors
-  3  UNKNOWN   usage error, unreadable configuration, nothing configured, internal error";
+  3  UNKNOWN   usage error, unreadable configuration, nothing configured, internal error"
+    };
+}
 
 #[cfg(test)]
 mod tests {

@@ -183,3 +183,40 @@ fn compact_json_when_piped() {
         out.stdout
     );
 }
+
+#[test]
+fn completions_print_the_committed_scripts() {
+    for (shell, file) in [
+        ("bash", "vitals.bash"),
+        ("zsh", "_vitals"),
+        ("fish", "vitals.fish"),
+        ("powershell", "_vitals.ps1"),
+        ("elvish", "vitals.elv"),
+    ] {
+        let out = Test::new().args(["completions", shell]).run();
+        out.assert_code(0);
+        let committed =
+            std::fs::read_to_string(format!("{}/completions/{file}", env!("CARGO_MANIFEST_DIR")))
+                .expect("committed completion script");
+        assert_eq!(out.stdout, committed, "{shell}");
+        assert!(out.stdout.contains("check"), "{shell}");
+    }
+    Test::new()
+        .args(["completions", "tcsh"])
+        .run()
+        .assert_code(3);
+}
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    for args in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["config", "validate", "--help"],
+        vec!["completions", "--help"],
+    ] {
+        let out = Test::new().args(&args).run();
+        out.assert_code(0)
+            .assert_stdout_contains("Examples:\n  vitals ");
+    }
+}

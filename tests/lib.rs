@@ -8,5 +8,7 @@ mod check_cache;
 mod check_db;
 mod cli;
 mod config_validate;
+mod formats;
 mod harness;
+mod recipes;
 mod secrets;

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use super::{BoxFuture, Check, CheckId, CheckResult};
 use crate::config::{AgentsConfig, SecretUrl};
 use crate::http::{self, Method};
+use crate::metrics::{Metric, Unit, count};
 use crate::status::Status;
 use crate::tls::Trust;
 
@@ -175,16 +176,56 @@ impl Agents {
                 (Status::Degraded, problems.join("; "))
             }
         };
-        CheckResult::new(status, message).with_details(&Report {
-            total_agents: b.total(),
-            active_agents: b.active(),
-            agent_breakdown: b,
-            pending_tasks: census.pending,
-            active_tasks: census.active,
-            completed_tasks: census.completed,
-            failed_tasks: census.failed,
-            source,
-        })
+        CheckResult::new(status, message)
+            .with_details(&Report {
+                total_agents: b.total(),
+                active_agents: b.active(),
+                agent_breakdown: b,
+                pending_tasks: census.pending,
+                active_tasks: census.active,
+                completed_tasks: census.completed,
+                failed_tasks: census.failed,
+                source,
+            })
+            .with_metrics(self.metrics(census))
+    }
+
+    fn metrics(&self, census: &Census) -> Vec<Metric> {
+        let b = &census.agents;
+        let agents = [
+            ("idle", b.idle),
+            ("busy", b.busy),
+            ("error", b.error),
+            ("offline", b.offline),
+        ]
+        .into_iter()
+        .map(|(state, n)| {
+            Metric::gauge(
+                "agents",
+                "Registered agents by state.",
+                Unit::Count,
+                count(Some(n)),
+            )
+            .label("state", state)
+        });
+        let tasks = [
+            ("pending", Some(census.pending)),
+            ("active", Some(census.active)),
+            ("completed", Some(census.completed)),
+            ("failed", census.failed),
+        ]
+        .into_iter()
+        .filter(|(_, n)| n.is_some())
+        .map(|(state, n)| {
+            let metric = Metric::gauge("tasks", "Tasks by state.", Unit::Count, count(n))
+                .label("state", state);
+            if state == "pending" {
+                metric.warn(count(Some(self.queue_degraded_threshold)))
+            } else {
+                metric
+            }
+        });
+        agents.chain(tasks).collect()
     }
 
     /// Is an agent whose last heartbeat was at `at` still alive?

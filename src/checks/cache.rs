@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::{BoxFuture, Check, CheckId, CheckResult, chain_text, find_cause, millis};
 use crate::config::{CacheConfig, Secret, SecretUrl};
+use crate::metrics::{Metric, Unit, count};
 use crate::status::Status;
 use crate::tls::{self, Trust};
 
@@ -162,6 +163,51 @@ impl Cache {
         CheckResult::new(status, message)
             .with_response_time(elapsed)
             .with_details(&facts)
+            .with_metrics(self.metrics(&facts))
+    }
+
+    fn metrics(&self, facts: &Facts) -> Vec<Metric> {
+        let limit = count(facts.memory_limit_bytes);
+        vec![
+            Metric::gauge(
+                "cache_memory_used_bytes",
+                "Redis used_memory.",
+                Unit::Bytes,
+                count(facts.memory_usage_bytes),
+            )
+            .warn(limit.map(|l| l * self.memory_degraded_percent / 100.0))
+            .max(limit),
+            Metric::gauge(
+                "cache_memory_usage_ratio",
+                "used_memory over the memory limit (0 to 1).",
+                Unit::Ratio,
+                facts.memory_usage_percent.map(|p| p / 100.0),
+            )
+            .warn(Some(self.memory_degraded_percent / 100.0))
+            .max(Some(1.0)),
+            Metric::gauge(
+                "cache_memory_limit_bytes",
+                "maxmemory, or total_system_memory when maxmemory is not set.",
+                Unit::Bytes,
+                limit,
+            ),
+            Metric::gauge(
+                "cache_connected_clients",
+                "Redis connected_clients.",
+                Unit::Count,
+                count(facts.connected_clients),
+            ),
+            Metric::counter(
+                "cache_rejected_connections_total",
+                "Connections Redis rejected (maxclients) since it started.",
+                count(facts.rejected_connections),
+            ),
+            Metric::counter(
+                "cache_evicted_keys_total",
+                "Keys Redis evicted (maxmemory) since it started.",
+                count(facts.evicted_keys),
+            ),
+        ]
     }
 }
 

@@ -13,6 +13,7 @@ use url::Url;
 
 use super::{BoxFuture, Check, CheckId, CheckResult, chain_text, find_cause, millis};
 use crate::config::{DatabaseConfig, SecretUrl};
+use crate::metrics::{Metric, Unit};
 use crate::status::Status;
 use crate::tls::{self, Trust, Verify};
 
@@ -135,6 +136,48 @@ impl Database {
         CheckResult::new(status, message)
             .with_response_time(query_time)
             .with_details(&facts)
+            .with_metrics(self.metrics(&facts, connect_time))
+    }
+
+    fn metrics(&self, facts: &Facts, connect_time: Duration) -> Vec<Metric> {
+        let max = facts.max_connections.map(f64::from);
+        let mut metrics = vec![
+            Metric::gauge(
+                "database_connections",
+                "Client connections in use (pg_stat_activity).",
+                Unit::Count,
+                facts.connections_in_use.map(f64::from),
+            )
+            .warn(max.map(|m| m * self.connections_degraded_percent / 100.0))
+            .max(max),
+            Metric::gauge(
+                "database_max_connections",
+                "The server's max_connections.",
+                Unit::Count,
+                max,
+            ),
+            Metric::gauge(
+                "database_connect_seconds",
+                "Connection set-up: TCP, TLS and authentication.",
+                Unit::Seconds,
+                Some(connect_time.as_secs_f64()),
+            ),
+            Metric::gauge(
+                "database_replica",
+                "1 when the server is a replica (in recovery).",
+                Unit::Count,
+                facts.is_replica.map(|r| f64::from(u8::from(r))),
+            ),
+        ];
+        if facts.is_replica == Some(true) {
+            metrics.push(Metric::gauge(
+                "database_replication_lag_seconds",
+                "How far the replica's replay is behind.",
+                Unit::Seconds,
+                facts.replication_lag_seconds,
+            ));
+        }
+        metrics
     }
 
     fn judge(

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::cli::CheckArgs;
 use crate::config::Config;
+use crate::metrics::Metric;
 use crate::output::{self, Output, json};
 use crate::status::{Exit, Status};
 use crate::tls::Trust;
@@ -77,13 +78,17 @@ pub fn registry(config: &Config, trust: &Trust) -> Vec<Box<dyn Check>> {
 }
 
 /// What a check found: the seed's `status`, `response_time_ms` and `message`,
-/// with the check's own fields between them.
+/// with the check's own fields between them. `metrics` and `duration` feed
+/// the monitoring formats and are not part of the JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckResult {
     pub status: Status,
     pub response_time_ms: Option<f64>,
     pub details: Map<String, Value>,
     pub message: String,
+    pub metrics: Vec<Metric>,
+    /// Wall time of the whole check, set by the runner.
+    pub duration: Option<Duration>,
 }
 
 impl CheckResult {
@@ -93,6 +98,8 @@ impl CheckResult {
             response_time_ms: None,
             details: Map::new(),
             message: message.into(),
+            metrics: Vec::new(),
+            duration: None,
         }
     }
 
@@ -109,6 +116,11 @@ impl CheckResult {
 
     pub fn with_response_time(mut self, elapsed: Duration) -> Self {
         self.response_time_ms = Some(millis(elapsed));
+        self
+    }
+
+    pub fn with_metrics(mut self, metrics: impl IntoIterator<Item = Metric>) -> Self {
+        self.metrics.extend(metrics);
         self
     }
 
@@ -145,13 +157,14 @@ pub fn millis(d: Duration) -> f64 {
 pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
     let started = Instant::now();
     let deadline = started + timeout;
-    let result = match tokio::time::timeout_at(deadline, check.run(deadline)).await {
+    let mut result = match tokio::time::timeout_at(deadline, check.run(deadline)).await {
         Ok(result) => result,
         Err(_) => CheckResult::unhealthy(format!(
             "timed out after {}",
             humantime::format_duration(timeout)
         )),
     };
+    result.duration = Some(started.elapsed());
     tracing::info!(
         "{}: {} after {:.2} ms: {}",
         check.id().key(),
@@ -170,6 +183,19 @@ pub struct Report {
     pub duration_ms: f64,
     #[serde(serialize_with = "json::pairs")]
     pub checks: Vec<(CheckId, CheckResult)>,
+}
+
+/// One check's result, printed on its own (`check db`): the JSON is the check's object.
+#[derive(Debug)]
+pub struct Single<'a> {
+    pub id: CheckId,
+    pub result: &'a CheckResult,
+}
+
+impl Serialize for Single<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.result.serialize(serializer)
+    }
 }
 
 /// `vitals check …`: runs the selected checks concurrently and prints them.
@@ -198,28 +224,28 @@ pub fn command(
     // Do not wait for connections that are still hanging: their checks have already timed out.
     runtime.shutdown_background();
 
-    let results: Vec<(CheckId, CheckResult)> = results
+    let checks: Vec<(CheckId, CheckResult)> = results
         .into_iter()
         .map(|(id, result)| (id, enforce_required(id, result, &args.require)))
         .collect();
-    let overall = Status::worst_of(results.iter().map(|(_, r)| r.status));
-
-    match args.target.single() {
-        Some(_) => {
-            if let Some((_, result)) = results.first() {
-                out.emit(result)?;
-            }
-        }
-        None => out.emit(&Report {
-            overall_status: overall,
-            timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            duration_ms: millis(duration),
-            checks: results.clone(),
-        })?,
+    let overall = Status::worst_of(checks.iter().map(|(_, r)| r.status));
+    let report = Report {
+        overall_status: overall,
+        timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        duration_ms: millis(duration),
+        checks,
+    };
+    match (args.target.single(), report.checks.first()) {
+        (Some(_), Some((id, result))) => out.emit(&Single { id: *id, result })?,
+        _ => out.emit(&report)?,
     }
 
     if overall == Status::Unconfigured {
-        let vars: Vec<&str> = results.iter().map(|(id, _)| id.configured_by()).collect();
+        let vars: Vec<&str> = report
+            .checks
+            .iter()
+            .map(|(id, _)| id.configured_by())
+            .collect();
         output::error(&format!("nothing to check: set {}", vars.join(", ")));
     }
     Ok(overall.exit())

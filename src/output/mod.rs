@@ -2,19 +2,31 @@
 //! else to stderr, and every byte passes the secret scrub on its way out.
 
 pub mod json;
+pub mod nagios;
+pub mod prometheus;
 pub mod table;
 
 use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::Context as _;
 
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
+use crate::checks::{CheckId, CheckResult};
 use crate::cli::{ColorChoice, Format, GlobalArgs};
 use crate::redact;
 
 /// A result that can be shown as a table as well as JSON.
 pub trait Render: Serialize {
     fn table(&self, style: &Style) -> String;
+
+    /// Check results, for the monitoring formats; `None` for other commands.
+    fn check_results(&self) -> Option<Vec<(CheckId, &CheckResult)>> {
+        None
+    }
 }
 
 /// How tables are drawn on this stream.
@@ -27,17 +39,20 @@ pub struct Style {
 pub struct Output {
     format: Format,
     style: Style,
+    file: Option<PathBuf>,
 }
 
 impl Output {
     pub fn new(global: &GlobalArgs) -> Self {
-        let tty = io::stdout().is_terminal();
+        // A file is never a terminal: no colour, compact JSON, ASCII tables.
+        let tty = global.output.is_none() && io::stdout().is_terminal();
         Output {
             format: global.format(),
             style: Style {
-                color: use_color(global.color, tty),
+                color: global.output.is_none() && use_color(global.color, tty),
                 tty,
             },
+            file: global.output.clone(),
         }
     }
 
@@ -46,10 +61,54 @@ impl Output {
         let text = match self.format {
             Format::Json => json::render(value, self.style.tty)?,
             Format::Table => value.table(&self.style),
+            Format::Nagios | Format::Prometheus => {
+                let results = value.check_results().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--format nagios and --format prometheus apply to `vitals check` only"
+                    )
+                })?;
+                match self.format {
+                    Format::Nagios => nagios::render(&results),
+                    _ => prometheus::render(&results, SystemTime::now()),
+                }
+            }
         };
-        write_stdout(&text);
-        Ok(())
+        match &self.file {
+            Some(path) => write_atomically(path, &text),
+            None => {
+                write_stdout(&text);
+                Ok(())
+            }
+        }
     }
+}
+
+/// Writes a temporary file beside the target, then renames it over the
+/// target: a reader (the node_exporter textfile collector) sees the old file
+/// or the new one, never half of one.
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .with_context(|| format!("--output {} is not a file path", path.display()))?;
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let mut content = redact::scrub(text).into_owned();
+    if !content.ends_with('\n') {
+        content.push('\n');
+    }
+    std::fs::write(&temp, content)
+        .and_then(|()| std::fs::rename(&temp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            anyhow::anyhow!("cannot write {}: {e}", path.display())
+        })
 }
 
 /// Colour only on a terminal, never with a non-empty NO_COLOR or TERM=dumb,
@@ -80,6 +139,12 @@ fn write_stdout(text: &str) {
         .write_all(clean.as_bytes())
         .and_then(|()| stdout.write_all(newline.as_bytes()))
         .and_then(|()| stdout.flush());
+}
+
+/// Raw bytes to stdout (completion scripts), a closed pipe ignored as above.
+pub fn write_stdout_bytes(bytes: &[u8]) {
+    let mut stdout = io::stdout().lock();
+    let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
 }
 
 /// An error for the user, on stderr.

@@ -5,7 +5,7 @@ use owo_colors::OwoColorize;
 use serde_json::Value;
 
 use super::{Render, Style};
-use crate::checks::{CheckResult, Report};
+use crate::checks::{CheckId, CheckResult, Report, Single};
 use crate::config::validate::{self, GroupStatus, Verdict};
 use crate::status::Status;
 
@@ -56,19 +56,24 @@ fn time(ms: Option<f64>) -> String {
         .unwrap_or_else(|| "-".to_owned())
 }
 
-impl Render for CheckResult {
+impl Render for Single<'_> {
     /// Every field of the JSON object, nested ones as `parent.child`.
     fn table(&self, style: &Style) -> String {
+        let result = self.result;
         let mut table = new(style, &["FIELD", "VALUE"]);
-        table.add_row(vec!["status".to_owned(), status(style, self.status)]);
-        if let Some(ms) = self.response_time_ms {
+        table.add_row(vec!["status".to_owned(), status(style, result.status)]);
+        if let Some(ms) = result.response_time_ms {
             table.add_row(vec!["response_time_ms".to_owned(), format!("{ms:.2}")]);
         }
-        for (key, value) in &self.details {
+        for (key, value) in &result.details {
             add_flattened(&mut table, key, value);
         }
-        table.add_row(vec!["message".to_owned(), self.message.clone()]);
+        table.add_row(vec!["message".to_owned(), result.message.clone()]);
         table.to_string()
+    }
+
+    fn check_results(&self) -> Option<Vec<(CheckId, &CheckResult)>> {
+        Some(vec![(self.id, self.result)])
     }
 }
 
@@ -108,6 +113,10 @@ impl Render for Report {
             self.duration_ms,
             self.timestamp
         )
+    }
+
+    fn check_results(&self) -> Option<Vec<(CheckId, &CheckResult)>> {
+        Some(self.checks.iter().map(|(id, r)| (*id, r)).collect())
     }
 }
 

@@ -1,0 +1,113 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_vitals_global_optspecs
+    string join \n format= json output= color= env-file= timeout= v/verbose q/quiet h/help V/version
+end
+
+function __fish_vitals_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_vitals_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_vitals_using_subcommand
+    set -l cmd (__fish_vitals_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c vitals -n "__fish_vitals_needs_command" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_needs_command" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_needs_command" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_needs_command" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_needs_command" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_needs_command" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_needs_command" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_needs_command" -s V -l version -d 'Print version'
+complete -c vitals -n "__fish_vitals_needs_command" -f -a "check" -d 'Check the health of dependencies'
+complete -c vitals -n "__fish_vitals_needs_command" -f -a "config" -d 'Inspect the configuration'
+complete -c vitals -n "__fish_vitals_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c vitals -n "__fish_vitals_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l require -d 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated)' -r -f -a "db\t''
+cache\t''
+agents\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand check" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand check" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -f -a "validate" -d 'Report every variable group as configured, not configured or invalid (secrets hidden)'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Report every variable group as configured, not configured or invalid (secrets hidden)'
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check config completions help" -f -a "check" -d 'Check the health of dependencies'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check config completions help" -f -a "config" -d 'Inspect the configuration'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Report every variable group as configured, not configured or invalid (secrets hidden)'

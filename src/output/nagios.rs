@@ -1,0 +1,155 @@
+//! `--format nagios`: a monitoring-plugins status line with perfdata, then
+//! one line per check (the plugin's "long output").
+
+use crate::checks::{CheckId, CheckResult};
+use crate::metrics::{Kind, Metric, Unit};
+use crate::status::{Exit, Status};
+
+pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
+    let overall = Status::worst_of(results.iter().map(|(_, r)| r.status));
+    let state = match overall.exit() {
+        Exit::Ok => "OK",
+        Exit::Warning => "WARNING",
+        Exit::Critical => "CRITICAL",
+        Exit::Unknown => "UNKNOWN",
+    };
+    let mut out = format!("VITALS {state} - {}", summary(results, overall));
+    let perf: Vec<String> = results
+        .iter()
+        .flat_map(|(id, r)| perfdata(*id, r))
+        .collect();
+    if !perf.is_empty() {
+        out.push_str(" | ");
+        out.push_str(&perf.join(" "));
+    }
+    for (id, result) in results {
+        out.push_str(&format!(
+            "\n{}: {} - {}",
+            id.key(),
+            result.status,
+            plain(&result.message)
+        ));
+    }
+    out
+}
+
+/// Problems first, with their reasons; then the healthy checks by name.
+fn summary(results: &[(CheckId, &CheckResult)], overall: Status) -> String {
+    if overall == Status::Unconfigured {
+        let vars: Vec<&str> = results.iter().map(|(id, _)| id.configured_by()).collect();
+        return format!("nothing to check: set {}", vars.join(", "));
+    }
+    let mut parts: Vec<String> = results
+        .iter()
+        .filter(|(_, r)| matches!(r.status, Status::Degraded | Status::Unhealthy))
+        .map(|(id, r)| format!("{} {}: {}", id.key(), r.status, plain(&r.message)))
+        .collect();
+    let healthy: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.status == Status::Healthy)
+        .map(|(id, _)| id.key())
+        .collect();
+    if !healthy.is_empty() {
+        parts.push(format!("{} healthy", healthy.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// Plugin output is line- and `|`-delimited: neither may appear inside a message.
+fn plain(text: &str) -> String {
+    text.replace('|', "/").replace(['\n', '\r'], " ")
+}
+
+fn perfdata(id: CheckId, result: &CheckResult) -> Vec<String> {
+    let mut perf = Vec::new();
+    if let Some(ms) = result.response_time_ms {
+        perf.push(format!(
+            "{}={}ms;;;0",
+            label(&format!("{}_time", id.key())),
+            number(ms)
+        ));
+    }
+    perf.extend(result.metrics.iter().map(metric));
+    perf
+}
+
+/// `'label'=value[UOM];[warn];[crit];[min];[max]`, `U` when unknown.
+fn metric(m: &Metric) -> String {
+    let (scale, uom) = match (m.unit, m.kind) {
+        (Unit::Seconds, _) => (1000.0, "ms"),
+        (Unit::Ratio, _) => (100.0, "%"),
+        (Unit::Bytes, _) => (1.0, "B"),
+        (Unit::Count, Kind::Counter) => (1.0, "c"),
+        (Unit::Count, Kind::Gauge) => (1.0, ""),
+    };
+    let field = |v: Option<f64>| v.map(|v| number(v * scale)).unwrap_or_default();
+    let mut name = m
+        .name
+        .trim_end_matches("_seconds")
+        .trim_end_matches("_bytes")
+        .trim_end_matches("_ratio")
+        .trim_end_matches("_total")
+        .to_owned();
+    for (_, value) in &m.labels {
+        name.push('_');
+        name.push_str(value);
+    }
+    let value = match m.value {
+        Some(v) => format!("{}{uom}", number(v * scale)),
+        None => "U".to_owned(),
+    };
+    format!(
+        "{}={value};{};{};{};{}",
+        label(&name),
+        field(m.warn),
+        field(m.crit),
+        field(m.min),
+        field(m.max)
+    )
+    .trim_end_matches(';')
+    .to_owned()
+}
+
+/// Labels are single-quoted, with `'` doubled; `=` is not allowed at all.
+fn label(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''").replace('=', "_"))
+}
+
+/// Plain decimal notation, as plugins print it: no exponent, no trailing zeros.
+fn number(v: f64) -> String {
+    let text = format!("{v:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perfdata_in_plugin_units() {
+        let m = Metric::gauge("cache_memory_used_bytes", "", Unit::Bytes, Some(1024.0))
+            .warn(Some(900.0))
+            .max(Some(2048.0));
+        assert_eq!(metric(&m), "'cache_memory_used'=1024B;900;;0;2048");
+        let m = Metric::gauge("database_query_seconds", "", Unit::Seconds, Some(0.00062));
+        assert_eq!(metric(&m), "'database_query'=0.62ms;;;0");
+        let m = Metric::gauge("agents", "", Unit::Count, None).label("state", "idle");
+        assert_eq!(metric(&m), "'agents_idle'=U;;;0");
+        let m = Metric::counter("cache_evicted_keys_total", "", Some(3.0));
+        assert_eq!(metric(&m), "'cache_evicted_keys'=3c;;;0");
+    }
+
+    #[test]
+    fn labels_are_quoted_and_cleaned() {
+        assert_eq!(label("it's a=b"), "'it''s a_b'");
+        assert_eq!(plain("a|b\nc"), "a/b c");
+        assert_eq!(number(1.5), "1.5");
+        assert_eq!(number(2.0), "2");
+        assert_eq!(number(1e21), "1000000000000000000000");
+    }
+}

@@ -1,0 +1,179 @@
+//! `--format prometheus`: text exposition format 0.0.4, without timestamps,
+//! so the node_exporter textfile collector accepts it.
+
+use std::time::SystemTime;
+
+use crate::checks::{CheckId, CheckResult};
+use crate::metrics::{Kind, Metric, Unit};
+use crate::status::Status;
+
+const STATUSES: [Status; 4] = [
+    Status::Healthy,
+    Status::Degraded,
+    Status::Unhealthy,
+    Status::Unconfigured,
+];
+
+pub fn render(results: &[(CheckId, &CheckResult)], now: SystemTime) -> String {
+    let mut families: Vec<Metric> = Vec::new();
+    for (id, result) in results {
+        families.extend(common(*id, result));
+        families.extend(result.metrics.iter().cloned());
+    }
+    let run_at = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default();
+    families.push(Metric::gauge(
+        "last_run_timestamp_seconds",
+        "When vitals last ran these checks (Unix time).",
+        Unit::Seconds,
+        Some(run_at),
+    ));
+    exposition(&families)
+}
+
+/// What every check has: up, status, and how long it took.
+fn common(id: CheckId, result: &CheckResult) -> Vec<Metric> {
+    let check = id.key();
+    let mut metrics = Vec::new();
+    if result.status != Status::Unconfigured {
+        let up = matches!(result.status, Status::Healthy | Status::Degraded);
+        metrics.push(
+            Metric::gauge(
+                "check_up",
+                "1 when the check's dependency answers (healthy or degraded), 0 when it does not.",
+                Unit::Count,
+                Some(f64::from(u8::from(up))),
+            )
+            .label("check", check),
+        );
+    }
+    for status in STATUSES {
+        metrics.push(
+            Metric::gauge(
+                "check_status",
+                "1 for the check's current status, 0 for the others.",
+                Unit::Count,
+                Some(f64::from(u8::from(result.status == status))),
+            )
+            .label("check", check)
+            .label("status", status.as_str()),
+        );
+    }
+    if let Some(ms) = result.response_time_ms {
+        metrics.push(
+            Metric::gauge(
+                "check_response_seconds",
+                "The check's timed round trip (e.g. SELECT 1, PING+INFO).",
+                Unit::Seconds,
+                Some(ms / 1000.0),
+            )
+            .label("check", check),
+        );
+    }
+    if let Some(duration) = result.duration {
+        metrics.push(
+            Metric::gauge(
+                "check_duration_seconds",
+                "Wall time of the whole check, connection included.",
+                Unit::Seconds,
+                Some(duration.as_secs_f64()),
+            )
+            .label("check", check),
+        );
+    }
+    metrics
+}
+
+/// Samples grouped into families (HELP and TYPE once each), in first-seen order.
+fn exposition(metrics: &[Metric]) -> String {
+    let mut names: Vec<&'static str> = Vec::new();
+    for m in metrics {
+        if !names.contains(&m.name) {
+            names.push(m.name);
+        }
+    }
+    let mut out = String::new();
+    for name in names {
+        let family: Vec<&Metric> = metrics.iter().filter(|m| m.name == name).collect();
+        let Some(first) = family.first() else {
+            continue;
+        };
+        let kind = match first.kind {
+            Kind::Gauge => "gauge",
+            Kind::Counter => "counter",
+        };
+        out.push_str(&format!(
+            "# HELP vitals_{name} {}\n",
+            escape_help(first.help)
+        ));
+        out.push_str(&format!("# TYPE vitals_{name} {kind}\n"));
+        for m in family {
+            let Some(value) = m.value else { continue };
+            out.push_str(&format!(
+                "vitals_{name}{} {}\n",
+                labels(&m.labels),
+                number(value)
+            ));
+        }
+    }
+    out
+}
+
+/// Nanosecond precision is plenty, and spares readers `0.0005899999999999999`.
+fn number(value: f64) -> f64 {
+    (value * 1e9).round() / 1e9
+}
+
+fn labels(labels: &[(&'static str, String)]) -> String {
+    if labels.is_empty() {
+        return String::new();
+    }
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+        .collect();
+    format!("{{{}}}", pairs.join(","))
+}
+
+fn escape_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn escape_help(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_have_help_and_type_once() {
+        let metrics = [
+            Metric::gauge("agents", "Agents by state.", Unit::Count, Some(2.0))
+                .label("state", "idle"),
+            Metric::gauge("agents", "Agents by state.", Unit::Count, Some(1.0))
+                .label("state", "busy"),
+            Metric::counter("cache_evicted_keys_total", "Evicted.", None),
+        ];
+        assert_eq!(
+            exposition(&metrics),
+            "# HELP vitals_agents Agents by state.\n# TYPE vitals_agents gauge\n\
+             vitals_agents{state=\"idle\"} 2\nvitals_agents{state=\"busy\"} 1\n\
+             # HELP vitals_cache_evicted_keys_total Evicted.\n# TYPE vitals_cache_evicted_keys_total counter\n"
+        );
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(
+            labels(&[("service", "a\"b\\c\nd".to_owned())]),
+            "{service=\"a\\\"b\\\\c\\nd\"}"
+        );
+    }
+}
