@@ -2,6 +2,7 @@
 
 mod support;
 
+mod alerts_email;
 mod check_all;
 mod check_cache;
 mod check_db;

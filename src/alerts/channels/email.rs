@@ -470,11 +470,14 @@ impl Rejection {
     /// 4xx replies and network trouble are worth another attempt; 5xx
     /// replies, TLS failures and client-side refusals are not.
     fn from_smtp(error: &lettre::transport::smtp::Error) -> Rejection {
-        let text = match find_cause::<rustls::Error>(error) {
+        let tls_error = find_cause::<rustls::Error>(error);
+        let text = match tls_error {
             Some(tls_error) => tls::describe(tls_error),
             None => chain_text(error),
         };
-        let permanent = error.is_permanent() || error.is_tls() || error.is_client();
+        // A certificate that is not trusted now will not be in a second either.
+        let permanent =
+            error.is_permanent() || error.is_tls() || error.is_client() || tls_error.is_some();
         Rejection {
             status: error.status().map(u16::from),
             failure: if permanent {
