@@ -3,6 +3,7 @@
 mod support;
 
 mod alerts_email;
+mod alerts_http;
 mod check_all;
 mod check_cache;
 mod check_db;
