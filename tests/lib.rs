@@ -2,6 +2,7 @@
 
 mod support;
 
+mod alerts_cli;
 mod alerts_email;
 mod alerts_http;
 mod check_all;
