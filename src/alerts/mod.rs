@@ -236,6 +236,18 @@ pub enum Provider {
     PagerDuty,
 }
 
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Smtp => "smtp",
+            Provider::SendGrid => "sendgrid",
+            Provider::Slack => "slack",
+            Provider::Twilio => "twilio",
+            Provider::PagerDuty => "pagerduty",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -461,57 +473,43 @@ fn test_alert() -> Result<Alert, InputError> {
     Ok(alert)
 }
 
-/// The channels to use: those listed (each must be usable), or every usable
-/// one, with half-configured ones kept so their problem is reported.
+/// The channels to use: those listed (each must be usable), or every
+/// configured one, half-configured ones included so their problem is reported.
 fn select(entries: Vec<Entry>, only: &[ChannelId]) -> Result<Vec<Entry>, AlertError> {
+    let unusable = |entry: &Entry| match &entry.slot {
+        Slot::Ready(_) => None,
+        Slot::Incomplete(problems) => Some(channels::describe_problems(problems)),
+        Slot::Unset => Some(format!("set {}", entry.id.configured_by())),
+    };
     if !only.is_empty() {
-        return only
-            .iter()
-            .map(|id| {
-                let entry = entries.iter().find(|e| e.id == *id);
-                match entry.map(|e| &e.slot) {
-                    Some(Slot::Ready(_)) => Ok(()),
-                    Some(Slot::Incomplete(problems)) => Err(AlertError::NotConfigured {
-                        channel: *id,
-                        hint: channels::describe_problems(problems),
-                    }),
-                    _ => Err(AlertError::NotConfigured {
-                        channel: *id,
-                        hint: format!("set {}", id.configured_by()),
-                    }),
-                }
-            })
-            .collect::<Result<Vec<()>, _>>()
-            .map(|_| {
-                entries
-                    .into_iter()
-                    .filter(|e| only.contains(&e.id))
-                    .collect()
-            });
+        for entry in entries.iter().filter(|e| only.contains(&e.id)) {
+            if let Some(hint) = unusable(entry) {
+                return Err(AlertError::NotConfigured {
+                    channel: entry.id,
+                    hint,
+                });
+            }
+        }
+        return Ok(entries
+            .into_iter()
+            .filter(|e| only.contains(&e.id))
+            .collect());
     }
-    if !entries.iter().any(|e| matches!(e.slot, Slot::Ready(_))) {
-        let mut hints: Vec<String> = entries
+    if entries.iter().all(|e| unusable(e).is_some()) {
+        let incomplete: Vec<String> = entries
             .iter()
-            .filter_map(|e| match &e.slot {
-                Slot::Incomplete(problems) => Some(format!(
-                    "{} is incomplete ({})",
-                    e.id,
-                    channels::describe_problems(problems)
-                )),
-                _ => None,
-            })
+            .filter(|e| matches!(e.slot, Slot::Incomplete(_)))
+            .filter_map(|e| Some(format!("{} is incomplete ({})", e.id, unusable(e)?)))
             .collect();
-        if hints.is_empty() {
-            hints = entries
+        return Err(AlertError::NothingConfigured(if incomplete.is_empty() {
+            let each: Vec<String> = entries
                 .iter()
                 .map(|e| format!("{}: {}", e.id, e.id.configured_by()))
                 .collect();
-            return Err(AlertError::NothingConfigured(format!(
-                "set one of {}",
-                hints.join("; ")
-            )));
-        }
-        return Err(AlertError::NothingConfigured(hints.join("; ")));
+            format!("set one of {}", each.join("; "))
+        } else {
+            incomplete.join("; ")
+        }));
     }
     Ok(entries
         .into_iter()
@@ -625,6 +623,30 @@ mod tests {
         assert_eq!(exit_for(&[d(Delivered), d(Failed)]), Exit::Warning);
         assert_eq!(exit_for(&[d(Failed), d(Failed)]), Exit::Critical);
         assert_eq!(exit_for(&[d(Skipped)]), Exit::Critical);
+    }
+
+    #[test]
+    fn names_match_their_json() {
+        for p in [
+            Provider::Smtp,
+            Provider::SendGrid,
+            Provider::Slack,
+            Provider::Twilio,
+            Provider::PagerDuty,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap_or_default(), p.as_str());
+        }
+        for o in [Outcome::Delivered, Outcome::Failed, Outcome::Skipped] {
+            assert_eq!(serde_json::to_value(o).unwrap_or_default(), o.as_str());
+        }
+        for s in [
+            Severity::Info,
+            Severity::Warning,
+            Severity::Error,
+            Severity::Critical,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap_or_default(), s.as_str());
+        }
     }
 
     #[test]

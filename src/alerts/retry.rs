@@ -190,6 +190,20 @@ where
     (Err(last), history)
 }
 
+/// Sends `request` under `policy`: [`run`] over [`http`].
+pub async fn deliver_http(
+    policy: &Policy,
+    client: &http::Client,
+    request: &http::Request,
+    success: u16,
+    describe: fn(&http::Response) -> String,
+) -> (Result<http::Response, String>, Vec<Attempt>) {
+    run(policy, |timeout| {
+        http(client, request, success, describe, timeout)
+    })
+    .await
+}
+
 /// One HTTP request to a provider, judged the same way for all of them:
 /// the expected status is success; 408, 429 and 5xx are worth retrying
 /// (429 after its `Retry-After`); any other 4xx is permanent, as are TLS,

@@ -216,8 +216,7 @@ impl Render for Preview {
         for m in &self.messages {
             let via = m
                 .provider
-                .and_then(|p| serde_json::to_value(p).ok())
-                .and_then(|v| v.as_str().map(|s| format!(" via {s}")))
+                .map(|p| format!(" via {}", p.as_str()))
                 .unwrap_or_default();
             let to = if m.to.is_empty() {
                 String::new()

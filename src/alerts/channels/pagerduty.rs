@@ -155,10 +155,8 @@ impl Notifier for PagerDuty {
             );
             let request =
                 http::Request::new(Method::Post, self.url.clone(), policy.timeout).json(&body);
-            let (result, history) = retry::run(policy, |timeout| {
-                retry::http(&self.http, &request, 202, describe, timeout)
-            })
-            .await;
+            let (result, history) =
+                retry::deliver_http(policy, &self.http, &request, 202, describe).await;
             vec![Delivery::finished(
                 ChannelId::PagerDuty,
                 Provider::PagerDuty,

@@ -97,10 +97,8 @@ impl Notifier for SendGrid {
             let request = http::Request::new(Method::Post, self.url.clone(), policy.timeout)
                 .bearer(self.key.expose())
                 .json(&body(&content, &self.sender, &self.recipients));
-            let (result, history) = retry::run(policy, |timeout| {
-                retry::http(&self.http, &request, 202, describe, timeout)
-            })
-            .await;
+            let (result, history) =
+                retry::deliver_http(policy, &self.http, &request, 202, describe).await;
             let result = result.map(|r| Accepted {
                 id: r.header("x-message-id").map(str::to_owned),
                 status: None,

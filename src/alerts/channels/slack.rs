@@ -110,10 +110,8 @@ impl Notifier for Slack {
             let request = http::Request::new(Method::Post, self.webhook.clone(), policy.timeout)
                 .secret_path()
                 .json(&body);
-            let (result, history) = retry::run(policy, |timeout| {
-                retry::http(&self.http, &request, 200, body_excerpt, timeout)
-            })
-            .await;
+            let (result, history) =
+                retry::deliver_http(policy, &self.http, &request, 200, body_excerpt).await;
             vec![Delivery::finished(
                 ChannelId::Slack,
                 Provider::Slack,

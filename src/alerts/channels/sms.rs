@@ -134,10 +134,8 @@ impl Notifier for Sms {
                     .basic_auth(&self.account_sid, self.auth_token.expose())
                     .form(&pairs);
                 async move {
-                    let (result, history) = retry::run(&once, |timeout| {
-                        retry::http(&self.http, &request, 201, describe, timeout)
-                    })
-                    .await;
+                    let (result, history) =
+                        retry::deliver_http(&once, &self.http, &request, 201, describe).await;
                     Delivery::finished(
                         ChannelId::Sms,
                         Provider::Twilio,
