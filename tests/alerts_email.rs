@@ -316,3 +316,39 @@ fn a_refused_connection_is_retried_three_times() {
         "{error}"
     );
 }
+
+#[test]
+fn plain_auth_only_when_asked_for_a_loopback_relay() {
+    let credentials = login();
+    let server = SmtpServer::start(SmtpOptions {
+        mode: SmtpMode::Plain,
+        login: Some(credentials.clone()),
+        ..SmtpOptions::default()
+    });
+    let test = Test::new()
+        .env("SMTP_HOST", "127.0.0.1")
+        .env("SMTP_PORT", server.port().to_string())
+        .env("SMTP_TLS", "none")
+        .env("ALERT_EMAIL_RECIPIENTS", "ops@example.com");
+    let (out, _) = send(with_login(test, &credentials), "critical", "db down");
+    out.assert_code(0).assert_no_secrets(&[&credentials.1]);
+    assert_eq!(
+        server.commands(),
+        ["EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"]
+    );
+    assert!(server.transcript().iter().all(|e| !e.tls));
+
+    // The same request to a host that is not loopback is refused before any connection.
+    let out = with_login(
+        Test::new()
+            .env("SMTP_HOST", "smtp.example.com")
+            .env("SMTP_TLS", "none")
+            .env("ALERT_EMAIL_RECIPIENTS", "ops@example.com"),
+        &credentials,
+    )
+    .args(send_args("critical", "db down"))
+    .run();
+    out.assert_code(3)
+        .assert_stderr_contains("SMTP_TLS: \"none\" would send SMTP_PASSWORD unencrypted")
+        .assert_no_secrets(&[&credentials.1]);
+}
