@@ -22,7 +22,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
-            cand --timeout 'Time allowed per check, e.g. 500ms, 5s, 2m'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -33,6 +33,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand check 'Check the health of dependencies'
+            cand alert 'Send alerts through the configured channels'
             cand config 'Inspect the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -43,7 +44,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
-            cand --timeout 'Time allowed per check, e.g. 500ms, 5s, 2m'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -52,12 +53,76 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'vitals;alert'= {
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand send 'Send an alert through every configured channel (or those of --channel)'
+            cand test 'Send a clearly labelled test alert through every configured channel, SMS included'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'vitals;alert;send'= {
+            cand --type 'What happened, e.g. disk_full (a short identifier: it is the alert''s identity)'
+            cand --severity 'How bad it is'
+            cand --message 'A sentence for people'
+            cand --context 'Details as a JSON object, e.g. ''{"host":"db1","used_percent":97}'''
+            cand --channel 'Only these channels (comma-separated); each must be configured'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --dry-run 'Print exactly what each channel would send, and send nothing'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'vitals;alert;test'= {
+            cand --channel 'Only these channels (comma-separated); each must be configured'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --dry-run 'Print exactly what each channel would send, and send nothing'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'vitals;alert;help'= {
+            cand send 'Send an alert through every configured channel (or those of --channel)'
+            cand test 'Send a clearly labelled test alert through every configured channel, SMS included'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'vitals;alert;help;send'= {
+        }
+        &'vitals;alert;help;test'= {
+        }
+        &'vitals;alert;help;help'= {
+        }
         &'vitals;config'= {
             cand --format 'Output format'
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
-            cand --timeout 'Time allowed per check, e.g. 500ms, 5s, 2m'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -73,7 +138,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
-            cand --timeout 'Time allowed per check, e.g. 500ms, 5s, 2m'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -95,7 +160,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
-            cand --timeout 'Time allowed per check, e.g. 500ms, 5s, 2m'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -106,11 +171,20 @@ set edit:completion:arg-completer[vitals] = {|@words|
         }
         &'vitals;help'= {
             cand check 'Check the health of dependencies'
+            cand alert 'Send alerts through the configured channels'
             cand config 'Inspect the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vitals;help;check'= {
+        }
+        &'vitals;help;alert'= {
+            cand send 'Send an alert through every configured channel (or those of --channel)'
+            cand test 'Send a clearly labelled test alert through every configured channel, SMS included'
+        }
+        &'vitals;help;alert;send'= {
+        }
+        &'vitals;help;alert;test'= {
         }
         &'vitals;help;config'= {
             cand validate 'Report every variable group as configured, not configured or invalid (secrets hidden)'

@@ -33,13 +33,14 @@ complete -c vitals -n "__fish_vitals_needs_command" -l color -d 'When to colour 
 always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_needs_command" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
-complete -c vitals -n "__fish_vitals_needs_command" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_needs_command" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
 complete -c vitals -n "__fish_vitals_needs_command" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_needs_command" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vitals -n "__fish_vitals_needs_command" -s V -l version -d 'Print version'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "check" -d 'Check the health of dependencies'
+complete -c vitals -n "__fish_vitals_needs_command" -f -a "alert" -d 'Send alerts through the configured channels'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "config" -d 'Inspect the configuration'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -55,11 +56,76 @@ complete -c vitals -n "__fish_vitals_using_subcommand check" -l color -d 'When t
 always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
-complete -c vitals -n "__fish_vitals_using_subcommand check" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -f -a "send" -d 'Send an alert through every configured channel (or those of --channel)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l type -d 'What happened, e.g. disk_full (a short identifier: it is the alert\'s identity)' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l severity -d 'How bad it is' -r -f -a "info\t''
+warning\t''
+error\t''
+critical\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l message -d 'A sentence for people' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l context -d 'Details as a JSON object, e.g. \'{"host":"db1","used_percent":97}\'' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
+slack\t'A Slack incoming webhook'
+sms\t'Twilio SMS (critical alerts only)'
+pagerduty\t'PagerDuty Events API v2'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l dry-run -d 'Print exactly what each channel would send, and send nothing'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
+slack\t'A Slack incoming webhook'
+sms\t'Twilio SMS (critical alerts only)'
+pagerduty\t'PagerDuty Events API v2'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l dry-run -d 'Print exactly what each channel would send, and send nothing'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "send" -d 'Send an alert through every configured channel (or those of --channel)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
@@ -69,7 +135,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_see
 always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
-complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -s q -l quiet -d 'Log nothing but errors'
@@ -85,7 +151,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_su
 always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
-complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Log nothing but errors'
@@ -101,13 +167,16 @@ complete -c vitals -n "__fish_vitals_using_subcommand completions" -l color -d '
 always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
-complete -c vitals -n "__fish_vitals_using_subcommand completions" -l timeout -d 'Time allowed per check, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand completions" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check config completions help" -f -a "check" -d 'Check the health of dependencies'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check config completions help" -f -a "config" -d 'Inspect the configuration'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "check" -d 'Check the health of dependencies'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "alert" -d 'Send alerts through the configured channels'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "config" -d 'Inspect the configuration'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "send" -d 'Send an alert through every configured channel (or those of --channel)'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Report every variable group as configured, not configured or invalid (secrets hidden)'

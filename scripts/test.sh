@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian/Ubuntu machine with the Rust toolchain:
 # installs what the tests use when it is missing (PostgreSQL and Redis servers,
-# jq, Python 3 with the Prometheus client's parser), then checks formatting and
-# lints and runs every test.
+# jq, Python 3 with aiosmtpd, the SMTP server the e-mail tests start, and the
+# Prometheus client's parser), then checks formatting and lints and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,16 +32,28 @@ if ((${#missing[@]})); then
     fi
 fi
 
-python_modules=(prometheus_client)
-for module in "${python_modules[@]}"; do
-    python3 -c "import $module" 2>/dev/null && continue
+# Python packages: the module to import, and Debian's package for it.
+python_packages=("aiosmtpd python3-aiosmtpd" "prometheus_client python3-prometheus-client")
+for entry in "${python_packages[@]}"; do
+    read -r module deb <<<"$entry"
+    have() { python3 -c "import $module" >/dev/null 2>&1; }
+    have && continue
     echo "installing the Python package $module for the tests" >&2
-    # Debian's own python3 refuses plain pip installs (PEP 668); a user install is harmless.
-    python3 -m pip install --quiet "$module" 2>/dev/null ||
-        python3 -m pip install --quiet --user --break-system-packages "$module" || {
-        echo "install it with: python3 -m pip install $module" >&2
+    if python3 -m pip --version >/dev/null 2>&1; then
+        # A distribution's own Python refuses plain `pip install` (PEP 668).
+        python3 -m pip install --quiet "$module" 2>/dev/null ||
+            python3 -m pip install --quiet --break-system-packages "$module" || true
+    fi
+    if ! have && $as_root; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
+    fi
+    if ! have; then
+        echo "the tests need the Python package $module for the python3 on PATH" >&2
+        echo "install it with: python3 -m pip install $module   (or: sudo apt-get install $deb)" >&2
         exit 1
-    }
+    fi
 done
 
 cargo fmt --all -- --check

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::alerts::Severity;
+use crate::alerts::channels::ChannelId;
 use crate::checks::CheckId;
 use crate::exit_codes_help;
 
@@ -54,7 +56,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH", env = "VITALS_ENV_FILE")]
     pub env_file: Option<PathBuf>,
 
-    /// Time allowed per check, e.g. 500ms, 5s, 2m.
+    /// Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m.
     #[arg(long, global = true, value_name = "DURATION", env = "VITALS_TIMEOUT", default_value = "5s", value_parser = parse_timeout)]
     pub timeout: Duration,
 
@@ -117,6 +119,9 @@ pub enum Command {
         exit_codes_help!()
     ))]
     Check(CheckArgs),
+    /// Send alerts through the configured channels.
+    #[command(subcommand)]
+    Alert(AlertCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -168,6 +173,52 @@ impl CheckTarget {
             CheckTarget::Agents => Some(CheckId::Agents),
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Send an alert through every configured channel (or those of --channel).
+    Send(SendArgs),
+    /// Send a clearly labelled test alert through every configured channel, SMS included.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// What happened, e.g. disk_full (a short identifier: it is the alert's identity).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub alert_type: String,
+
+    /// How bad it is.
+    #[arg(long, value_enum)]
+    pub severity: Severity,
+
+    /// A sentence for people.
+    #[arg(long, value_name = "TEXT")]
+    pub message: String,
+
+    /// Details as a JSON object, e.g. '{"host":"db1","used_percent":97}'.
+    #[arg(long, value_name = "JSON")]
+    pub context: Option<String>,
+
+    /// Only these channels (comma-separated); each must be configured.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub channel: Vec<ChannelId>,
+
+    /// Print exactly what each channel would send, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Only these channels (comma-separated); each must be configured.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub channel: Vec<ChannelId>,
+
+    /// Print exactly what each channel would send, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,5 +331,37 @@ mod tests {
             panic!("parse failed");
         };
         assert_eq!(args.require, [CheckId::Database, CheckId::Cache]);
+    }
+
+    #[test]
+    fn alert_send_takes_type_severity_message_context_and_channels() {
+        let cli = Cli::try_parse_from([
+            "vitals",
+            "alert",
+            "send",
+            "--type",
+            "disk_full",
+            "--severity",
+            "critical",
+            "--message",
+            "full",
+            "--context",
+            "{}",
+            "--channel",
+            "slack,pagerduty",
+            "--dry-run",
+        ]);
+        let Ok(Cli {
+            command: Command::Alert(AlertCommand::Send(args)),
+            ..
+        }) = cli
+        else {
+            panic!("parse failed");
+        };
+        assert_eq!(args.alert_type, "disk_full");
+        assert_eq!(args.severity, Severity::Critical);
+        assert_eq!(args.context.as_deref(), Some("{}"));
+        assert_eq!(args.channel, [ChannelId::Slack, ChannelId::PagerDuty]);
+        assert!(args.dry_run);
     }
 }

@@ -142,7 +142,6 @@ pub enum SmtpTls {
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the alert channels, which land next")]
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
@@ -153,14 +152,12 @@ pub struct SmtpConfig {
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the alert channels, which land next")]
 pub enum EmailTransport {
     Smtp(SmtpConfig),
     SendGrid { key: Secret, base_url: SecretUrl },
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the alert channels, which land next")]
 pub struct EmailConfig {
     pub transport: EmailTransport,
     pub recipients: Vec<String>,
@@ -168,14 +165,12 @@ pub struct EmailConfig {
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the alert channels, which land next")]
 pub struct SlackConfig {
     pub webhook: SecretUrl,
     pub channel: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the alert channels, which land next")]
 pub struct SmsConfig {
     pub account_sid: String,
     pub auth_token: Secret,
@@ -185,7 +180,6 @@ pub struct SmsConfig {
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the alert channels, which land next")]
 pub struct PagerDutyConfig {
     pub routing_key: Secret,
     pub base_url: SecretUrl,
@@ -223,8 +217,8 @@ pub struct EnvFile {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub extra_ca_file: Option<PathBuf>,
-    #[allow(dead_code, reason = "read by the alert channels, which land next")]
     pub platform_name: String,
+    pub alert_retry_backoff: Duration,
     pub database: DatabaseConfig,
     pub cache: CacheConfig,
     pub agents: AgentsConfig,
@@ -286,6 +280,7 @@ impl Config {
         let config = Config {
             extra_ca_file: r.existing_file("SSL_CERT_FILE"),
             platform_name: r.text("ALERT_SUBJECT_PREFIX"),
+            alert_retry_backoff: r.duration("ALERT_RETRY_BACKOFF"),
             database: DatabaseConfig {
                 url: r.url("DATABASE_URL", &["postgres", "postgresql"]),
                 connections_degraded_percent: r.percent("DB_CONNECTIONS_DEGRADED_PERCENT"),
@@ -584,6 +579,13 @@ impl Reader<'_> {
         let given = self.raw("SLACK_WEBHOOK_URL").is_some();
         let webhook = self.url("SLACK_WEBHOOK_URL", &["https", "http"]);
         let channel = self.raw("SLACK_CHANNEL");
+        if let Some(webhook) = &webhook {
+            // The raw value is registered already; its parsed form and its path
+            // (the credential part) may be written differently in messages.
+            let url = webhook.expose();
+            redact::register(url.as_str());
+            redact::register(url.path());
+        }
         match webhook {
             Some(webhook) => Channel::Ready(SlackConfig { webhook, channel }),
             None if channel.is_some() && !given => Channel::Incomplete(vec![required(

@@ -1,5 +1,6 @@
 //! vitals: health checks and alert routing for a platform's dependencies.
 
+mod alerts;
 mod checks;
 mod cli;
 mod config;
@@ -58,6 +59,10 @@ fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Resul
         Command::Check(args) => {
             let config = Config::load(env_file).into_result()?;
             checks::command(args, &config, out, cli.global.timeout)
+        }
+        Command::Alert(command) => {
+            let config = Config::load(env_file).into_result()?;
+            alerts::command(command, &config, out, cli.global.timeout)
         }
         Command::Config(ConfigCommand::Validate) => {
             config::validate::command(Config::load(env_file), out)

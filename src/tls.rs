@@ -52,17 +52,27 @@ pub fn provider() -> Arc<CryptoProvider> {
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
 }
 
-/// The trust configuration of this run: system store plus an optional extra bundle.
+/// The trust configuration of this run: system store plus optional extra bundles.
 #[derive(Debug, Clone)]
 pub struct Trust {
-    extra_ca_file: Option<PathBuf>,
+    extra_ca_files: Vec<PathBuf>,
     pem: Arc<OnceLock<Result<Arc<Vec<u8>>, String>>>,
 }
 
 impl Trust {
     pub fn new(extra_ca_file: Option<PathBuf>) -> Self {
         Trust {
-            extra_ca_file,
+            extra_ca_files: extra_ca_file.into_iter().collect(),
+            pem: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The same trust plus one more bundle, for one kind of server (`SMTP_CA_FILE`).
+    pub fn with_file(&self, file: PathBuf) -> Self {
+        let mut extra_ca_files = self.extra_ca_files.clone();
+        extra_ca_files.push(file);
+        Trust {
+            extra_ca_files,
             pem: Arc::new(OnceLock::new()),
         }
     }
@@ -86,7 +96,7 @@ impl Trust {
         } else {
             tracing::warn!("no system CA bundle found; only SSL_CERT_FILE is trusted");
         }
-        if let Some(extra) = &self.extra_ca_file {
+        for extra in &self.extra_ca_files {
             bundle.push(b'\n');
             bundle.extend_from_slice(&read_pem_file(extra)?);
         }
@@ -115,6 +125,15 @@ pub fn read_pem_file(path: &Path) -> Result<Vec<u8>, TlsError> {
         });
     }
     Ok(bytes)
+}
+
+/// The certificates of a bundle that rustls accepts as trust anchors, for
+/// libraries that refuse a whole bundle over one odd certificate (lettre).
+pub fn usable_roots(pem: &[u8]) -> Vec<CertificateDer<'static>> {
+    CertificateDer::pem_slice_iter(pem)
+        .flatten()
+        .filter(|der| RootCertStore::empty().add(der.clone()).is_ok())
+        .collect()
 }
 
 pub fn roots_from_pem(pem: &[u8]) -> RootCertStore {

@@ -2,6 +2,9 @@
 
 mod support;
 
+mod alerts_cli;
+mod alerts_email;
+mod alerts_http;
 mod check_agents;
 mod check_all;
 mod check_cache;

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
+use crate::support::alerts::Everything;
 use crate::support::cmd::{Outcome, Test};
+use crate::support::http::{HttpServer, Reply};
 use crate::support::postgres::PgServer;
 use crate::support::redis::RedisServer;
 
@@ -124,4 +126,63 @@ fn node_exporter_cron_line_writes_the_textfile() {
         text.contains("vitals_check_up{check=\"database\"} 1\n"),
         "{text}"
     );
+}
+
+#[test]
+fn alert_preview_sends_nothing() {
+    let all = Everything::start();
+    let out = shell(&recipe("alert-preview")).envs(all.env()).run();
+    out.assert_code(0).assert_stdout_contains("disk_full");
+    all.check(&out);
+    assert_eq!(all.requests(), 0);
+    assert!(all.smtp.messages().is_empty());
+}
+
+#[test]
+fn alert_page_goes_to_sms_and_pagerduty_only() {
+    let all = Everything::start();
+    let out = shell(&recipe("alert-page")).envs(all.env()).run();
+    out.assert_code(0);
+    all.check(&out);
+    assert_eq!(all.twilio.request_count(), 2, "one SMS per number");
+    assert_eq!(all.pagerduty.request_count(), 1);
+    assert_eq!(all.slack.request_count(), 0);
+    assert!(all.smtp.messages().is_empty());
+}
+
+#[test]
+fn alert_failures_lists_each_failed_notification() {
+    let slack = HttpServer::replying(Reply::text(200, "ok"));
+    let pagerduty = HttpServer::replying(Reply::json(
+        400,
+        &serde_json::json!({"status": "invalid event", "message": "Event object is invalid", "errors": ["Length of 'routing_key' is incorrect (should be 32 characters)"]}),
+    ));
+    let out = shell(&recipe("alert-failures"))
+        .env("MSG", "deploy 1234 failed")
+        .env(
+            "SLACK_WEBHOOK_URL",
+            format!("{}/services/T/B/recipe-hook", slack.url()),
+        )
+        .env("PAGERDUTY_BASE_URL", pagerduty.url())
+        .env("PAGERDUTY_ROUTING_KEY", "recipe-routing-key")
+        .run();
+    // The pipeline's status is jq's: it succeeded in listing the failure.
+    out.assert_code(0)
+        .assert_no_secrets(&["recipe-hook", "recipe-routing-key"]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stdout);
+    assert!(lines[0].starts_with("pagerduty "), "{}", lines[0]);
+    assert!(lines[0].contains("400"), "{}", lines[0]);
+}
+
+#[test]
+fn alert_test_reaches_every_channel() {
+    let all = Everything::start();
+    let out = shell(&recipe("alert-test")).envs(all.env()).run();
+    out.assert_code(0);
+    all.check(&out);
+    assert_eq!(all.slack.request_count(), 1);
+    assert_eq!(all.twilio.request_count(), 2);
+    assert_eq!(all.pagerduty.request_count(), 1);
+    assert_eq!(all.smtp.messages().len(), 1);
 }

@@ -131,6 +131,19 @@ fn no_command_prints_a_planted_secret() {
         &["check", "db"],
         &["check", "cache"],
         &["config", "validate"],
+        // Dry runs only: the planted endpoints are not reachable (alerts_cli sends for real).
+        &[
+            "alert",
+            "send",
+            "--type",
+            "t",
+            "--severity",
+            "critical",
+            "--message",
+            "m",
+            "--dry-run",
+        ],
+        &["alert", "test", "--dry-run"],
     ] {
         for format in ["table", "json"] {
             let out = p

@@ -151,6 +151,13 @@ pub const VARIABLES: &[Var] = &[
         "Platform name used in alert subjects and footers.",
     ),
     var(
+        "ALERT_RETRY_BACKOFF",
+        G::General,
+        Public,
+        Some("500ms"),
+        "Wait before the first retry of a failed alert delivery; it doubles after each attempt (a 429's Retry-After wins).",
+    ),
+    var(
         "DATABASE_URL",
         G::Database,
         UrlCredentials,

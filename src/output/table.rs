@@ -5,6 +5,8 @@ use owo_colors::OwoColorize;
 use serde_json::Value;
 
 use super::{Render, Style};
+use crate::alerts::channels::Content;
+use crate::alerts::{Alert, Delivery, Outcome, Preview};
 use crate::checks::{CheckId, CheckResult, Report, Single};
 use crate::config::validate::{self, GroupStatus, Verdict};
 use crate::status::Status;
@@ -149,6 +151,110 @@ impl Render for validate::Report {
         text.push_str(&format!("\nconfiguration: {verdict}"));
         if let Some(file) = &self.env_file {
             text.push_str(&format!(" (loaded {file})"));
+        }
+        text
+    }
+}
+
+fn outcome(style: &Style, outcome: Outcome) -> String {
+    let tone = match outcome {
+        Outcome::Delivered => Status::Healthy,
+        Outcome::Failed => Status::Unhealthy,
+        Outcome::Skipped => Status::Unconfigured,
+    };
+    paint(style, outcome.as_str(), tone)
+}
+
+/// The error, or what the provider said about the accepted message.
+fn delivery_details(d: &Delivery) -> String {
+    if let Some(error) = &d.error {
+        return error.clone();
+    }
+    let said: Vec<&str> = [&d.provider_id, &d.provider_status]
+        .into_iter()
+        .filter_map(|v| v.as_deref())
+        .collect();
+    if said.is_empty() {
+        "accepted".to_owned()
+    } else {
+        said.join(" ")
+    }
+}
+
+impl Render for Alert {
+    /// One row per channel and recipient, then a one-line summary.
+    fn table(&self, style: &Style) -> String {
+        let mut table = new(
+            style,
+            &["CHANNEL", "RECIPIENT", "OUTCOME", "ATTEMPTS", "DETAILS"],
+        );
+        for d in &self.deliveries {
+            table.add_row(vec![
+                d.channel.to_string(),
+                d.recipient.clone(),
+                outcome(style, d.outcome),
+                d.attempts.to_string(),
+                delivery_details(d),
+            ]);
+        }
+        let count = |o: Outcome| self.deliveries.iter().filter(|d| d.outcome == o).count();
+        let mut summary = format!(
+            "alert {} {} [{}]: {} of {} delivered",
+            self.id,
+            self.alert_type,
+            self.severity.label(),
+            count(Outcome::Delivered),
+            self.deliveries.len() - count(Outcome::Skipped),
+        );
+        if count(Outcome::Skipped) > 0 {
+            summary.push_str(&format!(", {} skipped", count(Outcome::Skipped)));
+        }
+        format!("{table}\n{summary}")
+    }
+}
+
+impl Render for Preview {
+    /// Each message as it would go out, under a header naming channel and recipients.
+    fn table(&self, style: &Style) -> String {
+        let mut text = format!(
+            "dry run: nothing was sent\nalert {} {} [{}]\n",
+            self.alert.id,
+            self.alert.alert_type,
+            self.alert.severity.label()
+        );
+        for m in &self.messages {
+            let via = m
+                .provider
+                .map(|p| format!(" via {}", p.as_str()))
+                .unwrap_or_default();
+            let to = if m.to.is_empty() {
+                String::new()
+            } else {
+                format!(" to {}", m.to.join(", "))
+            };
+            let header = format!("=== {}{via}{to} ===", m.channel);
+            text.push_str(&format!("\n{}\n", paint_header(style, &header)));
+            match &m.content {
+                Content::Email {
+                    subject,
+                    text: plain,
+                    html,
+                } => text.push_str(&format!(
+                    "Subject: {subject}\n--- text/plain ---\n{plain}--- text/html ---\n{html}"
+                )),
+                Content::Json { body } => {
+                    let pretty = serde_json::to_string_pretty(body).unwrap_or_default();
+                    text.push_str(&format!("{pretty}\n"));
+                }
+                Content::Form { form } => {
+                    for (name, value) in form {
+                        text.push_str(&format!("{name}: {value}\n"));
+                    }
+                }
+                Content::Skipped { skipped } => {
+                    text.push_str(&format!("nothing would be sent: {skipped}\n"));
+                }
+            }
         }
         text
     }

@@ -222,6 +222,16 @@ impl HttpServer {
         Self::start(move |_| reply.clone())
     }
 
+    /// These replies in turn, one per request; the last one repeats.
+    pub fn sequence(replies: Vec<Reply>) -> HttpServer {
+        assert!(!replies.is_empty(), "HttpServer::sequence needs a reply");
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        Self::start(move |_| {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            replies[i.min(replies.len() - 1)].clone()
+        })
+    }
+
     fn spawn(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>) -> HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind HTTP test server");
         let port = listener.local_addr().expect("local addr").port();

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // not every test module uses every helper
 
+pub mod alerts;
 pub mod certs;
 pub mod cmd;
 pub mod http;
@@ -12,6 +13,7 @@ pub mod net;
 pub mod postgres;
 mod process;
 pub mod redis;
+pub mod smtp;
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;

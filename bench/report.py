@@ -1,0 +1,103 @@
+"""Turns the benchmark's hyperfine exports and measurements into RESULTS.md."""
+import json
+import sys
+from pathlib import Path
+
+work = Path(sys.argv[1])
+out = Path(sys.argv[2])
+meta = json.loads((work / "meta.json").read_text())
+
+
+def runs(name):
+    """{command label: median seconds} of one hyperfine export, in order."""
+    data = json.loads((work / f"{name}.json").read_text())
+    return [(r["command"], r["median"], r["mean"], r["stddev"]) for r in data["results"]]
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.2f}"
+
+
+lines = [
+    "# vitals benchmark results",
+    "",
+    f"Measured by `bench/run` on {meta['date']}.",
+    "",
+    f"- machine: {meta['machine']}",
+    f"- vitals {meta['vitals']} (release build, LTO, stripped: {meta['binary_bytes'] / 1048576:.2f} MiB)",
+    f"- PostgreSQL {meta['postgres']}, Redis {meta['redis']}, hyperfine {meta['hyperfine']}",
+    f"- {meta['runs']} runs per command after warm-up; medians in milliseconds; ratio = vitals / peer.",
+    "",
+]
+
+
+def comparison(title, name, baseline_index, target=None, note=None):
+    rows = runs(name)
+    base = rows[baseline_index][1]
+    lines.extend([f"## {title}", ""])
+    if note:
+        lines.extend([note, ""])
+    lines.extend(["| command | median ms | mean ± σ ms | ratio to baseline |", "|---|---|---|---|"])
+    for i, (command, median, mean, stddev) in enumerate(rows):
+        ratio = "baseline" if i == baseline_index else f"{median / base:.2f}"
+        lines.append(f"| `{command}` | {ms(median)} | {ms(mean)} ± {ms(stddev)} | {ratio} |")
+    if target:
+        lines.extend(["", target(rows)])
+    lines.append("")
+
+
+def verdict(ok, text):
+    return f"**{'met' if ok else 'missed'}**: {text}"
+
+
+comparison(
+    "1. `check db` against pg_isready, check_pgsql and psql",
+    "db",
+    1,
+    lambda r: verdict(r[0][1] <= 1.2 * r[1][1], f"`check db` is {r[0][1] / r[1][1]:.2f}× `pg_isready` (target ≤ 1.2) while it also authenticates, runs `SELECT 1` and reads server facts."),
+)
+comparison(
+    "2. `check cache` against redis-cli",
+    "cache",
+    1,
+    lambda r: verdict(r[0][1] <= 0.75 * r[1][1], f"`check cache` is {r[0][1] / r[1][1]:.2f}× `redis-cli ping` (target ≤ 0.75), with PING and INFO."),
+)
+comparison(
+    "3. `check all` against the same checks by the peers in sequence",
+    "all",
+    1,
+    lambda r: verdict(r[0][1] <= 0.4 * r[1][1], f"`check all` is {r[0][1] / r[1][1]:.2f}× the peers in sequence (target ≤ 0.4)."),
+    note="Database, cache, an RQ agent registry of 100 workers and 3 external services answering after 100 ms. The peers: `pg_isready`, `redis-cli ping`, `redis-cli scard rq:workers` and three `curl` calls, in one shell script.",
+)
+
+lines.extend(["## 4. Declared endpoints at 100 ms latency", "",
+              "| endpoints | median ms | peak RSS MiB |", "|---|---|---|"])
+scale_ok = True
+for n, median, rss_kib in meta["scale"]:
+    lines.append(f"| {n} | {ms(median)} | {rss_kib / 1024:.1f} |")
+    if n == 500:
+        scale_ok = median < 1.0 and rss_kib / 1024 < 50
+lines.extend(["", verdict(scale_ok, "500 endpoints under 1 s wall and under 50 MiB peak RSS."), ""])
+
+lines.extend(["## 5. Agents on an RQ registry", "", "| workers | median ms |", "|---|---|"])
+for n, median in meta["agents"]:
+    lines.append(f"| {n} | {ms(median)} |")
+lines.append("")
+
+hung = meta["hung_seconds"]
+lines.extend(["## 6. A hung dependency", "",
+              f"PostgreSQL paused with SIGSTOP: `check all --timeout 2s` returned in {hung:.3f} s (worst of {meta['hung_runs']} runs).",
+              "", verdict(hung < 2.2, "under 2.2 s."), ""])
+
+startup = runs("startup")
+lines.extend(["## 7. Start-up", "", "| command | median ms | peak RSS MiB |", "|---|---|---|"])
+for (command, median, _, _), rss_kib in zip(startup, meta["startup_rss"]):
+    lines.append(f"| `{command}` | {ms(median)} | {rss_kib / 1024:.1f} |")
+lines.extend(["", verdict(startup[0][1] < 0.003, f"`vitals --version` in {ms(startup[0][1])} ms (target < 3 ms)."), ""])
+
+notes = Path(__file__).with_name("NOTES.md")
+if notes.exists():
+    lines.extend(["## Profiling notes", "", notes.read_text().strip(), ""])
+
+out.write_text("\n".join(lines))
+print(f"wrote {out}")

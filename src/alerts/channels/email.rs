@@ -1,0 +1,628 @@
+//! E-mail: the message itself (subject, text and HTML parts, shared by SMTP
+//! and SendGrid) and delivery over SMTP with lettre.
+//!
+//! SMTP is driven step by step rather than through lettre's transport, for
+//! two reasons: the rule "credentials only over TLS" is checked right before
+//! AUTH on the live connection, whatever the configuration said; and one
+//! transaction with one RCPT per recipient gives a result per recipient (a
+//! rejected address fails alone) while everyone receives the same message.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::Address;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, Certificate, CertificateStore, TlsParameters,
+};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::time::Instant;
+
+use super::sendgrid::SendGrid;
+use super::{ChannelId, Content, Message, Notifier, Shared};
+use crate::alerts::retry::{Failure, Schedule, Step};
+use crate::alerts::{Accepted, Alert, Attempt, Delivery, Policy, Provider, Severity, Timestamp};
+use crate::checks::{BoxFuture, chain_text, find_cause, millis};
+use crate::config::{EmailConfig, EmailTransport, Secret, SmtpConfig, SmtpTls, is_loopback};
+use crate::http::HttpError;
+use crate::tls::{self, Trust};
+
+/// The e-mail channel for the configured provider.
+pub fn notifier(config: &EmailConfig, shared: &Shared) -> Box<dyn Notifier> {
+    match &config.transport {
+        EmailTransport::Smtp(smtp) => Box::new(Smtp::new(smtp, config, shared)),
+        EmailTransport::SendGrid { key, base_url } => {
+            Box::new(SendGrid::new(key, base_url.expose(), config, shared))
+        }
+    }
+}
+
+/// What every alert e-mail says, whichever way it is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailContent {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The seed's colours: critical red, error and warning orange, info blue.
+pub fn color(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "#D32F2F",
+        Severity::Error | Severity::Warning => "#F57C00",
+        Severity::Info => "#1976D2",
+    }
+}
+
+/// Everything that goes into the HTML part passes through here.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Subject `[SEVERITY] {platform} Alert: {type}`, a text part and an HTML part.
+pub fn compose(alert: &Alert, platform: &str) -> EmailContent {
+    let severity = alert.severity.label();
+    // A header must stay one line whatever ALERT_SUBJECT_PREFIX holds.
+    let subject: String = format!("[{severity}] {platform} Alert: {}", alert.alert_type)
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let context = serde_json::to_string_pretty(&alert.context).unwrap_or_default();
+    let text = format!(
+        "{subject}\n\n\
+         Message: {message}\n\
+         Severity: {severity}\n\
+         Alert ID: {id}\n\
+         Timestamp: {at}\n\n\
+         Context:\n{context}\n\n\
+         -- \n{platform} Monitoring\n",
+        message = alert.message,
+        id = alert.id,
+        at = alert.triggered_at,
+    );
+    let e = html_escape;
+    let color = color(alert.severity);
+    let html = format!(
+        "<!DOCTYPE html>\n\
+         <html>\n\
+         <head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body style=\"font-family: Arial, Helvetica, sans-serif; color: #222222;\">\n\
+         <h2 style=\"color: {color};\">[{severity}] {kind}</h2>\n\
+         <p><strong>Message:</strong></p>\n\
+         <p style=\"white-space: pre-wrap;\">{message}</p>\n\
+         <table cellpadding=\"4\">\n\
+         <tr><td><strong>Severity</strong></td><td style=\"color: {color};\"><strong>{severity}</strong></td></tr>\n\
+         <tr><td><strong>Alert ID</strong></td><td>{id}</td></tr>\n\
+         <tr><td><strong>Timestamp</strong></td><td>{at}</td></tr>\n\
+         </table>\n\
+         <p><strong>Context:</strong></p>\n\
+         <pre style=\"background: #f4f4f4; padding: 8px;\">{context}</pre>\n\
+         <p style=\"color: #888888; font-size: 12px;\">{platform} Monitoring</p>\n\
+         </body>\n\
+         </html>\n",
+        title = e(&subject),
+        kind = e(&alert.alert_type),
+        message = e(&alert.message),
+        id = e(&alert.id),
+        at = alert.triggered_at,
+        context = e(&context),
+        platform = e(platform),
+    );
+    EmailContent {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The dry-run view of an e-mail, the same for both providers.
+pub fn render(
+    provider: Provider,
+    recipients: &[String],
+    alert: &Alert,
+    platform: &str,
+) -> Vec<Message> {
+    let content = compose(alert, platform);
+    vec![Message {
+        channel: ChannelId::Email,
+        provider: Some(provider),
+        to: recipients.to_vec(),
+        content: Content::Email {
+            subject: content.subject,
+            text: content.text,
+            html: content.html,
+        },
+    }]
+}
+
+pub struct Smtp {
+    host: String,
+    port: u16,
+    tls: SmtpTls,
+    credentials: Option<(String, Secret)>,
+    ca_file: Option<PathBuf>,
+    trust: Trust,
+    sender: String,
+    recipients: Vec<String>,
+    platform: String,
+}
+
+impl Smtp {
+    pub fn new(smtp: &SmtpConfig, email: &EmailConfig, shared: &Shared) -> Smtp {
+        Smtp {
+            host: smtp.host.clone(),
+            port: smtp.port,
+            tls: smtp.tls,
+            credentials: smtp.user.clone().zip(smtp.password.clone()),
+            ca_file: smtp.ca_file.clone(),
+            trust: shared.trust.clone(),
+            sender: email.sender.clone(),
+            recipients: email.recipients.clone(),
+            platform: shared.platform.clone(),
+        }
+    }
+
+    /// Trust for the SMTP server: the system store, `SSL_CERT_FILE` and `SMTP_CA_FILE`.
+    fn tls_parameters(&self) -> Result<Option<TlsParameters>, String> {
+        if self.tls == SmtpTls::None {
+            return Ok(None);
+        }
+        // lettre's rustls takes the process-wide provider: make sure it is ring.
+        tls::provider();
+        let trust = match &self.ca_file {
+            Some(file) => self.trust.with_file(file.clone()),
+            None => self.trust.clone(),
+        };
+        let pem = trust.pem()?;
+        let mut builder =
+            TlsParameters::builder(self.host.clone()).certificate_store(CertificateStore::None);
+        for der in tls::usable_roots(&pem) {
+            let cert = Certificate::from_der(der.to_vec()).map_err(|e| chain_text(&e))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        builder
+            .build_rustls()
+            .map(Some)
+            .map_err(|e| format!("SMTP TLS set-up failed: {}", chain_text(&e)))
+    }
+
+    /// Connects, secures the connection as configured and logs in.
+    async fn connect(
+        &self,
+        tls: Option<&TlsParameters>,
+        timeout: Duration,
+    ) -> Result<AsyncSmtpConnection, Rejection> {
+        let hello = ClientId::default();
+        let wrapped = match self.tls {
+            SmtpTls::Implicit => tls.cloned(),
+            SmtpTls::StartTls | SmtpTls::None => None,
+        };
+        let mut conn = AsyncSmtpConnection::connect_tokio1(
+            (self.host.as_str(), self.port),
+            Some(timeout),
+            &hello,
+            wrapped,
+            None,
+        )
+        .await
+        .map_err(|e| Rejection::from_smtp(&e))?;
+        if self.tls == SmtpTls::StartTls {
+            let Some(params) = tls.filter(|_| conn.can_starttls()) else {
+                conn.abort().await;
+                return Err(Rejection::permanent(
+                    "the server does not offer STARTTLS; refusing to continue unencrypted \
+                     (SMTP_TLS=starttls)",
+                ));
+            };
+            conn.starttls(params.clone(), &hello)
+                .await
+                .map_err(|e| Rejection::from_smtp(&e))?;
+        }
+        if let Some((user, password)) = &self.credentials {
+            // Checked on the live connection, whatever the configuration allowed:
+            // plain-text AUTH only when SMTP_TLS=none was asked for a loopback host.
+            let plain_allowed = self.tls == SmtpTls::None && is_loopback(&self.host);
+            if !conn.is_encrypted() && !plain_allowed {
+                conn.abort().await;
+                return Err(Rejection::permanent(
+                    "refusing to send SMTP credentials over an unencrypted connection",
+                ));
+            }
+            let credentials = Credentials::new(user.clone(), password.expose().to_owned());
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+                .await
+                .map_err(|e| Rejection::from_smtp(&e))?;
+        }
+        Ok(conn)
+    }
+
+    /// One session: a single message, one RCPT per recipient, a result for each.
+    async fn session(
+        &self,
+        tls: Option<&TlsParameters>,
+        message: &[u8],
+        from: &Address,
+        to: &[Address],
+        timeout: Duration,
+    ) -> Result<Vec<Step<Accepted>>, Rejection> {
+        let mut conn = self.connect(tls, timeout).await?;
+        conn.command(Mail::new(Some(from.clone()), Vec::new()))
+            .await
+            .map_err(|e| Rejection::from_smtp(&e))?;
+        let mut steps: Vec<Option<Step<Accepted>>> = Vec::with_capacity(to.len());
+        let mut accepted = Vec::new();
+        for (i, rcpt) in to.iter().enumerate() {
+            match conn.command(Rcpt::new(rcpt.clone(), Vec::new())).await {
+                Ok(_) => {
+                    accepted.push(i);
+                    steps.push(None);
+                }
+                // A reply about this one address; anything else ends the session.
+                Err(e) if e.status().is_some() => steps.push(Some(Rejection::from_smtp(&e).step())),
+                Err(e) => return Err(Rejection::from_smtp(&e)),
+            }
+        }
+        if accepted.is_empty() {
+            let _ = conn.command(Rset).await;
+        } else {
+            let sent = match conn.command(Data).await {
+                Ok(_) => conn.command(DataPayload::new(message)).await,
+                Err(e) => Err(e),
+            };
+            for &i in &accepted {
+                steps[i] = Some(match &sent {
+                    Ok(reply) => Step {
+                        status: Some(reply.code().into()),
+                        result: Ok(Accepted {
+                            id: None,
+                            status: Some(
+                                format!(
+                                    "{} {}",
+                                    reply.code(),
+                                    reply.message().collect::<Vec<_>>().join(" ")
+                                )
+                                .trim()
+                                .to_owned(),
+                            ),
+                        }),
+                    },
+                    Err(e) => Rejection::from_smtp(e).step(),
+                });
+            }
+        }
+        let _ = conn.quit().await;
+        Ok(steps
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Rejection::transient("no reply from the server").step()))
+            .collect())
+    }
+
+    fn message(
+        &self,
+        content: &EmailContent,
+        from: &Address,
+        to: &[Address],
+    ) -> Result<Vec<u8>, String> {
+        let mut builder = lettre::Message::builder()
+            .from(Mailbox::new(None, from.clone()))
+            .subject(content.subject.clone());
+        for address in to {
+            builder = builder.to(Mailbox::new(None, address.clone()));
+        }
+        builder
+            .multipart(MultiPart::alternative_plain_html(
+                content.text.clone(),
+                content.html.clone(),
+            ))
+            .map(|m| m.formatted())
+            .map_err(|e| format!("cannot build the message: {e}"))
+    }
+
+    async fn deliver(&self, alert: &Alert, policy: &Policy) -> Vec<Delivery> {
+        let mut targets: Vec<Target> = self
+            .recipients
+            .iter()
+            .map(|r| Target {
+                shown: r.clone(),
+                address: r.parse().ok(),
+                history: Vec::new(),
+                result: None,
+                last_error: String::new(),
+            })
+            .collect();
+        for t in targets.iter_mut().filter(|t| t.address.is_none()) {
+            t.result = Some(Err("not a valid e-mail address".to_owned()));
+        }
+        let valid: Vec<Address> = targets.iter().filter_map(|t| t.address.clone()).collect();
+        let prepared = self
+            .sender
+            .parse::<Address>()
+            .map_err(|_| "ALERT_SENDER_EMAIL is not a valid e-mail address".to_owned());
+        let prepared = prepared.and_then(|from| {
+            let message = self.message(&compose(alert, &self.platform), &from, &valid)?;
+            Ok((from, message, self.tls_parameters()?))
+        });
+        let (from, message, tls) = match prepared {
+            Ok(p) => p,
+            Err(e) => return finish(targets, Some(&e)),
+        };
+
+        let mut schedule = Schedule::new(policy);
+        loop {
+            let pending: Vec<usize> = (0..targets.len())
+                .filter(|&i| targets[i].result.is_none())
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
+            let Some(timeout) = schedule.next() else {
+                return finish(targets, Some("out of time"));
+            };
+            let to: Vec<Address> = pending
+                .iter()
+                .filter_map(|&i| targets[i].address.clone())
+                .collect();
+            let at = Timestamp::now();
+            let started = Instant::now();
+            let steps = match tokio::time::timeout(
+                timeout,
+                self.session(tls.as_ref(), &message, &from, &to, timeout),
+            )
+            .await
+            {
+                Ok(Ok(steps)) => steps,
+                Ok(Err(rejection)) => vec![rejection.step(); pending.len()],
+                Err(_) => {
+                    vec![
+                        Rejection::transient(HttpError::Timeout(timeout).to_string()).step();
+                        pending.len()
+                    ]
+                }
+            };
+            let duration_ms = millis(started.elapsed());
+            let mut retry = false;
+            for (&i, step) in pending.iter().zip(steps) {
+                let target = &mut targets[i];
+                target.history.push(Attempt {
+                    at,
+                    duration_ms,
+                    status: step.status,
+                    error: step.result.as_ref().err().map(|f| f.error.clone()),
+                });
+                match step.result {
+                    Ok(accepted) => target.result = Some(Ok(accepted)),
+                    Err(f) if !f.retryable => target.result = Some(Err(f.error)),
+                    Err(f) => {
+                        target.last_error = f.error;
+                        retry = true;
+                    }
+                }
+            }
+            if retry && let Err(why) = schedule.pause(None).await {
+                return finish(targets, Some(&why));
+            }
+        }
+        finish(targets, None)
+    }
+}
+
+/// The message after `DATA`, dot-stuffed (RFC 5321 4.5.2) and terminated,
+/// in one buffer so it leaves in one write: lettre writes the body and the
+/// terminator separately, and the second small write waits for a delayed ACK
+/// (Nagle), 40 ms per message on Linux.
+struct DataPayload(String);
+
+impl DataPayload {
+    fn new(message: &[u8]) -> DataPayload {
+        let text = String::from_utf8_lossy(message);
+        let mut out = String::with_capacity(text.len() + 8);
+        for line in text.split_inclusive("\r\n") {
+            if line.starts_with('.') {
+                out.push('.');
+            }
+            out.push_str(line);
+        }
+        if !out.ends_with("\r\n") {
+            out.push_str("\r\n");
+        }
+        out.push_str(".\r\n");
+        DataPayload(out)
+    }
+}
+
+impl std::fmt::Display for DataPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One recipient's progress through the attempts.
+struct Target {
+    shown: String,
+    address: Option<Address>,
+    history: Vec<Attempt>,
+    result: Option<Result<Accepted, String>>,
+    last_error: String,
+}
+
+/// The records; recipients still pending fail with their last error and `why`.
+fn finish(targets: Vec<Target>, why: Option<&str>) -> Vec<Delivery> {
+    targets
+        .into_iter()
+        .map(|t| {
+            let result = t.result.unwrap_or_else(|| {
+                Err(match (t.last_error.is_empty(), why) {
+                    (true, Some(why)) => why.to_owned(),
+                    (false, Some(why)) => format!("{}; {why}", t.last_error),
+                    (_, None) => t.last_error,
+                })
+            });
+            Delivery::finished(ChannelId::Email, Provider::Smtp, t.shown, result, t.history)
+        })
+        .collect()
+}
+
+/// A failed SMTP step: the reply code when there was one, and whether to retry.
+#[derive(Debug, Clone)]
+struct Rejection {
+    status: Option<u16>,
+    failure: Failure,
+}
+
+impl Rejection {
+    fn permanent(error: &str) -> Rejection {
+        Rejection {
+            status: None,
+            failure: Failure::permanent(error),
+        }
+    }
+
+    fn transient(error: impl Into<String>) -> Rejection {
+        Rejection {
+            status: None,
+            failure: Failure::transient(error),
+        }
+    }
+
+    /// 4xx replies and network trouble are worth another attempt; 5xx
+    /// replies, TLS failures and client-side refusals are not.
+    fn from_smtp(error: &lettre::transport::smtp::Error) -> Rejection {
+        let tls_error = find_cause::<rustls::Error>(error);
+        let text = match tls_error {
+            Some(tls_error) => tls::describe(tls_error),
+            None => chain_text(error),
+        };
+        // A certificate that is not trusted now will not be in a second either.
+        let permanent =
+            error.is_permanent() || error.is_tls() || error.is_client() || tls_error.is_some();
+        Rejection {
+            status: error.status().map(u16::from),
+            failure: if permanent {
+                Failure::permanent(text)
+            } else {
+                Failure::transient(text)
+            },
+        }
+    }
+
+    fn step<T>(&self) -> Step<T> {
+        Step {
+            status: self.status,
+            result: Err(self.failure.clone()),
+        }
+    }
+}
+
+impl Notifier for Smtp {
+    fn name(&self) -> ChannelId {
+        ChannelId::Email
+    }
+
+    fn provider(&self) -> Provider {
+        Provider::Smtp
+    }
+
+    fn recipients(&self) -> Vec<String> {
+        self.recipients.clone()
+    }
+
+    fn render(&self, alert: &Alert) -> Vec<Message> {
+        render(Provider::Smtp, &self.recipients, alert, &self.platform)
+    }
+
+    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
+        Box::pin(self.deliver(alert, policy))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, Value};
+
+    #[test]
+    fn every_value_is_html_escaped() {
+        let mut context = Map::new();
+        context.insert("q".into(), Value::String("<b>\"x\" & 'y'</b>".into()));
+        let made = Alert::new(
+            "xss<script>",
+            Severity::Critical,
+            "<script>alert('x')</script> & \"quotes\" 😀",
+            context,
+        );
+        let alert = made.unwrap_or_else(|e| panic!("{e}"));
+        let c = compose(&alert, "Acme & <Co>");
+        assert_eq!(c.subject, "[CRITICAL] Acme & <Co> Alert: xss<script>");
+        assert!(!c.html.contains("<script>"), "{}", c.html);
+        assert!(
+            c.html.contains(
+                "<p style=\"white-space: pre-wrap;\">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot; 😀</p>"
+            ),
+            "{}",
+            c.html
+        );
+        assert!(
+            c.html
+                .contains("<h2 style=\"color: #D32F2F;\">[CRITICAL] xss&lt;script&gt;</h2>")
+        );
+        assert!(
+            c.html.contains(
+                "&quot;q&quot;: &quot;&lt;b&gt;\\&quot;x\\&quot; &amp; &#39;y&#39;&lt;/b&gt;&quot;"
+            ),
+            "{}",
+            c.html
+        );
+        assert!(c.html.contains("Acme &amp; &lt;Co&gt; Monitoring"));
+        // The text part is plain text: nothing to escape, everything as written.
+        assert!(
+            c.text
+                .contains("Message: <script>alert('x')</script> & \"quotes\" 😀\n")
+        );
+    }
+
+    #[test]
+    fn subject_and_colours_follow_the_seed() {
+        let alert = Alert::new("disk_full", Severity::Warning, "m", Map::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let c = compose(&alert, "Digital Agency");
+        assert_eq!(c.subject, "[WARNING] Digital Agency Alert: disk_full");
+        assert_eq!(color(Severity::Warning), color(Severity::Error));
+        assert!(c.html.contains("color: #F57C00;"));
+        assert!(
+            c.text
+                .starts_with("[WARNING] Digital Agency Alert: disk_full\n\nMessage: m\n")
+        );
+        assert!(c.text.contains(&format!("Alert ID: {}\n", alert.id)));
+        assert!(c.text.contains("Context:\n{}\n"));
+    }
+
+    #[test]
+    fn data_is_dot_stuffed_and_terminated_once() {
+        assert_eq!(
+            DataPayload::new(b"Subject: x\r\n\r\n.hidden\r\nok\r\n.").0,
+            "Subject: x\r\n\r\n..hidden\r\nok\r\n..\r\n.\r\n"
+        );
+        assert_eq!(DataPayload::new(b"a\r\n").0, "a\r\n.\r\n");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_subject() {
+        let alert =
+            Alert::new("t", Severity::Info, "m", Map::new()).unwrap_or_else(|e| panic!("{e}"));
+        let c = compose(&alert, "Evil\r\nBcc: x@example.com");
+        assert_eq!(c.subject, "[INFO] EvilBcc: x@example.com Alert: t");
+    }
+}

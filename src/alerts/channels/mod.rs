@@ -1,0 +1,319 @@
+//! Alert channels behind one small trait, and the registry of them.
+//!
+//! Adding a channel is one new file, a [`ChannelId`] variant and one line in
+//! [`registry`]. Whether a channel is configured is decided by its typed
+//! settings (`config::Channel::{Unset, Incomplete, Ready}`): only a `Ready`
+//! one is ever built, so a [`Notifier`] always has what it needs.
+
+pub mod email;
+pub mod pagerduty;
+pub mod sendgrid;
+pub mod slack;
+pub mod sms;
+
+use std::fmt;
+
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Alert, Delivery, Outcome, Policy, Provider};
+use crate::checks::BoxFuture;
+use crate::config::{self, Config, ConfigError};
+use crate::http;
+use crate::tls::Trust;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelId {
+    /// E-mail through SMTP or SendGrid.
+    Email,
+    /// A Slack incoming webhook.
+    Slack,
+    /// Twilio SMS (critical alerts only).
+    Sms,
+    /// PagerDuty Events API v2.
+    #[value(name = "pagerduty")]
+    PagerDuty,
+}
+
+impl ChannelId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelId::Email => "email",
+            ChannelId::Slack => "slack",
+            ChannelId::Sms => "sms",
+            ChannelId::PagerDuty => "pagerduty",
+        }
+    }
+
+    /// What to set to use this channel.
+    pub fn configured_by(self) -> &'static str {
+        match self {
+            ChannelId::Email => {
+                "SMTP_HOST and ALERT_EMAIL_RECIPIENTS (or EMAIL_PROVIDER=sendgrid, SENDGRID_API_KEY and ALERT_EMAIL_RECIPIENTS)"
+            }
+            ChannelId::Slack => "SLACK_WEBHOOK_URL",
+            ChannelId::Sms => {
+                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and ALERT_SMS_RECIPIENTS"
+            }
+            ChannelId::PagerDuty => "PAGERDUTY_ROUTING_KEY",
+        }
+    }
+}
+
+impl fmt::Display for ChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One way of notifying people.
+pub trait Notifier: Send + Sync {
+    fn name(&self) -> ChannelId;
+
+    fn provider(&self) -> Provider;
+
+    /// Who receives notifications, as they may be printed (a webhook as its origin only).
+    fn recipients(&self) -> Vec<String>;
+
+    /// Why this alert does not go through this channel, when it does not.
+    fn skips(&self, _alert: &Alert) -> Option<String> {
+        None
+    }
+
+    /// Exactly what [`Notifier::send`] would send, credentials masked. Pure: no network.
+    fn render(&self, alert: &Alert) -> Vec<Message>;
+
+    /// Sends the alert: one record per recipient, failures included. Never panics, never
+    /// outlives the policy's deadline by more than one request timeout.
+    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>>;
+}
+
+/// What a channel would send, for `--dry-run`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub channel: ChannelId,
+    pub provider: Option<Provider>,
+    pub to: Vec<String>,
+    #[serde(flatten)]
+    pub content: Content,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Content {
+    Email {
+        subject: String,
+        text: String,
+        html: String,
+    },
+    /// A JSON request body (Slack, PagerDuty).
+    Json { body: Value },
+    /// A form request body (Twilio), in the order sent.
+    Form {
+        #[serde(serialize_with = "crate::output::json::pairs")]
+        form: Vec<(String, String)>,
+    },
+    /// Nothing would be sent, for this reason.
+    Skipped { skipped: String },
+}
+
+/// What every channel may use: one HTTP client, the trust roots, names.
+pub struct Shared {
+    pub http: http::Client,
+    pub trust: Trust,
+    /// `ALERT_SUBJECT_PREFIX`: the platform's name in subjects and footers.
+    pub platform: String,
+    /// This host, as PagerDuty's `source`.
+    pub host: String,
+}
+
+impl Shared {
+    pub fn new(config: &Config) -> Shared {
+        let trust = Trust::new(config.extra_ca_file.clone());
+        Shared {
+            http: http::Client::new(&trust),
+            trust,
+            platform: config.platform_name.clone(),
+            host: hostname(),
+        }
+    }
+}
+
+pub fn hostname() -> String {
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned())
+}
+
+/// A channel as configured.
+pub enum Slot {
+    Ready(Box<dyn Notifier>),
+    /// Partly set up: using it is an error to report, with what is missing.
+    Incomplete(Vec<ConfigError>),
+    Unset,
+}
+
+pub struct Entry {
+    pub id: ChannelId,
+    pub slot: Slot,
+}
+
+/// Every channel, in the order deliveries are reported.
+pub fn registry(config: &Config, shared: &Shared) -> Vec<Entry> {
+    vec![
+        entry(ChannelId::Email, &config.email, |c| {
+            email::notifier(c, shared)
+        }),
+        entry(ChannelId::Slack, &config.slack, |c| {
+            Box::new(slack::Slack::new(c, shared))
+        }),
+        entry(ChannelId::Sms, &config.sms, |c| {
+            Box::new(sms::Sms::new(c, shared))
+        }),
+        entry(ChannelId::PagerDuty, &config.pagerduty, |c| {
+            Box::new(pagerduty::PagerDuty::new(c, shared))
+        }),
+    ]
+}
+
+fn entry<T>(
+    id: ChannelId,
+    settings: &config::Channel<T>,
+    build: impl FnOnce(&T) -> Box<dyn Notifier>,
+) -> Entry {
+    let slot = match settings {
+        config::Channel::Ready(c) => Slot::Ready(build(c)),
+        config::Channel::Incomplete(problems) => Slot::Incomplete(problems.clone()),
+        config::Channel::Unset => Slot::Unset,
+    };
+    Entry { id, slot }
+}
+
+pub fn describe_problems(problems: &[ConfigError]) -> String {
+    let each: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    each.join("; ")
+}
+
+impl Entry {
+    fn not_configured(&self, problems: &[ConfigError]) -> String {
+        format!("not configured: {}", describe_problems(problems))
+    }
+
+    pub fn preview(&self, alert: &Alert) -> Vec<Message> {
+        let skipped = |provider, to, reason| Message {
+            channel: self.id,
+            provider,
+            to,
+            content: Content::Skipped { skipped: reason },
+        };
+        match &self.slot {
+            Slot::Ready(n) => match n.skips(alert) {
+                Some(reason) => {
+                    tracing::info!("{}: {reason}", n.name());
+                    vec![skipped(Some(n.provider()), n.recipients(), reason)]
+                }
+                None => n.render(alert),
+            },
+            Slot::Incomplete(problems) => {
+                vec![skipped(None, Vec::new(), self.not_configured(problems))]
+            }
+            Slot::Unset => Vec::new(),
+        }
+    }
+
+    pub async fn deliver(&self, alert: &Alert, policy: &Policy) -> Vec<Delivery> {
+        match &self.slot {
+            Slot::Ready(n) => match n.skips(alert) {
+                Some(reason) => {
+                    tracing::info!("{}: {reason}", n.name());
+                    n.recipients()
+                        .into_iter()
+                        .map(|r| {
+                            Delivery::not_sent(
+                                self.id,
+                                Some(n.provider()),
+                                r,
+                                Outcome::Skipped,
+                                reason.clone(),
+                            )
+                        })
+                        .collect()
+                }
+                None => {
+                    let deliveries = n.send(alert, policy).await;
+                    for d in &deliveries {
+                        tracing::info!(
+                            "{} to {}: {} after {} attempt(s){}",
+                            n.name(),
+                            d.recipient,
+                            d.outcome.as_str(),
+                            d.attempts,
+                            d.error
+                                .as_deref()
+                                .map(|e| format!(": {e}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                    deliveries
+                }
+            },
+            Slot::Incomplete(problems) => vec![Delivery::not_sent(
+                self.id,
+                None,
+                "-".to_owned(),
+                Outcome::Failed,
+                self.not_configured(problems),
+            )],
+            Slot::Unset => Vec::new(),
+        }
+    }
+}
+
+/// `{base}{path}`, keeping any path prefix the base URL has (proxies).
+pub fn endpoint(base: &url::Url, path: &str) -> url::Url {
+    let mut url = base.clone();
+    let joined = format!("{}{path}", base.path().trim_end_matches('/'));
+    url.set_path(&joined);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_keeps_the_base_path() {
+        let join = |base: &str, path| {
+            url::Url::parse(base)
+                .map(|b| endpoint(&b, path).to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            join("https://api.twilio.com", "/2010-04-01/Accounts"),
+            "https://api.twilio.com/2010-04-01/Accounts"
+        );
+        assert_eq!(
+            join("http://proxy:8080/pd/", "/v2/enqueue"),
+            "http://proxy:8080/pd/v2/enqueue"
+        );
+    }
+
+    #[test]
+    fn channel_names_match_cli_and_json() {
+        for id in [
+            ChannelId::Email,
+            ChannelId::Slack,
+            ChannelId::Sms,
+            ChannelId::PagerDuty,
+        ] {
+            let cli = id.to_possible_value().map(|v| v.get_name().to_owned());
+            assert_eq!(cli.as_deref(), Some(id.as_str()));
+            let json = serde_json::to_value(id).unwrap_or_default();
+            assert_eq!(json, id.as_str());
+        }
+    }
+}

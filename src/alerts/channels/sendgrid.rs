@@ -1,0 +1,166 @@
+//! E-mail through SendGrid's v3 Mail Send API (`POST /v3/mail/send`, `202`).
+//! One request carries every recipient, so they share its result.
+
+use serde_json::{Value, json};
+
+use super::email::{EmailContent, compose, render};
+use super::{ChannelId, Message, Notifier, Shared, endpoint};
+use crate::alerts::retry::{self, body_excerpt};
+use crate::alerts::{Accepted, Alert, Delivery, Policy, Provider};
+use crate::checks::BoxFuture;
+use crate::config::{EmailConfig, Secret};
+use crate::http::{self, Method};
+
+pub struct SendGrid {
+    key: Secret,
+    url: url::Url,
+    sender: String,
+    recipients: Vec<String>,
+    platform: String,
+    http: http::Client,
+}
+
+impl SendGrid {
+    pub fn new(
+        key: &Secret,
+        base_url: &url::Url,
+        email: &EmailConfig,
+        shared: &Shared,
+    ) -> SendGrid {
+        SendGrid {
+            key: key.clone(),
+            url: endpoint(base_url, "/v3/mail/send"),
+            sender: email.sender.clone(),
+            recipients: email.recipients.clone(),
+            platform: shared.platform.clone(),
+            http: shared.http.clone(),
+        }
+    }
+}
+
+/// The request body: SendGrid wants `text/plain` before `text/html`.
+pub fn body(content: &EmailContent, sender: &str, recipients: &[String]) -> Value {
+    let to: Vec<Value> = recipients.iter().map(|r| json!({ "email": r })).collect();
+    json!({
+        "personalizations": [{ "to": to }],
+        "from": { "email": sender },
+        "subject": content.subject,
+        "content": [
+            { "type": "text/plain", "value": content.text },
+            { "type": "text/html", "value": content.html },
+        ],
+    })
+}
+
+/// `{"errors":[{"message":"…","field":"…","help":…}]}`.
+fn describe(response: &http::Response) -> String {
+    let errors: Vec<String> = response
+        .json()
+        .and_then(|b| b["errors"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| {
+            let message = e["message"].as_str()?;
+            Some(match e["field"].as_str() {
+                Some(field) => format!("{message} (field {field})"),
+                None => message.to_owned(),
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        body_excerpt(response)
+    } else {
+        errors.join("; ")
+    }
+}
+
+impl Notifier for SendGrid {
+    fn name(&self) -> ChannelId {
+        ChannelId::Email
+    }
+
+    fn provider(&self) -> Provider {
+        Provider::SendGrid
+    }
+
+    fn recipients(&self) -> Vec<String> {
+        self.recipients.clone()
+    }
+
+    fn render(&self, alert: &Alert) -> Vec<Message> {
+        render(Provider::SendGrid, &self.recipients, alert, &self.platform)
+    }
+
+    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
+        Box::pin(async move {
+            let content = compose(alert, &self.platform);
+            let request = http::Request::new(Method::Post, self.url.clone(), policy.timeout)
+                .bearer(self.key.expose())
+                .json(&body(&content, &self.sender, &self.recipients));
+            let (result, history) =
+                retry::deliver_http(policy, &self.http, &request, 202, describe).await;
+            let result = result.map(|r| Accepted {
+                id: r.header("x-message-id").map(str::to_owned),
+                status: None,
+            });
+            self.recipients
+                .iter()
+                .map(|to| {
+                    Delivery::finished(
+                        ChannelId::Email,
+                        Provider::SendGrid,
+                        to.clone(),
+                        result.clone(),
+                        history.clone(),
+                    )
+                })
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn body_lists_every_recipient_and_plain_text_first() {
+        let content = EmailContent {
+            subject: "[INFO] Digital Agency Alert: t".into(),
+            text: "plain".into(),
+            html: "<p>html</p>".into(),
+        };
+        let b = body(
+            &content,
+            "alerts@digital-agency.ai",
+            &["a@example.com".into(), "b@example.com".into()],
+        );
+        assert_eq!(
+            b,
+            json!({
+                "personalizations": [{"to": [{"email": "a@example.com"}, {"email": "b@example.com"}]}],
+                "from": {"email": "alerts@digital-agency.ai"},
+                "subject": "[INFO] Digital Agency Alert: t",
+                "content": [
+                    {"type": "text/plain", "value": "plain"},
+                    {"type": "text/html", "value": "<p>html</p>"},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn errors_name_message_and_field() {
+        let response = http::Response {
+            status: 400,
+            headers: Vec::new(),
+            body: br#"{"errors":[{"message":"The from email does not contain a valid address.","field":"from.email","help":"http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.from"}]}"#.to_vec(),
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(
+            describe(&response),
+            "The from email does not contain a valid address. (field from.email)"
+        );
+    }
+}

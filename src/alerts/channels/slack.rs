@@ -1,0 +1,174 @@
+//! Slack incoming webhook: one attachment with the seed's colour bar, title
+//! and fields. Success is `200 ok`; errors are short codes in the body
+//! (`invalid_payload`, `channel_not_found`, `no_service`, …).
+
+use serde_json::{Value, json};
+
+use super::{ChannelId, Content, Message, Notifier, Shared};
+use crate::alerts::retry::{self, body_excerpt};
+use crate::alerts::{Accepted, Alert, Delivery, Policy, Provider, Severity};
+use crate::checks::BoxFuture;
+use crate::config::SlackConfig;
+use crate::http::{self, Method};
+use crate::redact;
+
+pub struct Slack {
+    webhook: url::Url,
+    channel: Option<String>,
+    platform: String,
+    http: http::Client,
+}
+
+impl Slack {
+    pub fn new(config: &SlackConfig, shared: &Shared) -> Slack {
+        Slack {
+            webhook: config.webhook.expose().clone(),
+            channel: config.channel.clone(),
+            platform: shared.platform.clone(),
+            http: shared.http.clone(),
+        }
+    }
+}
+
+/// The seed's colour bar.
+pub fn color(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "#FF0000",
+        Severity::Error => "#FF6B00",
+        Severity::Warning => "#FFD700",
+        Severity::Info => "#36A64F",
+    }
+}
+
+/// Slack reads `&`, `<` and `>` as markup (links, mentions): these three, and
+/// only these, must be sent as HTML entities.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The webhook body. `channel` is honoured by legacy webhooks and ignored by app ones.
+pub fn payload(alert: &Alert, platform: &str, channel: Option<&str>) -> Value {
+    let context = serde_json::to_string_pretty(&alert.context).unwrap_or_default();
+    let field = |title: &str, value: String, short: bool| json!({ "title": title, "value": escape(&value), "short": short });
+    let mut body = json!({
+        "attachments": [{
+            "fallback": escape(&format!(
+                "[{}] {}: {}",
+                alert.severity.label(),
+                alert.alert_type,
+                alert.message
+            )),
+            "color": color(alert.severity),
+            "title": escape(&alert.alert_type),
+            "text": escape(&alert.message),
+            "fields": [
+                field("Severity", alert.severity.label(), true),
+                field("Alert ID", alert.id.clone(), true),
+                field("Timestamp", alert.triggered_at.to_string(), true),
+                field("Context", format!("```{context}```"), false),
+            ],
+            "footer": escape(&format!("{platform} Monitoring")),
+            "ts": alert.triggered_at.unix_seconds(),
+        }]
+    });
+    if let (Some(channel), Some(map)) = (channel, body.as_object_mut()) {
+        map.insert("channel".into(), Value::String(channel.to_owned()));
+    }
+    body
+}
+
+impl Notifier for Slack {
+    fn name(&self) -> ChannelId {
+        ChannelId::Slack
+    }
+
+    fn provider(&self) -> Provider {
+        Provider::Slack
+    }
+
+    /// The webhook URL is the credential: only its origin is ever shown.
+    fn recipients(&self) -> Vec<String> {
+        vec![redact::url_origin(&self.webhook)]
+    }
+
+    fn render(&self, alert: &Alert) -> Vec<Message> {
+        vec![Message {
+            channel: ChannelId::Slack,
+            provider: Some(Provider::Slack),
+            to: self.recipients(),
+            content: Content::Json {
+                body: payload(alert, &self.platform, self.channel.as_deref()),
+            },
+        }]
+    }
+
+    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
+        Box::pin(async move {
+            let body = payload(alert, &self.platform, self.channel.as_deref());
+            let request = http::Request::new(Method::Post, self.webhook.clone(), policy.timeout)
+                .secret_path()
+                .json(&body);
+            let (result, history) =
+                retry::deliver_http(policy, &self.http, &request, 200, body_excerpt).await;
+            vec![Delivery::finished(
+                ChannelId::Slack,
+                Provider::Slack,
+                redact::url_origin(&self.webhook),
+                result.map(|_| Accepted::default()),
+                history,
+            )]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+
+    #[test]
+    fn payload_follows_the_seed_and_escapes_markup() {
+        let mut context = Map::new();
+        context.insert("note".into(), Value::String("a<b & c>d".into()));
+        let made = Alert::new(
+            "db_<down>",
+            Severity::Error,
+            "<!channel> & \"you\" 😀",
+            context,
+        );
+        let alert = made.unwrap_or_else(|e| panic!("{e}"));
+        let body = payload(&alert, "Digital Agency", Some("#ops"));
+        let a = &body["attachments"][0];
+        assert_eq!(body["channel"], "#ops");
+        assert_eq!(a["color"], "#FF6B00");
+        assert_eq!(a["title"], "db_&lt;down&gt;");
+        assert_eq!(a["text"], "&lt;!channel&gt; &amp; \"you\" 😀");
+        assert_eq!(
+            a["fallback"],
+            "[ERROR] db_&lt;down&gt;: &lt;!channel&gt; &amp; \"you\" 😀"
+        );
+        assert_eq!(a["footer"], "Digital Agency Monitoring");
+        assert_eq!(a["ts"], alert.triggered_at.unix_seconds());
+        let titles: Vec<&str> = a["fields"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|f| f["title"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(titles, ["Severity", "Alert ID", "Timestamp", "Context"]);
+        assert_eq!(a["fields"][0]["value"], "ERROR");
+        assert_eq!(a["fields"][1]["value"], alert.id.as_str());
+        assert_eq!(
+            a["fields"][3]["value"],
+            "```{\n  \"note\": \"a&lt;b &amp; c&gt;d\"\n}```"
+        );
+        assert_eq!(a["fields"][3]["short"], false);
+    }
+
+    #[test]
+    fn colours_per_severity() {
+        assert_eq!(color(Severity::Critical), "#FF0000");
+        assert_eq!(color(Severity::Warning), "#FFD700");
+        assert_eq!(color(Severity::Info), "#36A64F");
+    }
+}

@@ -1,0 +1,206 @@
+//! SMS through Twilio's Messages API: critical alerts only, one request per
+//! recipient, one attempt each (a retried SMS can arrive twice), so one bad
+//! number never stops the others.
+
+use serde_json::Value;
+
+use super::{ChannelId, Content, Message, Notifier, Shared, endpoint};
+use crate::alerts::retry::{self, body_excerpt};
+use crate::alerts::{Accepted, Alert, Delivery, Policy, Provider, Severity};
+use crate::checks::BoxFuture;
+use crate::config::{Secret, SmsConfig};
+use crate::http::{self, Method};
+
+/// Characters of the message an SMS carries, as the seed cuts it.
+pub const MESSAGE_CHARS: usize = 100;
+
+pub struct Sms {
+    account_sid: String,
+    auth_token: Secret,
+    from: String,
+    recipients: Vec<String>,
+    url: url::Url,
+    http: http::Client,
+}
+
+impl Sms {
+    pub fn new(config: &SmsConfig, shared: &Shared) -> Sms {
+        let path = format!("/2010-04-01/Accounts/{}/Messages.json", config.account_sid);
+        Sms {
+            account_sid: config.account_sid.clone(),
+            auth_token: config.auth_token.clone(),
+            from: config.from.clone(),
+            recipients: config.recipients.clone(),
+            url: endpoint(config.base_url.expose(), &path),
+            http: shared.http.clone(),
+        }
+    }
+}
+
+/// `CRITICAL ALERT: {type}\n{message cut to 100 characters}`: characters,
+/// not bytes, so a UTF-8 sequence is never split. A test alert says so instead.
+pub fn text(alert: &Alert) -> String {
+    let head = if alert.test {
+        "TEST ALERT"
+    } else {
+        "CRITICAL ALERT"
+    };
+    let message: String = alert.message.chars().take(MESSAGE_CHARS).collect();
+    format!("{head}: {}\n{message}", alert.alert_type)
+}
+
+/// The form Twilio receives, in the order sent.
+pub fn form(from: &str, to: &str, body: &str) -> Vec<(String, String)> {
+    [("To", to), ("From", from), ("Body", body)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Twilio's error body: `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
+fn describe(response: &http::Response) -> String {
+    let Some(body) = response.json() else {
+        return body_excerpt(response);
+    };
+    let message = body["message"].as_str().unwrap_or("(no message)");
+    let mut text = match &body["code"] {
+        Value::Number(code) => format!("Twilio error {code}: {message}"),
+        _ => message.to_owned(),
+    };
+    if let Some(more) = body["more_info"].as_str() {
+        text.push_str(&format!(" ({more})"));
+    }
+    text
+}
+
+/// Twilio's `201` body names the message (`sid`) and its `status` (e.g. `queued`).
+fn accepted(response: &http::Response) -> Accepted {
+    let body = response.json().unwrap_or_default();
+    let field = |name: &str| body[name].as_str().map(str::to_owned);
+    Accepted {
+        id: field("sid"),
+        status: field("status"),
+    }
+}
+
+impl Notifier for Sms {
+    fn name(&self) -> ChannelId {
+        ChannelId::Sms
+    }
+
+    fn provider(&self) -> Provider {
+        Provider::Twilio
+    }
+
+    fn recipients(&self) -> Vec<String> {
+        self.recipients.clone()
+    }
+
+    fn skips(&self, alert: &Alert) -> Option<String> {
+        (alert.severity != Severity::Critical && !alert.test).then(|| {
+            format!(
+                "SMS is for critical alerts only (this one is {})",
+                alert.severity
+            )
+        })
+    }
+
+    fn render(&self, alert: &Alert) -> Vec<Message> {
+        let body = text(alert);
+        self.recipients
+            .iter()
+            .map(|to| Message {
+                channel: ChannelId::Sms,
+                provider: Some(Provider::Twilio),
+                to: vec![to.clone()],
+                content: Content::Form {
+                    form: form(&self.from, to, &body),
+                },
+            })
+            .collect()
+    }
+
+    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
+        let body = text(alert);
+        let once = policy.once();
+        Box::pin(futures_util::future::join_all(self.recipients.iter().map(
+            move |to| {
+                let pairs = form(&self.from, to, &body);
+                let pairs: Vec<(&str, &str)> = pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let request = http::Request::new(Method::Post, self.url.clone(), once.timeout)
+                    .basic_auth(&self.account_sid, self.auth_token.expose())
+                    .form(&pairs);
+                async move {
+                    let (result, history) =
+                        retry::deliver_http(&once, &self.http, &request, 201, describe).await;
+                    Delivery::finished(
+                        ChannelId::Sms,
+                        Provider::Twilio,
+                        to.clone(),
+                        result.map(|r| accepted(&r)),
+                        history,
+                    )
+                }
+            },
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+    use std::time::Duration;
+
+    fn alert(severity: Severity, message: &str) -> Alert {
+        Alert::new("queue_stuck", severity, message, Map::new()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn text_cuts_the_message_at_100_characters_not_bytes() {
+        let cyrillic = "Ж".repeat(300);
+        let sms = text(&alert(Severity::Critical, &cyrillic));
+        assert_eq!(
+            sms,
+            format!("CRITICAL ALERT: queue_stuck\n{}", "Ж".repeat(100))
+        );
+        let emoji = format!("{}end", "🔥".repeat(99));
+        assert_eq!(
+            text(&alert(Severity::Critical, &emoji)),
+            format!("CRITICAL ALERT: queue_stuck\n{}e", "🔥".repeat(99))
+        );
+        assert_eq!(
+            text(&alert(Severity::Critical, "short")),
+            "CRITICAL ALERT: queue_stuck\nshort"
+        );
+    }
+
+    #[test]
+    fn form_is_to_from_body() {
+        assert_eq!(
+            form("+14155550100", "+14155550101", "hi"),
+            [
+                ("To".to_owned(), "+14155550101".to_owned()),
+                ("From".to_owned(), "+14155550100".to_owned()),
+                ("Body".to_owned(), "hi".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn twilio_errors_are_described_with_their_code() {
+        let response = http::Response {
+            status: 400,
+            headers: Vec::new(),
+            body: br#"{"code":21211,"message":"The 'To' number +15005550001 is not a valid phone number.","more_info":"https://www.twilio.com/docs/errors/21211","status":400}"#.to_vec(),
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(
+            describe(&response),
+            "Twilio error 21211: The 'To' number +15005550001 is not a valid phone number. (https://www.twilio.com/docs/errors/21211)"
+        );
+    }
+}

@@ -1,0 +1,427 @@
+//! When to try again: a few attempts, exponential backoff or the server's
+//! `Retry-After`, every attempt bounded by the timeout and the whole delivery
+//! by a deadline, so `alert send` always ends in bounded time.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{Attempt, Timestamp};
+use crate::checks::millis;
+use crate::http::{self, HttpError};
+
+/// Attempts per notification, except SMS (one per recipient).
+pub const ATTEMPTS: u32 = 3;
+
+/// A delivery gives up this many timeouts after it started.
+const BUDGET_IN_TIMEOUTS: u32 = 4;
+
+/// No server gets us to wait longer than this between two attempts.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub attempts: u32,
+    /// The first wait; it doubles after each failed attempt.
+    pub backoff: Duration,
+    /// Bounds each attempt.
+    pub timeout: Duration,
+    /// Bounds the whole delivery, retries and waits included.
+    pub deadline: Instant,
+}
+
+impl Policy {
+    pub fn new(timeout: Duration, backoff: Duration) -> Policy {
+        Policy {
+            attempts: ATTEMPTS,
+            backoff,
+            timeout,
+            deadline: Instant::now() + timeout * BUDGET_IN_TIMEOUTS,
+        }
+    }
+
+    /// The same bounds, with a single attempt.
+    pub fn once(self) -> Policy {
+        Policy {
+            attempts: 1,
+            ..self
+        }
+    }
+
+    /// The wait after failed attempt `n` (from 1): the server's `Retry-After`
+    /// when it gave one, else `backoff × 2^(n-1)`; never above [`MAX_WAIT`].
+    fn wait(&self, n: u32, retry_after: Option<Duration>) -> Duration {
+        retry_after
+            .unwrap_or_else(|| {
+                self.backoff
+                    .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)))
+            })
+            .min(MAX_WAIT)
+    }
+}
+
+/// Why an attempt failed, and whether another one could help.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub error: String,
+    pub retryable: bool,
+    pub retry_after: Option<Duration>,
+}
+
+impl Failure {
+    pub fn permanent(error: impl Into<String>) -> Failure {
+        Failure {
+            error: error.into(),
+            retryable: false,
+            retry_after: None,
+        }
+    }
+
+    pub fn transient(error: impl Into<String>) -> Failure {
+        Failure {
+            error: error.into(),
+            retryable: true,
+            retry_after: None,
+        }
+    }
+}
+
+/// One attempt's result, with the server's status code when it answered.
+#[derive(Debug, Clone)]
+pub struct Step<T> {
+    pub status: Option<u16>,
+    pub result: Result<T, Failure>,
+}
+
+/// Counts attempts and waits between them.
+pub struct Schedule {
+    policy: Policy,
+    made: u32,
+}
+
+impl Schedule {
+    pub fn new(policy: &Policy) -> Schedule {
+        Schedule {
+            policy: *policy,
+            made: 0,
+        }
+    }
+
+    /// Starts an attempt: the time it may take, or `None` when none is left.
+    pub fn next(&mut self) -> Option<Duration> {
+        let left = self
+            .policy
+            .deadline
+            .saturating_duration_since(Instant::now());
+        if self.made >= self.policy.attempts || left.is_zero() {
+            return None;
+        }
+        self.made += 1;
+        Some(self.policy.timeout.min(left))
+    }
+
+    /// After a failure worth retrying: waits, or says why there is no next attempt.
+    pub async fn pause(&mut self, retry_after: Option<Duration>) -> Result<(), String> {
+        if self.made >= self.policy.attempts {
+            return Err(match self.made {
+                1 => "not retried: one attempt allowed".to_owned(),
+                n => format!("gave up after {n} attempts"),
+            });
+        }
+        let wait = self.policy.wait(self.made, retry_after);
+        if Instant::now() + wait >= self.policy.deadline {
+            return Err(format!(
+                "gave up: waiting {} more would pass the time limit",
+                humantime::format_duration(wait)
+            ));
+        }
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+}
+
+/// Runs one attempt bounded by `timeout` and records it.
+pub async fn timed<T>(
+    timeout: Duration,
+    attempt: impl Future<Output = Step<T>>,
+) -> (Step<T>, Attempt) {
+    let at = Timestamp::now();
+    let started = Instant::now();
+    let step = match tokio::time::timeout(timeout, attempt).await {
+        Ok(step) => step,
+        Err(_) => Step {
+            status: None,
+            result: Err(Failure::transient(HttpError::Timeout(timeout).to_string())),
+        },
+    };
+    let record = Attempt {
+        at,
+        duration_ms: millis(started.elapsed()),
+        status: step.status,
+        error: step.result.as_ref().err().map(|f| f.error.clone()),
+    };
+    (step, record)
+}
+
+/// Attempts until success, a permanent failure, or the policy says stop.
+pub async fn run<T, F, Fut>(policy: &Policy, mut attempt: F) -> (Result<T, String>, Vec<Attempt>)
+where
+    F: FnMut(Duration) -> Fut,
+    Fut: Future<Output = Step<T>>,
+{
+    let mut schedule = Schedule::new(policy);
+    let mut history = Vec::new();
+    let mut last = "out of time before the first attempt".to_owned();
+    while let Some(timeout) = schedule.next() {
+        let (step, record) = timed(timeout, attempt(timeout)).await;
+        history.push(record);
+        match step.result {
+            Ok(value) => return (Ok(value), history),
+            Err(f) if !f.retryable => return (Err(f.error), history),
+            Err(f) => {
+                if let Err(why) = schedule.pause(f.retry_after).await {
+                    return (Err(format!("{}; {why}", f.error)), history);
+                }
+                last = f.error;
+            }
+        }
+    }
+    (Err(last), history)
+}
+
+/// Sends `request` under `policy`: [`run`] over [`http`].
+pub async fn deliver_http(
+    policy: &Policy,
+    client: &http::Client,
+    request: &http::Request,
+    success: u16,
+    describe: fn(&http::Response) -> String,
+) -> (Result<http::Response, String>, Vec<Attempt>) {
+    run(policy, |timeout| {
+        http(client, request, success, describe, timeout)
+    })
+    .await
+}
+
+/// One HTTP request to a provider, judged the same way for all of them:
+/// the expected status is success; 408, 429 and 5xx are worth retrying
+/// (429 after its `Retry-After`); any other 4xx is permanent, as are TLS,
+/// redirect and size failures; network failures and timeouts are retried.
+pub async fn http(
+    client: &http::Client,
+    request: &http::Request,
+    success: u16,
+    describe: fn(&http::Response) -> String,
+    timeout: Duration,
+) -> Step<http::Response> {
+    let mut request = request.clone();
+    request.timeout = timeout;
+    match client.send_async(request).await {
+        Ok(response) => judge(response, success, describe),
+        Err(e) => Step {
+            status: None,
+            result: Err(match e {
+                HttpError::Tls(_) | HttpError::Redirects | HttpError::TooLarge(_) => {
+                    Failure::permanent(e.to_string())
+                }
+                _ => Failure::transient(e.to_string()),
+            }),
+        },
+    }
+}
+
+fn judge(
+    response: http::Response,
+    success: u16,
+    describe: fn(&http::Response) -> String,
+) -> Step<http::Response> {
+    let status = Some(response.status);
+    if response.status == success {
+        return Step {
+            status,
+            result: Ok(response),
+        };
+    }
+    let error = format!("HTTP {}: {}", response.status, describe(&response));
+    let failure = match response.status {
+        429 => Failure {
+            retry_after: response.retry_after(),
+            ..Failure::transient(error)
+        },
+        408 | 500..=599 => Failure::transient(error),
+        _ => Failure::permanent(error),
+    };
+    Step {
+        status,
+        result: Err(failure),
+    }
+}
+
+/// At most this many characters of a response body in an error message.
+const MAX_ERROR_BODY: usize = 300;
+
+/// A provider's error body as one short line, for providers without a structured one.
+pub fn body_excerpt(response: &http::Response) -> String {
+    let text = response.text();
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    cut(&line, MAX_ERROR_BODY)
+}
+
+/// The first `max` characters of `text` (never a partial UTF-8 sequence), with `…` when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(attempts: u32) -> Policy {
+        Policy {
+            attempts,
+            backoff: Duration::from_millis(10),
+            timeout: Duration::from_secs(1),
+            deadline: Instant::now() + Duration::from_secs(10),
+        }
+    }
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> http::Response {
+        http::Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_retry_after_wins_within_the_cap() {
+        let p = policy(3);
+        assert_eq!(p.wait(1, None), Duration::from_millis(10));
+        assert_eq!(p.wait(2, None), Duration::from_millis(20));
+        assert_eq!(p.wait(3, None), Duration::from_millis(40));
+        assert_eq!(
+            p.wait(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(p.wait(1, Some(Duration::from_secs(3600))), MAX_WAIT);
+    }
+
+    #[test]
+    fn statuses_are_judged_permanent_or_worth_retrying() {
+        let judged = |status, headers: &[(&str, &str)]| {
+            judge(response(status, headers, "no_service"), 200, body_excerpt).result
+        };
+        assert!(judged(200, &[]).is_ok());
+        assert_eq!(
+            judged(404, &[]).err(),
+            Some(Failure::permanent("HTTP 404: no_service"))
+        );
+        assert_eq!(
+            judged(503, &[]).err(),
+            Some(Failure::transient("HTTP 503: no_service"))
+        );
+        let limited = judged(429, &[("Retry-After", "7")]).err();
+        assert_eq!(
+            limited.and_then(|f| f.retryable.then_some(f.retry_after).flatten()),
+            Some(Duration::from_secs(7))
+        );
+        // Success is one exact status: a 200 where 202 is promised is not "accepted".
+        assert!(
+            judge(response(200, &[], ""), 202, body_excerpt)
+                .result
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn cut_counts_characters_not_bytes() {
+        assert_eq!(cut("привет", 3), "при…");
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("😀😀", 1), "😀…");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn run_retries_transient_failures_then_succeeds() {
+        let mut calls = 0;
+        let (result, history) = run(&policy(3), |_| {
+            calls += 1;
+            let n = calls;
+            async move {
+                if n < 3 {
+                    Step {
+                        status: Some(500),
+                        result: Err(Failure::transient("HTTP 500")),
+                    }
+                } else {
+                    Step {
+                        status: Some(200),
+                        result: Ok("done"),
+                    }
+                }
+            }
+        })
+        .await;
+        assert_eq!(result, Ok("done"));
+        let statuses: Vec<_> = history.iter().map(|a| a.status).collect();
+        assert_eq!(statuses, [Some(500), Some(500), Some(200)]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn run_stops_at_permanent_failures_and_after_the_last_attempt() {
+        let (result, history) = run(&policy(3), |_| async {
+            Step::<()> {
+                status: Some(400),
+                result: Err(Failure::permanent("HTTP 400: invalid_payload")),
+            }
+        })
+        .await;
+        assert_eq!(result, Err("HTTP 400: invalid_payload".to_owned()));
+        assert_eq!(history.len(), 1);
+
+        let (result, history) = run(&policy(3), |_| async {
+            Step::<()> {
+                status: None,
+                result: Err(Failure::transient("connection refused")),
+            }
+        })
+        .await;
+        assert_eq!(
+            result,
+            Err("connection refused; gave up after 3 attempts".to_owned())
+        );
+        assert_eq!(history.len(), 3);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_retry_after_past_the_deadline_is_not_waited_for() {
+        let (result, history) = run(&policy(3), |_| async {
+            Step::<()> {
+                status: Some(429),
+                result: Err(Failure {
+                    retry_after: Some(Duration::from_secs(30)),
+                    ..Failure::transient("HTTP 429: rate_limited")
+                }),
+            }
+        })
+        .await;
+        assert_eq!(
+            result,
+            Err(
+                "HTTP 429: rate_limited; gave up: waiting 30s more would pass the time limit"
+                    .to_owned()
+            )
+        );
+        assert_eq!(history.len(), 1);
+    }
+}
