@@ -109,6 +109,8 @@ pub enum CheckTarget {
     Db,
     /// Redis (REDIS_URL).
     Cache,
+    /// External APIs (ANTHROPIC_API_KEY, HUBSPOT_API_KEY, SENDGRID_API_KEY) and the endpoints in vitals.toml.
+    Services,
 }
 
 impl CheckTarget {
@@ -118,6 +120,7 @@ impl CheckTarget {
             CheckTarget::All => None,
             CheckTarget::Db => Some(CheckId::Database),
             CheckTarget::Cache => Some(CheckId::Cache),
+            CheckTarget::Services => Some(CheckId::ExternalServices),
         }
     }
 }

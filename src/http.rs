@@ -7,11 +7,6 @@
 //! [`Client::max_in_flight`] holds a permit for the whole blocking call, so
 //! however many requests are queued, threads and sockets stay bounded.
 
-#![allow(
-    dead_code,
-    reason = "used by the services, agents and alert issues landing next"
-)]
-
 use std::io::Read as _;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};

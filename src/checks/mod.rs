@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod database;
+pub mod services;
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -31,6 +32,8 @@ pub enum CheckId {
     #[value(name = "db", alias = "database")]
     Database,
     Cache,
+    #[value(name = "services", alias = "external_services")]
+    ExternalServices,
 }
 
 impl AsRef<str> for CheckId {
@@ -45,6 +48,7 @@ impl CheckId {
         match self {
             CheckId::Database => "database",
             CheckId::Cache => "cache",
+            CheckId::ExternalServices => "external_services",
         }
     }
 
@@ -53,6 +57,7 @@ impl CheckId {
         match self {
             CheckId::Database => "DATABASE_URL",
             CheckId::Cache => "REDIS_URL",
+            CheckId::ExternalServices => services::configured_by(),
         }
     }
 }
@@ -68,6 +73,7 @@ pub fn registry(config: &Config, trust: &Trust) -> Vec<Box<dyn Check>> {
     vec![
         Box::new(database::Database::new(&config.database, trust)),
         Box::new(cache::Cache::new(&config.cache, trust)),
+        Box::new(services::Services::new(&config.services, trust)),
     ]
 }
 
