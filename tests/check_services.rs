@@ -899,3 +899,50 @@ fn nothing_configured_is_unconfigured_and_required_means_unhealthy() {
         })
     );
 }
+
+#[test]
+fn the_table_has_one_line_per_service() {
+    let server = HttpServer::replying(Reply::json(
+        401,
+        &json!({"status": "error", "message": "expired", "category": "EXPIRED_AUTHENTICATION"}),
+    ));
+    let out = with_api(Test::new(), &HUBSPOT, &key(&HUBSPOT), &server.url())
+        .args(["check", "services"])
+        .run();
+    out.assert_code(2).assert_no_ansi();
+    let rows: Vec<(String, String)> = out
+        .stdout
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            match cells.as_slice() {
+                ["", field, value, ""] => Some(((*field).to_owned(), (*value).to_owned())),
+                _ => None,
+            }
+        })
+        .collect();
+    let fields: Vec<&str> = rows.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "FIELD",
+            "status",
+            "services.anthropic_api",
+            "services.hubspot_api",
+            "services.sendgrid_api",
+            "total_services",
+            "configured_services",
+            "message"
+        ]
+    );
+    assert_eq!(
+        rows[2].1,
+        "unconfigured: not configured: set ANTHROPIC_API_KEY"
+    );
+    let hubspot = &rows[3].1;
+    assert!(
+        hubspot.starts_with("unhealthy, HTTP 401, ")
+            && hubspot.ends_with(" ms: API key rejected (HTTP 401: EXPIRED_AUTHENTICATION)"),
+        "{hubspot}"
+    );
+}
