@@ -308,14 +308,14 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__check)
-            opts="-v -q -h --require --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents"
+            opts="-v -q -h --require --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --require)
-                    COMPREPLY=($(compgen -W "db cache agents" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "db cache agents services" -- "${cur}"))
                     return 0
                     ;;
                 --format)

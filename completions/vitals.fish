@@ -46,7 +46,8 @@ complete -c vitals -n "__fish_vitals_needs_command" -f -a "completions" -d 'Prin
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l require -d 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated)' -r -f -a "db\t''
 cache\t''
-agents\t''"
+agents\t''
+services\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'

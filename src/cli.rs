@@ -161,6 +161,8 @@ pub enum CheckTarget {
     Cache,
     /// The agent registry (AGENT_REGISTRY_URL).
     Agents,
+    /// External APIs (ANTHROPIC_API_KEY, HUBSPOT_API_KEY, SENDGRID_API_KEY) and the endpoints in vitals.toml.
+    Services,
 }
 
 impl CheckTarget {
@@ -171,6 +173,7 @@ impl CheckTarget {
             CheckTarget::Db => Some(CheckId::Database),
             CheckTarget::Cache => Some(CheckId::Cache),
             CheckTarget::Agents => Some(CheckId::Agents),
+            CheckTarget::Services => Some(CheckId::ExternalServices),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! the variable and what was expected.
 
 pub mod dotenv;
+pub mod services_file;
 pub mod validate;
 mod vars;
 
@@ -13,7 +14,9 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::checks::services::{BUILTINS, BuiltinService};
 use crate::redact;
+pub use services_file::{DeclaredService, StatusSet};
 pub use vars::{Group, Secrecy, VARIABLES};
 
 /// A value that must never be printed. It has no `Display`, and its `Debug` is masked.
@@ -117,21 +120,21 @@ pub struct AgentsConfig {
 
 /// A built-in external API: its key (unset means unconfigured) and where it lives.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the services check, which lands next")]
 pub struct ApiConfig {
+    pub service: &'static BuiltinService,
     pub key: Option<Secret>,
     pub base_url: SecretUrl,
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the services check, which lands next")]
 pub struct ServicesConfig {
-    pub anthropic: ApiConfig,
-    pub hubspot: ApiConfig,
-    pub sendgrid: ApiConfig,
+    /// One per entry of the built-in table, in its order.
+    pub apis: Vec<ApiConfig>,
     pub slow: Duration,
     /// The user's own endpoint file, when named or when `./vitals.toml` exists.
     pub config_file: Option<PathBuf>,
+    /// The endpoints declared in that file.
+    pub declared: Vec<DeclaredService>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,13 +303,7 @@ impl Config {
                 heartbeat_max_age: r.duration("AGENT_HEARTBEAT_MAX_AGE"),
                 queue_degraded_threshold: r.count("AGENT_QUEUE_DEGRADED_THRESHOLD"),
             },
-            services: ServicesConfig {
-                anthropic: r.api("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
-                hubspot: r.api("HUBSPOT_API_KEY", "HUBSPOT_BASE_URL"),
-                sendgrid: r.api("SENDGRID_API_KEY", "SENDGRID_BASE_URL"),
-                slow: r.millis("SERVICE_SLOW_MS"),
-                config_file: r.services_file(),
-            },
+            services: r.services(),
             email: r.email(),
             slack: r.slack(),
             sms: r.sms(),
@@ -446,10 +443,39 @@ impl Reader<'_> {
         self.parse(var, &value, parse_existing_file)
     }
 
-    fn api(&mut self, key_var: &'static str, base_var: &'static str) -> ApiConfig {
-        ApiConfig {
-            key: self.secret(key_var),
-            base_url: self.base_url(base_var),
+    fn services(&mut self) -> ServicesConfig {
+        let apis = BUILTINS
+            .iter()
+            .map(|service| ApiConfig {
+                service,
+                key: self.secret(service.key_var),
+                base_url: self.base_url(service.base_url_var),
+            })
+            .collect();
+        let slow = self.millis("SERVICE_SLOW_MS");
+        let config_file = self.services_file();
+        let declared = match &config_file {
+            Some(path) => self.declared_services(path),
+            None => Vec::new(),
+        };
+        ServicesConfig {
+            apis,
+            slow,
+            config_file,
+            declared,
+        }
+    }
+
+    fn declared_services(&mut self, path: &Path) -> Vec<DeclaredService> {
+        let reserved: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+        match services_file::load(path, self.source, &reserved) {
+            Ok(services) => services,
+            Err(errors) => {
+                for e in errors {
+                    self.error("VITALS_CONFIG", e.to_string());
+                }
+                Vec::new()
+            }
         }
     }
 
@@ -976,10 +1002,14 @@ mod tests {
         assert_eq!(c.services.slow, Duration::from_millis(2000));
         assert_eq!(c.state.repeat_interval, Duration::from_secs(4 * 3600));
         assert_eq!(c.platform_name, "Digital Agency");
+        let anthropic = &c.services.apis[0];
+        assert_eq!(anthropic.service.name, "anthropic_api");
+        assert!(anthropic.key.is_none());
         assert_eq!(
-            c.services.anthropic.base_url.expose().as_str(),
+            anthropic.base_url.expose().as_str(),
             "https://api.anthropic.com/"
         );
+        assert!(c.services.declared.is_empty());
         assert!(matches!(
             c.state.location,
             Some(StateLocation::File(ref p)) if p == Path::new("/home/op/.local/state/vitals/alerts.db")

@@ -1,9 +1,17 @@
 //! The one HTTP client used by checks and alert channels: ureq (blocking) with
 //! the shared trust roots, a timeout on every request, a cap on every body,
 //! and errors that say what went wrong in a few words.
+//!
+//! ureq is blocking: async callers go through [`Client::send_async`], which
+//! runs each request on tokio's blocking pool. A client made with
+//! [`Client::max_in_flight`] holds a permit for the whole blocking call, so
+//! however many requests are queued, threads and sockets stay bounded.
 
+use std::io::Read as _;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
 
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -17,10 +25,9 @@ pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
-    // `allow`, not `expect`: the checks that use it land on other branches.
-    #[allow(dead_code, reason = "used by the agents and services checks")]
     Get,
     Head,
+    #[allow(dead_code, reason = "for the alert channels")]
     Post,
 }
 
@@ -41,8 +48,14 @@ pub struct Request {
     /// Header values may be secrets: they are never logged.
     pub headers: Vec<(String, String)>,
     pub body: Option<Body>,
+    /// The whole exchange, including any wait for a free slot of a limited client.
     pub timeout: Duration,
     pub max_body: u64,
+    /// Keep the first `max_body` bytes of a larger body instead of failing.
+    pub truncate_body: bool,
+    /// Off for probes: a redirect must be seen, and a key sent in a custom
+    /// header must not follow it to another host.
+    pub follow_redirects: bool,
     /// The path and query are a credential (webhooks): logs show the origin only.
     pub secret_path: bool,
 }
@@ -62,6 +75,8 @@ impl Request {
             body: None,
             timeout,
             max_body: DEFAULT_MAX_BODY,
+            truncate_body: false,
+            follow_redirects: true,
             secret_path: false,
         }
     }
@@ -83,11 +98,25 @@ impl Request {
         self.header("authorization", format!("Bearer {token}"))
     }
 
+    /// Reads at most `max` bytes of the body and drops the rest.
+    pub fn truncate_body_at(mut self, max: u64) -> Self {
+        self.max_body = max;
+        self.truncate_body = true;
+        self
+    }
+
+    /// Returns a 3xx response as it is instead of following it.
+    pub fn no_redirects(mut self) -> Self {
+        self.follow_redirects = false;
+        self
+    }
+
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
         self
     }
 
+    #[allow(dead_code, reason = "for the alert channels")]
     pub fn json(mut self, value: &serde_json::Value) -> Self {
         self.body = Some(Body {
             content_type: "application/json",
@@ -96,6 +125,7 @@ impl Request {
         self
     }
 
+    #[allow(dead_code, reason = "for the alert channels")]
     pub fn form(mut self, pairs: &[(&str, &str)]) -> Self {
         let encoded = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
@@ -113,7 +143,6 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    #[allow(dead_code, reason = "used by the services check")]
     pub elapsed: Duration,
 }
 
@@ -126,6 +155,7 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    #[allow(dead_code, reason = "for the alert channels")]
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -169,6 +199,7 @@ pub struct Client {
     trust: Trust,
     plain: Arc<OnceLock<ureq::Agent>>,
     tls: Arc<OnceLock<Result<ureq::Agent, String>>>,
+    in_flight: Option<Arc<Semaphore>>,
 }
 
 impl Client {
@@ -177,7 +208,15 @@ impl Client {
             trust: trust.clone(),
             plain: Arc::new(OnceLock::new()),
             tls: Arc::new(OnceLock::new()),
+            in_flight: None,
         }
+    }
+
+    /// At most `limit` requests from [`Client::send_async`] at once (shared by
+    /// clones); the others wait, and the wait counts against their timeout.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.in_flight = Some(Arc::new(Semaphore::new(limit.max(1))));
+        self
     }
 
     fn agent(&self, https: bool) -> Result<ureq::Agent, HttpError> {
@@ -205,7 +244,17 @@ impl Client {
     }
 
     /// Sends a request and reads the whole (capped) body, within `request.timeout`.
+    #[allow(
+        dead_code,
+        reason = "for synchronous callers such as the alert channels"
+    )]
     pub fn send(&self, request: &Request) -> Result<Response, HttpError> {
+        self.send_within(request, request.timeout)
+    }
+
+    /// [`Client::send`] with `time_left` of `request.timeout` still to spend;
+    /// a timeout is reported as `request.timeout`, the limit the caller chose.
+    fn send_within(&self, request: &Request, time_left: Duration) -> Result<Response, HttpError> {
         let agent = self.agent(request.url.scheme() == "https")?;
         let started = Instant::now();
         let mut builder = ureq::http::Request::builder()
@@ -225,10 +274,13 @@ impl Client {
         let http_request = builder
             .body(body)
             .map_err(|e| HttpError::Other(e.to_string()))?;
-        let config = agent
+        let mut config = agent
             .configure_request(http_request)
-            .timeout_global(Some(request.timeout))
-            .build();
+            .timeout_global(Some(time_left));
+        if !request.follow_redirects {
+            config = config.max_redirects(0);
+        }
+        let config = config.build();
         let shown = if request.secret_path {
             crate::redact::url_origin(&request.url)
         } else {
@@ -251,6 +303,15 @@ impl Client {
             .collect();
         let body = if request.method == Method::Head {
             Vec::new()
+        } else if request.truncate_body {
+            let mut body = Vec::new();
+            response
+                .body_mut()
+                .as_reader()
+                .take(request.max_body)
+                .read_to_end(&mut body)
+                .map_err(|e| describe(ureq::Error::from(e), request.timeout))?;
+            body
         } else {
             response
                 .body_mut()
@@ -269,10 +330,28 @@ impl Client {
 
     /// [`Client::send`] on the blocking pool, for async callers.
     pub async fn send_async(&self, request: Request) -> Result<Response, HttpError> {
+        let queued = Instant::now();
+        let permit = match &self.in_flight {
+            None => None,
+            Some(slots) => {
+                match tokio::time::timeout(request.timeout, slots.clone().acquire_owned()).await {
+                    Ok(Ok(permit)) => Some(permit),
+                    Ok(Err(_closed)) => {
+                        return Err(HttpError::Other("request limiter closed".to_owned()));
+                    }
+                    Err(_) => return Err(HttpError::Timeout(request.timeout)),
+                }
+            }
+        };
+        let time_left = request.timeout.saturating_sub(queued.elapsed());
         let client = self.clone();
-        tokio::task::spawn_blocking(move || client.send(&request))
-            .await
-            .unwrap_or_else(|e| Err(HttpError::Other(format!("request task failed: {e}"))))
+        tokio::task::spawn_blocking(move || {
+            // Released when the request ends, not when a caller stops waiting for it.
+            let _permit = permit;
+            client.send_within(&request, time_left)
+        })
+        .await
+        .unwrap_or_else(|e| Err(HttpError::Other(format!("request task failed: {e}"))))
     }
 }
 
@@ -296,6 +375,15 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
         E::TooManyRedirects | E::RedirectFailed => HttpError::Redirects,
         E::Tls(reason) => HttpError::Tls(format!("TLS handshake failed: {reason}")),
         E::Rustls(e) => HttpError::Tls(crate::tls::describe(&e)),
+        // std reports getaddrinfo failures as an uncategorized io::Error that
+        // only its text identifies; ureq passes it through.
+        E::Io(io)
+            if io
+                .to_string()
+                .starts_with("failed to lookup address information") =>
+        {
+            HttpError::Dns
+        }
         E::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => HttpError::Refused,
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::support::cmd::{Outcome, Test};
+use crate::support::http::{HttpServer, Reply};
 use crate::support::postgres::PgServer;
 use crate::support::redis::RedisServer;
 
@@ -264,6 +265,7 @@ fn nagios_output_follows_the_plugin_grammar() {
     let first = lines.next().expect("a status line");
     let (text, perf) = first.split_once(" | ").expect("perfdata after ' | '");
     assert_eq!(text, "VITALS OK - database, cache healthy");
+    // Agents and services are not configured here, and say so.
     let items = perfdata_items(perf);
     assert!(items.len() >= 10, "{items:?}");
     for item in &items {
@@ -282,11 +284,16 @@ fn nagios_output_follows_the_plugin_grammar() {
         "{items:?}"
     );
     let long: Vec<&str> = lines.collect();
-    assert_eq!(long.len(), 3);
+    assert_eq!(long.len(), 4);
     assert_eq!(long[0], "database: healthy - Database operational");
     assert_eq!(
         long[2],
         "agents: unconfigured - not configured: set AGENT_REGISTRY_URL"
+    );
+    assert!(
+        long[3].starts_with("external_services: unconfigured - not configured: set "),
+        "{}",
+        long[3]
     );
 }
 
@@ -335,4 +342,75 @@ fn nagios_perfdata_grammar_checker_rejects_bad_items() {
     }
     check_perfdata_item("'it''s'=1.5ms;2;3;0;10");
     check_perfdata_item("'x'=U");
+}
+
+/// Service names are the user's text: quotes, backslashes, spaces and
+/// non-ASCII must survive both formats' escaping.
+const HOSTILE_NAMES: [&str; 4] = [
+    "it's \"quoted\"",
+    "back\\slash",
+    "naïve ünïcode 🔥",
+    "a = b | c",
+];
+
+fn hostile_services(test: &Test, url: &str) -> String {
+    let mut toml = String::new();
+    for (i, name) in HOSTILE_NAMES.iter().enumerate() {
+        toml.push_str(&format!(
+            "[[service]]\nname = {}\nurl = \"{url}/{i}\"\n\n",
+            toml_string(name)
+        ));
+    }
+    test.write_file("vitals.toml", toml).display().to_string()
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[test]
+fn hostile_service_names_survive_prometheus_escaping() {
+    let server = HttpServer::replying(Reply::text(200, "ok"));
+    let test = Test::new();
+    hostile_services(&test, &server.url());
+    let out = test
+        .args(["check", "services", "--format", "prometheus"])
+        .run();
+    out.assert_code(0);
+    let families = parse_prometheus(&out.stdout);
+    let up = family(&families, "vitals_service_up");
+    for name in HOSTILE_NAMES {
+        assert_eq!(
+            sample(up, "service", name)["value"].as_f64(),
+            Some(1.0),
+            "{name}"
+        );
+    }
+    let times = family(&families, "vitals_service_response_seconds");
+    assert_eq!(times["samples"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn hostile_service_names_make_valid_perfdata() {
+    let server = HttpServer::replying(Reply::text(200, "ok"));
+    let test = Test::new();
+    hostile_services(&test, &server.url());
+    let out = test.args(["check", "services", "--format", "nagios"]).run();
+    out.assert_code(0);
+    let first = out.stdout.lines().next().expect("status line");
+    let (text, perf) = first.split_once(" | ").expect("perfdata");
+    assert_eq!(text, "VITALS OK - external_services healthy");
+    let items = perfdata_items(perf);
+    for item in &items {
+        check_perfdata_item(item);
+    }
+    assert!(
+        items.contains(&"'service_up_it''s \"quoted\"'=1;;;0".to_owned()),
+        "{items:?}"
+    );
+    assert!(
+        items.contains(&"'service_up_a _ b / c'=1;;;0".to_owned()),
+        "{items:?}"
+    );
 }

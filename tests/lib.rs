@@ -9,6 +9,7 @@ mod check_agents;
 mod check_all;
 mod check_cache;
 mod check_db;
+mod check_services;
 mod cli;
 mod config_validate;
 mod formats;

@@ -52,8 +52,29 @@ fn healthy_env(test: Test) -> Test {
 fn jq_lists_the_checks_that_are_not_healthy() {
     let out: Outcome = healthy_env(shell(&recipe("jq-unhealthy"))).run();
     out.assert_code(0);
-    // Database and cache are up; the agent registry is not configured.
-    assert_eq!(out.stdout, "agents\n");
+    // Database and cache are up; the agent registry and services are not configured.
+    assert_eq!(out.stdout, "agents\nexternal_services\n");
+}
+
+#[test]
+fn jq_explains_the_failing_services() {
+    let ok = HttpServer::replying(Reply::json(200, &serde_json::json!({"data": []})));
+    let rejected = HttpServer::replying(Reply::json(
+        401,
+        &serde_json::json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
+    ));
+    let out = shell(&recipe("jq-services"))
+        .env("ANTHROPIC_API_KEY", "recipe-anthropic-key")
+        .env("ANTHROPIC_BASE_URL", rejected.url())
+        .env("SENDGRID_API_KEY", "recipe-sendgrid-key")
+        .env("SENDGRID_BASE_URL", ok.url())
+        .run();
+    out.assert_code(0)
+        .assert_no_secrets(&["recipe-anthropic-key", "recipe-sendgrid-key"]);
+    assert_eq!(
+        out.stdout,
+        "anthropic_api: API key rejected (HTTP 401: authentication_error: invalid x-api-key)\n"
+    );
 }
 
 #[test]

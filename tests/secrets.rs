@@ -2,6 +2,7 @@
 //! in any format, whether the dependencies are up, down or misconfigured.
 
 use crate::support::cmd::{Outcome, Test};
+use crate::support::http::{HttpServer, Reply};
 use crate::support::net::free_port;
 use crate::support::postgres::PgServer;
 use crate::support::random_token;
@@ -28,9 +29,25 @@ impl Planted {
     }
 }
 
-/// Every secret variable set, with PostgreSQL and Redis really accepting their
-/// passwords, and one live RQ worker registered in that Redis.
-fn planted(pg: &PgServer, redis: &RedisServer, redis_password: &str) -> Planted {
+/// A stand-in for every external API that echoes each request's headers back,
+/// keys included, with `status`: whatever vitals prints of it must be scrubbed.
+fn echoing_apis(status: u16) -> HttpServer {
+    HttpServer::start(move |req| {
+        let headers: Vec<String> = req
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        Reply::json(
+            status,
+            &serde_json::json!({"error": {"type": "echo", "message": headers.join(" ")}}),
+        )
+    })
+}
+
+/// Every secret variable set, with PostgreSQL, Redis and the APIs really
+/// accepting them, and one live RQ worker registered in that Redis.
+fn planted(pg: &PgServer, redis: &RedisServer, redis_password: &str, apis: &HttpServer) -> Planted {
     let heartbeat = chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string();
@@ -106,8 +123,10 @@ fn planted(pg: &PgServer, redis: &RedisServer, redis_password: &str) -> Planted 
         ),
         (
             "ANTHROPIC_BASE_URL",
-            format!("https://proxy:{proxy_password}@proxy.example.com"),
+            format!("http://proxy:{proxy_password}@127.0.0.1:{}", apis.port()),
         ),
+        ("HUBSPOT_BASE_URL", apis.url()),
+        ("SENDGRID_BASE_URL", apis.url()),
         (
             "SLACK_WEBHOOK_URL",
             format!("https://hooks.slack.com/services/T0/B0/{webhook_path}"),
@@ -124,12 +143,14 @@ fn no_command_prints_a_planted_secret() {
         requirepass: Some(redis_password.clone()),
         ..RedisOptions::default()
     });
-    let p = planted(pg, &redis, &redis_password);
+    let apis = echoing_apis(200);
+    let p = planted(pg, &redis, &redis_password, &apis);
 
     for command in [
         &["check", "all"][..],
         &["check", "db"],
         &["check", "cache"],
+        &["check", "services"],
         &["config", "validate"],
         // Dry runs only: the planted endpoints are not reachable (alerts_cli sends for real).
         &[
@@ -190,6 +211,28 @@ fn failures_do_not_print_secrets_either() {
             .args(["check", "all", "-vvv", "--format", format])
             .run();
         out.assert_code(2);
+        p.check(&out);
+    }
+
+    // Both APIs reject their key and quote the request's headers, key included.
+    let rejecting = echoing_apis(401);
+    let (key, token) = (plant("sk-ant-echoed"), plant("pat-echoed"));
+    let p = Planted {
+        vars: vec![
+            ("ANTHROPIC_API_KEY", key.clone()),
+            ("ANTHROPIC_BASE_URL", rejecting.url()),
+            ("HUBSPOT_API_KEY", token.clone()),
+            ("HUBSPOT_BASE_URL", rejecting.url()),
+        ],
+        secrets: vec![key, token],
+    };
+    for format in ["table", "json"] {
+        let out = p
+            .test()
+            .args(["check", "services", "-vvv", "--format", format])
+            .run();
+        out.assert_code(2)
+            .assert_stdout_contains("API key rejected (HTTP 401: echo: ");
         p.check(&out);
     }
 

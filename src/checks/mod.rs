@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod cache;
 pub mod database;
+pub mod services;
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -34,6 +35,8 @@ pub enum CheckId {
     Database,
     Cache,
     Agents,
+    #[value(name = "services", alias = "external_services")]
+    ExternalServices,
 }
 
 impl AsRef<str> for CheckId {
@@ -49,6 +52,7 @@ impl CheckId {
             CheckId::Database => "database",
             CheckId::Cache => "cache",
             CheckId::Agents => "agents",
+            CheckId::ExternalServices => "external_services",
         }
     }
 
@@ -58,6 +62,7 @@ impl CheckId {
             CheckId::Database => "DATABASE_URL",
             CheckId::Cache => "REDIS_URL",
             CheckId::Agents => "AGENT_REGISTRY_URL",
+            CheckId::ExternalServices => services::configured_by(),
         }
     }
 }
@@ -74,6 +79,7 @@ pub fn registry(config: &Config, trust: &Trust) -> Vec<Box<dyn Check>> {
         Box::new(database::Database::new(&config.database, trust)),
         Box::new(cache::Cache::new(&config.cache, trust)),
         Box::new(agents::Agents::new(&config.agents, trust)),
+        Box::new(services::Services::new(&config.services, trust)),
     ]
 }
 
@@ -206,27 +212,43 @@ pub fn command(
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
     let trust = Trust::new(config.extra_ca_file.clone());
-    let selected: Vec<Box<dyn Check>> = registry(config, &trust)
+    let selected: Vec<Arc<dyn Check>> = registry(config, &trust)
         .into_iter()
         .filter(|c| args.target.single().is_none_or(|id| id == c.id()))
+        .map(Arc::from)
         .collect();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // A thread per check (up to 4): one check's CPU work (SCRAM hashing, TLS
+    // handshakes) must not stall another's clock, or its response time lies.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(selected.len().clamp(1, 4))
         .enable_all()
         .build()?;
     let started = std::time::Instant::now();
-    let results = runtime.block_on(futures_util::future::join_all(
-        selected
-            .iter()
-            .map(|c| async { (c.id(), run_bounded(c.as_ref(), timeout).await) }),
-    ));
+    let tasks: Vec<_> = selected
+        .iter()
+        .map(|check| {
+            let check = Arc::clone(check);
+            runtime.spawn(async move { run_bounded(check.as_ref(), timeout).await })
+        })
+        .collect();
+    let results = runtime.block_on(futures_util::future::join_all(tasks));
     let duration = started.elapsed();
     // Do not wait for connections that are still hanging: their checks have already timed out.
     runtime.shutdown_background();
 
-    let checks: Vec<(CheckId, CheckResult)> = results
-        .into_iter()
-        .map(|(id, result)| (id, enforce_required(id, result, &args.require)))
+    let checks: Vec<(CheckId, CheckResult)> = selected
+        .iter()
+        .zip(results)
+        .map(|(check, result)| {
+            let result = result.unwrap_or_else(|e| {
+                CheckResult::unhealthy(format!("internal error: the check stopped ({e})"))
+            });
+            (
+                check.id(),
+                enforce_required(check.id(), result, &args.require),
+            )
+        })
         .collect();
     let overall = Status::worst_of(checks.iter().map(|(_, r)| r.status));
     let report = Report {

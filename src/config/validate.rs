@@ -194,10 +194,7 @@ fn is_configured(config: &Config, group: Group) -> bool {
         Group::Agents => config.agents.registry.is_some(),
         Group::Services => {
             let s = &config.services;
-            s.anthropic.key.is_some()
-                || s.hubspot.key.is_some()
-                || s.sendgrid.key.is_some()
-                || s.config_file.is_some()
+            s.apis.iter().any(|api| api.key.is_some()) || !s.declared.is_empty()
         }
         Group::Email => config.email.ready().is_some(),
         Group::Slack => config.slack.ready().is_some(),
@@ -239,6 +236,20 @@ fn shown_variables(
             Some((v.name, display))
         })
         .collect();
+    if group == Group::Services
+        && let Some(path) = &config.services.config_file
+    {
+        let count = config.services.declared.len();
+        let described = if count == 0 {
+            path.display().to_string()
+        } else {
+            format!("{} ({count} services declared)", path.display())
+        };
+        match shown.iter_mut().find(|(name, _)| *name == "VITALS_CONFIG") {
+            Some(entry) => entry.1 = described,
+            None => shown.push(("VITALS_CONFIG", described)),
+        }
+    }
     if group == Group::State && !shown.iter().any(|(name, _)| *name == "VITALS_STATE") {
         let effective = match &config.state.location {
             Some(StateLocation::File(path)) => format!("{} (default)", path.display()),

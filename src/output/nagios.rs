@@ -110,9 +110,10 @@ fn metric(m: &Metric) -> String {
     .to_owned()
 }
 
-/// Labels are single-quoted, with `'` doubled; `=` is not allowed at all.
+/// Labels are single-quoted, with `'` doubled; `=` is not allowed at all, and
+/// `|` would end the perfdata for some parsers.
 fn label(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''").replace('=', "_"))
+    format!("'{}'", plain(text).replace('\'', "''").replace('=', "_"))
 }
 
 /// Plain decimal notation, as plugins print it: no exponent, no trailing zeros.
@@ -146,7 +147,7 @@ mod tests {
 
     #[test]
     fn labels_are_quoted_and_cleaned() {
-        assert_eq!(label("it's a=b"), "'it''s a_b'");
+        assert_eq!(label("it's a=b|c"), "'it''s a_b/c'");
         assert_eq!(plain("a|b\nc"), "a/b c");
         assert_eq!(number(1.5), "1.5");
         assert_eq!(number(2.0), "2");

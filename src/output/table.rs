@@ -68,7 +68,7 @@ impl Render for Single<'_> {
             table.add_row(vec!["response_time_ms".to_owned(), format!("{ms:.2}")]);
         }
         for (key, value) in &result.details {
-            add_flattened(&mut table, key, value);
+            add_flattened(&mut table, style, key, value);
         }
         table.add_row(vec!["message".to_owned(), result.message.clone()]);
         table.to_string()
@@ -79,11 +79,17 @@ impl Render for Single<'_> {
     }
 }
 
-fn add_flattened(table: &mut Table, key: &str, value: &Value) {
+fn add_flattened(table: &mut Table, style: &Style, key: &str, value: &Value) {
     match value {
+        // A map of sub-results (the services of `check services`): one line each.
+        Value::Object(map) if !map.is_empty() && map.values().all(|v| sub_status(v).is_some()) => {
+            for (k, v) in map {
+                table.add_row(vec![format!("{key}.{k}"), sub_result(style, v)]);
+            }
+        }
         Value::Object(map) => {
             for (k, v) in map {
-                add_flattened(table, &format!("{key}.{k}"), v);
+                add_flattened(table, style, &format!("{key}.{k}"), v);
             }
         }
         Value::Null => {
@@ -96,6 +102,26 @@ fn add_flattened(table: &mut Table, key: &str, value: &Value) {
             table.add_row(vec![key.to_owned(), other.to_string()]);
         }
     }
+}
+
+fn sub_status(value: &Value) -> Option<Status> {
+    serde_json::from_value(value.get("status")?.clone()).ok()
+}
+
+/// `healthy, HTTP 200, 182.40 ms: API key accepted`.
+fn sub_result(style: &Style, value: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = sub_status(value) {
+        parts.push(status(style, s));
+    }
+    if let Some(code) = value.get("status_code").and_then(Value::as_u64) {
+        parts.push(format!("HTTP {code}"));
+    }
+    if let Some(ms) = value.get("response_time_ms").and_then(Value::as_f64) {
+        parts.push(time(Some(ms)));
+    }
+    let message = value.get("message").and_then(Value::as_str).unwrap_or("");
+    format!("{}: {message}", parts.join(", "))
 }
 
 impl Render for Report {

@@ -1,0 +1,644 @@
+//! `check services`: the built-in external APIs and the user's own HTTP
+//! endpoints. One request per service proves both that it is reachable and,
+//! for the APIs, that the key is accepted. All services are requested at
+//! once, at most [`MAX_IN_FLIGHT`] at a time, each bounded by its own timeout
+//! and all by the check's.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::Value;
+use tokio::time::Instant;
+use url::Url;
+
+use super::{BoxFuture, Check, CheckId, CheckResult, millis};
+use crate::config::{ApiConfig, DeclaredService, Secret, ServicesConfig, StatusSet};
+use crate::http::{self, HttpError, Method, Request, Response};
+use crate::metrics::{Metric, Unit};
+use crate::output::json;
+use crate::status::Status;
+use crate::tls::Trust;
+
+/// How a built-in API takes its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// The key as the whole value of this header.
+    Header(&'static str),
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+}
+
+/// A built-in external API. Adding one is one entry in [`BUILTINS`] (and its
+/// two variables in `config/vars.rs`, which documents them).
+#[derive(Debug)]
+pub struct BuiltinService {
+    pub name: &'static str,
+    pub key_var: &'static str,
+    pub base_url_var: &'static str,
+    /// Path and query of one cheap authenticated read, after the base URL.
+    pub path: &'static str,
+    pub auth: Auth,
+    pub headers: &'static [(&'static str, &'static str)],
+}
+
+pub const BUILTINS: &[BuiltinService] = &[
+    BuiltinService {
+        name: "anthropic_api",
+        key_var: "ANTHROPIC_API_KEY",
+        base_url_var: "ANTHROPIC_BASE_URL",
+        path: "/v1/models?limit=1",
+        auth: Auth::Header("x-api-key"),
+        headers: &[("anthropic-version", "2023-06-01")],
+    },
+    BuiltinService {
+        name: "hubspot_api",
+        key_var: "HUBSPOT_API_KEY",
+        base_url_var: "HUBSPOT_BASE_URL",
+        path: "/account-info/v3/details",
+        auth: Auth::Bearer,
+        headers: &[],
+    },
+    // /v3/scopes answers for any valid key, even one restricted to mail.send.
+    BuiltinService {
+        name: "sendgrid_api",
+        key_var: "SENDGRID_API_KEY",
+        base_url_var: "SENDGRID_BASE_URL",
+        path: "/v3/scopes",
+        auth: Auth::Bearer,
+        headers: &[],
+    },
+];
+
+/// Requests in flight at once. Each holds a blocking thread and a socket
+/// while it runs, so this bounds both; at 128, 500 endpoints answering in
+/// 100 ms take four rounds, about 0.4 s.
+pub const MAX_IN_FLIGHT: usize = 128;
+
+/// Per-service results are gathered this long before the runner's deadline,
+/// so a hanging service costs its own entry, not the whole check's.
+const MARGIN: Duration = Duration::from_millis(20);
+
+/// Enough of a body to find a provider's error type, or a `body_contains` text.
+const BODY_CAP: u64 = 1024 * 1024;
+
+/// Provider error details quoted in messages are cut to this many characters.
+const DETAIL_MAX_CHARS: usize = 200;
+
+/// Names listed in the summary message before "and N more".
+const SUMMARY_NAMES: usize = 10;
+
+/// What to set so that the check has something to do.
+pub fn configured_by() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        let keys: Vec<&str> = BUILTINS.iter().map(|b| b.key_var).collect();
+        format!("{} or VITALS_CONFIG", keys.join(", "))
+    });
+    TEXT.as_str()
+}
+
+pub struct Services {
+    client: http::Client,
+    entries: Vec<Entry>,
+}
+
+enum Entry {
+    Unconfigured {
+        name: &'static str,
+        key_var: &'static str,
+    },
+    Probe(Box<Probe>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A built-in API: success means the key was accepted.
+    Api,
+    /// One of the user's endpoints.
+    Endpoint,
+}
+
+struct Probe {
+    name: String,
+    kind: Kind,
+    /// Complete but for the timeout, which is set when the check runs.
+    request: Request,
+    expect: StatusSet,
+    body_contains: Option<String>,
+    slow: Duration,
+    timeout: Option<Duration>,
+}
+
+impl Services {
+    pub fn new(config: &ServicesConfig, trust: &Trust) -> Self {
+        let apis = config.apis.iter().map(|api| match &api.key {
+            None => Entry::Unconfigured {
+                name: api.service.name,
+                key_var: api.service.key_var,
+            },
+            Some(key) => Entry::Probe(Box::new(api_probe(api, key, config.slow))),
+        });
+        let declared = config
+            .declared
+            .iter()
+            .map(|service| Entry::Probe(Box::new(declared_probe(service, config.slow))));
+        Services {
+            client: http::Client::new(trust).max_in_flight(MAX_IN_FLIGHT),
+            entries: apis.chain(declared).collect(),
+        }
+    }
+}
+
+fn api_probe(api: &ApiConfig, key: &Secret, slow: Duration) -> Probe {
+    let service = api.service;
+    let key = key.expose();
+    let mut request = Request::new(
+        Method::Get,
+        join(api.base_url.expose(), service.path),
+        Duration::ZERO,
+    );
+    request = match service.auth {
+        Auth::Header(name) => request.header(name, key),
+        Auth::Bearer => request.header("authorization", format!("Bearer {key}")),
+    };
+    for (name, value) in service.headers {
+        request = request.header(name, *value);
+    }
+    Probe {
+        name: service.name.to_owned(),
+        kind: Kind::Api,
+        request: request.truncate_body_at(BODY_CAP).no_redirects(),
+        expect: StatusSet::range(200..=299),
+        body_contains: None,
+        slow,
+        timeout: None,
+    }
+}
+
+fn declared_probe(service: &DeclaredService, slow: Duration) -> Probe {
+    let mut request = Request::new(service.method, service.url.expose().clone(), Duration::ZERO);
+    for (name, value) in &service.headers {
+        request = request.header(name, value.expose());
+    }
+    Probe {
+        name: service.name.clone(),
+        kind: Kind::Endpoint,
+        request: request.truncate_body_at(BODY_CAP).no_redirects(),
+        expect: service.expect_status.clone(),
+        body_contains: service.body_contains.clone(),
+        slow: service.slow.unwrap_or(slow),
+        timeout: service.timeout,
+    }
+}
+
+/// The API path under the base URL, keeping any path prefix a proxy needs.
+fn join(base: &Url, path_and_query: &str) -> Url {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
+    };
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url.set_query(query);
+    url
+}
+
+impl Check for Services {
+    fn id(&self) -> CheckId {
+        CheckId::ExternalServices
+    }
+
+    fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
+        Box::pin(async move {
+            let started = Instant::now();
+            // The runner set `deadline` to now + --timeout a moment ago; rounded
+            // up to the millisecond it is that timeout again, for messages.
+            let limit = ceil_millis(deadline.saturating_duration_since(started));
+            let finish_by = deadline
+                .checked_sub(MARGIN)
+                .unwrap_or(deadline)
+                .max(started);
+            let results = futures_util::future::join_all(self.entries.iter().map(|entry| async {
+                match entry {
+                    Entry::Unconfigured { name, key_var } => {
+                        ((*name).to_owned(), ServiceResult::unconfigured(key_var))
+                    }
+                    Entry::Probe(probe) => (
+                        probe.name.clone(),
+                        self.probe(probe, limit, finish_by).await,
+                    ),
+                }
+            }))
+            .await;
+            summarize(results)
+        })
+    }
+}
+
+fn ceil_millis(d: Duration) -> Duration {
+    Duration::from_millis(
+        d.as_nanos()
+            .div_ceil(1_000_000)
+            .try_into()
+            .unwrap_or(u64::MAX),
+    )
+}
+
+impl Services {
+    async fn probe(&self, probe: &Probe, limit: Duration, finish_by: Instant) -> ServiceResult {
+        let started = Instant::now();
+        let allowed = probe.timeout.map_or(limit, |own| own.min(limit));
+        let mut request = probe.request.clone();
+        request.timeout = allowed;
+        // ureq enforces `allowed` itself; this also covers a DNS lookup it cannot interrupt.
+        let give_up = (started + allowed).min(finish_by);
+        let outcome = tokio::time::timeout_at(give_up, self.client.send_async(request)).await;
+        let elapsed = started.elapsed();
+        let result = match outcome {
+            Ok(Ok(response)) => judge(probe, &response),
+            Ok(Err(error)) => ServiceResult::failed(error.to_string(), elapsed),
+            Err(_) => ServiceResult::failed(HttpError::Timeout(allowed).to_string(), elapsed),
+        };
+        tracing::debug!("{}: {}: {}", probe.name, result.status, result.message);
+        result
+    }
+}
+
+/// One service's line in `services`: the seed's fields.
+#[derive(Debug, Clone, PartialEq)]
+struct ServiceResult {
+    status: Status,
+    response_time_ms: Option<f64>,
+    status_code: Option<u16>,
+    message: String,
+}
+
+impl ServiceResult {
+    fn unconfigured(key_var: &str) -> Self {
+        ServiceResult {
+            status: Status::Unconfigured,
+            response_time_ms: None,
+            status_code: None,
+            message: format!("not configured: set {key_var}"),
+        }
+    }
+
+    fn failed(message: String, elapsed: Duration) -> Self {
+        ServiceResult {
+            status: Status::Unhealthy,
+            response_time_ms: Some(millis(elapsed)),
+            status_code: None,
+            message,
+        }
+    }
+}
+
+impl Serialize for ServiceResult {
+    /// An unconfigured service was never asked: it has no time and no code (as
+    /// in the seed); every other one has both, `status_code` null without a response.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("status", &self.status)?;
+        if self.status != Status::Unconfigured {
+            map.serialize_entry("response_time_ms", &self.response_time_ms)?;
+            map.serialize_entry("status_code", &self.status_code)?;
+        }
+        map.serialize_entry("message", &self.message)?;
+        map.end()
+    }
+}
+
+/// The status mapping: expected codes are healthy (degraded when slow),
+/// 401/403 a rejected key, 429 rate limiting, 5xx a server error.
+fn judge(probe: &Probe, response: &Response) -> ServiceResult {
+    let code = response.status;
+    let detail = || {
+        provider_detail(response)
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default()
+    };
+    let (status, message) = if probe.expect.contains(code) {
+        match &probe.body_contains {
+            Some(needle) if !String::from_utf8_lossy(&response.body).contains(needle.as_str()) => (
+                Status::Unhealthy,
+                format!("HTTP {code}, but the body does not contain {needle:?}"),
+            ),
+            _ if response.elapsed > probe.slow => (
+                Status::Degraded,
+                format!(
+                    "slow: answered in {:.2} ms (threshold {} ms)",
+                    millis(response.elapsed),
+                    probe.slow.as_millis()
+                ),
+            ),
+            _ => match probe.kind {
+                Kind::Api => (Status::Healthy, "API key accepted".to_owned()),
+                Kind::Endpoint => (Status::Healthy, format!("HTTP {code}")),
+            },
+        }
+    } else {
+        match code {
+            401 | 403 => {
+                let what = match probe.kind {
+                    Kind::Api => "API key",
+                    Kind::Endpoint => "credentials",
+                };
+                (
+                    Status::Unhealthy,
+                    format!("{what} rejected (HTTP {code}{})", detail()),
+                )
+            }
+            429 => {
+                let retry = response
+                    .retry_after()
+                    .map(|d| format!(", retry after {}", humantime::format_duration(d)))
+                    .unwrap_or_default();
+                (Status::Degraded, format!("rate limited (HTTP 429{retry})"))
+            }
+            500..=599 => (
+                Status::Unhealthy,
+                format!("server error (HTTP {code}{})", detail()),
+            ),
+            _ => (
+                Status::Unhealthy,
+                format!(
+                    "unexpected HTTP {code} (expected {}){}",
+                    probe.expect,
+                    detail()
+                ),
+            ),
+        }
+    };
+    ServiceResult {
+        status,
+        response_time_ms: Some(millis(response.elapsed)),
+        status_code: Some(code),
+        message,
+    }
+}
+
+/// The provider's own words for an error, from the JSON shapes the APIs use:
+/// Anthropic `{"error":{"type","message"}}`, HubSpot `{"category"}`, SendGrid
+/// `{"errors":[{"message"}]}`, or a plain `message`/`error` string.
+fn provider_detail(response: &Response) -> Option<String> {
+    let v = response.json()?;
+    let text = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let detail = match v.get("error") {
+        Some(error @ Value::Object(_)) => {
+            match (text(error.get("type")), text(error.get("message"))) {
+                (Some(kind), Some(message)) => Some(format!("{kind}: {message}")),
+                (kind, message) => kind.or(message),
+            }
+        }
+        Some(error) => text(Some(error)),
+        None => None,
+    }
+    .or_else(|| text(v.get("category")))
+    .or_else(|| text(v.pointer("/errors/0/message")))
+    .or_else(|| text(v.get("message")))?;
+    let clean: String = detail
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(DETAIL_MAX_CHARS)
+        .collect();
+    Some(clean)
+}
+
+/// The seed's fields beside status and message.
+#[derive(Serialize)]
+struct Details {
+    #[serde(serialize_with = "json::pairs")]
+    services: Vec<(String, ServiceResult)>,
+    total_services: usize,
+    configured_services: usize,
+}
+
+/// Healthy when every configured service is, unhealthy when all of them are,
+/// degraded in between; unconfigured when nothing is configured, so that
+/// `check all` passes over it.
+fn summarize(services: Vec<(String, ServiceResult)>) -> CheckResult {
+    let configured: Vec<&(String, ServiceResult)> = services
+        .iter()
+        .filter(|(_, r)| r.status != Status::Unconfigured)
+        .collect();
+    let failing: Vec<&(String, ServiceResult)> = configured
+        .iter()
+        .copied()
+        .filter(|(_, r)| r.status != Status::Healthy)
+        .collect();
+    let unhealthy = failing
+        .iter()
+        .filter(|(_, r)| r.status == Status::Unhealthy)
+        .count();
+    let total = configured.len();
+    let (status, message) = if total == 0 {
+        (
+            Status::Unconfigured,
+            format!("not configured: set {}", configured_by()),
+        )
+    } else if failing.is_empty() {
+        (Status::Healthy, "External services operational".to_owned())
+    } else if unhealthy == total {
+        let message = match failing.as_slice() {
+            [(name, only)] => format!("{name}: {}", only.message),
+            _ => format!(
+                "all {total} configured services unhealthy: {}",
+                name_list(failing.iter().map(|(name, _)| name.clone()))
+            ),
+        };
+        (Status::Unhealthy, message)
+    } else {
+        (
+            Status::Degraded,
+            format!(
+                "{} of {total} configured services not healthy: {}",
+                failing.len(),
+                name_list(
+                    failing
+                        .iter()
+                        .map(|(name, r)| format!("{name} ({})", r.status))
+                )
+            ),
+        )
+    };
+    let metrics = metrics(&services);
+    let details = Details {
+        total_services: services.len(),
+        configured_services: total,
+        services,
+    };
+    CheckResult::new(status, message)
+        .with_details(&details)
+        .with_metrics(metrics)
+}
+
+/// Up and response time of every configured service, labelled by its name.
+fn metrics(services: &[(String, ServiceResult)]) -> Vec<Metric> {
+    let configured = || {
+        services
+            .iter()
+            .filter(|(_, r)| r.status != Status::Unconfigured)
+    };
+    let up = configured().map(|(name, r)| {
+        let answers = matches!(r.status, Status::Healthy | Status::Degraded);
+        Metric::gauge(
+            "service_up",
+            "1 when the service answers as expected (healthy or degraded), 0 when not.",
+            Unit::Count,
+            Some(f64::from(u8::from(answers))),
+        )
+        .label("service", name.clone())
+    });
+    let times = configured().map(|(name, r)| {
+        Metric::gauge(
+            "service_response_seconds",
+            "Time to the service's answer.",
+            Unit::Seconds,
+            r.response_time_ms.map(|ms| ms / 1000.0),
+        )
+        .label("service", name.clone())
+    });
+    up.chain(times).collect()
+}
+
+fn name_list(names: impl ExactSizeIterator<Item = String>) -> String {
+    let count = names.len();
+    let shown: Vec<String> = names.take(SUMMARY_NAMES).collect();
+    if count > SUMMARY_NAMES {
+        format!("{} and {} more", shown.join(", "), count - SUMMARY_NAMES)
+    } else {
+        shown.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        match Url::parse(text) {
+            Ok(url) => url,
+            Err(e) => panic!("{text}: {e}"),
+        }
+    }
+
+    #[test]
+    fn paths_join_under_a_proxy_prefix() {
+        assert_eq!(
+            join(&url("https://api.anthropic.com"), "/v1/models?limit=1").as_str(),
+            "https://api.anthropic.com/v1/models?limit=1"
+        );
+        assert_eq!(
+            join(&url("http://proxy:8080/anthropic/"), "/v1/models?limit=1").as_str(),
+            "http://proxy:8080/anthropic/v1/models?limit=1"
+        );
+        assert_eq!(
+            join(&url("https://api.hubapi.com"), "/account-info/v3/details").as_str(),
+            "https://api.hubapi.com/account-info/v3/details"
+        );
+    }
+
+    #[test]
+    fn provider_details_from_each_provider_shape() {
+        let cases: [(&str, Option<&str>); 6] = [
+            (
+                r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#,
+                Some("authentication_error: invalid x-api-key"),
+            ),
+            (
+                r#"{"status":"error","message":"The OAuth token used to make this call expired 2 day(s) ago.","correlationId":"x","category":"EXPIRED_AUTHENTICATION"}"#,
+                Some("EXPIRED_AUTHENTICATION"),
+            ),
+            (
+                r#"{"errors":[{"field":null,"message":"authorization required"}]}"#,
+                Some("authorization required"),
+            ),
+            (r#"{"error":"bad\ntoken"}"#, Some("bad token")),
+            ("<html>502</html>", None),
+            (r#"{"ok":false}"#, None),
+        ];
+        for (body, expected) in cases {
+            let response = Response {
+                status: 401,
+                headers: Vec::new(),
+                body: body.as_bytes().to_vec(),
+                elapsed: Duration::ZERO,
+            };
+            assert_eq!(provider_detail(&response).as_deref(), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn summary_counts_only_configured_services() {
+        let r = |status, message: &str| ServiceResult {
+            status,
+            response_time_ms: Some(1.0),
+            status_code: Some(200),
+            message: message.to_owned(),
+        };
+        let named = |list: Vec<(&str, ServiceResult)>| {
+            list.into_iter()
+                .map(|(n, r)| (n.to_owned(), r))
+                .collect::<Vec<_>>()
+        };
+        let all_bad = summarize(named(vec![
+            ("a", ServiceResult::unconfigured("A_KEY")),
+            ("b", r(Status::Unhealthy, "connection refused")),
+        ]));
+        assert_eq!(all_bad.status, Status::Unhealthy);
+        assert_eq!(all_bad.message, "b: connection refused");
+
+        let some_bad = summarize(named(vec![
+            ("a", r(Status::Healthy, "API key accepted")),
+            ("b", r(Status::Unhealthy, "connection refused")),
+            ("c", r(Status::Degraded, "rate limited (HTTP 429)")),
+        ]));
+        assert_eq!(some_bad.status, Status::Degraded);
+        assert_eq!(
+            some_bad.message,
+            "2 of 3 configured services not healthy: b (unhealthy), c (degraded)"
+        );
+        assert_eq!(some_bad.details["total_services"], 3);
+        assert_eq!(some_bad.details["configured_services"], 3);
+
+        let nothing = summarize(named(vec![("a", ServiceResult::unconfigured("A_KEY"))]));
+        assert_eq!(nothing.status, Status::Unconfigured);
+        assert_eq!(
+            nothing.message,
+            "not configured: set ANTHROPIC_API_KEY, HUBSPOT_API_KEY, SENDGRID_API_KEY or VITALS_CONFIG"
+        );
+        assert_eq!(
+            serde_json::to_string(&nothing.details["services"])
+                .ok()
+                .as_deref(),
+            Some(r#"{"a":{"status":"unconfigured","message":"not configured: set A_KEY"}}"#)
+        );
+    }
+
+    #[test]
+    fn long_name_lists_are_cut() {
+        let names = (1..13).map(|i| format!("s{i}"));
+        assert_eq!(
+            name_list(names),
+            "s1, s2, s3, s4, s5, s6, s7, s8, s9, s10 and 2 more"
+        );
+    }
+
+    #[test]
+    fn timeouts_round_up_to_the_millisecond() {
+        assert_eq!(
+            ceil_millis(Duration::from_nanos(4_999_999_870)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            ceil_millis(Duration::from_millis(1234)),
+            Duration::from_millis(1234)
+        );
+    }
+}

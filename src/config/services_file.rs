@@ -1,0 +1,846 @@
+//! The user's own HTTP endpoints: `[[service]]` tables in `vitals.toml` (or
+//! the file `VITALS_CONFIG` names). The file is walked by hand over toml's
+//! spanned document rather than deserialized with serde, because serde's
+//! errors name neither the field nor the line; here every problem reads
+//! `file:line: service "name": field: problem`, and all of them are reported
+//! at once.
+
+use std::fmt;
+use std::ops::{Range, RangeInclusive};
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+use url::Url;
+
+use super::{Secret, SecretUrl, Source, parse_duration, parse_url};
+use crate::http::Method;
+use crate::redact;
+
+/// The keys a `[[service]]` table may have.
+const FIELDS: &str = "name, url, method, expect_status, headers, body_contains, slow_ms, timeout";
+
+/// Header names whose literal values are treated as secrets, like expanded ones.
+const SECRET_HEADER_WORDS: &[&str] = &[
+    "authorization",
+    "cookie",
+    "key",
+    "token",
+    "secret",
+    "password",
+    "auth",
+    "signature",
+];
+
+const MAX_NAME_LEN: usize = 64;
+
+/// One endpoint the user declared.
+#[derive(Debug, Clone)]
+pub struct DeclaredService {
+    pub name: String,
+    pub url: SecretUrl,
+    pub method: Method,
+    pub expect_status: StatusSet,
+    /// Values may hold expanded `${VAR}`s: secrets, registered for scrubbing.
+    pub headers: Vec<(String, Secret)>,
+    pub body_contains: Option<String>,
+    pub slow: Option<Duration>,
+    pub timeout: Option<Duration>,
+}
+
+/// HTTP status codes counted as success: single codes and inclusive ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSet(Vec<RangeInclusive<u16>>);
+
+impl StatusSet {
+    pub fn range(codes: RangeInclusive<u16>) -> Self {
+        StatusSet(vec![codes])
+    }
+
+    pub fn contains(&self, code: u16) -> bool {
+        self.0.iter().any(|r| r.contains(&code))
+    }
+}
+
+impl fmt::Display for StatusSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            if r.start() == r.end() {
+                write!(f, "{}", r.start())?;
+            } else {
+                write!(f, "{}-{}", r.start(), r.end())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One problem in the file, located by line when it has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct FileError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub problem: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file, self.problem),
+            None => write!(f, "{}: {}", self.file, self.problem),
+        }
+    }
+}
+
+/// Reads and validates the file. `${VAR}`s in header values are looked up in
+/// `source`; `reserved` are the built-in services' names.
+pub fn load(
+    path: &Path,
+    source: &dyn Source,
+    reserved: &[&str],
+) -> Result<Vec<DeclaredService>, Vec<FileError>> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![FileError {
+            file: file.clone(),
+            line: None,
+            problem: format!("cannot read the services file: {e}"),
+        }]
+    })?;
+    parse(&file, &text, source, reserved)
+}
+
+pub fn parse(
+    file: &str,
+    text: &str,
+    source: &dyn Source,
+    reserved: &[&str],
+) -> Result<Vec<DeclaredService>, Vec<FileError>> {
+    let mut parser = Parser {
+        file,
+        text,
+        source,
+        reserved,
+        errors: Vec::new(),
+        seen: Vec::new(),
+    };
+    let services = match DeTable::parse(text) {
+        // Only the message: toml's Display quotes the offending line, which may hold a secret.
+        Err(e) => {
+            let at = e.span().map_or(0, |s| s.start);
+            parser.fail(at, format!("invalid TOML: {}", e.message().trim_end()));
+            Vec::new()
+        }
+        Ok(root) => parser.document(root.get_ref()),
+    };
+    if parser.errors.is_empty() {
+        Ok(services)
+    } else {
+        // In file order, as an editor would walk them.
+        parser.errors.sort_by_key(|e| e.line);
+        Err(parser.errors)
+    }
+}
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+struct Parser<'a> {
+    file: &'a str,
+    text: &'a str,
+    source: &'a dyn Source,
+    reserved: &'a [&'a str],
+    errors: Vec<FileError>,
+    /// Names declared so far, with their lines, to report duplicates.
+    seen: Vec<(String, usize)>,
+}
+
+impl Parser<'_> {
+    fn line(&self, at: usize) -> usize {
+        let end = at.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn fail(&mut self, at: usize, problem: String) {
+        self.errors.push(FileError {
+            file: self.file.to_owned(),
+            line: Some(self.line(at)),
+            problem,
+        });
+    }
+
+    fn document(&mut self, root: &DeTable<'_>) -> Vec<DeclaredService> {
+        let mut services = Vec::new();
+        for (key, value) in root {
+            if key.get_ref() != "service" {
+                self.fail(
+                    key.span().start,
+                    format!(
+                        "unknown key {:?}: endpoints are declared as [[service]] tables",
+                        key.get_ref()
+                    ),
+                );
+                continue;
+            }
+            let DeValue::Array(items) = value.get_ref() else {
+                self.fail(
+                    value.span().start,
+                    "service: expected [[service]] tables".to_owned(),
+                );
+                continue;
+            };
+            for (i, item) in items.iter().enumerate() {
+                match item.get_ref() {
+                    DeValue::Table(table) => {
+                        if let Some(s) = self.service(i + 1, item.span(), table) {
+                            services.push(s);
+                        }
+                    }
+                    other => self.fail(
+                        item.span().start,
+                        format!(
+                            "service #{}: expected a table, got {}",
+                            i + 1,
+                            other.type_str()
+                        ),
+                    ),
+                }
+            }
+        }
+        services
+    }
+
+    fn service(
+        &mut self,
+        number: usize,
+        span: Range<usize>,
+        table: &DeTable<'_>,
+    ) -> Option<DeclaredService> {
+        let errors_before = self.errors.len();
+        // The name comes first: it names the service in every other message.
+        let name_value = table
+            .iter()
+            .find(|(k, _)| k.get_ref() == "name")
+            .map(|(_, v)| v);
+        let name = name_value.and_then(|v| self.name(number, v));
+        let context = match &name {
+            Some(name) => format!("service {name:?}"),
+            None => format!("service #{number}"),
+        };
+
+        let mut url = None;
+        let mut method = Method::Get;
+        let mut expect_status = None;
+        let mut headers = Vec::new();
+        let mut body_contains = None;
+        let mut body_contains_at = 0;
+        let mut slow = None;
+        let mut timeout = None;
+        for (key, value) in table {
+            let field = key.get_ref().as_ref();
+            let f = Field {
+                context: &context,
+                field,
+                value,
+            };
+            match field {
+                "name" => {}
+                "url" => url = self.url(&f),
+                "method" => method = self.method(&f).unwrap_or(Method::Get),
+                "expect_status" => expect_status = self.statuses(&f),
+                "headers" => headers = self.headers(&f),
+                "body_contains" => {
+                    body_contains_at = value.span().start;
+                    body_contains = self.non_empty_string(&f);
+                }
+                "slow_ms" => {
+                    slow = self
+                        .positive(&f, "a whole number of milliseconds greater than 0")
+                        .map(Duration::from_millis)
+                }
+                "timeout" => timeout = self.timeout(&f),
+                other => self.fail(
+                    key.span().start,
+                    format!("{context}: unknown field {other:?} (expected one of: {FIELDS})"),
+                ),
+            }
+        }
+        if name_value.is_none() {
+            self.fail(span.start, format!("{context}: name: missing"));
+        }
+        let has_url = table.iter().any(|(k, _)| k.get_ref() == "url");
+        if !has_url {
+            self.fail(
+                span.start,
+                format!("{context}: url: missing (the http:// or https:// address to request)"),
+            );
+        }
+        if method == Method::Head && body_contains.is_some() {
+            self.fail(
+                body_contains_at,
+                format!(
+                    "{context}: body_contains: a HEAD response has no body; use method = \"GET\""
+                ),
+            );
+        }
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        Some(DeclaredService {
+            name: name?,
+            url: url?,
+            method,
+            expect_status: expect_status.unwrap_or(StatusSet::range(200..=399)),
+            headers,
+            body_contains,
+            slow,
+            timeout,
+        })
+    }
+
+    fn name(&mut self, number: usize, value: &Value<'_>) -> Option<String> {
+        let at = value.span().start;
+        let context = format!("service #{number}");
+        let f = Field {
+            context: &context,
+            field: "name",
+            value,
+        };
+        let name = self.string(&f)?;
+        // Any printable text: names are labels for people ("Billing API (EU)");
+        // every output format escapes them, and only line breaks would break lines.
+        let valid = !name.trim().is_empty()
+            && name.chars().count() <= MAX_NAME_LEN
+            && !name.chars().any(char::is_control);
+        if !valid {
+            self.fail(
+                at,
+                format!(
+                    "{context}: name: expected 1 to {MAX_NAME_LEN} printable characters, got {name:?}"
+                ),
+            );
+            return None;
+        }
+        if self.reserved.contains(&name) {
+            self.fail(
+                at,
+                format!(
+                    "service {name:?}: name: {name:?} is a built-in service; choose another name"
+                ),
+            );
+            return None;
+        }
+        let line = self.line(at);
+        if let Some((_, first)) = self.seen.iter().find(|(n, _)| n == name) {
+            let first = *first;
+            self.fail(
+                at,
+                format!("service {name:?}: name: duplicate, already declared on line {first}"),
+            );
+            return None;
+        }
+        self.seen.push((name.to_owned(), line));
+        Some(name.to_owned())
+    }
+
+    fn string<'v>(&mut self, f: &Field<'_, 'v, '_>) -> Option<&'v str> {
+        match f.value.get_ref() {
+            DeValue::String(s) => Some(s.as_ref()),
+            other => {
+                let problem = format!("expected a string, got {}", other.type_str());
+                self.field_error(f, problem);
+                None
+            }
+        }
+    }
+
+    fn non_empty_string(&mut self, f: &Field<'_, '_, '_>) -> Option<String> {
+        let s = self.string(f)?;
+        if s.is_empty() {
+            self.field_error(f, "expected a non-empty string".to_owned());
+            return None;
+        }
+        Some(s.to_owned())
+    }
+
+    fn field_error(&mut self, f: &Field<'_, '_, '_>, problem: String) {
+        let message = format!("{}: {}: {problem}", f.context, f.field);
+        self.fail(f.value.span().start, message);
+    }
+
+    fn url(&mut self, f: &Field<'_, '_, '_>) -> Option<SecretUrl> {
+        let value = self.string(f)?;
+        if value.contains("${") {
+            self.field_error(
+                f,
+                "${...} references are expanded in header values only".to_owned(),
+            );
+            return None;
+        }
+        // Credentials in the URL are hidden before anything can print them.
+        if let Ok(url) = Url::parse(value) {
+            redact::register_url_credentials(&url);
+        }
+        match parse_url(value, &["http", "https"]) {
+            Ok(url) => Some(SecretUrl(url)),
+            Err(expected) => {
+                self.field_error(f, format!("expected {expected}"));
+                None
+            }
+        }
+    }
+
+    fn method(&mut self, f: &Field<'_, '_, '_>) -> Option<Method> {
+        let value = self.string(f)?;
+        match value.to_ascii_uppercase().as_str() {
+            "GET" => Some(Method::Get),
+            "HEAD" => Some(Method::Head),
+            _ => {
+                self.field_error(f, format!("expected \"GET\" or \"HEAD\", got {value:?}"));
+                None
+            }
+        }
+    }
+
+    fn statuses(&mut self, f: &Field<'_, '_, '_>) -> Option<StatusSet> {
+        let items: Vec<&Value<'_>> = match f.value.get_ref() {
+            DeValue::Array(items) => items.iter().collect(),
+            _ => vec![f.value],
+        };
+        if items.is_empty() {
+            self.field_error(f, "expected at least one status code".to_owned());
+            return None;
+        }
+        let mut ranges = Vec::new();
+        for item in items {
+            let range = match item.get_ref() {
+                DeValue::Integer(i) => u16::from_str_radix(i.as_str(), i.radix())
+                    .ok()
+                    .map(|c| c..=c),
+                DeValue::String(s) => parse_status_range(s),
+                _ => None,
+            };
+            match range.filter(|r| (100..=599).contains(r.start()) && (100..=599).contains(r.end()))
+            {
+                Some(range) => ranges.push(range),
+                None => {
+                    let shown = match item.get_ref() {
+                        DeValue::String(s) => format!("{s:?}"),
+                        DeValue::Integer(i) => i.to_string(),
+                        other => other.type_str().to_owned(),
+                    };
+                    let message = format!(
+                        "{}: expect_status: expected a status code from 100 to 599, a range such as \"200-299\" or a class such as \"2xx\", got {shown}",
+                        f.context
+                    );
+                    self.fail(item.span().start, message);
+                }
+            }
+        }
+        Some(StatusSet(ranges))
+    }
+
+    fn headers(&mut self, f: &Field<'_, '_, '_>) -> Vec<(String, Secret)> {
+        let DeValue::Table(table) = f.value.get_ref() else {
+            self.field_error(
+                f,
+                "expected a table of names and values, such as headers = { Authorization = \"Bearer ${TOKEN}\" }"
+                    .to_owned(),
+            );
+            return Vec::new();
+        };
+        let mut headers: Vec<(String, Secret)> = Vec::new();
+        for (key, value) in table {
+            let name = key.get_ref().as_ref();
+            let field = format!("headers.{name}");
+            let hf = Field {
+                context: f.context,
+                field: &field,
+                value,
+            };
+            if !is_header_name(name) {
+                let message = format!(
+                    "{}: headers: {name:?} is not a valid header name",
+                    f.context
+                );
+                self.fail(key.span().start, message);
+                continue;
+            }
+            if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                let message = format!(
+                    "{}: headers: {name:?} is given twice (header names ignore case)",
+                    f.context
+                );
+                self.fail(key.span().start, message);
+                continue;
+            }
+            let Some(raw) = self.string(&hf) else {
+                continue;
+            };
+            let value = match expand(raw, self.source) {
+                Ok(value) => value,
+                Err(problem) => {
+                    self.field_error(&hf, problem);
+                    continue;
+                }
+            };
+            // Checked after expansion, and without echoing the value: it may be a secret.
+            if value.chars().any(|c| c.is_control() && c != '\t') {
+                self.field_error(
+                    &hf,
+                    "the value contains a line break or another control character".to_owned(),
+                );
+                continue;
+            }
+            let lower = name.to_ascii_lowercase();
+            if value != raw || SECRET_HEADER_WORDS.iter().any(|w| lower.contains(w)) {
+                redact::register(&value);
+            }
+            headers.push((name.to_owned(), Secret(value)));
+        }
+        headers
+    }
+
+    fn positive(&mut self, f: &Field<'_, '_, '_>, expected: &str) -> Option<u64> {
+        let number = match f.value.get_ref() {
+            DeValue::Integer(i) => u64::from_str_radix(i.as_str(), i.radix()).ok(),
+            _ => None,
+        };
+        match number.filter(|n| *n > 0) {
+            Some(n) => Some(n),
+            None => {
+                self.field_error(f, format!("expected {expected}"));
+                None
+            }
+        }
+    }
+
+    fn timeout(&mut self, f: &Field<'_, '_, '_>) -> Option<Duration> {
+        match f.value.get_ref() {
+            DeValue::String(s) => match parse_duration(s) {
+                Ok(d) => Some(d),
+                Err(expected) => {
+                    self.field_error(f, format!("expected {expected}, got {s:?}"));
+                    None
+                }
+            },
+            _ => self
+                .positive(
+                    f,
+                    "a duration such as \"2s\" or \"500ms\", or whole seconds",
+                )
+                .map(Duration::from_secs),
+        }
+    }
+}
+
+/// A field of one service, for error messages.
+struct Field<'c, 'v, 'i> {
+    context: &'c str,
+    field: &'c str,
+    value: &'v Value<'i>,
+}
+
+/// `"204"`, `"200-299"` or `"2xx"`.
+fn parse_status_range(text: &str) -> Option<RangeInclusive<u16>> {
+    let text = text.trim();
+    if let Some(class) = text.strip_suffix("xx").or_else(|| text.strip_suffix("XX")) {
+        let class: u16 = class.parse().ok()?;
+        return Some(class * 100..=class * 100 + 99);
+    }
+    match text.split_once('-') {
+        Some((lo, hi)) => {
+            let (lo, hi): (u16, u16) = (lo.trim().parse().ok()?, hi.trim().parse().ok()?);
+            (lo <= hi).then_some(lo..=hi)
+        }
+        None => text.parse().ok().map(|c| c..=c),
+    }
+}
+
+/// RFC 9110 `token`.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Replaces every `${VAR}` with the variable's value. Each substituted value
+/// is registered as a secret before the result is returned.
+fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err("unterminated ${ (write ${NAME})".to_owned());
+        };
+        let name = &after[..end];
+        let valid = name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return Err(format!("${{{name}}} is not a valid variable reference"));
+        }
+        match source.get(name) {
+            Ok(Some(value)) if !value.is_empty() => {
+                redact::register(&value);
+                out.push_str(&value);
+            }
+            Ok(_) => return Err(format!("${{{name}}} is not set")),
+            Err(()) => return Err(format!("${{{name}}} is not valid UTF-8")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct Map(HashMap<&'static str, &'static str>);
+
+    impl Source for Map {
+        fn get(&self, name: &str) -> Result<Option<String>, ()> {
+            Ok(self.0.get(name).map(|v| (*v).to_owned()))
+        }
+    }
+
+    fn env(pairs: &[(&'static str, &'static str)]) -> Map {
+        Map(pairs.iter().copied().collect())
+    }
+
+    fn parse_ok(text: &str, source: &Map) -> Vec<DeclaredService> {
+        match parse("vitals.toml", text, source, &["anthropic_api"]) {
+            Ok(services) => services,
+            Err(errors) => panic!("unexpected errors: {errors:#?}"),
+        }
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse("vitals.toml", text, &env(&[]), &["anthropic_api"]) {
+            Ok(services) => panic!("expected errors, got {services:#?}"),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_full_declaration() {
+        let services = parse_ok(
+            r#"
+[[service]]
+name = "billing"
+url = "https://billing.internal/healthz"
+method = "head"
+expect_status = [200, "204", "300-302", "4xx"]
+headers = { Authorization = "Bearer ${BILLING_TOKEN}", Accept = "text/plain" }
+slow_ms = 750
+timeout = "2s"
+
+[[service]]
+name = "search"
+url = "http://search:9200/_cluster/health"
+body_contains = "green"
+timeout = 3
+"#,
+            &env(&[("BILLING_TOKEN", "tok-unit-4411")]),
+        );
+        assert_eq!(services.len(), 2);
+        let b = &services[0];
+        assert_eq!(b.name, "billing");
+        assert_eq!(b.url.expose().as_str(), "https://billing.internal/healthz");
+        assert_eq!(b.method, Method::Head);
+        assert_eq!(b.expect_status.to_string(), "200, 204, 300-302, 400-499");
+        let headers: Vec<(&str, &str)> = b
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.expose()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("Authorization", "Bearer tok-unit-4411"),
+                ("Accept", "text/plain")
+            ]
+        );
+        assert_eq!(b.slow, Some(Duration::from_millis(750)));
+        assert_eq!(b.timeout, Some(Duration::from_secs(2)));
+        assert_eq!(redact::scrub("tok-unit-4411"), redact::MASK);
+
+        let s = &services[1];
+        assert_eq!(s.method, Method::Get);
+        assert_eq!(s.expect_status.to_string(), "200-399");
+        assert_eq!(s.body_contains.as_deref(), Some("green"));
+        assert_eq!(s.timeout, Some(Duration::from_secs(3)));
+        assert_eq!(s.slow, None);
+    }
+
+    /// The documented example stays valid.
+    #[test]
+    fn the_example_file_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vitals.example.toml");
+        let source = env(&[
+            ("BILLING_TOKEN", "example-billing-token"),
+            ("SEARCH_API_KEY", "example-search-key"),
+        ]);
+        let services = match load(Path::new(path), &source, &["anthropic_api"]) {
+            Ok(services) => services,
+            Err(errors) => panic!("{errors:#?}"),
+        };
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["website", "billing", "cdn", "admin-api", "search"]);
+        let search_headers: Vec<(&str, &str)> = services[4]
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.expose()))
+            .collect();
+        assert_eq!(search_headers, [("X-Api-Key", "example-search-key")]);
+    }
+
+    #[test]
+    fn an_empty_file_declares_nothing() {
+        assert!(parse_ok("# nothing yet\n", &env(&[])).is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_named_with_line_and_field() {
+        let text = r#"[[service]]
+name = "api"
+url = "ftp://api.internal"
+method = "POST"
+expect_status = ["600", 201]
+slow_ms = 0
+timout = "1s"
+
+[[service]]
+name = "api"
+url = "http://api2"
+
+[[service]]
+url = "http://x"
+headers = { "Bad Header" = "x", Token = "${MISSING_VAR}" }
+
+[[service]]
+name = "anthropic_api"
+url = "http://y"
+
+[[service]]
+name = "probe"
+url = "http://z"
+method = "HEAD"
+body_contains = "ok"
+timeout = "soon"
+"#;
+        assert_eq!(
+            errors(text),
+            [
+                "vitals.toml:3: service \"api\": url: expected a URL starting with http:// or https://",
+                "vitals.toml:4: service \"api\": method: expected \"GET\" or \"HEAD\", got \"POST\"",
+                "vitals.toml:5: service \"api\": expect_status: expected a status code from 100 to 599, a range such as \"200-299\" or a class such as \"2xx\", got \"600\"",
+                "vitals.toml:6: service \"api\": slow_ms: expected a whole number of milliseconds greater than 0",
+                "vitals.toml:7: service \"api\": unknown field \"timout\" (expected one of: name, url, method, expect_status, headers, body_contains, slow_ms, timeout)",
+                "vitals.toml:10: service \"api\": name: duplicate, already declared on line 2",
+                "vitals.toml:13: service #3: name: missing",
+                "vitals.toml:15: service #3: headers: \"Bad Header\" is not a valid header name",
+                "vitals.toml:15: service #3: headers.Token: ${MISSING_VAR} is not set",
+                "vitals.toml:18: service \"anthropic_api\": name: \"anthropic_api\" is a built-in service; choose another name",
+                "vitals.toml:25: service \"probe\": body_contains: a HEAD response has no body; use method = \"GET\"",
+                "vitals.toml:26: service \"probe\": timeout: expected a duration such as 500ms, 5s, 2m or 4h, got \"soon\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_give_the_line_without_quoting_it() {
+        let text = "[[service]]\nname = \"a\"\nurl = \"http://a\"\nheaders = { X-Key = \"s3cret-unit-9912 }\n";
+        let errs = errors(text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("vitals.toml:4: invalid TOML: "),
+            "{errs:?}"
+        );
+        assert!(!errs[0].contains("s3cret-unit-9912"), "{errs:?}");
+    }
+
+    #[test]
+    fn unknown_top_level_keys_and_wrong_shapes() {
+        assert_eq!(
+            errors("[[services]]\nname = \"a\"\n"),
+            [
+                "vitals.toml:1: unknown key \"services\": endpoints are declared as [[service]] tables"
+            ]
+        );
+        assert_eq!(
+            errors("service = \"x\"\n"),
+            ["vitals.toml:1: service: expected [[service]] tables"]
+        );
+        assert_eq!(
+            errors("[[service]]\nname = 7\nurl = \"http://a\"\n"),
+            ["vitals.toml:2: service #1: name: expected a string, got integer"]
+        );
+    }
+
+    #[test]
+    fn expansion() {
+        let source = env(&[("A", "alpha-unit-1"), ("B_2", "beta")]);
+        assert_eq!(
+            expand("x ${A} y ${B_2}$ z", &source).as_deref(),
+            Ok("x alpha-unit-1 y beta$ z")
+        );
+        assert_eq!(
+            expand("no refs $HOME", &source).as_deref(),
+            Ok("no refs $HOME")
+        );
+        assert_eq!(
+            expand("${A", &source),
+            Err("unterminated ${ (write ${NAME})".to_owned())
+        );
+        assert_eq!(
+            expand("${1A}", &source),
+            Err("${1A} is not a valid variable reference".to_owned())
+        );
+        assert_eq!(expand("${C}", &source), Err("${C} is not set".to_owned()));
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused_without_echo() {
+        let text = "[[service]]\nname = \"a\"\nurl = \"http://a\"\nheaders = { X = \"${V}\" }\n";
+        let result = parse("f.toml", text, &env(&[("V", "ab\r\nInjected: 1")]), &[]);
+        let errs: Vec<String> = result
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errs,
+            [
+                "f.toml:4: service \"a\": headers.X: the value contains a line break or another control character"
+            ]
+        );
+    }
+
+    #[test]
+    fn status_ranges() {
+        assert_eq!(parse_status_range("2xx"), Some(200..=299));
+        assert_eq!(parse_status_range("200-204"), Some(200..=204));
+        assert_eq!(parse_status_range("204"), Some(204..=204));
+        assert_eq!(parse_status_range("300-200"), None);
+        assert_eq!(parse_status_range("abc"), None);
+        let set = StatusSet(vec![200..=200, 300..=399]);
+        assert!(set.contains(200) && set.contains(302) && !set.contains(204));
+    }
+}
