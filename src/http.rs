@@ -355,8 +355,17 @@ impl Client {
     }
 }
 
+/// ureq's buffers are 128 KiB each way by default: with a hundred requests in
+/// flight that is most of the memory vitals uses. The response head must fit
+/// the input buffer, so it stays at ureq's 64 KiB header limit; requests are
+/// small, and bodies larger than a buffer stream through either way.
+const INPUT_BUFFER: usize = 64 * 1024;
+const OUTPUT_BUFFER: usize = 16 * 1024;
+
 fn agent(tls: TlsConfig) -> ureq::Agent {
     ureq::Agent::config_builder()
+        .input_buffer_size(INPUT_BUFFER)
+        .output_buffer_size(OUTPUT_BUFFER)
         .http_status_as_error(false)
         .max_redirects(5)
         .max_redirects_will_error(true)

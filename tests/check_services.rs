@@ -947,3 +947,24 @@ fn the_table_has_one_line_per_service() {
         "{hubspot}"
     );
 }
+
+/// Some servers send tens of kilobytes of headers (cookies, CSP, tracing):
+/// the response head must fit vitals' read buffer.
+#[test]
+fn large_response_headers_are_read() {
+    let mut reply = Reply::text(200, "ok");
+    for i in 0..40 {
+        reply = reply.header(&format!("x-filler-{i}"), &"y".repeat(1000));
+    }
+    let server = HttpServer::replying(reply);
+    let test = Test::new();
+    test.write_file(
+        "vitals.toml",
+        format!("[[service]]\nname = \"big\"\nurl = \"{}/\"\n", server.url()),
+    );
+    let out = test.args(["check", "services", "--json"]).run();
+    out.assert_code(0);
+    let v = out.json();
+    assert_eq!(v["services"]["big"]["status"], "healthy");
+    assert_eq!(v["services"]["big"]["status_code"], 200);
+}
