@@ -76,6 +76,28 @@ impl Timestamp {
         Timestamp(Utc::now().trunc_subsecs(3))
     }
 
+    /// Milliseconds since the Unix epoch: how the store keeps instants.
+    pub fn millis(self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
+    pub fn from_millis(millis: i64) -> Option<Self> {
+        DateTime::from_timestamp_millis(millis).map(Timestamp)
+    }
+
+    /// How long after `earlier` this is (zero if it is not after).
+    pub fn since(self, earlier: Timestamp) -> Duration {
+        (self.0 - earlier.0).to_std().unwrap_or(Duration::ZERO)
+    }
+
+    /// This instant plus `d`, saturating at the far future.
+    pub fn plus(self, d: Duration) -> Timestamp {
+        chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| self.0.checked_add_signed(d))
+            .map_or(self, Timestamp)
+    }
+
     pub fn unix_seconds(self) -> i64 {
         self.0.timestamp()
     }
@@ -255,6 +277,8 @@ pub enum Outcome {
     Failed,
     /// Not sent on purpose (SMS takes critical alerts only).
     Skipped,
+    /// Not sent because the channel's rate limit (`ALERT_RATE_LIMIT`) was reached.
+    Suppressed,
 }
 
 impl Outcome {
@@ -263,6 +287,28 @@ impl Outcome {
             Outcome::Delivered => "delivered",
             Outcome::Failed => "failed",
             Outcome::Skipped => "skipped",
+            Outcome::Suppressed => "suppressed",
+        }
+    }
+}
+
+/// What a notification says: the alert itself, or a follow-up on it. These
+/// are PagerDuty's event actions, which carry the same three meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    #[default]
+    Trigger,
+    Acknowledge,
+    Resolve,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Trigger => "trigger",
+            Event::Acknowledge => "acknowledge",
+            Event::Resolve => "resolve",
         }
     }
 }
@@ -296,6 +342,10 @@ pub struct Delivery {
     pub provider_status: Option<String>,
     pub at: Timestamp,
     pub history: Vec<Attempt>,
+    /// Whether this notified the alert or followed it up (acknowledged, resolved).
+    /// Absent in records written before follow-ups existed, which were all triggers.
+    #[serde(default)]
+    pub event: Event,
 }
 
 impl Delivery {
@@ -322,6 +372,7 @@ impl Delivery {
             provider_status: accepted.status,
             at: Timestamp::now(),
             history,
+            event: Event::Trigger,
         }
     }
 
@@ -344,6 +395,7 @@ impl Delivery {
             provider_status: None,
             at: Timestamp::now(),
             history: Vec::new(),
+            event: Event::Trigger,
         }
     }
 }
@@ -356,7 +408,7 @@ pub struct Accepted {
 }
 
 /// 0 when every notification was delivered, 2 when none was, 1 in between.
-/// Skipped ones (by policy) do not count, unless nothing else happened.
+/// Skipped and suppressed ones (by policy) do not count, unless nothing else happened.
 pub fn exit_for(deliveries: &[Delivery]) -> Exit {
     let count = |o: Outcome| deliveries.iter().filter(|d| d.outcome == o).count();
     match (count(Outcome::Delivered), count(Outcome::Failed)) {
@@ -415,7 +467,7 @@ pub fn command(
     let policy = Policy::new(timeout, config.alert_retry_backoff);
     let mut alert = alert;
     let deliveries = runtime.block_on(futures_util::future::join_all(
-        selected.iter().map(|slot| slot.deliver(&alert, &policy)),
+        selected.iter().map(|slot| slot.deliver(&alert, Event::Trigger, &policy)),
     ));
     // Requests still hanging have already been given up on; do not wait for them.
     runtime.shutdown_background();

@@ -187,6 +187,7 @@ fn outcome(style: &Style, outcome: Outcome) -> String {
         Outcome::Delivered => Status::Healthy,
         Outcome::Failed => Status::Unhealthy,
         Outcome::Skipped => Status::Unconfigured,
+        Outcome::Suppressed => Status::Degraded,
     };
     paint(style, outcome.as_str(), tone)
 }
@@ -224,16 +225,19 @@ impl Render for Alert {
             ]);
         }
         let count = |o: Outcome| self.deliveries.iter().filter(|d| d.outcome == o).count();
+        let not_attempted = count(Outcome::Skipped) + count(Outcome::Suppressed);
         let mut summary = format!(
             "alert {} {} [{}]: {} of {} delivered",
             self.id,
             self.alert_type,
             self.severity.label(),
             count(Outcome::Delivered),
-            self.deliveries.len() - count(Outcome::Skipped),
+            self.deliveries.len() - not_attempted,
         );
-        if count(Outcome::Skipped) > 0 {
-            summary.push_str(&format!(", {} skipped", count(Outcome::Skipped)));
+        for o in [Outcome::Skipped, Outcome::Suppressed] {
+            if count(o) > 0 {
+                summary.push_str(&format!(", {} {}", count(o), o.as_str()));
+            }
         }
         format!("{table}\n{summary}")
     }
