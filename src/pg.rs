@@ -164,7 +164,8 @@ impl Target {
                 client
             }),
         };
-        connected.map_err(|e| ConnectError::Connect(format!("{}: {}", self.endpoint(), describe(&e))))
+        connected
+            .map_err(|e| ConnectError::Connect(format!("{}: {}", self.endpoint(), describe(&e))))
     }
 }
 

@@ -6,7 +6,9 @@
 //! unchanged, so the store needs no second model.
 
 pub mod channels;
+pub mod lifecycle;
 mod retry;
+pub mod store;
 
 use std::fmt;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::{AlertCommand, SendArgs};
 use crate::config::Config;
-use crate::output::{self, Output};
+use crate::output::Output;
 use crate::status::Exit;
 use channels::{ChannelId, Entry, Message, Slot};
 pub use retry::Policy;
@@ -447,6 +449,9 @@ pub fn command(
     let (alert, only, dry_run) = match command {
         AlertCommand::Send(args) => (alert_from_args(args)?, &args.channel, args.dry_run),
         AlertCommand::Test(args) => (test_alert()?, &args.channel, args.dry_run),
+        AlertCommand::List(args) => return lifecycle::list(args, config, out, timeout),
+        AlertCommand::Ack(args) => return lifecycle::acknowledge(args, config, out, timeout),
+        AlertCommand::Resolve(args) => return lifecycle::resolve(args, config, out, timeout),
     };
     let shared = channels::Shared::new(config);
     let selected = select(channels::registry(config, &shared), only)?;
@@ -465,33 +470,42 @@ pub fn command(
         .enable_all()
         .build()?;
     let policy = Policy::new(timeout, config.alert_retry_backoff);
-    let mut alert = alert;
-    let deliveries = runtime.block_on(futures_util::future::join_all(
-        selected.iter().map(|slot| slot.deliver(&alert, Event::Trigger, &policy)),
-    ));
+    let rules = lifecycle::rules(config, timeout);
+    // A test alert is not recorded: it must go out every time it is asked for.
+    let recorded = !alert.test;
+    let raised = runtime.block_on(async {
+        let mut store = None;
+        let mut open_error = None;
+        if recorded {
+            match lifecycle::open_store(config, timeout).await {
+                Ok(s) => store = Some(s),
+                Err(e) => open_error = Some(e),
+            }
+        }
+        let mut raised = lifecycle::raise_all(
+            store.as_mut(),
+            config,
+            &selected,
+            vec![alert],
+            &rules,
+            &policy,
+        )
+        .await;
+        if let (Some(r), Some(e)) = (raised.first_mut(), open_error) {
+            r.store_error = Some(e);
+        }
+        raised
+    });
     // Requests still hanging have already been given up on; do not wait for them.
     runtime.shutdown_background();
-    alert.deliveries = deliveries.into_iter().flatten().collect();
-    if alert
-        .deliveries
-        .iter()
-        .any(|d| d.outcome == Outcome::Delivered)
-    {
-        alert.last_notified_at = Some(Timestamp::now());
-    }
-    out.emit(&alert)?;
-    let exit = exit_for(&alert.deliveries);
-    if alert
-        .deliveries
-        .iter()
-        .all(|d| d.outcome == Outcome::Skipped)
-    {
-        output::error(&format!(
-            "no configured channel takes {} alerts, so nobody was notified",
-            alert.severity
-        ));
-    }
-    Ok(exit)
+    let Some(raised) = raised.into_iter().next() else {
+        anyhow::bail!("internal error: the alert was lost");
+    };
+    out.emit(&lifecycle::Sent {
+        alert: &raised.alert,
+        note: lifecycle::note(&raised),
+    })?;
+    Ok(lifecycle::sent_exit(&raised))
 }
 
 fn alert_from_args(args: &SendArgs) -> Result<Alert, InputError> {

@@ -678,6 +678,33 @@ mod tests {
     }
 
     #[test]
+    fn a_resolved_notification_says_so_and_by_whom() {
+        let mut alert = Alert::new("disk_full", Severity::Critical, "97% <full>", Map::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        alert.resolved_at = Some(alert.triggered_at);
+        alert.resolved_by = Some("bob".into());
+        alert.resolution_note = Some("rotated <logs>".into());
+        let c = compose(&alert, Event::Resolve, "Digital Agency");
+        assert_eq!(c.subject, "[RESOLVED] Digital Agency Alert: disk_full");
+        assert!(
+            c.text.contains(&format!(
+                "Timestamp: {at}\nResolved at: {at}\nResolved by: bob\nNote: rotated <logs>\n\nContext:",
+                at = alert.triggered_at
+            )),
+            "{}",
+            c.text
+        );
+        assert!(
+            c.html
+                .contains("<h2 style=\"color: #388E3C;\">[RESOLVED] disk_full</h2>")
+        );
+        assert!(c.html.contains(
+            "<tr><td><strong>Note</strong></td><td>rotated &lt;logs&gt;</td></tr>\n</table>"
+        ));
+        assert!(takes(Event::Resolve) && !takes(Event::Acknowledge));
+    }
+
+    #[test]
     fn data_is_dot_stuffed_and_terminated_once() {
         assert_eq!(
             DataPayload::new(b"Subject: x\r\n\r\n.hidden\r\nok\r\n.").0,

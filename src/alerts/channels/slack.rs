@@ -195,6 +195,35 @@ mod tests {
     }
 
     #[test]
+    fn a_resolved_message_is_green_and_names_who_resolved_it() {
+        let mut alert = Alert::new("db_down", Severity::Error, "db <down>", Map::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        alert.resolved_at = Some(alert.triggered_at);
+        alert.resolved_by = Some("vitals check on web1".into());
+        let body = payload(&alert, Event::Resolve, "Digital Agency", None);
+        let a = &body["attachments"][0];
+        assert_eq!(a["color"], RESOLVED_COLOR);
+        assert_eq!(a["title"], "Resolved: db_down");
+        assert_eq!(a["fallback"], "[RESOLVED] db_down: db &lt;down&gt;");
+        let titles: Vec<&str> = a["fields"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|f| f["title"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            titles,
+            [
+                "Severity",
+                "Alert ID",
+                "Timestamp",
+                "Resolved at",
+                "Resolved by",
+                "Context"
+            ]
+        );
+        assert_eq!(a["fields"][4]["value"], "vitals check on web1");
+    }
+
+    #[test]
     fn colours_per_severity() {
         assert_eq!(color(Severity::Critical), "#FF0000");
         assert_eq!(color(Severity::Warning), "#FFD700");
