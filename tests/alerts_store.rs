@@ -492,17 +492,62 @@ on_both!(twenty_concurrent_senders_make_one_alert_and_one_notification);
 fn twenty_concurrent_senders_make_one_alert_and_one_notification(backend: Backend) {
     let store = Store::fresh(backend);
     let all = Everything::start();
-    // The store does not exist yet: twenty first-time schema set-ups race as well as the sends.
+    // On PostgreSQL the senders are held at the door together: the test locks
+    // the alerts table until all twenty wait for a lock, so they really do
+    // reach the store at the same instant. (SQLite's writers queue on the file
+    // lock whatever happens, the store's first creation included.)
+    let gate = (backend == Backend::Postgres).then(|| {
+        store.test().args(["alert", "list"]).run().assert_code(0);
+        let db = store
+            .location
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let mut holder = PgServer::shared().client(&db);
+        holder
+            .batch_execute("BEGIN; LOCK TABLE alerts IN ACCESS EXCLUSIVE MODE")
+            .unwrap_or_else(|e| panic!("{e}"));
+        (holder, PgServer::shared().client(&db), db)
+    });
     let outs: Vec<Outcome> = thread::scope(|scope| {
         let handles: Vec<_> = (0..20)
             .map(|i| {
                 let test = all
                     .test()
                     .env("VITALS_STATE", &store.location)
-                    .args(send_args("critical", &format!("sender {i}")));
+                    .args(send_args("critical", &format!("sender {i}")))
+                    .args(["--timeout", "20s"]);
                 scope.spawn(move || test.run())
             })
             .collect();
+        if let Some((mut holder, mut watcher, db)) = gate {
+            let mut waiting = || -> i64 {
+                watcher
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity \
+                         WHERE datname = $1 AND wait_event_type = 'Lock'",
+                        &[&db],
+                    )
+                    .map(|r| r.get(0))
+                    .unwrap_or_else(|e| panic!("{e}"))
+            };
+            let started = std::time::Instant::now();
+            loop {
+                let n = waiting();
+                if n >= 20 {
+                    break;
+                }
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(15),
+                    "only {n} senders reached the lock"
+                );
+                thread::sleep(std::time::Duration::from_millis(20));
+            }
+            holder
+                .batch_execute("COMMIT")
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
         handles
             .into_iter()
             .map(|h| {
