@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--alert', '--alert', [CompletionResultType]::ParameterName, 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
@@ -71,8 +72,11 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log nothing but errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send an alert through every configured channel (or those of --channel)')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a clearly labelled test alert through every configured channel, SMS included')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -114,9 +118,62 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'vitals;alert;list' {
+            [CompletionResult]::new('--severity', '--severity', [CompletionResultType]::ParameterName, 'Only alerts of this severity')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only alerts in this state (default: active and acknowledged)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vitals;alert;ack' {
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who acknowledges it')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vitals;alert;resolve' {
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who resolves it')
+            [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'What was done about it')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vitals;alert;help' {
-            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send an alert through every configured channel (or those of --channel)')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a clearly labelled test alert through every configured channel, SMS included')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -124,6 +181,15 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;alert;help;test' {
+            break
+        }
+        'vitals;alert;help;list' {
+            break
+        }
+        'vitals;alert;help;ack' {
+            break
+        }
+        'vitals;alert;help;resolve' {
             break
         }
         'vitals;alert;help;help' {
@@ -199,14 +265,26 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;help;alert' {
-            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send an alert through every configured channel (or those of --channel)')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a clearly labelled test alert through every configured channel, SMS included')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told')
             break
         }
         'vitals;help;alert;send' {
             break
         }
         'vitals;help;alert;test' {
+            break
+        }
+        'vitals;help;alert;list' {
+            break
+        }
+        'vitals;help;alert;ack' {
+            break
+        }
+        'vitals;help;alert;resolve' {
             break
         }
         'vitals;help;config' {

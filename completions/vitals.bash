@@ -31,8 +31,17 @@ _vitals() {
             vitals,help)
                 cmd="vitals__subcmd__help"
                 ;;
+            vitals__subcmd__alert,ack)
+                cmd="vitals__subcmd__alert__subcmd__ack"
+                ;;
             vitals__subcmd__alert,help)
                 cmd="vitals__subcmd__alert__subcmd__help"
+                ;;
+            vitals__subcmd__alert,list)
+                cmd="vitals__subcmd__alert__subcmd__list"
+                ;;
+            vitals__subcmd__alert,resolve)
+                cmd="vitals__subcmd__alert__subcmd__resolve"
                 ;;
             vitals__subcmd__alert,send)
                 cmd="vitals__subcmd__alert__subcmd__send"
@@ -40,8 +49,17 @@ _vitals() {
             vitals__subcmd__alert,test)
                 cmd="vitals__subcmd__alert__subcmd__test"
                 ;;
+            vitals__subcmd__alert__subcmd__help,ack)
+                cmd="vitals__subcmd__alert__subcmd__help__subcmd__ack"
+                ;;
             vitals__subcmd__alert__subcmd__help,help)
                 cmd="vitals__subcmd__alert__subcmd__help__subcmd__help"
+                ;;
+            vitals__subcmd__alert__subcmd__help,list)
+                cmd="vitals__subcmd__alert__subcmd__help__subcmd__list"
+                ;;
+            vitals__subcmd__alert__subcmd__help,resolve)
+                cmd="vitals__subcmd__alert__subcmd__help__subcmd__resolve"
                 ;;
             vitals__subcmd__alert__subcmd__help,send)
                 cmd="vitals__subcmd__alert__subcmd__help__subcmd__send"
@@ -75,6 +93,15 @@ _vitals() {
                 ;;
             vitals__subcmd__help,help)
                 cmd="vitals__subcmd__help__subcmd__help"
+                ;;
+            vitals__subcmd__help__subcmd__alert,ack)
+                cmd="vitals__subcmd__help__subcmd__alert__subcmd__ack"
+                ;;
+            vitals__subcmd__help__subcmd__alert,list)
+                cmd="vitals__subcmd__help__subcmd__alert__subcmd__list"
+                ;;
+            vitals__subcmd__help__subcmd__alert,resolve)
+                cmd="vitals__subcmd__help__subcmd__alert__subcmd__resolve"
                 ;;
             vitals__subcmd__help__subcmd__alert,send)
                 cmd="vitals__subcmd__help__subcmd__alert__subcmd__send"
@@ -126,7 +153,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__alert)
-            opts="-v -q -h --format --json --output --color --env-file --timeout --verbose --quiet --help send test help"
+            opts="-v -q -h --format --json --output --color --env-file --timeout --verbose --quiet --help send test list ack resolve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,8 +186,46 @@ _vitals() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vitals__subcmd__alert__subcmd__ack)
+            opts="-v -q -h --by --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vitals__subcmd__alert__subcmd__help)
-            opts="send test help"
+            opts="send test list ack resolve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,7 +238,49 @@ _vitals() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vitals__subcmd__alert__subcmd__help__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vitals__subcmd__alert__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__help__subcmd__resolve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -208,6 +315,90 @@ _vitals() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__list)
+            opts="-v -q -h --severity --status --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --severity)
+                    COMPREPLY=($(compgen -W "info warning error critical" -- "${cur}"))
+                    return 0
+                    ;;
+                --status)
+                    COMPREPLY=($(compgen -W "active acknowledged resolved all" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__resolve)
+            opts="-v -q -h --by --note --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -308,7 +499,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__check)
-            opts="-v -q -h --require --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
+            opts="-v -q -h --require --alert --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,8 +695,50 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__help__subcmd__alert)
-            opts="send test"
+            opts="send test list ack resolve"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__help__subcmd__alert__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__help__subcmd__alert__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__help__subcmd__alert__subcmd__resolve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -45,6 +45,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
             cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --alert 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE)'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -66,8 +67,11 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --quiet 'Log nothing but errors'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand send 'Send an alert through every configured channel (or those of --channel)'
-            cand test 'Send a clearly labelled test alert through every configured channel, SMS included'
+            cand send 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
+            cand test 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
+            cand list 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
+            cand ack 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged'
+            cand resolve 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vitals;alert;send'= {
@@ -106,14 +110,70 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'vitals;alert;list'= {
+            cand --severity 'Only alerts of this severity'
+            cand --status 'Only alerts in this state (default: active and acknowledged)'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'vitals;alert;ack'= {
+            cand --by 'Who acknowledges it'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'vitals;alert;resolve'= {
+            cand --by 'Who resolves it'
+            cand --note 'What was done about it'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'vitals;alert;help'= {
-            cand send 'Send an alert through every configured channel (or those of --channel)'
-            cand test 'Send a clearly labelled test alert through every configured channel, SMS included'
+            cand send 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
+            cand test 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
+            cand list 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
+            cand ack 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged'
+            cand resolve 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vitals;alert;help;send'= {
         }
         &'vitals;alert;help;test'= {
+        }
+        &'vitals;alert;help;list'= {
+        }
+        &'vitals;alert;help;ack'= {
+        }
+        &'vitals;alert;help;resolve'= {
         }
         &'vitals;alert;help;help'= {
         }
@@ -179,12 +239,21 @@ set edit:completion:arg-completer[vitals] = {|@words|
         &'vitals;help;check'= {
         }
         &'vitals;help;alert'= {
-            cand send 'Send an alert through every configured channel (or those of --channel)'
-            cand test 'Send a clearly labelled test alert through every configured channel, SMS included'
+            cand send 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
+            cand test 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
+            cand list 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
+            cand ack 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged'
+            cand resolve 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told'
         }
         &'vitals;help;alert;send'= {
         }
         &'vitals;help;alert;test'= {
+        }
+        &'vitals;help;alert;list'= {
+        }
+        &'vitals;help;alert;ack'= {
+        }
+        &'vitals;help;alert;resolve'= {
         }
         &'vitals;help;config'= {
             cand validate 'Report every variable group as configured, not configured or invalid (secrets hidden)'

@@ -58,27 +58,31 @@ always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l alert -d 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
 prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -l json -d 'Shorthand for --format json'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -s q -l quiet -d 'Log nothing but errors'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -f -a "send" -d 'Send an alert through every configured channel (or those of --channel)'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "send" -d 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l type -d 'What happened, e.g. disk_full (a short identifier: it is the alert\'s identity)' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l severity -d 'How bad it is' -r -f -a "info\t''
 warning\t''
@@ -124,8 +128,64 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "send" -d 'Send an alert through every configured channel (or those of --channel)'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l severity -d 'Only alerts of this severity' -r -f -a "info\t''
+warning\t''
+error\t''
+critical\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l status -d 'Only alerts in this state (default: active and acknowledged)' -r -f -a "active\t''
+acknowledged\t''
+resolved\t''
+all\t'Every alert, resolved ones included'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l by -d 'Who acknowledges it' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l by -d 'Who resolves it' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l note -d 'What was done about it' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "send" -d 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -178,6 +238,9 @@ complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_
 complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "config" -d 'Inspect the configuration'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "send" -d 'Send an alert through every configured channel (or those of --channel)'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "send" -d 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Report every variable group as configured, not configured or invalid (secrets hidden)'

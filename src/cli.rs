@@ -112,8 +112,12 @@ pub enum Command {
   vitals check db --json | jq .status       one check, as JSON
   vitals check all --require db,cache       an unconfigured db or cache counts as unhealthy
   vitals check all --timeout 2s             each check gets at most 2 seconds
+  vitals check all --alert > /dev/null      from cron: alert on trouble, resolve on recovery
   vitals check all --format nagios          a Nagios/Icinga plugin status line with perfdata
   vitals check all --format prometheus --output /var/lib/node_exporter/textfile_collector/vitals.prom
+
+With --alert the exit code is still the checks' own, raised to at least 1 when alerting failed
+(the alert store, or a notification that reached nobody); the reason is on stderr.
 
 ",
         exit_codes_help!()
@@ -147,6 +151,10 @@ pub struct CheckArgs {
     /// Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
     pub require: Vec<CheckId>,
+
+    /// Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE).
+    #[arg(long)]
+    pub alert: bool,
 }
 
 /// `check` targets: one check, or all of them at once.
@@ -180,10 +188,80 @@ impl CheckTarget {
 
 #[derive(Debug, Subcommand)]
 pub enum AlertCommand {
-    /// Send an alert through every configured channel (or those of --channel).
+    /// Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL.
+    #[command(after_help = concat!(
+        "Examples:
+  vitals alert send --type disk_full --severity critical --message \"/var is 97% full on db1\"
+  vitals alert send --type deploy_failed --severity error --message \"deploy 1234 failed\" --channel slack
+  vitals alert send --type disk_full --severity critical --message \"/var is full\" --dry-run
+
+An open alert of the same type is not notified again until ALERT_REPEAT_INTERVAL (4h) has
+passed, unless its severity rises; an acknowledged one is not notified again at all.
+
+",
+        exit_codes_help!()
+    ))]
     Send(SendArgs),
-    /// Send a clearly labelled test alert through every configured channel, SMS included.
+    /// Send a clearly labelled test alert through every configured channel, SMS included (not recorded).
     Test(TestArgs),
+    /// List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise.
+    #[command(after_help = "Examples:
+  vitals alert list                              active and acknowledged alerts
+  vitals alert list --status all --json | jq '.[] | {id, alert_type, status}'
+  vitals alert list --severity critical --status active")]
+    List(ListArgs),
+    /// Acknowledge an alert: it is not notified again, and PagerDuty's incident is acknowledged.
+    #[command(after_help = "Examples:
+  vitals alert ack 3f9a0c12be47 --by alice")]
+    Ack(AckArgs),
+    /// Resolve an alert: it is closed, PagerDuty's incident resolved, and e-mail and Slack told.
+    #[command(after_help = "Examples:
+  vitals alert resolve 3f9a0c12be47 --by alice --note \"rotated the logs\"")]
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only alerts of this severity.
+    #[arg(long, value_enum)]
+    pub severity: Option<Severity>,
+
+    /// Only alerts in this state (default: active and acknowledged).
+    #[arg(long, value_enum)]
+    pub status: Option<ListStatus>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListStatus {
+    Active,
+    Acknowledged,
+    Resolved,
+    /// Every alert, resolved ones included.
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The alert's id, as `alert list` shows it.
+    pub id: String,
+
+    /// Who acknowledges it.
+    #[arg(long, value_name = "WHO")]
+    pub by: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The alert's id, as `alert list` shows it.
+    pub id: String,
+
+    /// Who resolves it.
+    #[arg(long, value_name = "WHO")]
+    pub by: String,
+
+    /// What was done about it.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -202,7 +202,6 @@ pub struct RateLimit {
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the alert store, which lands next")]
 pub struct StateConfig {
     /// `None` when neither `VITALS_STATE` nor a home directory is available.
     pub location: Option<StateLocation>,
@@ -354,6 +353,8 @@ impl Reader<'_> {
             Ok(Some(v)) if !v.trim().is_empty() => {
                 match spec.secrecy {
                     Secrecy::Secret => redact::register(&v),
+                    // VITALS_STATE may be a file path, which is no secret and must stay readable in errors.
+                    Secrecy::UrlCredentials if var == "VITALS_STATE" && !v.contains("://") => {}
                     Secrecy::UrlCredentials => match Url::parse(&v) {
                         Ok(u) => redact::register_url_credentials(&u),
                         // Unparseable: we cannot find the password in it, so hide it all.

@@ -8,6 +8,7 @@ mod http;
 mod logging;
 mod metrics;
 mod output;
+mod pg;
 mod redact;
 mod status;
 mod tls;

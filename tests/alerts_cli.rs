@@ -410,9 +410,11 @@ fn alert_json_has_every_lifecycle_field() {
             "provider_id",
             "provider_status",
             "at",
-            "history"
+            "history",
+            "event"
         ]
     );
+    assert_eq!(d["event"], "trigger");
     let attempt = &d["history"][0];
     assert_eq!(attempt["status"], 200);
     assert_eq!(attempt["error"], Value::Null);

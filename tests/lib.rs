@@ -5,6 +5,8 @@ mod support;
 mod alerts_cli;
 mod alerts_email;
 mod alerts_http;
+mod alerts_lifecycle;
+mod alerts_store;
 mod check_agents;
 mod check_all;
 mod check_cache;

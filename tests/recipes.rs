@@ -207,3 +207,152 @@ fn alert_test_reaches_every_channel() {
     assert_eq!(all.pagerduty.request_count(), 1);
     assert_eq!(all.smtp.messages().len(), 1);
 }
+
+/// An env file as `/etc/vitals/vitals.env` would be: every channel, a
+/// database that is down, and a store of its own.
+fn alerting_env_file(test: &Test, all: &Everything, store: &Path) -> std::path::PathBuf {
+    let mut lines: Vec<String> = all
+        .env()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    lines.push(format!(
+        "DATABASE_URL=postgres://vitals@127.0.0.1:{}/app",
+        crate::support::net::free_port()
+    ));
+    lines.push(format!("VITALS_STATE={}", store.display()));
+    test.write_file("vitals.env", lines.join("\n") + "\n")
+}
+
+#[test]
+fn cron_alert_line_notifies_once_per_outage() {
+    let line = recipe("cron-alert");
+    let command = line
+        .splitn(7, ' ')
+        .nth(6)
+        .expect("a command after the user field");
+    let all = Everything::start();
+    let test = Test::new();
+    let env_file = alerting_env_file(&test, &all, &test.dir().join("alerts.db"));
+    let command = command.replace("/etc/vitals/vitals.env", &env_file.display().to_string());
+    for _ in 0..3 {
+        let out = shell(&command).run();
+        // The database is down: CRITICAL, said once by the alert, silently by cron.
+        out.assert_code(2);
+        all.check(&out);
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    }
+    assert_eq!(all.slack.request_count(), 1);
+    assert_eq!(all.pagerduty.request_count(), 1);
+    assert_eq!(all.smtp.messages().len(), 1);
+    let list = Test::new()
+        .env("VITALS_STATE", test.dir().join("alerts.db"))
+        .args(["alert", "list", "--json"])
+        .run();
+    list.assert_code(0);
+    let alerts = list.json();
+    assert_eq!(alerts[0]["alert_type"], "database_failure");
+    assert_eq!(alerts[0]["occurrences"], 3);
+}
+
+#[test]
+fn systemd_service_runs_its_exec_start_and_counts_health_as_success() {
+    let units = recipe("systemd-timer");
+    let setting = |name: &str| -> Vec<String> {
+        units
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(setting("EnvironmentFile"), ["/etc/vitals/vitals.env"]);
+    assert_eq!(setting("OnCalendar"), ["minutely"]);
+    let success: Vec<i32> = setting("SuccessExitStatus")
+        .iter()
+        .flat_map(|s| s.split_whitespace().map(|c| c.parse().expect("exit code")))
+        .collect();
+    assert_eq!(success, [1, 2]);
+    let exec = setting("ExecStart");
+    let args: Vec<&str> = exec[0].split_whitespace().collect();
+    assert_eq!(args[0], "/usr/local/bin/vitals");
+
+    let all = Everything::start();
+    let test = Test::new();
+    // systemd reads EnvironmentFile and Environment itself; the test passes both the same way.
+    let env_file = alerting_env_file(&test, &all, Path::new("/unused"));
+    let text = std::fs::read_to_string(&env_file).expect("env file");
+    let state = test.dir().join("state-directory/alerts.db");
+    let mut run = Test::new()
+        .program(env!("CARGO_BIN_EXE_vitals"))
+        .args(&args[1..]);
+    for line in text.lines() {
+        if let Some((k, v)) = line.split_once('=') {
+            run = run.env(k, v);
+        }
+    }
+    for assignment in setting("Environment") {
+        let (k, v) = assignment.split_once('=').expect("NAME=value");
+        assert_eq!((k, v), ("VITALS_STATE", "/var/lib/vitals/alerts.db"));
+        run = run.env(k, &state);
+    }
+    let out = run.run();
+    assert!(
+        success.contains(&out.code),
+        "exit {}: {}",
+        out.code,
+        out.stderr
+    );
+    out.assert_code(2);
+    all.check(&out);
+    assert_eq!(out.stderr, "");
+    assert_eq!(all.slack.request_count(), 1);
+    assert!(state.exists());
+}
+
+#[test]
+fn alert_open_lists_open_alerts_most_severe_first() {
+    let slack = HttpServer::replying(Reply::text(200, "ok"));
+    let test = Test::new();
+    let store = test.dir().join("alerts.db");
+    for (kind, severity) in [
+        ("queue_deep", "warning"),
+        ("disk_full", "critical"),
+        ("db_slow", "error"),
+    ] {
+        Test::new()
+            .env("VITALS_STATE", &store)
+            .env(
+                "SLACK_WEBHOOK_URL",
+                format!("{}/services/T/B/x", slack.url()),
+            )
+            .args([
+                "alert",
+                "send",
+                "--type",
+                kind,
+                "--severity",
+                severity,
+                "--message",
+                kind,
+            ])
+            .run()
+            .assert_code(0);
+    }
+    let out = shell(&recipe("alert-open"))
+        .env("VITALS_STATE", &store)
+        .run();
+    out.assert_code(0);
+    let lines: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .map(|l| l.split(' ').skip(1).collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            vec!["critical", "disk_full", "x1:", "disk_full"],
+            vec!["error", "db_slow", "x1:", "db_slow"],
+            vec!["warning", "queue_deep", "x1:", "queue_deep"],
+        ]
+    );
+}

@@ -6,7 +6,9 @@
 //! unchanged, so the store needs no second model.
 
 pub mod channels;
+pub mod lifecycle;
 mod retry;
+pub mod store;
 
 use std::fmt;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::{AlertCommand, SendArgs};
 use crate::config::Config;
-use crate::output::{self, Output};
+use crate::output::Output;
 use crate::status::Exit;
 use channels::{ChannelId, Entry, Message, Slot};
 pub use retry::Policy;
@@ -74,6 +76,28 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     pub fn now() -> Self {
         Timestamp(Utc::now().trunc_subsecs(3))
+    }
+
+    /// Milliseconds since the Unix epoch: how the store keeps instants.
+    pub fn millis(self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
+    pub fn from_millis(millis: i64) -> Option<Self> {
+        DateTime::from_timestamp_millis(millis).map(Timestamp)
+    }
+
+    /// How long after `earlier` this is (zero if it is not after).
+    pub fn since(self, earlier: Timestamp) -> Duration {
+        (self.0 - earlier.0).to_std().unwrap_or(Duration::ZERO)
+    }
+
+    /// This instant plus `d`, saturating at the far future.
+    pub fn plus(self, d: Duration) -> Timestamp {
+        chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| self.0.checked_add_signed(d))
+            .map_or(self, Timestamp)
     }
 
     pub fn unix_seconds(self) -> i64 {
@@ -255,6 +279,8 @@ pub enum Outcome {
     Failed,
     /// Not sent on purpose (SMS takes critical alerts only).
     Skipped,
+    /// Not sent because the channel's rate limit (`ALERT_RATE_LIMIT`) was reached.
+    Suppressed,
 }
 
 impl Outcome {
@@ -263,6 +289,28 @@ impl Outcome {
             Outcome::Delivered => "delivered",
             Outcome::Failed => "failed",
             Outcome::Skipped => "skipped",
+            Outcome::Suppressed => "suppressed",
+        }
+    }
+}
+
+/// What a notification says: the alert itself, or a follow-up on it. These
+/// are PagerDuty's event actions, which carry the same three meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    #[default]
+    Trigger,
+    Acknowledge,
+    Resolve,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Trigger => "trigger",
+            Event::Acknowledge => "acknowledge",
+            Event::Resolve => "resolve",
         }
     }
 }
@@ -296,6 +344,10 @@ pub struct Delivery {
     pub provider_status: Option<String>,
     pub at: Timestamp,
     pub history: Vec<Attempt>,
+    /// Whether this notified the alert or followed it up (acknowledged, resolved).
+    /// Absent in records written before follow-ups existed, which were all triggers.
+    #[serde(default)]
+    pub event: Event,
 }
 
 impl Delivery {
@@ -322,6 +374,7 @@ impl Delivery {
             provider_status: accepted.status,
             at: Timestamp::now(),
             history,
+            event: Event::Trigger,
         }
     }
 
@@ -344,6 +397,7 @@ impl Delivery {
             provider_status: None,
             at: Timestamp::now(),
             history: Vec::new(),
+            event: Event::Trigger,
         }
     }
 }
@@ -356,7 +410,7 @@ pub struct Accepted {
 }
 
 /// 0 when every notification was delivered, 2 when none was, 1 in between.
-/// Skipped ones (by policy) do not count, unless nothing else happened.
+/// Skipped and suppressed ones (by policy) do not count, unless nothing else happened.
 pub fn exit_for(deliveries: &[Delivery]) -> Exit {
     let count = |o: Outcome| deliveries.iter().filter(|d| d.outcome == o).count();
     match (count(Outcome::Delivered), count(Outcome::Failed)) {
@@ -395,6 +449,9 @@ pub fn command(
     let (alert, only, dry_run) = match command {
         AlertCommand::Send(args) => (alert_from_args(args)?, &args.channel, args.dry_run),
         AlertCommand::Test(args) => (test_alert()?, &args.channel, args.dry_run),
+        AlertCommand::List(args) => return lifecycle::list(args, config, out, timeout),
+        AlertCommand::Ack(args) => return lifecycle::acknowledge(args, config, out, timeout),
+        AlertCommand::Resolve(args) => return lifecycle::resolve(args, config, out, timeout),
     };
     let shared = channels::Shared::new(config);
     let selected = select(channels::registry(config, &shared), only)?;
@@ -413,33 +470,42 @@ pub fn command(
         .enable_all()
         .build()?;
     let policy = Policy::new(timeout, config.alert_retry_backoff);
-    let mut alert = alert;
-    let deliveries = runtime.block_on(futures_util::future::join_all(
-        selected.iter().map(|slot| slot.deliver(&alert, &policy)),
-    ));
+    let rules = lifecycle::rules(config, timeout);
+    // A test alert is not recorded: it must go out every time it is asked for.
+    let recorded = !alert.test;
+    let raised = runtime.block_on(async {
+        let mut store = None;
+        let mut open_error = None;
+        if recorded {
+            match lifecycle::open_store(config, timeout).await {
+                Ok(s) => store = Some(s),
+                Err(e) => open_error = Some(e),
+            }
+        }
+        let mut raised = lifecycle::raise_all(
+            store.as_mut(),
+            config,
+            &selected,
+            vec![alert],
+            &rules,
+            &policy,
+        )
+        .await;
+        if let (Some(r), Some(e)) = (raised.first_mut(), open_error) {
+            r.store_error = Some(e);
+        }
+        raised
+    });
     // Requests still hanging have already been given up on; do not wait for them.
     runtime.shutdown_background();
-    alert.deliveries = deliveries.into_iter().flatten().collect();
-    if alert
-        .deliveries
-        .iter()
-        .any(|d| d.outcome == Outcome::Delivered)
-    {
-        alert.last_notified_at = Some(Timestamp::now());
-    }
-    out.emit(&alert)?;
-    let exit = exit_for(&alert.deliveries);
-    if alert
-        .deliveries
-        .iter()
-        .all(|d| d.outcome == Outcome::Skipped)
-    {
-        output::error(&format!(
-            "no configured channel takes {} alerts, so nobody was notified",
-            alert.severity
-        ));
-    }
-    Ok(exit)
+    let Some(raised) = raised.into_iter().next() else {
+        anyhow::bail!("internal error: the alert was lost");
+    };
+    out.emit(&lifecycle::Sent {
+        alert: &raised.alert,
+        note: lifecycle::note(&raised),
+    })?;
+    Ok(lifecycle::sent_exit(&raised))
 }
 
 fn alert_from_args(args: &SendArgs) -> Result<Alert, InputError> {

@@ -37,8 +37,13 @@ impl Policy {
             attempts: ATTEMPTS,
             backoff,
             timeout,
-            deadline: Instant::now() + timeout * BUDGET_IN_TIMEOUTS,
+            deadline: Instant::now() + Policy::budget(timeout),
         }
+    }
+
+    /// The longest one channel's delivery may take, retries and waits included.
+    pub fn budget(timeout: Duration) -> Duration {
+        timeout.saturating_mul(BUDGET_IN_TIMEOUTS)
     }
 
     /// The same bounds, with a single attempt.

@@ -270,7 +270,16 @@ pub fn command(
             .collect();
         output::error(&format!("nothing to check: set {}", vars.join(", ")));
     }
-    Ok(overall.exit())
+    let mut exit = overall.exit();
+    // Opened only here: a plain `check` never touches the alert store.
+    if args.alert && overall != Status::Unconfigured {
+        exit = exit.max(crate::alerts::lifecycle::for_checks(
+            &report.checks,
+            config,
+            timeout,
+        ));
+    }
+    Ok(exit)
 }
 
 /// `--require`: an unconfigured check that must be there is a failure, not a shrug.

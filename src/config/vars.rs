@@ -408,14 +408,14 @@ pub const VARIABLES: &[Var] = &[
         G::State,
         UrlCredentials,
         None,
-        "Alert store: an SQLite file path (default $XDG_STATE_HOME/vitals/alerts.db) or a postgres:// URL shared by several hosts.",
+        "Alert store: an SQLite file path (default $XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db; created 0600) or a postgres:// URL shared by several hosts.",
     ),
     var(
         "ALERT_REPEAT_INTERVAL",
         G::State,
         Public,
         Some("4h"),
-        "An unchanged active alert is notified again only after this long.",
+        "An open alert is notified again only after this long (at once if its severity rises; an acknowledged one never).",
     ),
     var(
         "ALERT_RATE_LIMIT",

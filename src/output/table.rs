@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::{Render, Style};
 use crate::alerts::channels::Content;
-use crate::alerts::{Alert, Delivery, Outcome, Preview};
+use crate::alerts::lifecycle::{AlertList, Changed, Sent};
+use crate::alerts::store::{StatusFilter, status_str};
+use crate::alerts::{Alert, AlertStatus, Delivery, Outcome, Preview};
 use crate::checks::{CheckId, CheckResult, Report, Single};
 use crate::config::validate::{self, GroupStatus, Verdict};
 use crate::status::Status;
@@ -187,6 +189,7 @@ fn outcome(style: &Style, outcome: Outcome) -> String {
         Outcome::Delivered => Status::Healthy,
         Outcome::Failed => Status::Unhealthy,
         Outcome::Skipped => Status::Unconfigured,
+        Outcome::Suppressed => Status::Degraded,
     };
     paint(style, outcome.as_str(), tone)
 }
@@ -224,18 +227,129 @@ impl Render for Alert {
             ]);
         }
         let count = |o: Outcome| self.deliveries.iter().filter(|d| d.outcome == o).count();
+        let not_attempted = count(Outcome::Skipped) + count(Outcome::Suppressed);
         let mut summary = format!(
             "alert {} {} [{}]: {} of {} delivered",
             self.id,
             self.alert_type,
             self.severity.label(),
             count(Outcome::Delivered),
-            self.deliveries.len() - count(Outcome::Skipped),
+            self.deliveries.len() - not_attempted,
         );
-        if count(Outcome::Skipped) > 0 {
-            summary.push_str(&format!(", {} skipped", count(Outcome::Skipped)));
+        for o in [Outcome::Skipped, Outcome::Suppressed] {
+            if count(o) > 0 {
+                summary.push_str(&format!(", {} {}", count(o), o.as_str()));
+            }
         }
         format!("{table}\n{summary}")
+    }
+}
+
+impl Render for Sent<'_> {
+    /// A repeat that was not notified has no deliveries: say why instead of an empty table.
+    fn table(&self, style: &Style) -> String {
+        match &self.note {
+            Some(note) => format!(
+                "alert {} {} [{}] ({}): {note}",
+                self.alert.id,
+                self.alert.alert_type,
+                self.alert.severity.label(),
+                status_str(self.alert.status),
+            ),
+            None => self.alert.table(style),
+        }
+    }
+}
+
+impl Render for Changed<'_> {
+    fn table(&self, style: &Style) -> String {
+        let a = self.alert;
+        let by = |who: &Option<String>, at: Option<crate::alerts::Timestamp>| {
+            format!(
+                "by {} at {}",
+                who.as_deref().unwrap_or("?"),
+                at.map_or_else(|| "?".to_owned(), |t| t.to_string())
+            )
+        };
+        let what = match a.status {
+            AlertStatus::Active => "active".to_owned(),
+            AlertStatus::Acknowledged => {
+                format!("acknowledged {}", by(&a.acknowledged_by, a.acknowledged_at))
+            }
+            AlertStatus::Resolved => format!(
+                "resolved {}{}",
+                by(&a.resolved_by, a.resolved_at),
+                a.resolution_note
+                    .as_deref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
+            ),
+        };
+        let line = format!(
+            "alert {} {} [{}] {what}",
+            a.id,
+            a.alert_type,
+            a.severity.label()
+        );
+        if a.deliveries.is_empty() {
+            format!(
+                "{line}\nno channel was told: follow-ups go only to channels that delivered the \
+                 alert (PagerDuty for an acknowledgement; e-mail, Slack and PagerDuty for a resolution)"
+            )
+        } else {
+            format!("{}\n{line}", a.table(style))
+        }
+    }
+}
+
+impl Render for AlertList {
+    fn table(&self, style: &Style) -> String {
+        let which = match self.filter {
+            StatusFilter::Open => "open".to_owned(),
+            StatusFilter::Only(status) => status_str(status).to_owned(),
+            StatusFilter::All => "stored".to_owned(),
+        };
+        let which = match self.severity {
+            Some(severity) => format!("{which} {severity}"),
+            None => which,
+        };
+        if self.alerts.is_empty() {
+            return format!("no {which} alerts");
+        }
+        let mut table = new(
+            style,
+            &[
+                "ID",
+                "TYPE",
+                "SEVERITY",
+                "STATUS",
+                "COUNT",
+                "TRIGGERED",
+                "LAST NOTIFIED",
+                "MESSAGE",
+            ],
+        );
+        for a in &self.alerts {
+            let tone = match a.status {
+                AlertStatus::Active => Status::Unhealthy,
+                AlertStatus::Acknowledged => Status::Degraded,
+                AlertStatus::Resolved => Status::Healthy,
+            };
+            table.add_row(vec![
+                a.id.clone(),
+                a.alert_type.clone(),
+                a.severity.label(),
+                paint(style, status_str(a.status), tone),
+                a.occurrences.to_string(),
+                a.triggered_at.to_string(),
+                a.last_notified_at
+                    .map_or_else(|| "-".to_owned(), |t| t.to_string()),
+                a.message.clone(),
+            ]);
+        }
+        let count = self.alerts.len();
+        let noun = if count == 1 { "alert" } else { "alerts" };
+        format!("{table}\n{count} {which} {noun}")
     }
 }
 

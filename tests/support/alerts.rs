@@ -148,3 +148,75 @@ impl Everything {
         self.slack.request_count() + self.twilio.request_count() + self.pagerduty.request_count()
     }
 }
+
+/// Which backend an alert-store test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub const BOTH: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+}
+
+/// A fresh, empty alert store: an SQLite file in its own temp dir, or a new
+/// database on the shared PostgreSQL server.
+pub struct Store {
+    pub backend: Backend,
+    /// The value of `VITALS_STATE`.
+    pub location: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Store {
+    pub fn fresh(backend: Backend) -> Store {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::Builder::new()
+                    .prefix("vitals-store-")
+                    .tempdir()
+                    .expect("store temp dir");
+                Store {
+                    backend,
+                    location: dir.path().join("alerts.db").display().to_string(),
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => Store {
+                backend,
+                location: super::postgres::PgServer::shared().create_database(),
+                _dir: None,
+            },
+        }
+    }
+
+    /// `vitals` with this store (and nothing else configured).
+    pub fn test(&self) -> Test {
+        Test::new().env("VITALS_STATE", &self.location)
+    }
+
+    /// Every stored alert, newest first, as `alert list --status all --json` prints them.
+    pub fn alerts(&self) -> Vec<Value> {
+        let out = self
+            .test()
+            .args(["alert", "list", "--status", "all", "--json"])
+            .run();
+        out.assert_code(0);
+        out.json()
+            .as_array()
+            .unwrap_or_else(|| panic!("alert list did not print an array: {}", out.stdout))
+            .clone()
+    }
+}
+
+/// `(event, channel, outcome)` of each stored delivery of `alert`, in order.
+pub fn events(alert: &Value) -> Vec<(String, String, String)> {
+    deliveries(alert)
+        .iter()
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+            (s("event"), s("channel"), s("outcome"))
+        })
+        .collect()
+}

@@ -23,7 +23,9 @@ use tokio::time::Instant;
 use super::sendgrid::SendGrid;
 use super::{ChannelId, Content, Message, Notifier, Shared};
 use crate::alerts::retry::{Failure, Schedule, Step};
-use crate::alerts::{Accepted, Alert, Attempt, Delivery, Policy, Provider, Severity, Timestamp};
+use crate::alerts::{
+    Accepted, Alert, Attempt, Delivery, Event, Policy, Provider, Severity, Timestamp,
+};
 use crate::checks::{BoxFuture, chain_text, find_cause, millis};
 use crate::config::{EmailConfig, EmailTransport, Secret, SmtpConfig, SmtpTls, is_loopback};
 use crate::http::HttpError;
@@ -56,6 +58,30 @@ pub fn color(severity: Severity) -> &'static str {
     }
 }
 
+/// The colour of a "resolved" notification.
+const RESOLVED_COLOR: &str = "#388E3C";
+
+/// People read e-mail about an alert and about its end; acknowledgements
+/// are for the incident tool (PagerDuty), not for inboxes.
+pub fn takes(event: Event) -> bool {
+    matches!(event, Event::Trigger | Event::Resolve)
+}
+
+/// The lines a resolved notification adds: when, by whom, and the note.
+pub fn resolution_lines(alert: &Alert) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(at) = alert.resolved_at {
+        lines.push(("Resolved at", at.to_string()));
+    }
+    if let Some(by) = &alert.resolved_by {
+        lines.push(("Resolved by", by.clone()));
+    }
+    if let Some(note) = &alert.resolution_note {
+        lines.push(("Note", note.clone()));
+    }
+    lines
+}
+
 /// Everything that goes into the HTML part passes through here.
 pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -72,21 +98,37 @@ pub fn html_escape(text: &str) -> String {
     out
 }
 
-/// Subject `[SEVERITY] {platform} Alert: {type}`, a text part and an HTML part.
-pub fn compose(alert: &Alert, platform: &str) -> EmailContent {
+/// Subject `[SEVERITY] {platform} Alert: {type}` (`[RESOLVED]` when it is
+/// over), a text part and an HTML part.
+pub fn compose(alert: &Alert, event: Event, platform: &str) -> EmailContent {
     let severity = alert.severity.label();
+    let (head, color, extra) = match event {
+        Event::Resolve => (
+            "RESOLVED".to_owned(),
+            RESOLVED_COLOR,
+            resolution_lines(alert),
+        ),
+        Event::Trigger | Event::Acknowledge => {
+            (severity.clone(), color(alert.severity), Vec::new())
+        }
+    };
     // A header must stay one line whatever ALERT_SUBJECT_PREFIX holds.
-    let subject: String = format!("[{severity}] {platform} Alert: {}", alert.alert_type)
+    let subject: String = format!("[{head}] {platform} Alert: {}", alert.alert_type)
         .chars()
         .filter(|c| !c.is_control())
         .collect();
     let context = serde_json::to_string_pretty(&alert.context).unwrap_or_default();
+    let extra_text: String = extra
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\n"))
+        .collect();
     let text = format!(
         "{subject}\n\n\
          Message: {message}\n\
          Severity: {severity}\n\
          Alert ID: {id}\n\
-         Timestamp: {at}\n\n\
+         Timestamp: {at}\n\
+         {extra_text}\n\
          Context:\n{context}\n\n\
          -- \n{platform} Monitoring\n",
         message = alert.message,
@@ -94,19 +136,28 @@ pub fn compose(alert: &Alert, platform: &str) -> EmailContent {
         at = alert.triggered_at,
     );
     let e = html_escape;
-    let color = color(alert.severity);
+    let extra_html: String = extra
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<tr><td><strong>{name}</strong></td><td>{}</td></tr>\n",
+                e(value)
+            )
+        })
+        .collect();
     let html = format!(
         "<!DOCTYPE html>\n\
          <html>\n\
          <head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
          <body style=\"font-family: Arial, Helvetica, sans-serif; color: #222222;\">\n\
-         <h2 style=\"color: {color};\">[{severity}] {kind}</h2>\n\
+         <h2 style=\"color: {color};\">[{head}] {kind}</h2>\n\
          <p><strong>Message:</strong></p>\n\
          <p style=\"white-space: pre-wrap;\">{message}</p>\n\
          <table cellpadding=\"4\">\n\
-         <tr><td><strong>Severity</strong></td><td style=\"color: {color};\"><strong>{severity}</strong></td></tr>\n\
+         <tr><td><strong>Severity</strong></td><td style=\"color: {severity_color};\"><strong>{severity}</strong></td></tr>\n\
          <tr><td><strong>Alert ID</strong></td><td>{id}</td></tr>\n\
          <tr><td><strong>Timestamp</strong></td><td>{at}</td></tr>\n\
+         {extra_html}\
          </table>\n\
          <p><strong>Context:</strong></p>\n\
          <pre style=\"background: #f4f4f4; padding: 8px;\">{context}</pre>\n\
@@ -114,6 +165,7 @@ pub fn compose(alert: &Alert, platform: &str) -> EmailContent {
          </body>\n\
          </html>\n",
         title = e(&subject),
+        severity_color = self::color(alert.severity),
         kind = e(&alert.alert_type),
         message = e(&alert.message),
         id = e(&alert.id),
@@ -133,9 +185,10 @@ pub fn render(
     provider: Provider,
     recipients: &[String],
     alert: &Alert,
+    event: Event,
     platform: &str,
 ) -> Vec<Message> {
-    let content = compose(alert, platform);
+    let content = compose(alert, event, platform);
     vec![Message {
         channel: ChannelId::Email,
         provider: Some(provider),
@@ -331,7 +384,7 @@ impl Smtp {
             .map_err(|e| format!("cannot build the message: {e}"))
     }
 
-    async fn deliver(&self, alert: &Alert, policy: &Policy) -> Vec<Delivery> {
+    async fn deliver(&self, alert: &Alert, event: Event, policy: &Policy) -> Vec<Delivery> {
         let mut targets: Vec<Target> = self
             .recipients
             .iter()
@@ -352,7 +405,7 @@ impl Smtp {
             .parse::<Address>()
             .map_err(|_| "ALERT_SENDER_EMAIL is not a valid e-mail address".to_owned());
         let prepared = prepared.and_then(|from| {
-            let message = self.message(&compose(alert, &self.platform), &from, &valid)?;
+            let message = self.message(&compose(alert, event, &self.platform), &from, &valid)?;
             Ok((from, message, self.tls_parameters()?))
         });
         let (from, message, tls) = match prepared {
@@ -539,12 +592,27 @@ impl Notifier for Smtp {
         self.recipients.clone()
     }
 
-    fn render(&self, alert: &Alert) -> Vec<Message> {
-        render(Provider::Smtp, &self.recipients, alert, &self.platform)
+    fn takes(&self, event: Event) -> bool {
+        takes(event)
     }
 
-    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
-        Box::pin(self.deliver(alert, policy))
+    fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
+        render(
+            Provider::Smtp,
+            &self.recipients,
+            alert,
+            event,
+            &self.platform,
+        )
+    }
+
+    fn send<'a>(
+        &'a self,
+        alert: &'a Alert,
+        event: Event,
+        policy: &'a Policy,
+    ) -> BoxFuture<'a, Vec<Delivery>> {
+        Box::pin(self.deliver(alert, event, policy))
     }
 }
 
@@ -564,7 +632,7 @@ mod tests {
             context,
         );
         let alert = made.unwrap_or_else(|e| panic!("{e}"));
-        let c = compose(&alert, "Acme & <Co>");
+        let c = compose(&alert, Event::Trigger, "Acme & <Co>");
         assert_eq!(c.subject, "[CRITICAL] Acme & <Co> Alert: xss<script>");
         assert!(!c.html.contains("<script>"), "{}", c.html);
         assert!(
@@ -597,7 +665,7 @@ mod tests {
     fn subject_and_colours_follow_the_seed() {
         let alert = Alert::new("disk_full", Severity::Warning, "m", Map::new())
             .unwrap_or_else(|e| panic!("{e}"));
-        let c = compose(&alert, "Digital Agency");
+        let c = compose(&alert, Event::Trigger, "Digital Agency");
         assert_eq!(c.subject, "[WARNING] Digital Agency Alert: disk_full");
         assert_eq!(color(Severity::Warning), color(Severity::Error));
         assert!(c.html.contains("color: #F57C00;"));
@@ -607,6 +675,33 @@ mod tests {
         );
         assert!(c.text.contains(&format!("Alert ID: {}\n", alert.id)));
         assert!(c.text.contains("Context:\n{}\n"));
+    }
+
+    #[test]
+    fn a_resolved_notification_says_so_and_by_whom() {
+        let mut alert = Alert::new("disk_full", Severity::Critical, "97% <full>", Map::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        alert.resolved_at = Some(alert.triggered_at);
+        alert.resolved_by = Some("bob".into());
+        alert.resolution_note = Some("rotated <logs>".into());
+        let c = compose(&alert, Event::Resolve, "Digital Agency");
+        assert_eq!(c.subject, "[RESOLVED] Digital Agency Alert: disk_full");
+        assert!(
+            c.text.contains(&format!(
+                "Timestamp: {at}\nResolved at: {at}\nResolved by: bob\nNote: rotated <logs>\n\nContext:",
+                at = alert.triggered_at
+            )),
+            "{}",
+            c.text
+        );
+        assert!(
+            c.html
+                .contains("<h2 style=\"color: #388E3C;\">[RESOLVED] disk_full</h2>")
+        );
+        assert!(c.html.contains(
+            "<tr><td><strong>Note</strong></td><td>rotated &lt;logs&gt;</td></tr>\n</table>"
+        ));
+        assert!(takes(Event::Resolve) && !takes(Event::Acknowledge));
     }
 
     #[test]
@@ -622,7 +717,7 @@ mod tests {
     fn control_characters_never_reach_the_subject() {
         let alert =
             Alert::new("t", Severity::Info, "m", Map::new()).unwrap_or_else(|e| panic!("{e}"));
-        let c = compose(&alert, "Evil\r\nBcc: x@example.com");
+        let c = compose(&alert, Event::Trigger, "Evil\r\nBcc: x@example.com");
         assert_eq!(c.subject, "[INFO] EvilBcc: x@example.com Alert: t");
     }
 }

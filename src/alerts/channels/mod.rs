@@ -17,7 +17,7 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Alert, Delivery, Outcome, Policy, Provider};
+use super::{Alert, Delivery, Event, Outcome, Policy, Provider};
 use crate::checks::BoxFuture;
 use crate::config::{self, Config, ConfigError};
 use crate::http;
@@ -77,17 +77,28 @@ pub trait Notifier: Send + Sync {
     /// Who receives notifications, as they may be printed (a webhook as its origin only).
     fn recipients(&self) -> Vec<String>;
 
+    /// Whether this channel carries `event`. Every channel carries the alert
+    /// itself; follow-ups go only where people act on them.
+    fn takes(&self, event: Event) -> bool {
+        event == Event::Trigger
+    }
+
     /// Why this alert does not go through this channel, when it does not.
     fn skips(&self, _alert: &Alert) -> Option<String> {
         None
     }
 
     /// Exactly what [`Notifier::send`] would send, credentials masked. Pure: no network.
-    fn render(&self, alert: &Alert) -> Vec<Message>;
+    fn render(&self, alert: &Alert, event: Event) -> Vec<Message>;
 
-    /// Sends the alert: one record per recipient, failures included. Never panics, never
-    /// outlives the policy's deadline by more than one request timeout.
-    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>>;
+    /// Sends `event` about the alert: one record per recipient, failures included.
+    /// Never panics, never outlives the policy's deadline by more than one request timeout.
+    fn send<'a>(
+        &'a self,
+        alert: &'a Alert,
+        event: Event,
+        policy: &'a Policy,
+    ) -> BoxFuture<'a, Vec<Delivery>>;
 }
 
 /// What a channel would send, for `--dry-run`.
@@ -216,7 +227,7 @@ impl Entry {
                     tracing::info!("{}: {reason}", n.name());
                     vec![skipped(Some(n.provider()), n.recipients(), reason)]
                 }
-                None => n.render(alert),
+                None => n.render(alert, Event::Trigger),
             },
             Slot::Incomplete(problems) => {
                 vec![skipped(None, Vec::new(), self.not_configured(problems))]
@@ -225,9 +236,47 @@ impl Entry {
         }
     }
 
-    pub async fn deliver(&self, alert: &Alert, policy: &Policy) -> Vec<Delivery> {
+    /// The notifier, when the channel is usable.
+    pub fn ready(&self) -> Option<&dyn Notifier> {
         match &self.slot {
-            Slot::Ready(n) => match n.skips(alert) {
+            Slot::Ready(n) => Some(n.as_ref()),
+            Slot::Incomplete(_) | Slot::Unset => None,
+        }
+    }
+
+    /// Whether delivering `event` about `alert` would make a request: the
+    /// channel is usable, takes the event and does not skip the alert.
+    pub fn would_send(&self, alert: &Alert, event: Event) -> bool {
+        self.ready().is_some_and(|n| {
+            n.takes(event) && (event != Event::Trigger || n.skips(alert).is_none())
+        })
+    }
+
+    /// The record of a notification the rate limit held back, for each recipient.
+    pub fn suppressed(&self, event: Event, reason: &str) -> Vec<Delivery> {
+        let Some(n) = self.ready() else {
+            return Vec::new();
+        };
+        tracing::info!("{}: {reason}", n.name());
+        n.recipients()
+            .into_iter()
+            .map(|r| Delivery {
+                event,
+                ..Delivery::not_sent(
+                    self.id,
+                    Some(n.provider()),
+                    r,
+                    Outcome::Suppressed,
+                    reason.to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn deliver(&self, alert: &Alert, event: Event, policy: &Policy) -> Vec<Delivery> {
+        let mut deliveries = match &self.slot {
+            Slot::Ready(n) if !n.takes(event) => Vec::new(),
+            Slot::Ready(n) => match n.skips(alert).filter(|_| event == Event::Trigger) {
                 Some(reason) => {
                     tracing::info!("{}: {reason}", n.name());
                     n.recipients()
@@ -244,11 +293,12 @@ impl Entry {
                         .collect()
                 }
                 None => {
-                    let deliveries = n.send(alert, policy).await;
+                    let deliveries = n.send(alert, event, policy).await;
                     for d in &deliveries {
                         tracing::info!(
-                            "{} to {}: {} after {} attempt(s){}",
+                            "{} {} to {}: {} after {} attempt(s){}",
                             n.name(),
+                            event.as_str(),
                             d.recipient,
                             d.outcome.as_str(),
                             d.attempts,
@@ -261,15 +311,19 @@ impl Entry {
                     deliveries
                 }
             },
-            Slot::Incomplete(problems) => vec![Delivery::not_sent(
+            Slot::Incomplete(problems) if event == Event::Trigger => vec![Delivery::not_sent(
                 self.id,
                 None,
                 "-".to_owned(),
                 Outcome::Failed,
                 self.not_configured(problems),
             )],
-            Slot::Unset => Vec::new(),
+            Slot::Incomplete(_) | Slot::Unset => Vec::new(),
+        };
+        for d in &mut deliveries {
+            d.event = event;
         }
+        deliveries
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{ChannelId, Content, Message, Notifier, Shared, endpoint};
 use crate::alerts::retry::{self, body_excerpt, cut};
-use crate::alerts::{Accepted, Alert, Delivery, Policy, Provider};
+use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
 use crate::checks::BoxFuture;
 use crate::config::{PagerDutyConfig, Secret};
 use crate::http::{self, Method};
@@ -14,31 +14,6 @@ use crate::redact;
 
 /// PagerDuty refuses longer summaries.
 const MAX_SUMMARY_CHARS: usize = 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventAction {
-    Trigger,
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "sent by `alert ack`, next issue")
-    )]
-    Acknowledge,
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "sent by `alert resolve`, next issue")
-    )]
-    Resolve,
-}
-
-impl EventAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventAction::Trigger => "trigger",
-            EventAction::Acknowledge => "acknowledge",
-            EventAction::Resolve => "resolve",
-        }
-    }
-}
 
 pub struct PagerDuty {
     routing_key: Secret,
@@ -60,13 +35,13 @@ impl PagerDuty {
 
 /// The event body. Only a trigger carries a payload; acknowledge and resolve
 /// name the incident by `dedup_key` alone.
-pub fn event(action: EventAction, alert: &Alert, routing_key: &str, source: &str) -> Value {
+pub fn event(action: Event, alert: &Alert, routing_key: &str, source: &str) -> Value {
     let mut event = json!({
         "routing_key": routing_key,
         "event_action": action.as_str(),
         "dedup_key": alert.identity(),
     });
-    if action == EventAction::Trigger
+    if action == Event::Trigger
         && let Some(map) = event.as_object_mut()
     {
         let summary = format!(
@@ -134,25 +109,30 @@ impl Notifier for PagerDuty {
         vec![redact::url(&self.url)]
     }
 
-    fn render(&self, alert: &Alert) -> Vec<Message> {
+    /// Acknowledging and resolving the incident keeps PagerDuty in step with the store.
+    fn takes(&self, _event: Event) -> bool {
+        true
+    }
+
+    fn render(&self, alert: &Alert, action: Event) -> Vec<Message> {
         vec![Message {
             channel: ChannelId::PagerDuty,
             provider: Some(Provider::PagerDuty),
             to: self.recipients(),
             content: Content::Json {
-                body: event(EventAction::Trigger, alert, redact::MASK, &self.source),
+                body: event(action, alert, redact::MASK, &self.source),
             },
         }]
     }
 
-    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
+    fn send<'a>(
+        &'a self,
+        alert: &'a Alert,
+        action: Event,
+        policy: &'a Policy,
+    ) -> BoxFuture<'a, Vec<Delivery>> {
         Box::pin(async move {
-            let body = event(
-                EventAction::Trigger,
-                alert,
-                self.routing_key.expose(),
-                &self.source,
-            );
+            let body = event(action, alert, self.routing_key.expose(), &self.source);
             let request =
                 http::Request::new(Method::Post, self.url.clone(), policy.timeout).json(&body);
             let (result, history) =
@@ -185,7 +165,7 @@ mod tests {
     #[test]
     fn trigger_carries_the_payload() {
         let a = alert();
-        let e = event(EventAction::Trigger, &a, "R0UT1NGKEY", "web1");
+        let e = event(Event::Trigger, &a, "R0UT1NGKEY", "web1");
         assert_eq!(
             e,
             json!({
@@ -212,7 +192,7 @@ mod tests {
     #[test]
     fn acknowledge_and_resolve_name_the_incident_only() {
         let a = alert();
-        for action in [EventAction::Acknowledge, EventAction::Resolve] {
+        for action in [Event::Acknowledge, Event::Resolve] {
             assert_eq!(
                 event(action, &a, "K", "web1"),
                 json!({"routing_key": "K", "event_action": action.as_str(), "dedup_key": "disk_full"})
@@ -224,7 +204,7 @@ mod tests {
     fn summaries_are_cut_to_pagerduty_limit() {
         let mut a = alert();
         a.message = "ю".repeat(2000);
-        let e = event(EventAction::Trigger, &a, "K", "h");
+        let e = event(Event::Trigger, &a, "K", "h");
         let summary = e["payload"]["summary"].as_str().unwrap_or_default();
         assert_eq!(summary.chars().count(), MAX_SUMMARY_CHARS);
     }

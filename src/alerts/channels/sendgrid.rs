@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::email::{EmailContent, compose, render};
 use super::{ChannelId, Message, Notifier, Shared, endpoint};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Alert, Delivery, Policy, Provider};
+use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
 use crate::checks::BoxFuture;
 use crate::config::{EmailConfig, Secret};
 use crate::http::{self, Method};
@@ -87,13 +87,28 @@ impl Notifier for SendGrid {
         self.recipients.clone()
     }
 
-    fn render(&self, alert: &Alert) -> Vec<Message> {
-        render(Provider::SendGrid, &self.recipients, alert, &self.platform)
+    fn takes(&self, event: Event) -> bool {
+        super::email::takes(event)
     }
 
-    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
+    fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
+        render(
+            Provider::SendGrid,
+            &self.recipients,
+            alert,
+            event,
+            &self.platform,
+        )
+    }
+
+    fn send<'a>(
+        &'a self,
+        alert: &'a Alert,
+        event: Event,
+        policy: &'a Policy,
+    ) -> BoxFuture<'a, Vec<Delivery>> {
         Box::pin(async move {
-            let content = compose(alert, &self.platform);
+            let content = compose(alert, event, &self.platform);
             let request = http::Request::new(Method::Post, self.url.clone(), policy.timeout)
                 .bearer(self.key.expose())
                 .json(&body(&content, &self.sender, &self.recipients));

@@ -5,8 +5,9 @@
 use serde_json::{Value, json};
 
 use super::{ChannelId, Content, Message, Notifier, Shared};
+use crate::alerts::channels::email::{resolution_lines, takes};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Alert, Delivery, Policy, Provider, Severity};
+use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity};
 use crate::checks::BoxFuture;
 use crate::config::SlackConfig;
 use crate::http::{self, Method};
@@ -40,6 +41,9 @@ pub fn color(severity: Severity) -> &'static str {
     }
 }
 
+/// The colour bar of a "resolved" message: Slack's own "good" green.
+pub const RESOLVED_COLOR: &str = "#2EB67D";
+
 /// Slack reads `&`, `<` and `>` as markup (links, mentions): these three, and
 /// only these, must be sent as HTML entities.
 pub fn escape(text: &str) -> String {
@@ -48,27 +52,43 @@ pub fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The webhook body. `channel` is honoured by legacy webhooks and ignored by app ones.
-pub fn payload(alert: &Alert, platform: &str, channel: Option<&str>) -> Value {
+/// The webhook body. `channel` is honoured by legacy webhooks and ignored by
+/// app ones. A resolved alert is announced in green, with who resolved it.
+pub fn payload(alert: &Alert, event: Event, platform: &str, channel: Option<&str>) -> Value {
     let context = serde_json::to_string_pretty(&alert.context).unwrap_or_default();
     let field = |title: &str, value: String, short: bool| json!({ "title": title, "value": escape(&value), "short": short });
+    let (head, color, title) = match event {
+        Event::Resolve => (
+            "RESOLVED".to_owned(),
+            RESOLVED_COLOR,
+            format!("Resolved: {}", alert.alert_type),
+        ),
+        Event::Trigger | Event::Acknowledge => (
+            alert.severity.label(),
+            self::color(alert.severity),
+            alert.alert_type.clone(),
+        ),
+    };
+    let mut fields = vec![
+        field("Severity", alert.severity.label(), true),
+        field("Alert ID", alert.id.clone(), true),
+        field("Timestamp", alert.triggered_at.to_string(), true),
+    ];
+    if event == Event::Resolve {
+        fields.extend(
+            resolution_lines(alert)
+                .into_iter()
+                .map(|(name, value)| field(name, value, true)),
+        );
+    }
+    fields.push(field("Context", format!("```{context}```"), false));
     let mut body = json!({
         "attachments": [{
-            "fallback": escape(&format!(
-                "[{}] {}: {}",
-                alert.severity.label(),
-                alert.alert_type,
-                alert.message
-            )),
-            "color": color(alert.severity),
-            "title": escape(&alert.alert_type),
+            "fallback": escape(&format!("[{head}] {}: {}", alert.alert_type, alert.message)),
+            "color": color,
+            "title": escape(&title),
             "text": escape(&alert.message),
-            "fields": [
-                field("Severity", alert.severity.label(), true),
-                field("Alert ID", alert.id.clone(), true),
-                field("Timestamp", alert.triggered_at.to_string(), true),
-                field("Context", format!("```{context}```"), false),
-            ],
+            "fields": fields,
             "footer": escape(&format!("{platform} Monitoring")),
             "ts": alert.triggered_at.unix_seconds(),
         }]
@@ -93,20 +113,29 @@ impl Notifier for Slack {
         vec![redact::url_origin(&self.webhook)]
     }
 
-    fn render(&self, alert: &Alert) -> Vec<Message> {
+    fn takes(&self, event: Event) -> bool {
+        takes(event)
+    }
+
+    fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
         vec![Message {
             channel: ChannelId::Slack,
             provider: Some(Provider::Slack),
             to: self.recipients(),
             content: Content::Json {
-                body: payload(alert, &self.platform, self.channel.as_deref()),
+                body: payload(alert, event, &self.platform, self.channel.as_deref()),
             },
         }]
     }
 
-    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
+    fn send<'a>(
+        &'a self,
+        alert: &'a Alert,
+        event: Event,
+        policy: &'a Policy,
+    ) -> BoxFuture<'a, Vec<Delivery>> {
         Box::pin(async move {
-            let body = payload(alert, &self.platform, self.channel.as_deref());
+            let body = payload(alert, event, &self.platform, self.channel.as_deref());
             let request = http::Request::new(Method::Post, self.webhook.clone(), policy.timeout)
                 .secret_path()
                 .json(&body);
@@ -139,7 +168,7 @@ mod tests {
             context,
         );
         let alert = made.unwrap_or_else(|e| panic!("{e}"));
-        let body = payload(&alert, "Digital Agency", Some("#ops"));
+        let body = payload(&alert, Event::Trigger, "Digital Agency", Some("#ops"));
         let a = &body["attachments"][0];
         assert_eq!(body["channel"], "#ops");
         assert_eq!(a["color"], "#FF6B00");
@@ -163,6 +192,35 @@ mod tests {
             "```{\n  \"note\": \"a&lt;b &amp; c&gt;d\"\n}```"
         );
         assert_eq!(a["fields"][3]["short"], false);
+    }
+
+    #[test]
+    fn a_resolved_message_is_green_and_names_who_resolved_it() {
+        let mut alert = Alert::new("db_down", Severity::Error, "db <down>", Map::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        alert.resolved_at = Some(alert.triggered_at);
+        alert.resolved_by = Some("vitals check on web1".into());
+        let body = payload(&alert, Event::Resolve, "Digital Agency", None);
+        let a = &body["attachments"][0];
+        assert_eq!(a["color"], RESOLVED_COLOR);
+        assert_eq!(a["title"], "Resolved: db_down");
+        assert_eq!(a["fallback"], "[RESOLVED] db_down: db &lt;down&gt;");
+        let titles: Vec<&str> = a["fields"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|f| f["title"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            titles,
+            [
+                "Severity",
+                "Alert ID",
+                "Timestamp",
+                "Resolved at",
+                "Resolved by",
+                "Context"
+            ]
+        );
+        assert_eq!(a["fields"][4]["value"], "vitals check on web1");
     }
 
     #[test]

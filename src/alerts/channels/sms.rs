@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{ChannelId, Content, Message, Notifier, Shared, endpoint};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Alert, Delivery, Policy, Provider, Severity};
+use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity};
 use crate::checks::BoxFuture;
 use crate::config::{Secret, SmsConfig};
 use crate::http::{self, Method};
@@ -105,7 +105,7 @@ impl Notifier for Sms {
         })
     }
 
-    fn render(&self, alert: &Alert) -> Vec<Message> {
+    fn render(&self, alert: &Alert, _event: Event) -> Vec<Message> {
         let body = text(alert);
         self.recipients
             .iter()
@@ -120,7 +120,12 @@ impl Notifier for Sms {
             .collect()
     }
 
-    fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
+    fn send<'a>(
+        &'a self,
+        alert: &'a Alert,
+        _event: Event,
+        policy: &'a Policy,
+    ) -> BoxFuture<'a, Vec<Delivery>> {
         let body = text(alert);
         let once = policy.once();
         Box::pin(futures_util::future::join_all(self.recipients.iter().map(

@@ -1,0 +1,178 @@
+//! The store in PostgreSQL: one alert state for several hosts.
+//!
+//! Writers of one alert identity are serialised by a transaction-scoped
+//! advisory lock on it (taken before the open alert is read, so the second of
+//! two concurrent processes reads what the first committed); the unique index
+//! on open identities would turn a mistake here into an error, not a
+//! duplicate. Every statement and lock wait is bounded server-side
+//! (`statement_timeout`, `lock_timeout`) and client-side.
+
+use std::time::Duration;
+
+use tokio_postgres::Client;
+use tokio_postgres::types::{ToSql, Type};
+use url::Url;
+
+use super::{Backend, Cell, Lock, Param, Result, Row, StoreError};
+use crate::checks::BoxFuture;
+use crate::pg::{self, Target};
+use crate::tls::Trust;
+
+/// The first key of vitals' advisory locks ("vi" in ASCII), so they do not
+/// collide with an application's own advisory locks in a shared database.
+const LOCK_SPACE: i32 = 0x7669;
+
+pub struct Postgres {
+    client: Client,
+}
+
+impl Postgres {
+    pub async fn connect(url: &Url, trust: &Trust, timeout: Duration) -> Result<Postgres> {
+        let target = Target::parse(url).map_err(StoreError::Open)?;
+        let client = target
+            .connect(trust, timeout)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let ms = timeout.as_millis().max(1);
+        // A transaction left idle (a client that hung) must not hold locks for long.
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = {ms}; SET lock_timeout = {ms}; \
+                 SET idle_in_transaction_session_timeout = {}",
+                ms.saturating_mul(4)
+            ))
+            .await
+            .map_err(|e| StoreError::Open(pg::describe(&e)))?;
+        Ok(Postgres { client })
+    }
+}
+
+fn failed(error: &tokio_postgres::Error) -> StoreError {
+    StoreError::Query(pg::describe(error))
+}
+
+fn params(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Int(v) => v as &(dyn ToSql + Sync),
+            Param::Text(v) => v as &(dyn ToSql + Sync),
+        })
+        .collect()
+}
+
+fn row(row: &tokio_postgres::Row) -> Result<Row> {
+    (0..row.len())
+        .map(|i| {
+            let ty = row.columns()[i].type_();
+            let got = if *ty == Type::INT8 {
+                row.try_get::<_, Option<i64>>(i)
+                    .map(|v| v.map_or(Cell::Null, Cell::Int))
+            } else if *ty == Type::INT4 {
+                row.try_get::<_, Option<i32>>(i)
+                    .map(|v| v.map_or(Cell::Null, |v| Cell::Int(i64::from(v))))
+            } else {
+                row.try_get::<_, Option<String>>(i)
+                    .map(|v| v.map_or(Cell::Null, Cell::Text))
+            };
+            got.map_err(|e| StoreError::Malformed(format!("column {i} ({ty}): {e}")))
+        })
+        .collect()
+}
+
+impl Backend for Postgres {
+    fn begin(&mut self, write: bool) -> BoxFuture<'_, Result<()>> {
+        // A read sees one consistent state: the alerts and their deliveries from one snapshot.
+        let sql = if write {
+            "BEGIN"
+        } else {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        };
+        Box::pin(async move { self.client.batch_execute(sql).await.map_err(|e| failed(&e)) })
+    }
+
+    fn lock<'a>(&'a mut self, lock: Lock<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let result = match lock {
+                Lock::Schema => {
+                    self.client
+                        .execute(
+                            &format!("SELECT pg_advisory_xact_lock({LOCK_SPACE}, 0)"),
+                            &[],
+                        )
+                        .await
+                }
+                Lock::RateLimit => {
+                    self.client
+                        .execute(
+                            &format!("SELECT pg_advisory_xact_lock({}, 0)", LOCK_SPACE + 1),
+                            &[],
+                        )
+                        .await
+                }
+                Lock::Identity(identity) => {
+                    self.client
+                        .execute(
+                            &format!(
+                                "SELECT pg_advisory_xact_lock({}, hashtext($1))",
+                                LOCK_SPACE + 2
+                            ),
+                            &[&identity],
+                        )
+                        .await
+                }
+            };
+            result.map(|_| ()).map_err(|e| failed(&e))
+        })
+    }
+
+    fn query<'a>(
+        &'a mut self,
+        sql: &'a str,
+        values: &'a [Param],
+    ) -> BoxFuture<'a, Result<Vec<Row>>> {
+        Box::pin(async move {
+            let rows = self
+                .client
+                .query(sql, &params(values))
+                .await
+                .map_err(|e| failed(&e))?;
+            rows.iter().map(row).collect()
+        })
+    }
+
+    fn execute<'a>(&'a mut self, sql: &'a str, values: &'a [Param]) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            self.client
+                .execute(sql, &params(values))
+                .await
+                .map_err(|e| failed(&e))
+        })
+    }
+
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move { self.client.batch_execute(sql).await.map_err(|e| failed(&e)) })
+    }
+
+    fn commit(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .batch_execute("COMMIT")
+                .await
+                .map_err(|e| failed(&e))
+        })
+    }
+
+    fn rollback(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .batch_execute("ROLLBACK")
+                .await
+                .map_err(|e| failed(&e))
+        })
+    }
+
+    fn for_update(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+}
