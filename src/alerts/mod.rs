@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::{AlertCommand, SendArgs};
 use crate::config::Config;
-use crate::output::{self, Output};
+use crate::output::{self, Output, one_line};
 use crate::status::Exit;
 use channels::{ChannelId, Entry, Message, Slot};
 pub use retry::Policy;
@@ -311,15 +311,17 @@ impl Delivery {
             Ok(accepted) => (Outcome::Delivered, None, accepted),
             Err(e) => (Outcome::Failed, Some(e), Accepted::default()),
         };
+        // Ids, statuses and errors quote what servers said: one bounded line each.
+        let said = |text: Option<String>| text.map(|t| one_line(&t, MAX_SAID_CHARS));
         Delivery {
             channel,
             provider: Some(provider),
             recipient,
             outcome,
             attempts: u32::try_from(history.len()).unwrap_or(u32::MAX),
-            error,
-            provider_id: accepted.id,
-            provider_status: accepted.status,
+            error: said(error),
+            provider_id: said(accepted.id),
+            provider_status: said(accepted.status),
             at: Timestamp::now(),
             history,
         }
@@ -347,6 +349,9 @@ impl Delivery {
         }
     }
 }
+
+/// At most this many characters of what a provider said are kept in a delivery record.
+const MAX_SAID_CHARS: usize = 1000;
 
 /// What a provider told us about a message it accepted.
 #[derive(Debug, Clone, Default, PartialEq)]

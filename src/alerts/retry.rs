@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::{Attempt, Timestamp};
 use crate::checks::millis;
 use crate::http::{self, HttpError};
+use crate::output::one_line;
 
 /// Attempts per notification, except SMS (one per recipient).
 pub const ATTEMPTS: u32 = 3;
@@ -231,7 +232,7 @@ pub async fn http(
     }
 }
 
-fn judge(
+pub(super) fn judge(
     response: http::Response,
     success: u16,
     describe: fn(&http::Response) -> String,
@@ -243,7 +244,9 @@ fn judge(
             result: Ok(response),
         };
     }
-    let error = format!("HTTP {}: {}", response.status, describe(&response));
+    // The provider's words are outside text: one bounded line, whatever it sent.
+    let said = one_line(&describe(&response), MAX_ERROR_BODY);
+    let error = format!("HTTP {}: {said}", response.status);
     let failure = match response.status {
         429 => Failure {
             retry_after: response.retry_after(),
@@ -263,20 +266,11 @@ const MAX_ERROR_BODY: usize = 300;
 
 /// A provider's error body as one short line, for providers without a structured one.
 pub fn body_excerpt(response: &http::Response) -> String {
-    let text = response.text();
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = one_line(&response.text(), MAX_ERROR_BODY);
     if line.is_empty() {
         return "(empty body)".to_owned();
     }
-    cut(&line, MAX_ERROR_BODY)
-}
-
-/// The first `max` characters of `text` (never a partial UTF-8 sequence), with `…` when cut.
-pub fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
+    line
 }
 
 #[cfg(test)]
@@ -342,13 +336,6 @@ mod tests {
                 .result
                 .is_err()
         );
-    }
-
-    #[test]
-    fn cut_counts_characters_not_bytes() {
-        assert_eq!(cut("привет", 3), "при…");
-        assert_eq!(cut("abc", 3), "abc");
-        assert_eq!(cut("😀😀", 1), "😀…");
     }
 
     #[tokio::test(flavor = "current_thread")]
