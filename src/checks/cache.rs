@@ -327,3 +327,38 @@ mod tests {
         assert_eq!(f.memory_usage_bytes, None);
     }
 }
+
+/// Property tests over INFO replies (`fuzz/run` runs them at scale; the case
+/// count comes from `PROPTEST_CASES`).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_info_text_gives_sane_facts(text in prop_oneof![
+            any::<String>(),
+            prop::collection::vec(("(used_memory|maxmemory|total_system_memory|role|connected_clients|# Memory|[a-z_]{1,8})", ":", "[0-9a-z -]{0,22}"), 0..12)
+                .prop_map(|lines| lines.into_iter().map(|(k, c, v)| format!("{k}{c}{v}\r\n")).collect()),
+        ]) {
+            let f = facts(&parse_info(&text));
+            if let Some(p) = f.memory_usage_percent {
+                prop_assert!(p.is_finite() && p >= 0.0, "{p}");
+                prop_assert!(f.memory_limit_bytes.is_some_and(|l| l > 0));
+            }
+            prop_assert_eq!(f.memory_limit_source.is_some(), f.memory_limit_bytes.is_some());
+        }
+
+        #[test]
+        fn info_numbers_are_read_exactly(used in any::<u64>(), max in any::<u64>(), total in any::<u64>(), clients in any::<u64>()) {
+            let text = format!("# Memory\r\nused_memory:{used}\r\nmaxmemory:{max}\r\ntotal_system_memory:{total}\r\n# Clients\r\nconnected_clients:{clients}\r\n");
+            let f = facts(&parse_info(&text));
+            prop_assert_eq!(f.memory_usage_bytes, Some(used));
+            prop_assert_eq!(f.connected_clients, Some(clients));
+            let limit = if max > 0 { Some(max) } else if total > 0 { Some(total) } else { None };
+            prop_assert_eq!(f.memory_limit_bytes, limit);
+            prop_assert_eq!(f.memory_usage_percent.is_some(), limit.is_some());
+        }
+    }
+}
