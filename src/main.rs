@@ -9,6 +9,7 @@ mod logging;
 mod metrics;
 mod output;
 mod redact;
+mod signals;
 mod status;
 mod tls;
 

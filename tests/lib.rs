@@ -12,6 +12,7 @@ mod check_db;
 mod check_services;
 mod cli;
 mod config_validate;
+mod faults;
 mod formats;
 mod harness;
 mod recipes;

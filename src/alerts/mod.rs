@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::cli::{AlertCommand, SendArgs};
 use crate::config::Config;
 use crate::output::{self, Output, one_line};
+use crate::signals::{self, Interrupted};
 use crate::status::Exit;
 use channels::{ChannelId, Entry, Message, Slot};
 pub use retry::Policy;
@@ -419,11 +420,18 @@ pub fn command(
         .build()?;
     let policy = Policy::new(timeout, config.alert_retry_backoff);
     let mut alert = alert;
-    let deliveries = runtime.block_on(futures_util::future::join_all(
-        selected.iter().map(|slot| slot.deliver(&alert, &policy)),
-    ));
-    // Requests still hanging have already been given up on; do not wait for them.
+    let deliveries = signals::run_until_signal(
+        &runtime,
+        futures_util::future::join_all(selected.iter().map(|slot| slot.deliver(&alert, &policy))),
+    );
+    // Requests still hanging have already been given up on, or the user
+    // asked to stop; do not wait for them.
     runtime.shutdown_background();
+    let deliveries = deliveries.map_err(|signal| Interrupted {
+        signal,
+        what: "deliveries in progress were abandoned (some channels may have been notified) \
+               and no result was printed",
+    })?;
     alert.deliveries = deliveries.into_iter().flatten().collect();
     if alert
         .deliveries
