@@ -188,6 +188,8 @@ pub enum HttpError {
     TooLarge(u64),
     #[error("too many redirects")]
     Redirects,
+    #[error("the connection was closed before the whole response arrived")]
+    Closed,
     #[error("{0}")]
     Other(String),
 }
@@ -386,6 +388,11 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
         }
         E::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => HttpError::Refused,
+            // ureq says "Peer disconnected" for a reset or an early close alike.
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe => HttpError::Closed,
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                 HttpError::Timeout(timeout)
             }

@@ -30,6 +30,9 @@ pub struct Policy {
     pub timeout: Duration,
     /// Bounds the whole delivery, retries and waits included.
     pub deadline: Instant,
+    /// For messages that must not arrive twice (SMS): a failure is retried
+    /// only when the request certainly had no effect.
+    pub at_most_once: bool,
 }
 
 impl Policy {
@@ -39,13 +42,14 @@ impl Policy {
             backoff,
             timeout,
             deadline: Instant::now() + timeout * BUDGET_IN_TIMEOUTS,
+            at_most_once: false,
         }
     }
 
-    /// The same bounds, with a single attempt.
-    pub fn once(self) -> Policy {
+    /// The same bounds, for messages that must not arrive twice.
+    pub fn at_most_once(self) -> Policy {
         Policy {
-            attempts: 1,
+            at_most_once: true,
             ..self
         }
     }
@@ -68,6 +72,9 @@ pub struct Failure {
     pub error: String,
     pub retryable: bool,
     pub retry_after: Option<Duration>,
+    /// The provider certainly did not act on the request (refused connection,
+    /// unknown host, 429): trying again cannot deliver twice.
+    pub unsent: bool,
 }
 
 impl Failure {
@@ -76,16 +83,38 @@ impl Failure {
             error: error.into(),
             retryable: false,
             retry_after: None,
+            unsent: false,
         }
     }
 
     pub fn transient(error: impl Into<String>) -> Failure {
         Failure {
-            error: error.into(),
             retryable: true,
-            retry_after: None,
+            ..Failure::permanent(error)
         }
     }
+
+    /// Worth another attempt, and the request certainly had no effect.
+    fn unsent(error: impl Into<String>) -> Failure {
+        Failure {
+            unsent: true,
+            ..Failure::transient(error)
+        }
+    }
+}
+
+/// Under an at-most-once policy, a failure after which the message may have
+/// been sent is final.
+fn only_if_unsent<T>(mut step: Step<T>) -> Step<T> {
+    if let Err(f) = &mut step.result
+        && f.retryable
+        && !f.unsent
+    {
+        f.retryable = false;
+        f.error
+            .push_str("; not retried: the message may have been sent, and must not arrive twice");
+    }
+    step
 }
 
 /// One attempt's result, with the server's status code when it answered.
@@ -175,8 +204,11 @@ where
     let mut history = Vec::new();
     let mut last = "out of time before the first attempt".to_owned();
     while let Some(timeout) = schedule.next() {
-        let (step, record) = timed(timeout, attempt(timeout)).await;
+        let (mut step, record) = timed(timeout, attempt(timeout)).await;
         history.push(record);
+        if policy.at_most_once {
+            step = only_if_unsent(step);
+        }
         match step.result {
             Ok(value) => return (Ok(value), history),
             Err(f) if !f.retryable => return (Err(f.error), history),
@@ -216,7 +248,9 @@ pub async fn http(
     describe: fn(&http::Response) -> String,
     timeout: Duration,
 ) -> Step<http::Response> {
-    let mut request = request.clone();
+    // A provider's answer is read for an id or an error only: a long one is
+    // cut, never refused, or an accepted message would be reported as failed.
+    let mut request = request.clone().truncate_body_at(MAX_PROVIDER_BODY);
     request.timeout = timeout;
     match client.send_async(request).await {
         Ok(response) => judge(response, success, describe),
@@ -226,6 +260,7 @@ pub async fn http(
                 HttpError::Tls(_) | HttpError::Redirects | HttpError::TooLarge(_) => {
                     Failure::permanent(e.to_string())
                 }
+                HttpError::Refused | HttpError::Dns => Failure::unsent(e.to_string()),
                 _ => Failure::transient(e.to_string()),
             }),
         },
@@ -250,7 +285,7 @@ pub(super) fn judge(
     let failure = match response.status {
         429 => Failure {
             retry_after: response.retry_after(),
-            ..Failure::transient(error)
+            ..Failure::unsent(error)
         },
         408 | 500..=599 => Failure::transient(error),
         _ => Failure::permanent(error),
@@ -260,6 +295,9 @@ pub(super) fn judge(
         result: Err(failure),
     }
 }
+
+/// Bytes of a provider's answer that are read.
+const MAX_PROVIDER_BODY: u64 = 64 * 1024;
 
 /// At most this many characters of a response body in an error message.
 const MAX_ERROR_BODY: usize = 300;
@@ -283,6 +321,7 @@ mod tests {
             backoff: Duration::from_millis(10),
             timeout: Duration::from_secs(1),
             deadline: Instant::now() + Duration::from_secs(10),
+            at_most_once: false,
         }
     }
 
@@ -386,6 +425,36 @@ mod tests {
         assert_eq!(
             result,
             Err("connection refused; gave up after 3 attempts".to_owned())
+        );
+        assert_eq!(history.len(), 3);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn at_most_once_retries_only_what_certainly_was_not_sent() {
+        let once = policy(3).at_most_once();
+        let (result, history) = run(&once, |_| async {
+            Step::<()> {
+                status: Some(503),
+                result: Err(Failure::transient("HTTP 503: busy")),
+            }
+        })
+        .await;
+        assert_eq!(
+            result,
+            Err("HTTP 503: busy; not retried: the message may have been sent, and must not arrive twice".to_owned())
+        );
+        assert_eq!(history.len(), 1);
+
+        let (result, history) = run(&once, |_| async {
+            Step::<()> {
+                status: Some(429),
+                result: Err(Failure::unsent("HTTP 429: slow down")),
+            }
+        })
+        .await;
+        assert_eq!(
+            result,
+            Err("HTTP 429: slow down; gave up after 3 attempts".to_owned())
         );
         assert_eq!(history.len(), 3);
     }

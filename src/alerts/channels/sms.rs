@@ -1,6 +1,7 @@
 //! SMS through Twilio's Messages API: critical alerts only, one request per
-//! recipient, one attempt each (a retried SMS can arrive twice), so one bad
-//! number never stops the others.
+//! recipient, so one bad number never stops the others. A retried SMS can
+//! arrive twice, so only a request Twilio certainly did not act on (429, a
+//! refused connection, an unknown host) is tried again.
 
 use serde_json::Value;
 
@@ -122,7 +123,8 @@ impl Notifier for Sms {
 
     fn send<'a>(&'a self, alert: &'a Alert, policy: &'a Policy) -> BoxFuture<'a, Vec<Delivery>> {
         let body = text(alert);
-        let once = policy.once();
+        // A retried SMS can arrive twice: only one Twilio never took is retried.
+        let once = policy.at_most_once();
         Box::pin(futures_util::future::join_all(self.recipients.iter().map(
             move |to| {
                 let pairs = form(&self.from, to, &body);
