@@ -3,11 +3,17 @@
 //! stand-ins that misbehave on purpose), and asserts the status, the exit
 //! code and the message.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
+use crate::support::certs::TestCa;
 use crate::support::cmd::Test;
-use crate::support::http::{HttpServer, Reply};
+use crate::support::http::{HttpServer, Reply, Request};
 use crate::support::net::SilentServer;
+use crate::support::net::free_port;
 use crate::support::random_token;
 
 // --- Signals ---------------------------------------------------------------
@@ -74,4 +80,452 @@ fn sigterm_during_alert_send_exits_3_without_a_result() {
         out.elapsed
     );
     assert_eq!(slack.request_count(), 1);
+}
+
+// --- HTTP: every HTTP target at once ------------------------------------------
+
+/// The HTTP targets vitals talks to, told apart by the request path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Target {
+    Anthropic,
+    SendGridScopes,
+    Agents,
+    Slack,
+    Twilio,
+    SendGrid,
+    PagerDuty,
+}
+
+impl Target {
+    fn of(path: &str) -> Target {
+        match path {
+            "/v1/models" => Target::Anthropic,
+            "/v3/scopes" => Target::SendGridScopes,
+            "/v3/mail/send" => Target::SendGrid,
+            "/v2/enqueue" => Target::PagerDuty,
+            p if p.starts_with("/services/") => Target::Slack,
+            p if p.starts_with("/2010-04-01/") => Target::Twilio,
+            _ => Target::Agents,
+        }
+    }
+
+    /// What the real service answers on success.
+    fn success(self) -> Reply {
+        match self {
+            Target::Anthropic => Reply::json(200, &json!({"data": [], "has_more": false})),
+            Target::SendGridScopes => Reply::json(200, &json!({"scopes": ["mail.send"]})),
+            Target::Agents => Reply::json(
+                200,
+                &json!({"agents": [{"id": "a1", "state": "idle"}], "tasks": {"pending": 0, "active": 0, "completed": 3}}),
+            ),
+            Target::Slack => Reply::text(200, "ok"),
+            Target::Twilio => Reply::json(201, &json!({"sid": "SM0101", "status": "queued"})),
+            Target::SendGrid => Reply::status(202).header("X-Message-Id", "sg-1"),
+            Target::PagerDuty => Reply::json(
+                202,
+                &json!({"status": "success", "message": "Event processed", "dedup_key": "disk_full"}),
+            ),
+        }
+    }
+}
+
+/// One server playing every target: `reply(target, n)` answers the n-th
+/// request (from 0) that target received.
+fn every_target(reply: impl Fn(Target, usize) -> Reply + Send + Sync + 'static) -> HttpServer {
+    HttpServer::start(counting(reply))
+}
+
+fn counting(
+    reply: impl Fn(Target, usize) -> Reply + Send + Sync + 'static,
+) -> impl Fn(&Request) -> Reply + Send + Sync + 'static {
+    let seen = Mutex::new(HashMap::new());
+    move |req: &Request| {
+        let target = Target::of(req.path());
+        let n = {
+            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            let count = seen.entry(target).or_insert(0usize);
+            *count += 1;
+            *count - 1
+        };
+        reply(target, n)
+    }
+}
+
+/// `vitals` with every HTTP target at `base`: two built-in APIs, the
+/// orchestrator endpoint, and all four HTTP alert providers.
+fn at(base: &str) -> Test {
+    Test::new()
+        .env("ANTHROPIC_API_KEY", format!("sk-ant-{}", random_token()))
+        .env("ANTHROPIC_BASE_URL", base)
+        .env("AGENT_REGISTRY_URL", format!("{base}/status"))
+        .env(
+            "SLACK_WEBHOOK_URL",
+            format!("{base}/services/T0/B0/{}", random_token()),
+        )
+        .env("TWILIO_BASE_URL", base)
+        .env("TWILIO_ACCOUNT_SID", format!("AC{}", random_token()))
+        .env("TWILIO_AUTH_TOKEN", random_token())
+        .env("TWILIO_FROM_NUMBER", "+14155550100")
+        .env("ALERT_SMS_RECIPIENTS", "+14155550101")
+        .env("EMAIL_PROVIDER", "sendgrid")
+        .env("SENDGRID_API_KEY", format!("SG.{}", random_token()))
+        .env("SENDGRID_BASE_URL", base)
+        .env("ALERT_EMAIL_RECIPIENTS", "ops@example.com")
+        .env("PAGERDUTY_BASE_URL", base)
+        .env("PAGERDUTY_ROUTING_KEY", random_token())
+        .env("ALERT_RETRY_BACKOFF", "10ms")
+}
+
+/// What the checks found: (what, status, message), services and agents.
+fn checked(test: Test, timeout: &str) -> (i32, Vec<(String, String, String)>) {
+    let out = test
+        .args(["check", "all", "--json", "--timeout", timeout])
+        .run();
+    let v = out.json();
+    let mut found = Vec::new();
+    for name in ["anthropic_api", "sendgrid_api"] {
+        let s = &v["checks"]["external_services"]["services"][name];
+        found.push((name.to_owned(), text(&s["status"]), text(&s["message"])));
+    }
+    let agents = &v["checks"]["agents"];
+    found.push((
+        "agents".to_owned(),
+        text(&agents["status"]),
+        text(&agents["message"]),
+    ));
+    (out.code, found)
+}
+
+/// What became of each notification: (channel, outcome, attempts, error).
+fn delivered(test: Test, timeout: &str) -> (i32, Vec<(String, String, u64, String)>) {
+    let out = test
+        .args([
+            "alert",
+            "send",
+            "--type",
+            "disk_full",
+            "--severity",
+            "critical",
+            "--message",
+            "disk full",
+            "--json",
+            "--timeout",
+            timeout,
+        ])
+        .run();
+    let deliveries = out.json()["deliveries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let found = deliveries
+        .iter()
+        .map(|d| {
+            (
+                text(&d["channel"]),
+                text(&d["outcome"]),
+                d["attempts"].as_u64().unwrap_or_default(),
+                text(&d["error"]),
+            )
+        })
+        .collect();
+    (out.code, found)
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+fn row(what: &str, status: &str, message: &str) -> (String, String, String) {
+    (what.to_owned(), status.to_owned(), message.to_owned())
+}
+
+fn sent(channel: &str, outcome: &str, attempts: u64, error: &str) -> (String, String, u64, String) {
+    (
+        channel.to_owned(),
+        outcome.to_owned(),
+        attempts,
+        error.to_owned(),
+    )
+}
+
+/// The same failure from every provider: each delivery says `error` after `attempts`.
+fn all_failed(email: (u64, &str), sms: (u64, &str)) -> Vec<(String, String, u64, String)> {
+    vec![
+        sent("email", "failed", email.0, email.1),
+        sent("slack", "failed", email.0, email.1),
+        sent("sms", "failed", sms.0, sms.1),
+        sent("pagerduty", "failed", email.0, email.1),
+    ]
+}
+
+fn all_delivered(attempts: u64) -> Vec<(String, String, u64, String)> {
+    ["email", "slack", "sms", "pagerduty"]
+        .map(|c| sent(c, "delivered", attempts, ""))
+        .to_vec()
+}
+
+const MAY_HAVE_BEEN_SENT: &str =
+    "not retried: the message may have been sent, and must not arrive twice";
+
+#[test]
+fn http_refused() {
+    let base = format!("http://127.0.0.1:{}", free_port());
+    let refused = "connection refused";
+    assert_eq!(
+        checked(at(&base), "2s"),
+        (
+            2,
+            vec![
+                row("anthropic_api", "unhealthy", refused),
+                row("sendgrid_api", "unhealthy", refused),
+                row("agents", "unhealthy", "status endpoint: connection refused"),
+            ]
+        )
+    );
+    // Nothing was sent, so even SMS is tried again.
+    let gave_up = "connection refused; gave up after 3 attempts";
+    assert_eq!(
+        delivered(at(&base), "2s"),
+        (2, all_failed((3, gave_up), (3, gave_up)))
+    );
+}
+
+#[test]
+fn http_reset_mid_response() {
+    let server = every_target(|_, _| Reply::ResetMidway);
+    let closed = "the connection was closed before the whole response arrived";
+    assert_eq!(
+        checked(at(&server.url()), "2s"),
+        (
+            2,
+            vec![
+                row("anthropic_api", "unhealthy", closed),
+                row("sendgrid_api", "unhealthy", closed),
+                row("agents", "unhealthy", &format!("status endpoint: {closed}")),
+            ]
+        )
+    );
+    assert_eq!(
+        delivered(at(&server.url()), "2s"),
+        (
+            2,
+            all_failed(
+                (3, &format!("{closed}; gave up after 3 attempts")),
+                (1, &format!("{closed}; {MAY_HAVE_BEEN_SENT}")),
+            )
+        )
+    );
+}
+
+#[test]
+fn http_slowloris_one_byte_per_second() {
+    let server = every_target(|target, _| Reply::Slowloris {
+        response: Box::new(target.success()),
+        per_byte: Duration::from_secs(1),
+    });
+    let timed_out = "timed out after 1s 500ms";
+    let checks_started = std::time::Instant::now();
+    assert_eq!(
+        checked(at(&server.url()), "1500ms"),
+        (
+            2,
+            vec![
+                row("anthropic_api", "unhealthy", timed_out),
+                row("sendgrid_api", "unhealthy", timed_out),
+                row("agents", "unhealthy", timed_out),
+            ]
+        )
+    );
+    assert!(
+        checks_started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        checks_started.elapsed()
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(
+        delivered(at(&server.url()), "1500ms"),
+        (
+            2,
+            all_failed(
+                (3, &format!("{timed_out}; gave up after 3 attempts")),
+                (1, &format!("{timed_out}; {MAY_HAVE_BEEN_SENT}")),
+            )
+        )
+    );
+    // Three attempts of 1.5 s, within the 4 × timeout budget.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn http_ten_megabyte_body() {
+    let server = every_target(|target, _| target.success().body(vec![b'x'; 10 * 1024 * 1024]));
+    assert_eq!(
+        checked(at(&server.url()), "5s"),
+        (
+            2,
+            vec![
+                row("anthropic_api", "healthy", "API key accepted"),
+                row("sendgrid_api", "healthy", "API key accepted"),
+                row(
+                    "agents",
+                    "unhealthy",
+                    "status endpoint: response body larger than 1048576 bytes"
+                ),
+            ]
+        )
+    );
+    // The providers accepted: a long answer does not make that a failure.
+    assert_eq!(delivered(at(&server.url()), "5s"), (0, all_delivered(1)));
+}
+
+#[test]
+fn http_redirect_loop() {
+    let server = every_target(|_, _| Reply::status(302).header("location", "/status"));
+    assert_eq!(
+        checked(at(&server.url()), "2s"),
+        (
+            2,
+            vec![
+                row(
+                    "anthropic_api",
+                    "unhealthy",
+                    "unexpected HTTP 302 (expected 200-299)"
+                ),
+                row(
+                    "sendgrid_api",
+                    "unhealthy",
+                    "unexpected HTTP 302 (expected 200-299)"
+                ),
+                row("agents", "unhealthy", "status endpoint: too many redirects"),
+            ]
+        )
+    );
+    let loop_ = "too many redirects";
+    assert_eq!(
+        delivered(at(&server.url()), "2s"),
+        (2, all_failed((1, loop_), (1, loop_)))
+    );
+}
+
+#[test]
+fn http_invalid_tls() {
+    let untrusted = TestCa::new("a CA nobody trusts");
+    let server = HttpServer::start_tls(
+        &untrusted.issue(&["localhost"]),
+        counting(|t, _| t.success()),
+    );
+    let bad = "server certificate is not signed by a trusted CA (unknown issuer; set SSL_CERT_FILE or sslrootcert)";
+    assert_eq!(
+        checked(at(&server.url()), "2s"),
+        (
+            2,
+            vec![
+                row("anthropic_api", "unhealthy", bad),
+                row("sendgrid_api", "unhealthy", bad),
+                row("agents", "unhealthy", &format!("status endpoint: {bad}")),
+            ]
+        )
+    );
+    // A certificate that is not trusted now will not be in a second either.
+    assert_eq!(
+        delivered(at(&server.url()), "2s"),
+        (2, all_failed((1, bad), (1, bad)))
+    );
+    assert_eq!(
+        server.request_count(),
+        0,
+        "no request may cross an untrusted handshake"
+    );
+}
+
+#[test]
+fn http_429_with_and_without_retry_after() {
+    for retry_after in [Some("1"), None] {
+        let server = every_target(move |target, n| match (n, retry_after) {
+            (0, Some(wait)) => Reply::text(429, "slow down").header("Retry-After", wait),
+            (0, None) => Reply::text(429, "slow down"),
+            _ => target.success(),
+        });
+        let limited = match retry_after {
+            Some(_) => "rate limited (HTTP 429, retry after 1s)",
+            None => "rate limited (HTTP 429)",
+        };
+        assert_eq!(
+            checked(at(&server.url()), "5s"),
+            (
+                2,
+                vec![
+                    row("anthropic_api", "degraded", limited),
+                    row("sendgrid_api", "degraded", limited),
+                    row("agents", "unhealthy", "status endpoint returned HTTP 429"),
+                ]
+            ),
+            "Retry-After {retry_after:?}"
+        );
+        let started = std::time::Instant::now();
+        // A 429 was not acted on: every channel, SMS included, tries again and delivers.
+        assert_eq!(delivered(at(&server.url()), "5s"), (0, all_delivered(2)));
+        if retry_after.is_some() {
+            assert!(
+                started.elapsed() >= Duration::from_secs(1),
+                "Retry-After not honoured"
+            );
+        }
+    }
+}
+
+#[test]
+fn http_5xx_flapping() {
+    let server = every_target(|target, n| {
+        if n % 2 == 0 {
+            Reply::text(503, "upstream down")
+        } else {
+            target.success()
+        }
+    });
+    // Each run reports what it saw: down, then up.
+    assert_eq!(
+        checked(at(&server.url()), "2s"),
+        (
+            2,
+            vec![
+                row("anthropic_api", "unhealthy", "server error (HTTP 503)"),
+                row("sendgrid_api", "unhealthy", "server error (HTTP 503)"),
+                row("agents", "unhealthy", "status endpoint returned HTTP 503"),
+            ]
+        )
+    );
+    assert_eq!(
+        checked(at(&server.url()), "2s"),
+        (
+            0,
+            vec![
+                row("anthropic_api", "healthy", "API key accepted"),
+                row("sendgrid_api", "healthy", "API key accepted"),
+                row("agents", "healthy", "All agents operational"),
+            ]
+        )
+    );
+    // A retry rides out the flap; SMS may have been sent, so it is not retried.
+    assert_eq!(
+        delivered(at(&server.url()), "2s"),
+        (
+            1,
+            vec![
+                sent("email", "delivered", 2, ""),
+                sent("slack", "delivered", 2, ""),
+                sent(
+                    "sms",
+                    "failed",
+                    1,
+                    &format!("HTTP 503: upstream down; {MAY_HAVE_BEEN_SENT}")
+                ),
+                sent("pagerduty", "delivered", 2, ""),
+            ]
+        )
+    );
 }
