@@ -141,6 +141,20 @@ impl Cache {
     fn judge(&self, info: &HashMap<String, String>, elapsed: Duration) -> CheckResult {
         let facts = facts(info);
         let (status, message) = match facts.memory_usage_percent {
+            // Full with nothing to evict: every write fails with OOM.
+            Some(percent)
+                if percent >= 100.0
+                    && facts.memory_limit_source == Some("maxmemory")
+                    && info.get("maxmemory_policy").map(String::as_str) == Some("noeviction") =>
+            {
+                (
+                    Status::Unhealthy,
+                    format!(
+                        "out of memory: used_memory is {percent:.1}% of maxmemory and \
+                         maxmemory-policy is noeviction, so Redis refuses writes"
+                    ),
+                )
+            }
             Some(percent) if percent > self.memory_degraded_percent => (
                 Status::Degraded,
                 format!(
@@ -258,11 +272,10 @@ pub fn describe(error: &RedisError) -> String {
         Some("LOADING") => return "Redis is loading its dataset into memory".to_owned(),
         _ => {}
     }
+    // The client turns the server's WRONGPASS (or an older server's
+    // "invalid password") into this kind without the server's words.
     if error.kind() == redis::ErrorKind::AuthenticationFailed {
-        return format!(
-            "authentication failed: {}",
-            error.detail().unwrap_or("rejected")
-        );
+        return "authentication failed: wrong password or user name".to_owned();
     }
     if let Some(tls) = find_cause::<rustls::Error>(error) {
         return tls::describe(tls);
@@ -276,6 +289,13 @@ pub fn describe(error: &RedisError) -> String {
     let text = chain_text(error);
     if error.kind() == redis::ErrorKind::Parse {
         return format!("the server did not answer as Redis does ({text})");
+    }
+    // A server that is not Redis: the client drops the connection at its
+    // first unreadable byte, and only "broken pipe" is left to report.
+    if error.is_connection_dropped() {
+        return format!(
+            "the server closed the connection without answering as Redis does ({text})"
+        );
     }
     text
 }
