@@ -4,7 +4,7 @@
 //! code and the message.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -13,8 +13,10 @@ use crate::support::certs::TestCa;
 use crate::support::cmd::Test;
 use crate::support::http::{HttpServer, Reply, Request};
 use crate::support::net::SilentServer;
-use crate::support::net::free_port;
+use crate::support::net::{Proxy, free_port};
+use crate::support::postgres::{PgOptions, PgServer};
 use crate::support::random_token;
+use crate::support::redis::{RedisOptions, RedisServer};
 
 // --- Signals ---------------------------------------------------------------
 
@@ -526,6 +528,156 @@ fn http_5xx_flapping() {
                 ),
                 sent("pagerduty", "delivered", 2, ""),
             ]
+        )
+    );
+}
+
+// --- PostgreSQL --------------------------------------------------------------
+
+/// The PID of the backend serving vitals (its `application_name`), asked of `admin_url`.
+fn vitals_backend(admin_url: &str) -> u32 {
+    let mut admin =
+        ::postgres::Client::connect(admin_url, ::postgres::NoTls).expect("admin connection");
+    let pid: i32 = admin
+        .query_one(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'vitals'",
+            &[],
+        )
+        .expect("vitals' backend")
+        .get(0);
+    u32::try_from(pid).expect("positive PID")
+}
+
+fn kill(signal: &str, pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// `vitals check db` through a proxy that runs `fault` once vitals has
+/// logged in and sends `SELECT 1`, before the server sees it.
+fn check_db_with_fault_before_select(
+    pg: &PgServer,
+    timeout: &str,
+    fault: impl FnOnce(u32) + Send + 'static,
+) -> crate::support::cmd::Outcome {
+    let admin = pg.url("postgres");
+    let proxy = Proxy::start(pg.port(), b"SELECT 1", move || {
+        fault(vitals_backend(&admin))
+    });
+    Test::new()
+        .env(
+            "DATABASE_URL",
+            format!(
+                "postgres://postgres:{}@127.0.0.1:{}/postgres?sslmode=disable",
+                pg.password(),
+                proxy.port()
+            ),
+        )
+        .args(["check", "db", "--json", "--timeout", timeout])
+        .run()
+}
+
+#[test]
+fn postgres_paused_mid_query() {
+    let pg = PgServer::shared();
+    let frozen = Arc::new(Mutex::new(None));
+    let record = frozen.clone();
+    let out = check_db_with_fault_before_select(pg, "1s", move |backend| {
+        kill("STOP", backend);
+        *record.lock().unwrap_or_else(|e| e.into_inner()) = Some(backend);
+    });
+    if let Some(backend) = *frozen.lock().unwrap_or_else(|e| e.into_inner()) {
+        kill("CONT", backend);
+    }
+    out.assert_code(2);
+    let v = out.json();
+    assert_eq!(v["status"], "unhealthy");
+    assert_eq!(v["message"], "timed out after 1s");
+    assert!(
+        out.elapsed < Duration::from_millis(2500),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn postgres_killed_between_connect_and_query() {
+    // A backend killed with SIGKILL makes the postmaster reset every
+    // connection: a server of its own, not the shared one.
+    let pg = PgServer::start(PgOptions::default());
+    let out = check_db_with_fault_before_select(&pg, "5s", |backend| kill("KILL", backend));
+    out.assert_code(2);
+    let v = out.json();
+    assert_eq!(v["status"], "unhealthy");
+    assert_eq!(
+        v["message"],
+        "SELECT 1 failed: the server closed the connection (connection closed)"
+    );
+}
+
+#[test]
+fn postgres_read_only_replica_is_healthy_and_says_replica() {
+    let primary = PgServer::start(PgOptions::default());
+    let replica = primary.start_replica();
+    let out = Test::new()
+        .env("DATABASE_URL", replica.url("postgres"))
+        .args(["check", "db", "--json"])
+        .run();
+    out.assert_code(0);
+    let v = out.json();
+    assert_eq!(v["status"], "healthy");
+    assert_eq!(v["message"], "Database operational");
+    assert_eq!(v["is_replica"], true);
+    assert_eq!(v["replication_lag_seconds"], 0.0);
+
+    // The primary, for contrast.
+    let out = Test::new()
+        .env("DATABASE_URL", primary.url("postgres"))
+        .args(["check", "db", "--json"])
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.json()["is_replica"], false);
+}
+
+// --- Redis -------------------------------------------------------------------
+
+#[test]
+fn redis_maxmemory_reached_with_noeviction() {
+    let redis = RedisServer::start(RedisOptions {
+        maxmemory: Some("2mb".into()),
+        maxmemory_policy: Some("noeviction".into()),
+        ..RedisOptions::default()
+    });
+    // Fill it until Redis refuses writes, as an application would see it.
+    let mut con = redis.client();
+    let refused = (0..200).find_map(|i| {
+        redis::cmd("SET")
+            .arg(format!("fill:{i}"))
+            .arg("x".repeat(64 * 1024))
+            .query::<()>(&mut con)
+            .err()
+    });
+    let refused = refused.expect("Redis never refused a write");
+    assert_eq!(refused.code(), Some("OOM"), "{refused}");
+
+    let out = Test::new()
+        .env("REDIS_URL", redis.url())
+        .args(["check", "cache", "--json"])
+        .run();
+    out.assert_code(2);
+    let v = out.json();
+    assert_eq!(v["status"], "unhealthy");
+    assert_eq!(v["memory_limit_source"], "maxmemory");
+    let percent = v["memory_usage_percent"].as_f64().expect("percent");
+    assert!(percent >= 100.0, "{v}");
+    assert_eq!(
+        v["message"],
+        format!(
+            "out of memory: used_memory is {percent:.1}% of maxmemory and maxmemory-policy is \
+             noeviction, so Redis refuses writes"
         )
     );
 }
