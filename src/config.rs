@@ -282,7 +282,9 @@ impl Config {
         };
         let config = Config {
             extra_ca_file: r.existing_file("SSL_CERT_FILE"),
-            platform_name: r.text("ALERT_SUBJECT_PREFIX"),
+            platform_name: r
+                .typed("ALERT_SUBJECT_PREFIX", parse_name)
+                .unwrap_or_else(|| default_of("ALERT_SUBJECT_PREFIX", parse_name, String::new())),
             alert_retry_backoff: r.duration("ALERT_RETRY_BACKOFF"),
             database: DatabaseConfig {
                 url: r.url("DATABASE_URL", &["postgres", "postgresql"]),
@@ -402,10 +404,6 @@ impl Reader<'_> {
     fn typed<T>(&mut self, var: &'static str, parse: fn(&str) -> Check<T>) -> Option<T> {
         let value = self.raw_or_default(var)?;
         self.parse(var, &value, parse)
-    }
-
-    fn text(&mut self, var: &'static str) -> String {
-        self.raw_or_default(var).unwrap_or_default()
     }
 
     fn secret(&mut self, var: &'static str) -> Option<Secret> {
@@ -956,6 +954,14 @@ pub fn parse_email(value: &str) -> Check<String> {
         || value.parse::<lettre::Address>().is_err()
     {
         return Err(expected());
+    }
+    Ok(value.to_owned())
+}
+
+/// A name that goes into mail headers and message footers: one line.
+fn parse_name(value: &str) -> Check<String> {
+    if value.chars().any(char::is_control) {
+        return Err("a name without line breaks or other control characters".to_owned());
     }
     Ok(value.to_owned())
 }
