@@ -15,5 +15,6 @@ mod config_validate;
 mod faults;
 mod formats;
 mod harness;
+mod hostile;
 mod recipes;
 mod secrets;
