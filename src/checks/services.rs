@@ -17,7 +17,7 @@ use super::{BoxFuture, Check, CheckId, CheckResult, millis};
 use crate::config::{ApiConfig, DeclaredService, Secret, ServicesConfig, StatusSet};
 use crate::http::{self, HttpError, Method, Request, Response};
 use crate::metrics::{Metric, Unit};
-use crate::output::json;
+use crate::output::{json, one_line};
 use crate::status::Status;
 use crate::tls::Trust;
 
@@ -402,12 +402,7 @@ fn provider_detail(response: &Response) -> Option<String> {
     .or_else(|| text(v.get("category")))
     .or_else(|| text(v.pointer("/errors/0/message")))
     .or_else(|| text(v.get("message")))?;
-    let clean: String = detail
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(DETAIL_MAX_CHARS)
-        .collect();
-    Some(clean)
+    Some(one_line(&detail, DETAIL_MAX_CHARS)).filter(|d| !d.is_empty())
 }
 
 /// The seed's fields beside status and message.

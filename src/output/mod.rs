@@ -177,8 +177,10 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 
 /// Text from outside as one short line: control characters and runs of
 /// whitespace become one space, and at most `max` characters are kept.
+/// Secrets are scrubbed first: a cut through one would leave a piece of it
+/// that the scrub on the way out no longer recognises.
 pub fn one_line(text: &str, max: usize) -> String {
-    let spaced: String = text
+    let spaced: String = redact::scrub(text)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
@@ -215,5 +217,14 @@ mod tests {
         );
         assert_eq!(one_line("  a\x1b[31m\r\n\tb  c ", 10), "a [31m b c");
         assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_before_a_cut_could_split_them() {
+        redact::register("cut-through-secret-1234");
+        assert_eq!(
+            one_line("key: cut-through-secret-1234 rest", 12),
+            "key: *** res…"
+        );
     }
 }
