@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::alerts::send_args;
 use crate::support::certs::TestCa;
 use crate::support::cmd::Test;
 use crate::support::http::{HttpServer, Reply, Request};
@@ -54,19 +55,8 @@ fn sigterm_during_alert_send_exits_3_without_a_result() {
             "SLACK_WEBHOOK_URL",
             format!("{}/services/T0/B0/{}", slack.url(), random_token()),
         )
-        .args([
-            "alert",
-            "send",
-            "--type",
-            "disk_full",
-            "--severity",
-            "critical",
-            "--message",
-            "full",
-            "--json",
-            "--timeout",
-            "20s",
-        ])
+        .args(send_args("critical", "full"))
+        .args(["--timeout", "20s"])
         .signal_after("TERM", Duration::from_secs(1))
         .run();
     out.assert_code(3);
@@ -201,19 +191,8 @@ fn checked(test: Test, timeout: &str) -> (i32, Vec<(String, String, String)>) {
 /// What became of each notification: (channel, outcome, attempts, error).
 fn delivered(test: Test, timeout: &str) -> (i32, Vec<(String, String, u64, String)>) {
     let out = test
-        .args([
-            "alert",
-            "send",
-            "--type",
-            "disk_full",
-            "--severity",
-            "critical",
-            "--message",
-            "disk full",
-            "--json",
-            "--timeout",
-            timeout,
-        ])
+        .args(send_args("critical", "disk full"))
+        .args(["--timeout", timeout])
         .run();
     let deliveries = out.json()["deliveries"]
         .as_array()
@@ -239,6 +218,15 @@ fn text(v: &Value) -> String {
 
 fn row(what: &str, status: &str, message: &str) -> (String, String, String) {
     (what.to_owned(), status.to_owned(), message.to_owned())
+}
+
+/// Both built-in APIs with one `(status, message)`, the agents endpoint with another.
+fn apis_and_agents(apis: (&str, &str), agents: (&str, &str)) -> Vec<(String, String, String)> {
+    vec![
+        row("anthropic_api", apis.0, apis.1),
+        row("sendgrid_api", apis.0, apis.1),
+        row("agents", agents.0, agents.1),
+    ]
 }
 
 fn sent(channel: &str, outcome: &str, attempts: u64, error: &str) -> (String, String, u64, String) {
@@ -277,11 +265,10 @@ fn http_refused() {
         checked(at(&base), "2s"),
         (
             2,
-            vec![
-                row("anthropic_api", "unhealthy", refused),
-                row("sendgrid_api", "unhealthy", refused),
-                row("agents", "unhealthy", "status endpoint: connection refused"),
-            ]
+            apis_and_agents(
+                ("unhealthy", refused),
+                ("unhealthy", "status endpoint: connection refused")
+            )
         )
     );
     // Nothing was sent, so even SMS is tried again.
@@ -300,11 +287,10 @@ fn http_reset_mid_response() {
         checked(at(&server.url()), "2s"),
         (
             2,
-            vec![
-                row("anthropic_api", "unhealthy", closed),
-                row("sendgrid_api", "unhealthy", closed),
-                row("agents", "unhealthy", &format!("status endpoint: {closed}")),
-            ]
+            apis_and_agents(
+                ("unhealthy", closed),
+                ("unhealthy", &format!("status endpoint: {closed}"))
+            )
         )
     );
     assert_eq!(
@@ -331,11 +317,7 @@ fn http_slowloris_one_byte_per_second() {
         checked(at(&server.url()), "1500ms"),
         (
             2,
-            vec![
-                row("anthropic_api", "unhealthy", timed_out),
-                row("sendgrid_api", "unhealthy", timed_out),
-                row("agents", "unhealthy", timed_out),
-            ]
+            apis_and_agents(("unhealthy", timed_out), ("unhealthy", timed_out))
         )
     );
     assert!(
@@ -369,15 +351,13 @@ fn http_ten_megabyte_body() {
         checked(at(&server.url()), "5s"),
         (
             2,
-            vec![
-                row("anthropic_api", "healthy", "API key accepted"),
-                row("sendgrid_api", "healthy", "API key accepted"),
-                row(
-                    "agents",
+            apis_and_agents(
+                ("healthy", "API key accepted"),
+                (
                     "unhealthy",
                     "status endpoint: response body larger than 1048576 bytes"
-                ),
-            ]
+                )
+            )
         )
     );
     // The providers accepted: a long answer does not make that a failure.
@@ -425,11 +405,10 @@ fn http_invalid_tls() {
         checked(at(&server.url()), "2s"),
         (
             2,
-            vec![
-                row("anthropic_api", "unhealthy", bad),
-                row("sendgrid_api", "unhealthy", bad),
-                row("agents", "unhealthy", &format!("status endpoint: {bad}")),
-            ]
+            apis_and_agents(
+                ("unhealthy", bad),
+                ("unhealthy", &format!("status endpoint: {bad}"))
+            )
         )
     );
     // A certificate that is not trusted now will not be in a second either.
@@ -460,11 +439,10 @@ fn http_429_with_and_without_retry_after() {
             checked(at(&server.url()), "5s"),
             (
                 2,
-                vec![
-                    row("anthropic_api", "degraded", limited),
-                    row("sendgrid_api", "degraded", limited),
-                    row("agents", "unhealthy", "status endpoint returned HTTP 429"),
-                ]
+                apis_and_agents(
+                    ("degraded", limited),
+                    ("unhealthy", "status endpoint returned HTTP 429")
+                )
             ),
             "Retry-After {retry_after:?}"
         );
@@ -494,22 +472,20 @@ fn http_5xx_flapping() {
         checked(at(&server.url()), "2s"),
         (
             2,
-            vec![
-                row("anthropic_api", "unhealthy", "server error (HTTP 503)"),
-                row("sendgrid_api", "unhealthy", "server error (HTTP 503)"),
-                row("agents", "unhealthy", "status endpoint returned HTTP 503"),
-            ]
+            apis_and_agents(
+                ("unhealthy", "server error (HTTP 503)"),
+                ("unhealthy", "status endpoint returned HTTP 503")
+            )
         )
     );
     assert_eq!(
         checked(at(&server.url()), "2s"),
         (
             0,
-            vec![
-                row("anthropic_api", "healthy", "API key accepted"),
-                row("sendgrid_api", "healthy", "API key accepted"),
-                row("agents", "healthy", "All agents operational"),
-            ]
+            apis_and_agents(
+                ("healthy", "API key accepted"),
+                ("healthy", "All agents operational")
+            )
         )
     );
     // A retry rides out the flap; SMS may have been sent, so it is not retried.
