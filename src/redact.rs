@@ -298,7 +298,7 @@ mod fuzz {
             scheme in "(postgres|redis|https?)",
             user in "[a-z%0-9]{0,8}",
             password in any::<String>(),
-            host in "[a-z][a-z0-9.-]{0,20}",
+            host in "[a-z][a-z0-9]{0,9}(\\.[a-z][a-z0-9]{0,8}){0,2}",
             port in proptest::option::of(1u16..),
             path in "(/[a-zA-Z0-9%._~-]{0,10}){0,3}",
             query in prop::collection::vec(("[a-z_]{1,12}", any::<String>()), 0..4),
