@@ -1214,7 +1214,11 @@ mod tests {
         // Without a user the URL standard accepts the empty host as it is.
         assert!(parse_url("postgres:///main?host=/run/postgresql", &["postgres"]).is_ok());
         assert!(parse_url("postgres://app@/main", &["postgres"]).is_err());
-        // Found by fuzzing: the scheme was right, so say what else is wrong.
+    }
+
+    /// Found by fuzzing: the scheme was right, so say what else is wrong.
+    #[test]
+    fn url_errors_say_why_a_url_with_the_right_scheme_is_refused() {
         assert_eq!(
             parse_url("https://xn--:1", &["https"]).err().as_deref(),
             Some("a URL starting with https:// (invalid international domain name)")
