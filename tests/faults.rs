@@ -657,3 +657,47 @@ fn redis_maxmemory_reached_with_noeviction() {
         )
     );
 }
+
+// --- The document ------------------------------------------------------------
+
+/// docs/RELIABILITY.md names a test for every row: each name must be a test
+/// that exists, in the file (or, for `src`, the module) it says.
+#[test]
+fn reliability_doc_names_only_tests_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/RELIABILITY.md")).expect("read the doc");
+    let mut checked = 0;
+    for name in doc
+        .split('`')
+        .filter(|s| s.contains("::") && !s.contains(' '))
+    {
+        let parts: Vec<&str> = name.split("::").collect();
+        let (Some(test), Some(first)) = (parts.last(), parts.first()) else {
+            continue;
+        };
+        let file = match first.strip_suffix(".rs") {
+            Some(stem) => root.join("tests").join(format!("{stem}.rs")),
+            None if parts.len() >= 3 && matches!(parts[parts.len() - 2], "tests" | "fuzz") => {
+                let module = &parts[..parts.len() - 2];
+                let as_file = root.join("src").join(format!("{}.rs", module.join("/")));
+                if as_file.is_file() {
+                    as_file
+                } else {
+                    root.join("src").join(module.join("/")).join("mod.rs")
+                }
+            }
+            None => continue,
+        };
+        let source = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{name}: {}: {e}", file.display()));
+        // `…name` abbreviates a sibling of the target named just before it.
+        let test = test.trim_start_matches('…');
+        assert!(
+            source.contains(&format!("fn {test}(")) || source.contains(&format!("fn {test}")),
+            "docs/RELIABILITY.md names {name}, which {} does not define",
+            file.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 60, "only {checked} test names found in the doc");
+}
