@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use serde_json::json;
 
-use crate::support::alerts::{Everything, deliveries, send_args};
+use crate::support::alerts::{Everything, deliveries, send_args, slack_at};
 use crate::support::cmd::Test;
 use crate::support::http::{HttpServer, Reply};
 use crate::support::smtp::{SmtpOptions, SmtpServer};
@@ -64,11 +64,7 @@ fn a_one_megabyte_message_from_stdin_is_cut_and_delivered_everywhere() {
 #[test]
 fn nul_bytes_and_escape_sequences_never_reach_a_provider_or_the_terminal() {
     let slack = HttpServer::replying(Reply::text(200, "ok"));
-    let out = Test::new()
-        .env(
-            "SLACK_WEBHOOK_URL",
-            format!("{}/services/T0/B0/x", slack.url()),
-        )
+    let out = slack_at(&slack)
         .args([
             "alert",
             "send",
@@ -100,12 +96,7 @@ fn nul_bytes_and_escape_sequences_never_reach_a_provider_or_the_terminal() {
 #[test]
 fn deeply_nested_context_is_refused_and_moderate_nesting_is_sent() {
     let slack = HttpServer::replying(Reply::text(200, "ok"));
-    let test = || {
-        Test::new().env(
-            "SLACK_WEBHOOK_URL",
-            format!("{}/services/T0/B0/x", slack.url()),
-        )
-    };
+    let test = || slack_at(&slack);
     let deep = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
     let out = test()
         .args(send_args("critical", "db down"))
