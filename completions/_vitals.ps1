@@ -83,7 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
         'vitals;alert;send' {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'What happened, e.g. disk_full (a short identifier: it is the alert''s identity)')
             [CompletionResult]::new('--severity', '--severity', [CompletionResultType]::ParameterName, 'How bad it is')
-            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'A sentence for people')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Details as a JSON object, e.g. ''{"host":"db1","used_percent":97}''')
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Only these channels (comma-separated); each must be configured')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')

@@ -77,7 +77,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
         &'vitals;alert;send'= {
             cand --type 'What happened, e.g. disk_full (a short identifier: it is the alert''s identity)'
             cand --severity 'How bad it is'
-            cand --message 'A sentence for people'
+            cand --message 'A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut'
             cand --context 'Details as a JSON object, e.g. ''{"host":"db1","used_percent":97}'''
             cand --channel 'Only these channels (comma-separated); each must be configured'
             cand --format 'Output format'

@@ -88,7 +88,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 warning\t''
 error\t''
 critical\t''"
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l message -d 'A sentence for people' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l message -d 'A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l context -d 'Details as a JSON object, e.g. \'{"host":"db1","used_percent":97}\'' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
 slack\t'A Slack incoming webhook'

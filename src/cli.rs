@@ -274,7 +274,7 @@ pub struct SendArgs {
     #[arg(long, value_enum)]
     pub severity: Severity,
 
-    /// A sentence for people.
+    /// A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut.
     #[arg(long, value_name = "TEXT")]
     pub message: String,
 

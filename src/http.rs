@@ -188,6 +188,8 @@ pub enum HttpError {
     TooLarge(u64),
     #[error("too many redirects")]
     Redirects,
+    #[error("the connection was closed before the whole response arrived")]
+    Closed,
     #[error("{0}")]
     Other(String),
 }
@@ -395,6 +397,11 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
         }
         E::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => HttpError::Refused,
+            // ureq says "Peer disconnected" for a reset or an early close alike.
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe => HttpError::Closed,
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                 HttpError::Timeout(timeout)
             }
@@ -437,5 +444,21 @@ mod tests {
             body.as_deref(),
             Some("Body=CRITICAL+ALERT%3A+a%26b%0Ax&To=%2B1555")
         );
+    }
+}
+
+/// Property tests over response headers (`fuzz/run` runs them at scale; the
+/// case count comes from `PROPTEST_CASES`).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn retry_after_is_whole_seconds_or_nothing(value in prop_oneof![any::<String>(), " ?[0-9]{0,22} ?", "Wed, 21 Oct 2015 07:28:00 GMT"]) {
+            let r = Response { status: 429, headers: vec![("Retry-After".into(), value.clone())], body: Vec::new(), elapsed: Duration::ZERO };
+            prop_assert_eq!(r.retry_after(), value.trim().parse::<u64>().ok().map(Duration::from_secs));
+        }
     }
 }

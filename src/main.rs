@@ -10,6 +10,7 @@ mod metrics;
 mod output;
 mod pg;
 mod redact;
+mod signals;
 mod status;
 mod tls;
 

@@ -5,7 +5,6 @@
 //! known secret value in every string on its way to stdout, stderr or the log.
 
 use std::borrow::Cow;
-use std::sync::RwLock;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use url::Url;
@@ -38,7 +37,52 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The registered secrets, longest first. Process-wide in the binary; per
+/// thread in unit tests, where parallel tests (and fuzz cases, which clear it)
+/// must not see each other's secrets.
+#[cfg(not(test))]
+mod registry {
+    use std::sync::RwLock;
+
+    static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+    pub fn read<R>(f: impl FnOnce(&[String]) -> R) -> R {
+        f(&SECRETS
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    pub fn write<R>(f: impl FnOnce(&mut Vec<String>) -> R) -> R {
+        f(&mut SECRETS
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+#[cfg(test)]
+mod registry {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static SECRETS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub fn read<R>(f: impl FnOnce(&[String]) -> R) -> R {
+        SECRETS.with_borrow(|s| f(s))
+    }
+
+    pub fn write<R>(f: impl FnOnce(&mut Vec<String>) -> R) -> R {
+        SECRETS.with_borrow_mut(f)
+    }
+
+    /// Forgets this thread's secrets: fuzz cases would otherwise pile up millions.
+    pub fn clear() {
+        write(Vec::clear);
+    }
+}
+
+#[cfg(test)]
+pub use registry::clear as forget_all;
 
 /// Remembers a secret so that [`scrub`] removes it, together with the forms it
 /// takes when it is percent-encoded in a URL or escaped in JSON.
@@ -50,16 +94,15 @@ pub fn register(secret: &str) {
         .unwrap_or_default();
     let form_encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     let percent_encoded = utf8_percent_encode(secret, COMPONENT).to_string();
-    let mut secrets = SECRETS
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    for form in [secret, json_inner, &form_encoded, &percent_encoded] {
-        if form.len() >= MIN_SCRUB_LEN && !secrets.iter().any(|s| s == form) {
-            secrets.push(form.to_owned());
+    registry::write(|secrets| {
+        for form in [secret, json_inner, &form_encoded, &percent_encoded] {
+            if form.len() >= MIN_SCRUB_LEN && !secrets.iter().any(|s| s == form) {
+                secrets.push(form.to_owned());
+            }
         }
-    }
-    // Longest first, so a secret containing another is replaced whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        // Longest first, so a secret containing another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    });
 }
 
 /// Registers the credentials a URL carries: its password (as written and
@@ -83,17 +126,26 @@ fn is_sensitive_param(key: &str) -> bool {
 }
 
 /// Replaces every registered secret in `text` with `***`.
+///
+/// Repeated until nothing is left: a replacement can join the text around it
+/// into a secret again (`x***` in `xx***` leaves `x***`). Each pass shortens
+/// the text, because secrets are longer than the mask, so this ends.
 pub fn scrub(text: &str) -> Cow<'_, str> {
-    let secrets = SECRETS
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut out = Cow::Borrowed(text);
-    for secret in secrets.iter() {
-        if out.contains(secret.as_str()) {
-            out = Cow::Owned(out.replace(secret.as_str(), MASK));
+    registry::read(|secrets| {
+        let mut out = Cow::Borrowed(text);
+        loop {
+            let mut changed = false;
+            for secret in secrets {
+                if out.contains(secret.as_str()) {
+                    out = Cow::Owned(out.replace(secret.as_str(), MASK));
+                    changed = true;
+                }
+            }
+            if !changed {
+                return out;
+            }
         }
-    }
-    out
+    })
 }
 
 /// A URL with its password and credential-like query values masked.
@@ -177,6 +229,14 @@ mod tests {
         );
     }
 
+    /// Found by fuzzing: one replacement joined `x` and the mask into the secret again.
+    #[test]
+    fn scrub_repeats_until_no_secret_is_left() {
+        register("x***");
+        assert_eq!(scrub("xx***"), "***");
+        assert_eq!(scrub("xxxx***"), "***");
+    }
+
     #[test]
     fn short_values_are_not_scrubbed() {
         register("ab");
@@ -187,5 +247,108 @@ mod tests {
     fn origin_hides_path() {
         let u = Url::parse("https://hooks.slack.com/services/T0/B0/XYZ").map(|u| url_origin(&u));
         assert_eq!(u.as_deref(), Ok("https://hooks.slack.com/***"));
+    }
+}
+
+/// Property tests over outside data (`fuzz/run` runs them at scale; the case
+/// count comes from `PROPTEST_CASES`).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn scrub_leaves_no_registered_secret(
+            // Few distinct characters, the mask's among them: the joins and
+            // overlaps that defeat a naive replace are then common.
+            secrets in prop::collection::vec("[ax*%\"\\\\/ ]{4,9}", 1..4),
+            parts in prop::collection::vec("[ax*%\"\\\\/ ]{0,6}", 1..5),
+        ) {
+            forget_all();
+            for secret in &secrets {
+                register(secret);
+            }
+            // The secrets themselves, between arbitrary glue.
+            let mut text = String::new();
+            for (i, part) in parts.iter().enumerate() {
+                text.push_str(part);
+                text.push_str(&secrets[i % secrets.len()]);
+            }
+            let scrubbed = scrub(&text);
+            registry::read(|forms| {
+                for form in forms {
+                    prop_assert!(!scrubbed.contains(form.as_str()), "{form:?} left in {scrubbed:?}");
+                }
+                Ok(())
+            })?;
+        }
+
+        #[test]
+        fn scrub_leaves_other_text_alone(text in any::<String>(), secret in "[a-z0-9]{8,16}") {
+            forget_all();
+            register(&format!("#{secret}#"));
+            // Text without the secret's delimiter cannot contain it.
+            let clean: String = text.chars().filter(|c| *c != '#').collect();
+            prop_assert_eq!(scrub(&clean), clean.as_str());
+        }
+
+        #[test]
+        fn redacted_urls_keep_everything_but_the_credentials(
+            scheme in "(postgres|redis|https?)",
+            user in "[a-z%0-9]{0,8}",
+            password in any::<String>(),
+            host in "[a-z][a-z0-9]{0,9}(\\.[a-z][a-z0-9]{0,8}){0,2}",
+            port in proptest::option::of(1u16..),
+            path in "(/[a-zA-Z0-9%._~-]{0,10}){0,3}",
+            query in prop::collection::vec(("[a-z_]{1,12}", any::<String>()), 0..4),
+        ) {
+            let mut url = Url::parse(&format!("{scheme}://{host}")).map_err(|e| TestCaseError::reject(e.to_string()))?;
+            let _ = url.set_username(&user);
+            let _ = url.set_password(Some(&password).filter(|p| !p.is_empty()).map(String::as_str));
+            let _ = url.set_port(port);
+            url.set_path(&path);
+            if !query.is_empty() {
+                url.query_pairs_mut().extend_pairs(&query);
+            }
+            let shown = super::url(&url);
+            let parsed = Url::parse(&shown);
+            prop_assert!(parsed.is_ok(), "{shown:?} does not parse");
+            let Ok(shown) = parsed else { return Ok(()) };
+            prop_assert_eq!(shown.password(), url.password().map(|_| MASK));
+            prop_assert_eq!(shown.username(), url.username());
+            prop_assert_eq!(shown.host_str(), url.host_str());
+            prop_assert_eq!(shown.port(), url.port());
+            prop_assert_eq!(shown.path(), url.path());
+            let before: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            let after: Vec<(String, String)> = shown.query_pairs().into_owned().collect();
+            prop_assert_eq!(after.len(), before.len());
+            for ((k, v), (k2, v2)) in before.iter().zip(&after) {
+                prop_assert_eq!(k, k2);
+                let expected = if is_sensitive_param(k) { MASK } else { v.as_str() };
+                prop_assert_eq!(v2.as_str(), expected);
+            }
+        }
+
+        /// `%` is left out: in a URL it starts an escape, so a password typed
+        /// with `%A0` means the byte 0xA0, and that is what is registered.
+        #[test]
+        fn url_credentials_are_scrubbed_in_every_form(password in "[^\u{0}%]{4,24}", encode in any::<bool>()) {
+            forget_all();
+            let Ok(mut url) = Url::parse("redis://cache:6379/0") else {
+                return Err(TestCaseError::fail("literal URL"));
+            };
+            let written = if encode {
+                utf8_percent_encode(&password, COMPONENT).to_string()
+            } else {
+                password.clone()
+            };
+            let _ = url.set_password(Some(&written));
+            register_url_credentials(&url);
+            let json = serde_json::to_string(&password).unwrap_or_default();
+            for text in [password.as_str(), url.as_str(), json.as_str()] {
+                prop_assert!(!scrub(text).contains(password.as_str()), "{text:?}");
+            }
+        }
     }
 }

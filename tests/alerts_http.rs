@@ -366,18 +366,18 @@ fn one_bad_number_does_not_stop_the_others() {
 }
 
 #[test]
-fn sms_gets_one_attempt_even_on_a_server_error_or_a_hang() {
+fn sms_that_may_have_been_sent_is_not_retried() {
     for (reply, expected) in [
         (
             Reply::json(
                 500,
                 &json!({"code": 20500, "message": "Internal Server Error", "more_info": "https://www.twilio.com/docs/errors/20500", "status": 500}),
             ),
-            "HTTP 500: Twilio error 20500: Internal Server Error (https://www.twilio.com/docs/errors/20500); not retried: one attempt allowed",
+            "HTTP 500: Twilio error 20500: Internal Server Error (https://www.twilio.com/docs/errors/20500); not retried: the message may have been sent, and must not arrive twice",
         ),
         (
             Reply::Hang,
-            "timed out after 500ms; not retried: one attempt allowed",
+            "timed out after 500ms; not retried: the message may have been sent, and must not arrive twice",
         ),
     ] {
         let twilio = Twilio::new(HttpServer::replying(reply));

@@ -140,11 +140,10 @@ fn password_protected_server_with_and_without_the_password() {
     ));
     out.assert_code(2)
         .assert_no_secrets(&["wrong-password-123"]);
-    let msg = out.json()["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(msg.starts_with("authentication failed"), "{msg}");
+    assert_eq!(
+        out.json()["message"],
+        "authentication failed: wrong password or user name"
+    );
 }
 
 #[test]
@@ -217,7 +216,12 @@ fn listeners_that_are_not_redis() {
     let garbage = GarbageServer::start(&b"SSH-2.0-OpenSSH_9.2\r\n"[..]);
     let out = check_cache(&format!("redis://127.0.0.1:{}", garbage.port()));
     out.assert_code(2);
-    assert_eq!(out.json()["status"], "unhealthy");
+    let v = out.json();
+    assert_eq!(v["status"], "unhealthy");
+    assert_eq!(
+        v["message"],
+        "the server closed the connection without answering as Redis does (broken pipe)"
+    );
 
     let silent = SilentServer::start();
     let out = Test::new()

@@ -15,6 +15,7 @@ use crate::checks::{CheckId, CheckResult};
 use crate::cli::{AckArgs, ListArgs, ListStatus, ResolveArgs};
 use crate::config::{Config, StateLocation};
 use crate::output::{self, Output};
+use crate::signals::{self, Interrupted};
 use crate::status::{Exit, Status};
 use crate::tls::Trust;
 
@@ -281,13 +282,17 @@ pub fn list(
         Some(ListStatus::Resolved) => StatusFilter::Only(AlertStatus::Resolved),
     };
     let runtime = runtime()?;
-    let alerts = runtime.block_on(async {
-        let mut store = open_store(config, timeout).await?;
-        store
-            .list(filter, args.severity)
-            .await
-            .map_err(|e| in_store(config, e))
-    })?;
+    let alerts = interruptible(
+        &runtime,
+        async {
+            let mut store = open_store(config, timeout).await?;
+            store
+                .list(filter, args.severity)
+                .await
+                .map_err(|e| in_store(config, e))
+        },
+        "nothing was listed",
+    )?;
     runtime.shutdown_background();
     out.emit(&AlertList {
         alerts,
@@ -390,19 +395,25 @@ fn change(
     let entries = channels::registry(config, &shared);
     let policy = Policy::new(timeout, config.alert_retry_backoff);
     let runtime = runtime()?;
-    let (alert, stored) = runtime.block_on(async {
-        let mut store = open_store(config, timeout).await?;
-        let now = Timestamp::now();
-        let (changed, event) = match change {
-            Change::Acknowledge => (store.acknowledge(id, by, now).await, Event::Acknowledge),
-            Change::Resolve { note } => (store.resolve(id, by, note, now).await, Event::Resolve),
-        };
-        let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
-        let deliveries = follow_up(&entries, &alert, event, &policy).await;
-        let stored = store.add_deliveries(&alert.id, &deliveries).await;
-        alert.deliveries = deliveries;
-        anyhow::Ok((alert, stored))
-    })?;
+    let (alert, stored) = interruptible(
+        &runtime,
+        async {
+            let mut store = open_store(config, timeout).await?;
+            let now = Timestamp::now();
+            let (changed, event) = match change {
+                Change::Acknowledge => (store.acknowledge(id, by, now).await, Event::Acknowledge),
+                Change::Resolve { note } => {
+                    (store.resolve(id, by, note, now).await, Event::Resolve)
+                }
+            };
+            let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
+            let deliveries = follow_up(&entries, &alert, event, &policy).await;
+            let stored = store.add_deliveries(&alert.id, &deliveries).await;
+            alert.deliveries = deliveries;
+            anyhow::Ok((alert, stored))
+        },
+        "the change may be recorded, its notifications may not have gone out, and no result was printed",
+    )?;
     runtime.shutdown_background();
     out.emit(&Changed { alert: &alert })?;
     let mut exit = if alert
@@ -432,6 +443,15 @@ fn refusal_or_store(config: &Config, e: StoreError) -> anyhow::Error {
     } else {
         in_store(config, e)
     }
+}
+
+/// Store work that SIGINT or SIGTERM may stop, saying what became of it.
+fn interruptible<T>(
+    runtime: &tokio::runtime::Runtime,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+    what: &'static str,
+) -> anyhow::Result<T> {
+    signals::run_until_signal(runtime, work).map_err(|signal| Interrupted { signal, what })?
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -484,7 +504,15 @@ pub fn for_checks(checks: &[(CheckId, CheckResult)], config: &Config, timeout: D
             return Exit::Warning;
         }
     };
-    let exit = runtime.block_on(alert_checks(checks, config, timeout));
+    let exit = signals::run_until_signal(&runtime, alert_checks(checks, config, timeout))
+        .unwrap_or_else(|signal| {
+            let stopped = Interrupted {
+                signal,
+                what: "alerting was stopped; the checks' result above stands",
+            };
+            output::error(&stopped.to_string());
+            Exit::Unknown
+        });
     runtime.shutdown_background();
     exit
 }

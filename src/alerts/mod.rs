@@ -20,7 +20,8 @@ use serde_json::{Map, Value};
 
 use crate::cli::{AlertCommand, SendArgs};
 use crate::config::Config;
-use crate::output::Output;
+use crate::output::{Output, one_line};
+use crate::signals::{self, Interrupted};
 use crate::status::Exit;
 use channels::{ChannelId, Entry, Message, Slot};
 pub use retry::Policy;
@@ -160,6 +161,8 @@ pub enum InputError {
     BadType,
     #[error("--message: expected a non-empty message")]
     EmptyMessage,
+    #[error("--message -: cannot read the message from stdin ({0})")]
+    Stdin(String),
     #[error("--context: not valid JSON ({0})")]
     ContextSyntax(String),
     #[error("--context: expected a JSON object such as '{{\"host\":\"db1\"}}', got {0}")]
@@ -184,12 +187,13 @@ impl Alert {
         if message.trim().is_empty() {
             return Err(InputError::EmptyMessage);
         }
+        let message = clean_message(message);
         let now = Utc::now();
         Ok(Alert {
             id: alert_id(alert_type, now),
             alert_type: alert_type.to_owned(),
             severity,
-            message: message.to_owned(),
+            message,
             context,
             status: AlertStatus::Active,
             triggered_at: Timestamp(now.trunc_subsecs(3)),
@@ -210,6 +214,53 @@ impl Alert {
     pub fn identity(&self) -> &str {
         &self.alert_type
     }
+}
+
+/// The longest message kept, in bytes: far above what anyone reads in an
+/// alert, far below what providers refuse (PagerDuty takes 512 KB per event).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// A message as it is sent. Control characters but line breaks and tabs
+/// become U+FFFD: a NUL has no place in an e-mail, an escape sequence would
+/// drive the terminal of whoever reads the alert. A message over
+/// [`MAX_MESSAGE_BYTES`] is cut, and says so.
+fn clean_message(message: &str) -> String {
+    let unix = message.replace("\r\n", "\n");
+    let mut clean: String = unix
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if clean.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !clean.is_char_boundary(end) {
+            end -= 1;
+        }
+        tracing::warn!(
+            "the message is longer than {MAX_MESSAGE_BYTES} bytes: only the first {end} are sent"
+        );
+        clean.truncate(end);
+        clean.push_str(&format!("… [cut at {MAX_MESSAGE_BYTES} bytes]"));
+    }
+    clean
+}
+
+/// `--message -`: the message from stdin (a log excerpt, say), read no
+/// further than needed to know it is too long. Invalid UTF-8 becomes U+FFFD.
+fn message_from_stdin() -> Result<String, InputError> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_MESSAGE_BYTES as u64 + 4)
+        .read_to_end(&mut bytes)
+        .map_err(|e| InputError::Stdin(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// `--context`: a JSON object, or nothing.
@@ -363,15 +414,17 @@ impl Delivery {
             Ok(accepted) => (Outcome::Delivered, None, accepted),
             Err(e) => (Outcome::Failed, Some(e), Accepted::default()),
         };
+        // Ids, statuses and errors quote what servers said: one bounded line each.
+        let said = |text: Option<String>| text.map(|t| one_line(&t, MAX_SAID_CHARS));
         Delivery {
             channel,
             provider: Some(provider),
             recipient,
             outcome,
             attempts: u32::try_from(history.len()).unwrap_or(u32::MAX),
-            error,
-            provider_id: accepted.id,
-            provider_status: accepted.status,
+            error: said(error),
+            provider_id: said(accepted.id),
+            provider_status: said(accepted.status),
             at: Timestamp::now(),
             history,
             event: Event::Trigger,
@@ -401,6 +454,9 @@ impl Delivery {
         }
     }
 }
+
+/// At most this many characters of what a provider said are kept in a delivery record.
+const MAX_SAID_CHARS: usize = 1000;
 
 /// What a provider told us about a message it accepted.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -473,7 +529,7 @@ pub fn command(
     let rules = lifecycle::rules(config, timeout);
     // A test alert is not recorded: it must go out every time it is asked for.
     let recorded = !alert.test;
-    let raised = runtime.block_on(async {
+    let raised = signals::run_until_signal(&runtime, async {
         let mut store = None;
         let mut open_error = None;
         if recorded {
@@ -496,8 +552,14 @@ pub fn command(
         }
         raised
     });
-    // Requests still hanging have already been given up on; do not wait for them.
+    // Requests still hanging have already been given up on, or the user
+    // asked to stop; do not wait for them.
     runtime.shutdown_background();
+    let raised = raised.map_err(|signal| Interrupted {
+        signal,
+        what: "deliveries in progress were abandoned (some channels may have been notified) \
+               and no result was printed",
+    })?;
     let Some(raised) = raised.into_iter().next() else {
         anyhow::bail!("internal error: the alert was lost");
     };
@@ -510,7 +572,11 @@ pub fn command(
 
 fn alert_from_args(args: &SendArgs) -> Result<Alert, InputError> {
     let context = parse_context(args.context.as_deref())?;
-    Alert::new(&args.alert_type, args.severity, &args.message, context)
+    let message = match args.message.as_str() {
+        "-" => message_from_stdin()?,
+        text => text.to_owned(),
+    };
+    Alert::new(&args.alert_type, args.severity, &message, context)
 }
 
 /// The type `alert test` sends.
@@ -656,6 +722,28 @@ mod tests {
             parse_context(Some("{oops")),
             Err(InputError::ContextSyntax(_))
         ));
+    }
+
+    #[test]
+    fn messages_are_cleaned_and_cut() {
+        assert_eq!(
+            clean_message("a\0b\x1b[2J\r\nc\td"),
+            "a\u{FFFD}b\u{FFFD}[2J\nc\td"
+        );
+        let long = "ж".repeat(MAX_MESSAGE_BYTES);
+        let cut = clean_message(&long);
+        assert_eq!(
+            cut,
+            format!(
+                "{}… [cut at {MAX_MESSAGE_BYTES} bytes]",
+                "ж".repeat(MAX_MESSAGE_BYTES / 2)
+            )
+        );
+        let odd = format!("x{}", "ж".repeat(MAX_MESSAGE_BYTES / 2));
+        assert!(
+            clean_message(&odd)
+                .starts_with(&format!("x{}…", "ж".repeat(MAX_MESSAGE_BYTES / 2 - 1)))
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::{Attempt, Timestamp};
 use crate::checks::millis;
 use crate::http::{self, HttpError};
+use crate::output::one_line;
 
 /// Attempts per notification, except SMS (one per recipient).
 pub const ATTEMPTS: u32 = 3;
@@ -29,6 +30,9 @@ pub struct Policy {
     pub timeout: Duration,
     /// Bounds the whole delivery, retries and waits included.
     pub deadline: Instant,
+    /// For messages that must not arrive twice (SMS): a failure is retried
+    /// only when the request certainly had no effect.
+    pub at_most_once: bool,
 }
 
 impl Policy {
@@ -38,6 +42,7 @@ impl Policy {
             backoff,
             timeout,
             deadline: Instant::now() + Policy::budget(timeout),
+            at_most_once: false,
         }
     }
 
@@ -46,10 +51,10 @@ impl Policy {
         timeout.saturating_mul(BUDGET_IN_TIMEOUTS)
     }
 
-    /// The same bounds, with a single attempt.
-    pub fn once(self) -> Policy {
+    /// The same bounds, for messages that must not arrive twice.
+    pub fn at_most_once(self) -> Policy {
         Policy {
-            attempts: 1,
+            at_most_once: true,
             ..self
         }
     }
@@ -72,6 +77,9 @@ pub struct Failure {
     pub error: String,
     pub retryable: bool,
     pub retry_after: Option<Duration>,
+    /// The provider certainly did not act on the request (refused connection,
+    /// unknown host, 429): trying again cannot deliver twice.
+    pub unsent: bool,
 }
 
 impl Failure {
@@ -80,16 +88,38 @@ impl Failure {
             error: error.into(),
             retryable: false,
             retry_after: None,
+            unsent: false,
         }
     }
 
     pub fn transient(error: impl Into<String>) -> Failure {
         Failure {
-            error: error.into(),
             retryable: true,
-            retry_after: None,
+            ..Failure::permanent(error)
         }
     }
+
+    /// Worth another attempt, and the request certainly had no effect.
+    fn unsent(error: impl Into<String>) -> Failure {
+        Failure {
+            unsent: true,
+            ..Failure::transient(error)
+        }
+    }
+}
+
+/// Under an at-most-once policy, a failure after which the message may have
+/// been sent is final.
+fn only_if_unsent<T>(mut step: Step<T>) -> Step<T> {
+    if let Err(f) = &mut step.result
+        && f.retryable
+        && !f.unsent
+    {
+        f.retryable = false;
+        f.error
+            .push_str("; not retried: the message may have been sent, and must not arrive twice");
+    }
+    step
 }
 
 /// One attempt's result, with the server's status code when it answered.
@@ -179,8 +209,11 @@ where
     let mut history = Vec::new();
     let mut last = "out of time before the first attempt".to_owned();
     while let Some(timeout) = schedule.next() {
-        let (step, record) = timed(timeout, attempt(timeout)).await;
+        let (mut step, record) = timed(timeout, attempt(timeout)).await;
         history.push(record);
+        if policy.at_most_once {
+            step = only_if_unsent(step);
+        }
         match step.result {
             Ok(value) => return (Ok(value), history),
             Err(f) if !f.retryable => return (Err(f.error), history),
@@ -220,7 +253,9 @@ pub async fn http(
     describe: fn(&http::Response) -> String,
     timeout: Duration,
 ) -> Step<http::Response> {
-    let mut request = request.clone();
+    // A provider's answer is read for an id or an error only: a long one is
+    // cut, never refused, or an accepted message would be reported as failed.
+    let mut request = request.clone().truncate_body_at(MAX_PROVIDER_BODY);
     request.timeout = timeout;
     match client.send_async(request).await {
         Ok(response) => judge(response, success, describe),
@@ -230,13 +265,14 @@ pub async fn http(
                 HttpError::Tls(_) | HttpError::Redirects | HttpError::TooLarge(_) => {
                     Failure::permanent(e.to_string())
                 }
+                HttpError::Refused | HttpError::Dns => Failure::unsent(e.to_string()),
                 _ => Failure::transient(e.to_string()),
             }),
         },
     }
 }
 
-fn judge(
+pub(super) fn judge(
     response: http::Response,
     success: u16,
     describe: fn(&http::Response) -> String,
@@ -248,11 +284,13 @@ fn judge(
             result: Ok(response),
         };
     }
-    let error = format!("HTTP {}: {}", response.status, describe(&response));
+    // The provider's words are outside text: one bounded line, whatever it sent.
+    let said = one_line(&describe(&response), MAX_ERROR_BODY);
+    let error = format!("HTTP {}: {said}", response.status);
     let failure = match response.status {
         429 => Failure {
             retry_after: response.retry_after(),
-            ..Failure::transient(error)
+            ..Failure::unsent(error)
         },
         408 | 500..=599 => Failure::transient(error),
         _ => Failure::permanent(error),
@@ -263,25 +301,19 @@ fn judge(
     }
 }
 
+/// Bytes of a provider's answer that are read.
+const MAX_PROVIDER_BODY: u64 = 64 * 1024;
+
 /// At most this many characters of a response body in an error message.
 const MAX_ERROR_BODY: usize = 300;
 
 /// A provider's error body as one short line, for providers without a structured one.
 pub fn body_excerpt(response: &http::Response) -> String {
-    let text = response.text();
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = one_line(&response.text(), MAX_ERROR_BODY);
     if line.is_empty() {
         return "(empty body)".to_owned();
     }
-    cut(&line, MAX_ERROR_BODY)
-}
-
-/// The first `max` characters of `text` (never a partial UTF-8 sequence), with `…` when cut.
-pub fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
+    line
 }
 
 #[cfg(test)]
@@ -294,6 +326,7 @@ mod tests {
             backoff: Duration::from_millis(10),
             timeout: Duration::from_secs(1),
             deadline: Instant::now() + Duration::from_secs(10),
+            at_most_once: false,
         }
     }
 
@@ -349,13 +382,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn cut_counts_characters_not_bytes() {
-        assert_eq!(cut("привет", 3), "при…");
-        assert_eq!(cut("abc", 3), "abc");
-        assert_eq!(cut("😀😀", 1), "😀…");
-    }
-
     #[tokio::test(flavor = "current_thread")]
     async fn run_retries_transient_failures_then_succeeds() {
         let mut calls = 0;
@@ -404,6 +430,36 @@ mod tests {
         assert_eq!(
             result,
             Err("connection refused; gave up after 3 attempts".to_owned())
+        );
+        assert_eq!(history.len(), 3);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn at_most_once_retries_only_what_certainly_was_not_sent() {
+        let once = policy(3).at_most_once();
+        let (result, history) = run(&once, |_| async {
+            Step::<()> {
+                status: Some(503),
+                result: Err(Failure::transient("HTTP 503: busy")),
+            }
+        })
+        .await;
+        assert_eq!(
+            result,
+            Err("HTTP 503: busy; not retried: the message may have been sent, and must not arrive twice".to_owned())
+        );
+        assert_eq!(history.len(), 1);
+
+        let (result, history) = run(&once, |_| async {
+            Step::<()> {
+                status: Some(429),
+                result: Err(Failure::unsent("HTTP 429: slow down")),
+            }
+        })
+        .await;
+        assert_eq!(
+            result,
+            Err("HTTP 429: slow down; gave up after 3 attempts".to_owned())
         );
         assert_eq!(history.len(), 3);
     }

@@ -141,6 +141,20 @@ impl Cache {
     fn judge(&self, info: &HashMap<String, String>, elapsed: Duration) -> CheckResult {
         let facts = facts(info);
         let (status, message) = match facts.memory_usage_percent {
+            // Full with nothing to evict: every write fails with OOM.
+            Some(percent)
+                if percent >= 100.0
+                    && facts.memory_limit_source == Some("maxmemory")
+                    && info.get("maxmemory_policy").map(String::as_str) == Some("noeviction") =>
+            {
+                (
+                    Status::Unhealthy,
+                    format!(
+                        "out of memory: used_memory is {percent:.1}% of maxmemory and \
+                         maxmemory-policy is noeviction, so Redis refuses writes"
+                    ),
+                )
+            }
             Some(percent) if percent > self.memory_degraded_percent => (
                 Status::Degraded,
                 format!(
@@ -258,11 +272,10 @@ pub fn describe(error: &RedisError) -> String {
         Some("LOADING") => return "Redis is loading its dataset into memory".to_owned(),
         _ => {}
     }
+    // The client turns the server's WRONGPASS (or an older server's
+    // "invalid password") into this kind without the server's words.
     if error.kind() == redis::ErrorKind::AuthenticationFailed {
-        return format!(
-            "authentication failed: {}",
-            error.detail().unwrap_or("rejected")
-        );
+        return "authentication failed: wrong password or user name".to_owned();
     }
     if let Some(tls) = find_cause::<rustls::Error>(error) {
         return tls::describe(tls);
@@ -276,6 +289,13 @@ pub fn describe(error: &RedisError) -> String {
     let text = chain_text(error);
     if error.kind() == redis::ErrorKind::Parse {
         return format!("the server did not answer as Redis does ({text})");
+    }
+    // A server that is not Redis: the client drops the connection at its
+    // first unreadable byte, and only "broken pipe" is left to report.
+    if error.is_connection_dropped() {
+        return format!(
+            "the server closed the connection without answering as Redis does ({text})"
+        );
     }
     text
 }
@@ -325,5 +345,40 @@ mod tests {
         assert_eq!(f.memory_limit_source, None);
         let f = facts(&parse_info("garbage without colons\n:::\n"));
         assert_eq!(f.memory_usage_bytes, None);
+    }
+}
+
+/// Property tests over INFO replies (`fuzz/run` runs them at scale; the case
+/// count comes from `PROPTEST_CASES`).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_info_text_gives_sane_facts(text in prop_oneof![
+            any::<String>(),
+            prop::collection::vec(("(used_memory|maxmemory|total_system_memory|role|connected_clients|# Memory|[a-z_]{1,8})", ":", "[0-9a-z -]{0,22}"), 0..12)
+                .prop_map(|lines| lines.into_iter().map(|(k, c, v)| format!("{k}{c}{v}\r\n")).collect()),
+        ]) {
+            let f = facts(&parse_info(&text));
+            if let Some(p) = f.memory_usage_percent {
+                prop_assert!(p.is_finite() && p >= 0.0, "{p}");
+                prop_assert!(f.memory_limit_bytes.is_some_and(|l| l > 0));
+            }
+            prop_assert_eq!(f.memory_limit_source.is_some(), f.memory_limit_bytes.is_some());
+        }
+
+        #[test]
+        fn info_numbers_are_read_exactly(used in any::<u64>(), max in any::<u64>(), total in any::<u64>(), clients in any::<u64>()) {
+            let text = format!("# Memory\r\nused_memory:{used}\r\nmaxmemory:{max}\r\ntotal_system_memory:{total}\r\n# Clients\r\nconnected_clients:{clients}\r\n");
+            let f = facts(&parse_info(&text));
+            prop_assert_eq!(f.memory_usage_bytes, Some(used));
+            prop_assert_eq!(f.connected_clients, Some(clients));
+            let limit = if max > 0 { Some(max) } else if total > 0 { Some(total) } else { None };
+            prop_assert_eq!(f.memory_limit_bytes, limit);
+            prop_assert_eq!(f.memory_usage_percent.is_some(), limit.is_some());
+        }
     }
 }

@@ -23,6 +23,7 @@ use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::metrics::Metric;
 use crate::output::{self, Output, json};
+use crate::signals::{self, Interrupted};
 use crate::status::{Exit, Status};
 use crate::tls::Trust;
 
@@ -240,10 +241,15 @@ pub fn command(
             runtime.spawn(async move { run_bounded(check.as_ref(), timeout).await })
         })
         .collect();
-    let results = runtime.block_on(futures_util::future::join_all(tasks));
+    let results = signals::run_until_signal(&runtime, futures_util::future::join_all(tasks));
     let duration = started.elapsed();
-    // Do not wait for connections that are still hanging: their checks have already timed out.
+    // Do not wait for connections that are still hanging: their checks have
+    // already timed out, or the user asked to stop.
     runtime.shutdown_background();
+    let results = results.map_err(|signal| Interrupted {
+        signal,
+        what: "the checks were stopped and no result was printed",
+    })?;
 
     let checks: Vec<(CheckId, CheckResult)> = selected
         .iter()

@@ -21,19 +21,23 @@ pub fn load(args: &[OsString]) -> Result<Option<EnvFile>, String> {
     let mode = std::fs::metadata(&path)
         .map(|m| m.permissions().mode())
         .map_err(|e| format!("cannot read env file {shown}: {e}"))?;
-    // Errors are described by position only: the offending line may hold a secret.
-    dotenvy::from_path(&path).map_err(|e| match e {
+    dotenvy::from_path(&path).map_err(|e| describe(e, &shown))?;
+    Ok(Some(EnvFile {
+        path,
+        mode: Some(mode),
+    }))
+}
+
+/// Errors are described by position only: the offending line may hold a secret.
+fn describe(error: dotenvy::Error, shown: &dyn std::fmt::Display) -> String {
+    match error {
         dotenvy::Error::LineParse(_, index) => {
             format!("cannot parse env file {shown}: syntax error at character {index}")
         }
         dotenvy::Error::Io(io) => format!("cannot read env file {shown}: {io}"),
         dotenvy::Error::EnvVar(var) => format!("cannot load env file {shown}: {var}"),
         _ => format!("cannot load env file {shown}"),
-    })?;
-    Ok(Some(EnvFile {
-        path,
-        mode: Some(mode),
-    }))
+    }
 }
 
 /// `--env-file PATH` or `--env-file=PATH` before any `--`, else `VITALS_ENV_FILE`.
@@ -84,5 +88,45 @@ mod tests {
     fn stops_at_double_dash() {
         let found = explicit_path(&args(&["vitals", "--", "--env-file", "x"]));
         assert_ne!(found, Some(PathBuf::from("x")));
+    }
+}
+
+/// Property tests over env files (`fuzz/run` runs them at scale; the case
+/// count comes from `PROPTEST_CASES`). The parser is dotenvy's, read from
+/// memory so that nothing is set in this process.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SECRET: &str = "pw-§-fuzz-secret";
+
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Z_]{1,8}=[^\n]{0,20}",
+            "(export )?[A-Z_]{1,8} ?= ?['\"]?[a-z$ {}\\\\]{0,12}['\"]?",
+            "#[^\n]{0,20}",
+            "[^\n]{0,30}",
+            Just(format!("SMTP_PASSWORD='{SECRET}")),
+            Just(format!("SMTP_PASSWORD=\"{SECRET}")),
+            Just(format!("{SECRET} = x")),
+            Just(format!("SMTP_PASSWORD={SECRET}\\")),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn env_file_errors_never_quote_the_file(lines in prop::collection::vec(line(), 0..8), bytes in any::<Vec<u8>>(), raw in any::<bool>()) {
+            let content = if raw { bytes } else { lines.join("\n").into_bytes() };
+            for item in dotenvy::from_read_iter(content.as_slice()) {
+                if let Err(e) = item {
+                    let message = describe(e, &".env");
+                    prop_assert!(!message.contains(SECRET), "{message}");
+                    prop_assert!(message.starts_with("cannot "), "{message}");
+                    prop_assert!(!message.contains('\n'), "{message:?}");
+                    break;
+                }
+            }
+        }
     }
 }

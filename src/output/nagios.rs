@@ -55,9 +55,13 @@ fn summary(results: &[(CheckId, &CheckResult)], overall: Status) -> String {
     parts.join("; ")
 }
 
-/// Plugin output is line- and `|`-delimited: neither may appear inside a message.
+/// Plugin output is line- and `|`-delimited: neither may appear inside a
+/// message, and nor may other control characters (outside text).
 fn plain(text: &str) -> String {
-    text.replace('|', "/").replace(['\n', '\r'], " ")
+    text.replace('|', "/")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn perfdata(id: CheckId, result: &CheckResult) -> Vec<String> {

@@ -4,7 +4,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use owo_colors::OwoColorize;
 use serde_json::Value;
 
-use super::{Render, Style};
+use super::{Render, Style, printable};
 use crate::alerts::channels::Content;
 use crate::alerts::lifecycle::{AlertList, Changed, Sent};
 use crate::alerts::store::{StatusFilter, status_str};
@@ -72,7 +72,10 @@ impl Render for Single<'_> {
         for (key, value) in &result.details {
             add_flattened(&mut table, style, key, value);
         }
-        table.add_row(vec!["message".to_owned(), result.message.clone()]);
+        table.add_row(vec![
+            "message".to_owned(),
+            printable(&result.message).into_owned(),
+        ]);
         table.to_string()
     }
 
@@ -98,7 +101,7 @@ fn add_flattened(table: &mut Table, style: &Style, key: &str, value: &Value) {
             table.add_row(vec![key.to_owned(), "-".to_owned()]);
         }
         Value::String(s) => {
-            table.add_row(vec![key.to_owned(), s.clone()]);
+            table.add_row(vec![key.to_owned(), printable(s).into_owned()]);
         }
         other => {
             table.add_row(vec![key.to_owned(), other.to_string()]);
@@ -123,7 +126,7 @@ fn sub_result(style: &Style, value: &Value) -> String {
         parts.push(time(Some(ms)));
     }
     let message = value.get("message").and_then(Value::as_str).unwrap_or("");
-    format!("{}: {message}", parts.join(", "))
+    format!("{}: {}", parts.join(", "), printable(message))
 }
 
 impl Render for Report {
@@ -134,7 +137,7 @@ impl Render for Report {
                 id.key().to_owned(),
                 status(style, result.status),
                 time(result.response_time_ms),
-                result.message.clone(),
+                printable(&result.message).into_owned(),
             ]);
         }
         format!(
@@ -220,10 +223,10 @@ impl Render for Alert {
         for d in &self.deliveries {
             table.add_row(vec![
                 d.channel.to_string(),
-                d.recipient.clone(),
+                printable(&d.recipient).into_owned(),
                 outcome(style, d.outcome),
                 d.attempts.to_string(),
-                delivery_details(d),
+                printable(&delivery_details(d)).into_owned(),
             ]);
         }
         let count = |o: Outcome| self.deliveries.iter().filter(|d| d.outcome == o).count();

@@ -33,6 +33,14 @@ pub fn send_args(severity: &str, message: &str) -> Vec<String> {
     .to_vec()
 }
 
+/// `vitals` with Slack alerts posted to `server`.
+pub fn slack_at(server: &HttpServer) -> Test {
+    Test::new().env(
+        "SLACK_WEBHOOK_URL",
+        format!("{}/services/T0/B0/x", server.url()),
+    )
+}
+
 /// The `deliveries` of an `alert send --json` document.
 pub fn deliveries(alert: &Value) -> Vec<Value> {
     alert["deliveries"]

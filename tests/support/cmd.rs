@@ -9,6 +9,8 @@ use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,8 @@ pub struct Test {
     cwd: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     timeout: Duration,
+    /// A signal (`INT`, `TERM`…) sent to the child this long after it started.
+    signal: Option<(&'static str, Duration)>,
 }
 
 impl Default for Test {
@@ -64,6 +68,7 @@ impl Test {
             cwd: None,
             stdin: None,
             timeout: HARD_LIMIT,
+            signal: None,
         }
     }
 
@@ -102,6 +107,13 @@ impl Test {
 
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Sends `signal` (a kill(1) name such as `INT`) to the child `delay` after
+    /// it started, as Ctrl-C or a service manager would, if it still runs.
+    pub fn signal_after(mut self, signal: &'static str, delay: Duration) -> Self {
+        self.signal = Some((signal, delay));
         self
     }
 
@@ -172,6 +184,16 @@ impl Test {
         }
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
+        let exited = Arc::new(AtomicBool::new(false));
+        if let Some((signal, delay)) = self.signal {
+            let (pid, exited) = (child.id(), exited.clone());
+            thread::spawn(move || {
+                thread::sleep(delay);
+                if !exited.load(Ordering::SeqCst) {
+                    super::process::signal(signal, &[pid]);
+                }
+            });
+        }
 
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait for child") {
@@ -186,6 +208,7 @@ impl Test {
             }
             thread::sleep(Duration::from_millis(5));
         };
+        exited.store(true, Ordering::SeqCst);
         let elapsed = start.elapsed();
         let outcome = |code| Outcome {
             code,

@@ -102,3 +102,84 @@ impl SilentServer {
         self.0.connections()
     }
 }
+
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A TCP proxy in front of a real server that runs a hook once, when the
+/// client's bytes first contain `marker`, before passing them on: a fault
+/// injected at an exact point of a conversation (after the login, before the
+/// query, say), where a timer could only guess.
+pub struct Proxy {
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    pub fn start(upstream: u16, marker: &[u8], hook: impl FnOnce() + Send + 'static) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let marker = marker.to_vec();
+        let hook: Arc<Mutex<Option<Hook>>> = Arc::new(Mutex::new(Some(Box::new(hook))));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let (marker, hook) = (marker.clone(), hook.clone());
+                std::thread::spawn(move || relay(client, server, &marker, &hook));
+            }
+        });
+        Proxy { port, stop }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Copies both ways; the client's bytes are watched for the marker (also
+/// across reads) and held until the hook has run.
+fn relay(client: TcpStream, server: TcpStream, marker: &[u8], hook: &Mutex<Option<Hook>>) {
+    let (Ok(mut from_server), Ok(mut to_client)) = (server.try_clone(), client.try_clone()) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let _ = to_client.shutdown(std::net::Shutdown::Both);
+    });
+    let (mut from_client, mut to_server) = (client, server);
+    let mut seen: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = match std::io::Read::read(&mut from_client, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        seen.extend_from_slice(&buf[..n]);
+        if seen.windows(marker.len()).any(|w| w == marker) {
+            let pending = hook.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(hook) = pending {
+                hook();
+            }
+        }
+        // Only the tail can still start a marker split across reads.
+        let keep = seen.len().saturating_sub(marker.len());
+        seen.drain(..keep);
+        if to_server.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to_server.shutdown(std::net::Shutdown::Write);
+}

@@ -43,14 +43,20 @@ pub struct PgServer {
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A temp dir owned by the account PostgreSQL runs as.
+fn server_dir(account: Option<&Account>) -> TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("vitals-pg-")
+        .tempdir()
+        .expect("PostgreSQL temp dir");
+    chown(dir.path(), account);
+    dir
+}
+
 impl PgServer {
     pub fn start(opts: PgOptions) -> PgServer {
         let account = service_account();
-        let dir = tempfile::Builder::new()
-            .prefix("vitals-pg-")
-            .tempdir()
-            .expect("PostgreSQL temp dir");
-        chown(dir.path(), account.as_ref());
+        let dir = server_dir(account.as_ref());
         let data = dir.path().join("data");
         let password = random_token();
 
@@ -79,7 +85,60 @@ impl PgServer {
             String::from_utf8_lossy(&out.stderr)
         );
         let _ = fs::remove_file(&pwfile);
+        PgServer::run(account, dir, data, password, opts)
+    }
 
+    /// A streaming replica of this server, as operators set one up: a
+    /// `pg_basebackup` of it with `-R` (which writes `standby.signal` and
+    /// `primary_conninfo`), started on its own port. It is read-only, in
+    /// recovery, has the same users and passwords, and streams before this returns.
+    pub fn start_replica(&self) -> PgServer {
+        let account = service_account();
+        let dir = server_dir(account.as_ref());
+        let data = dir.path().join("data");
+        let out = command_as(account.as_ref(), &pg_bin("pg_basebackup"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "postgres", "-R", "-X", "stream", "--no-sync"])
+            .env("PGPASSWORD", &self.password)
+            .current_dir(dir.path())
+            .output()
+            .expect("run pg_basebackup");
+        assert!(
+            out.status.success(),
+            "pg_basebackup failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let replica = PgServer::run(
+            account,
+            dir,
+            data,
+            self.password.clone(),
+            PgOptions::default(),
+        );
+        wait_for(START_TIMEOUT, || {
+            let status: Option<String> = replica
+                .client("postgres")
+                .query_opt("SELECT status FROM pg_stat_wal_receiver", &[])
+                .map_err(|e| e.to_string())?
+                .map(|row| row.get(0));
+            Ok((status.as_deref() == Some("streaming")).then_some(()))
+        })
+        .unwrap_or_else(|e| panic!("the replica does not stream: {e}\nlog:\n{}", replica.log()));
+        replica
+    }
+
+    /// Starts the server in `dir` on a free port, with the harness's settings and `opts`.
+    fn run(
+        account: Option<Account>,
+        dir: TempDir,
+        data: PathBuf,
+        password: String,
+        opts: PgOptions,
+    ) -> PgServer {
         let mut settings: Vec<(String, String)> = [
             ("listen_addresses", "127.0.0.1"),
             // Durability is pointless for a database deleted after the test.
@@ -145,7 +204,8 @@ impl PgServer {
         }
         self.daemon.spawn(cmd);
         let ready = wait_for(START_TIMEOUT, || {
-            if pid_file_line(&self.data, 7).is_some_and(|s| s == "ready") {
+            // A replica reports "standby" once it accepts read-only connections.
+            if pid_file_line(&self.data, 7).is_some_and(|s| s == "ready" || s == "standby") {
                 Ok(Some(()))
             } else if self.daemon.running() {
                 Ok(None)
@@ -259,18 +319,23 @@ fn pid_file_line(data: &Path, n: usize) -> Option<String> {
 }
 
 /// Debian keeps `initdb` and `postgres` out of PATH, in a versioned directory.
-/// `VITALS_TEST_PG_BIN` overrides; then PATH; then the newest /usr/lib/postgresql/N/bin.
+/// `VITALS_TEST_PG_BIN` overrides; then the directory of the `initdb` in PATH;
+/// then the newest /usr/lib/postgresql/N/bin.
 fn pg_bin(name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         if let Some(dir) = env::var_os("VITALS_TEST_PG_BIN") {
             return dir.into();
         }
+        // Resolved: a symlink to `initdb` in PATH leads to the directory
+        // that holds every program of that server version (pg_basebackup too).
         let in_path = env::var_os("PATH")
             .map(|p| env::split_paths(&p).collect::<Vec<_>>())
             .unwrap_or_default()
             .into_iter()
-            .find(|d| d.join("initdb").is_file());
+            .find(|d| d.join("initdb").is_file())
+            .and_then(|d| fs::canonicalize(d.join("initdb")).ok())
+            .and_then(|initdb| initdb.parent().map(Path::to_path_buf));
         in_path
             .or_else(|| {
                 let versions = fs::read_dir("/usr/lib/postgresql").ok()?;

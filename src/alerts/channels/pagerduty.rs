@@ -5,11 +5,12 @@
 use serde_json::{Value, json};
 
 use super::{ChannelId, Content, Message, Notifier, Shared, endpoint};
-use crate::alerts::retry::{self, body_excerpt, cut};
+use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
 use crate::checks::BoxFuture;
 use crate::config::{PagerDutyConfig, Secret};
 use crate::http::{self, Method};
+use crate::output::cut;
 use crate::redact;
 
 /// PagerDuty refuses longer summaries.
@@ -71,7 +72,7 @@ pub fn event(action: Event, alert: &Alert, routing_key: &str, source: &str) -> V
 }
 
 /// `{"status":"invalid event","message":"Event object is invalid","errors":["..."]}`.
-fn describe(response: &http::Response) -> String {
+pub(super) fn describe(response: &http::Response) -> String {
     let Some(body) = response.json() else {
         return body_excerpt(response);
     };

@@ -53,7 +53,7 @@ pub fn body(content: &EmailContent, sender: &str, recipients: &[String]) -> Valu
 }
 
 /// `{"errors":[{"message":"…","field":"…","help":…}]}`.
-fn describe(response: &http::Response) -> String {
+pub(super) fn describe(response: &http::Response) -> String {
     let errors: Vec<String> = response
         .json()
         .and_then(|b| b["errors"].as_array().cloned())

@@ -1,6 +1,7 @@
 //! SMS through Twilio's Messages API: critical alerts only, one request per
-//! recipient, one attempt each (a retried SMS can arrive twice), so one bad
-//! number never stops the others.
+//! recipient, so one bad number never stops the others. A retried SMS can
+//! arrive twice, so only a request Twilio certainly did not act on (429, a
+//! refused connection, an unknown host) is tried again.
 
 use serde_json::Value;
 
@@ -58,7 +59,7 @@ pub fn form(from: &str, to: &str, body: &str) -> Vec<(String, String)> {
 }
 
 /// Twilio's error body: `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
-fn describe(response: &http::Response) -> String {
+pub(super) fn describe(response: &http::Response) -> String {
     let Some(body) = response.json() else {
         return body_excerpt(response);
     };
@@ -127,7 +128,8 @@ impl Notifier for Sms {
         policy: &'a Policy,
     ) -> BoxFuture<'a, Vec<Delivery>> {
         let body = text(alert);
-        let once = policy.once();
+        // A retried SMS can arrive twice: only one Twilio never took is retried.
+        let once = policy.at_most_once();
         Box::pin(futures_util::future::join_all(self.recipients.iter().map(
             move |to| {
                 let pairs = form(&self.from, to, &body);
