@@ -605,11 +605,14 @@ impl Reader<'_> {
         let webhook = self.url("SLACK_WEBHOOK_URL", &["https", "http"]);
         let channel = self.raw("SLACK_CHANNEL");
         if let Some(webhook) = &webhook {
-            // The raw value is registered already; its parsed form and its path
-            // (the credential part) may be written differently in messages.
+            // The raw value is registered already; its parsed form, its path
+            // and the path's last segment (Slack's token) may be quoted alone.
             let url = webhook.expose();
             redact::register(url.as_str());
             redact::register(url.path());
+            if let Some(token) = url.path_segments().and_then(|mut s| s.next_back()) {
+                redact::register(token);
+            }
         }
         match webhook {
             Some(webhook) => Channel::Ready(SlackConfig { webhook, channel }),

@@ -148,6 +148,21 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     })
 }
 
+/// A JSON value with every known secret scrubbed from its strings and keys.
+pub fn scrub_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(scrub(&s).into_owned()),
+        Value::Array(items) => Value::Array(items.into_iter().map(scrub_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (scrub(&k).into_owned(), scrub_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// A URL with its password and credential-like query values masked.
 pub fn url(url: &Url) -> String {
     let mut shown = url.clone();

@@ -20,3 +20,4 @@ mod harness;
 mod hostile;
 mod recipes;
 mod secrets;
+mod store_faults;

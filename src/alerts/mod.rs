@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use crate::cli::{AlertCommand, SendArgs};
 use crate::config::Config;
 use crate::output::{Output, one_line};
+use crate::redact;
 use crate::signals::{self, Interrupted};
 use crate::status::Exit;
 use channels::{ChannelId, Entry, Message, Slot};
@@ -187,11 +188,18 @@ impl Alert {
         if message.trim().is_empty() {
             return Err(InputError::EmptyMessage);
         }
-        let message = clean_message(message);
+        // A configured secret quoted in an alert (a failing check's context, a
+        // pasted log line) would be stored and sent to every channel: never.
+        let alert_type = redact::scrub(alert_type).into_owned();
+        let message = clean_message(&redact::scrub(message));
+        let context = context
+            .into_iter()
+            .map(|(k, v)| (redact::scrub(&k).into_owned(), redact::scrub_json(v)))
+            .collect();
         let now = Utc::now();
         Ok(Alert {
-            id: alert_id(alert_type, now),
-            alert_type: alert_type.to_owned(),
+            id: alert_id(&alert_type, now),
+            alert_type,
             severity,
             message,
             context,
