@@ -256,6 +256,14 @@ pub trait Source {
     fn get(&self, name: &str) -> Result<Option<String>, ()>;
 }
 
+/// Fixed variables, for unit tests.
+#[cfg(test)]
+impl Source for std::collections::HashMap<&'static str, &'static str> {
+    fn get(&self, name: &str) -> Result<Option<String>, ()> {
+        Ok(self.get(name).map(|v| (*v).to_owned()))
+    }
+}
+
 /// The process environment. Non-UTF-8 values are reported, not silently skipped.
 pub struct ProcessEnv;
 
@@ -993,16 +1001,8 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    struct Map(HashMap<&'static str, &'static str>);
-
-    impl Source for Map {
-        fn get(&self, name: &str) -> Result<Option<String>, ()> {
-            Ok(self.0.get(name).map(|v| (*v).to_owned()))
-        }
-    }
-
     fn load(pairs: &[(&'static str, &'static str)]) -> Loaded {
-        Config::load_from(&Map(pairs.iter().copied().collect()), None)
+        Config::load_from(&pairs.iter().copied().collect::<HashMap<_, _>>(), None)
     }
 
     fn error_vars(loaded: &Loaded) -> Vec<&'static str> {

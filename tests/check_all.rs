@@ -55,11 +55,7 @@ fn one_hanging_check_costs_one_timeout_not_the_sum() {
     );
     assert_eq!(v["checks"]["cache"]["message"], "timed out after 1s 500ms");
     // Sequential would be 3 s.
-    assert!(
-        out.elapsed < Duration::from_millis(2600),
-        "took {:?}",
-        out.elapsed
-    );
+    out.assert_within(Duration::from_millis(2600));
     assert!(
         out.elapsed >= Duration::from_millis(1500),
         "took {:?}",
@@ -80,11 +76,7 @@ fn one_hanging_check_costs_one_timeout_not_the_sum() {
     assert_eq!(v["overall_status"], "unhealthy");
     assert_eq!(v["checks"]["database"]["status"], "healthy");
     assert_eq!(v["checks"]["cache"]["message"], "timed out after 1s");
-    assert!(
-        out.elapsed < Duration::from_millis(2000),
-        "took {:?}",
-        out.elapsed
-    );
+    out.assert_within(Duration::from_millis(2000));
 }
 
 #[test]

@@ -613,19 +613,11 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    struct Map(HashMap<&'static str, &'static str>);
-
-    impl Source for Map {
-        fn get(&self, name: &str) -> Result<Option<String>, ()> {
-            Ok(self.0.get(name).map(|v| (*v).to_owned()))
-        }
+    fn env(pairs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
+        pairs.iter().copied().collect()
     }
 
-    fn env(pairs: &[(&'static str, &'static str)]) -> Map {
-        Map(pairs.iter().copied().collect())
-    }
-
-    fn parse_ok(text: &str, source: &Map) -> Vec<DeclaredService> {
+    fn parse_ok(text: &str, source: &HashMap<&'static str, &'static str>) -> Vec<DeclaredService> {
         match parse("vitals.toml", text, source, &["anthropic_api"]) {
             Ok(services) => services,
             Err(errors) => panic!("unexpected errors: {errors:#?}"),
@@ -863,14 +855,6 @@ mod fuzz {
     use proptest::prelude::*;
     use std::collections::HashMap;
 
-    struct Map(HashMap<&'static str, &'static str>);
-
-    impl Source for Map {
-        fn get(&self, name: &str) -> Result<Option<String>, ()> {
-            Ok(self.0.get(name).map(|v| (*v).to_owned()))
-        }
-    }
-
     const SECRET: &str = "s3cret-fuzz-§-7";
 
     /// Lines of `[[service]]` tables with right, wrong and odd values.
@@ -898,7 +882,7 @@ mod fuzz {
         #[test]
         fn any_file_is_read_or_every_problem_is_located(text in prop_oneof![file(), any::<String>()]) {
             redact::forget_all();
-            let env = Map(HashMap::from([("TOKEN", SECRET)]));
+            let env = HashMap::from([("TOKEN", SECRET)]);
             let lines = text.lines().count().max(1);
             match parse("vitals.toml", &text, &env, &["anthropic_api"]) {
                 Ok(services) => {

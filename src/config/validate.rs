@@ -268,16 +268,8 @@ mod tests {
     use std::collections::HashMap;
     use std::path::PathBuf;
 
-    struct Map(HashMap<&'static str, &'static str>);
-
-    impl Source for Map {
-        fn get(&self, name: &str) -> Result<Option<String>, ()> {
-            Ok(self.0.get(name).map(|v| (*v).to_owned()))
-        }
-    }
-
     fn report(pairs: &[(&'static str, &'static str)], env_file: Option<EnvFile>) -> Report {
-        let map = Map(pairs.iter().copied().collect());
+        let map: HashMap<_, _> = pairs.iter().copied().collect();
         build(Config::load_from(&map, env_file), &map)
     }
 

@@ -261,6 +261,17 @@ impl Outcome {
         self
     }
 
+    /// Finished within `limit`: "returns within the timeout", with the margin the caller allows.
+    pub fn assert_within(&self, limit: Duration) -> &Self {
+        assert!(
+            self.elapsed < limit,
+            "took {:?}, more than {limit:?}\n{}",
+            self.elapsed,
+            self.dump()
+        );
+        self
+    }
+
     /// Stdout parsed as exactly one JSON document (surrounding whitespace allowed).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
