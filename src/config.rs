@@ -361,18 +361,20 @@ impl Reader<'_> {
         let spec = vars::spec(var);
         match self.source.get(var) {
             Ok(Some(v)) if !v.trim().is_empty() => {
+                // The trimmed value is the one used, so it is the one to scrub.
+                let v = v.trim();
                 match spec.secrecy {
-                    Secrecy::Secret => redact::register(&v),
+                    Secrecy::Secret => redact::register(v),
                     // VITALS_STATE may be a file path, which is no secret and must stay readable in errors.
                     Secrecy::UrlCredentials if var == "VITALS_STATE" && !v.contains("://") => {}
-                    Secrecy::UrlCredentials => match Url::parse(&v) {
+                    Secrecy::UrlCredentials => match Url::parse(v) {
                         Ok(u) => redact::register_url_credentials(&u),
                         // Unparseable: we cannot find the password in it, so hide it all.
-                        Err(_) => redact::register(&v),
+                        Err(_) => redact::register(v),
                     },
                     Secrecy::Public => {}
                 }
-                Some(v.trim().to_owned())
+                Some(v.to_owned())
             }
             Ok(_) => None,
             Err(()) => {
@@ -915,6 +917,10 @@ fn parse_millis(value: &str) -> Check<Duration> {
 }
 
 /// `500ms`, `5s`, `2m`, `4h` (humantime), or a bare number of seconds.
+/// Longer than anything vitals waits for or repeats after, and short enough
+/// that adding it (or a few times it) to a clock can never overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 pub fn parse_duration(value: &str) -> Check<Duration> {
     let expected = || "a duration such as 500ms, 5s, 2m or 4h".to_owned();
     let d = match value.parse::<u64>() {
@@ -923,6 +929,9 @@ pub fn parse_duration(value: &str) -> Check<Duration> {
     };
     if d.is_zero() {
         return Err(format!("{} (greater than zero)", expected()));
+    }
+    if d > MAX_DURATION {
+        return Err(format!("{} (at most 366 days)", expected()));
     }
     Ok(d)
 }
@@ -1078,6 +1087,29 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_value_used_is_the_value_scrubbed() {
+        // Quoted with a stray space in a .env: the key sent is the trimmed one.
+        let loaded = load(&[("ANTHROPIC_API_KEY", " sk-trimmed-key-42 ")]);
+        let key = loaded
+            .config
+            .services
+            .apis
+            .iter()
+            .find_map(|api| api.key.clone());
+        assert_eq!(key.as_ref().map(Secret::expose), Some("sk-trimmed-key-42"));
+        assert_eq!(redact::scrub("echo: sk-trimmed-key-42"), "echo: ***");
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(
+            parse_duration("10000000000000000000"),
+            Err("a duration such as 500ms, 5s, 2m or 4h (at most 366 days)".to_owned())
+        );
+        assert_eq!(parse_duration("366d"), Ok(MAX_DURATION));
     }
 
     #[test]
@@ -1441,7 +1473,9 @@ mod fuzz {
         #[test]
         fn parse_duration_reads_numbers_with_units(n in 1u64..1_000_000, unit in prop::sample::select(vec![("ms", 1u64), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("", 1000)])) {
             let (suffix, millis) = unit;
-            prop_assert_eq!(parse_duration(&format!("{n}{suffix}")), Ok(Duration::from_millis(n * millis)));
+            let d = Duration::from_millis(n * millis);
+            let expected = if d <= MAX_DURATION { Ok(d) } else { Err("a duration such as 500ms, 5s, 2m or 4h (at most 366 days)".to_owned()) };
+            prop_assert_eq!(parse_duration(&format!("{n}{suffix}")), expected);
         }
 
         #[test]

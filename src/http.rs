@@ -20,6 +20,19 @@ use url::Url;
 
 use crate::tls::Trust;
 
+/// `path_and_query` under `base`, keeping the base's own path: a proxy or a
+/// regional endpoint may put an API under a prefix (`http://proxy/anthropic`).
+pub fn join(base: &Url, path_and_query: &str) -> Url {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
+    };
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url.set_query(query);
+    url
+}
+
 /// Bodies larger than this are refused unless a request asks for another cap.
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 
@@ -27,7 +40,6 @@ pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
 pub enum Method {
     Get,
     Head,
-    #[allow(dead_code, reason = "for the alert channels")]
     Post,
 }
 
@@ -115,8 +127,6 @@ impl Request {
         self.headers.push((name.to_owned(), value.into()));
         self
     }
-
-    #[allow(dead_code, reason = "for the alert channels")]
     pub fn json(mut self, value: &serde_json::Value) -> Self {
         self.body = Some(Body {
             content_type: "application/json",
@@ -124,8 +134,6 @@ impl Request {
         });
         self
     }
-
-    #[allow(dead_code, reason = "for the alert channels")]
     pub fn form(mut self, pairs: &[(&str, &str)]) -> Self {
         let encoded = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
@@ -154,8 +162,6 @@ impl Response {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
-
-    #[allow(dead_code, reason = "for the alert channels")]
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -245,17 +251,9 @@ impl Client {
             .map_err(HttpError::Tls)
     }
 
-    /// Sends a request and reads the whole (capped) body, within `request.timeout`.
-    #[allow(
-        dead_code,
-        reason = "for synchronous callers such as the alert channels"
-    )]
-    pub fn send(&self, request: &Request) -> Result<Response, HttpError> {
-        self.send_within(request, request.timeout)
-    }
-
-    /// [`Client::send`] with `time_left` of `request.timeout` still to spend;
-    /// a timeout is reported as `request.timeout`, the limit the caller chose.
+    /// Sends a request and reads the whole (capped) body with `time_left` of
+    /// `request.timeout` still to spend; a timeout is reported as
+    /// `request.timeout`, the limit the caller chose.
     fn send_within(&self, request: &Request, time_left: Duration) -> Result<Response, HttpError> {
         let agent = self.agent(request.url.scheme() == "https")?;
         let started = Instant::now();
@@ -330,7 +328,8 @@ impl Client {
         })
     }
 
-    /// [`Client::send`] on the blocking pool, for async callers.
+    /// Sends a request on the blocking pool and reads the whole (capped) body,
+    /// within `request.timeout`.
     pub async fn send_async(&self, request: Request) -> Result<Response, HttpError> {
         let queued = Instant::now();
         let permit = match &self.in_flight {
@@ -418,6 +417,27 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_keeps_the_base_path_and_the_query() {
+        let joined = |base: &str, path| {
+            Url::parse(base)
+                .map(|b| join(&b, path).to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            joined("https://api.anthropic.com", "/v1/models?limit=1"),
+            "https://api.anthropic.com/v1/models?limit=1"
+        );
+        assert_eq!(
+            joined("http://proxy:8080/anthropic/", "/v1/models?limit=1"),
+            "http://proxy:8080/anthropic/v1/models?limit=1"
+        );
+        assert_eq!(
+            joined("http://proxy:8080/pd/", "/v2/enqueue"),
+            "http://proxy:8080/pd/v2/enqueue"
+        );
+    }
 
     #[test]
     fn retry_after_in_seconds() {

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, Format};
 use crate::config::{Config, EnvFile};
 use crate::output::Output;
 use crate::status::Exit;
@@ -57,6 +57,12 @@ fn run() -> Exit {
 }
 
 fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Result<Exit> {
+    // Refused before anything is sent, recorded or resolved, not after.
+    if matches!(cli.global.format(), Format::Nagios | Format::Prometheus)
+        && !matches!(cli.command, Command::Check(_))
+    {
+        anyhow::bail!(output::MONITORING_FORMATS_ONLY_FOR_CHECK);
+    }
     match &cli.command {
         Command::Check(args) => {
             let config = Config::load(env_file).into_result()?;

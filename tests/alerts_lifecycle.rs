@@ -268,3 +268,48 @@ fn a_plain_check_never_opens_the_store() {
     );
     assert!(file.exists());
 }
+
+#[test]
+fn an_output_that_cannot_be_written_does_not_cancel_the_alert() {
+    let store = Store::fresh(Backend::Sqlite);
+    let api = HttpServer::replying(Reply::text(503, "down"));
+    let slack_server = HttpServer::replying(Reply::text(200, "ok"));
+    let out = services(&store, &api, &slack_server)
+        .args([
+            "--format",
+            "prometheus",
+            "--output",
+            "/nonexistent/dir/vitals.prom",
+        ])
+        .run();
+    // The result could not be written (exit 3, said on stderr), but the outage was raised.
+    out.assert_code(3)
+        .assert_stderr_contains("cannot write /nonexistent/dir/vitals.prom");
+    assert_eq!(slack_server.request_count(), 1);
+}
+
+#[test]
+fn monitoring_formats_are_refused_before_an_alert_goes_out() {
+    let slack_server = HttpServer::replying(Reply::text(200, "ok"));
+    for format in ["nagios", "prometheus"] {
+        let out = Test::new()
+            .env("SLACK_WEBHOOK_URL", slack(&slack_server))
+            .env("VITALS_FORMAT", format)
+            .args([
+                "alert",
+                "send",
+                "--type",
+                "t",
+                "--severity",
+                "error",
+                "--message",
+                "m",
+            ])
+            .run();
+        out.assert_code(3).assert_stderr_contains(
+            "--format nagios and --format prometheus apply to `vitals check` only",
+        );
+        assert_eq!(out.stdout, "");
+    }
+    assert_eq!(slack_server.request_count(), 0, "nothing was sent");
+}

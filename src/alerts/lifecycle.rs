@@ -82,13 +82,16 @@ pub async fn raise_all(
     policy: &Policy,
 ) -> Vec<Raised> {
     let mut planned = Vec::with_capacity(incoming.len());
+    // After one failure to record (a store down, paused or locked), the other
+    // alerts are not recorded either: one wait, not one per alert.
+    let mut recording = true;
     for alert in incoming {
         let channels: Vec<ChannelId> = entries
             .iter()
             .filter(|e| e.would_send(&alert, Event::Trigger))
             .map(|e| e.id)
             .collect();
-        let recorded = match store.as_deref_mut() {
+        let recorded = match store.as_deref_mut().filter(|_| recording) {
             Some(s) => Some(s.record(&alert, &channels, Timestamp::now(), rules).await),
             None => None,
         };
@@ -107,8 +110,9 @@ pub async fn raise_all(
                 )
             }
             Some(Err(e)) => {
-                // A store that failed once (down, paused) is not asked again in this run.
-                store = None;
+                // The store is still asked to release the claims of alerts
+                // recorded before this failure, and to keep their deliveries.
+                recording = false;
                 (
                     Raised {
                         alert,
@@ -125,7 +129,9 @@ pub async fn raise_all(
                     alert,
                     notified: true,
                     reason: None,
-                    store_error: None,
+                    store_error: (store.is_some() && !recording).then(|| {
+                        anyhow::anyhow!("not recorded: the store failed for an earlier alert")
+                    }),
                 },
                 None,
                 Vec::new(),

@@ -384,6 +384,24 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
+impl Attempt {
+    /// The record of one try. The error is outside text (a server's reply):
+    /// one bounded, scrubbed line, as it will be printed and stored.
+    pub fn new(
+        at: Timestamp,
+        duration_ms: f64,
+        status: Option<u16>,
+        error: Option<&str>,
+    ) -> Attempt {
+        Attempt {
+            at,
+            duration_ms,
+            status,
+            error: error.map(|e| one_line(e, MAX_SAID_CHARS)),
+        }
+    }
+}
+
 /// What became of one notification to one recipient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
@@ -660,6 +678,21 @@ fn select(entries: Vec<Entry>, only: &[ChannelId]) -> Result<Vec<Entry>, AlertEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attempt_errors_are_scrubbed_single_lines() {
+        crate::redact::register("attempt-secret-991");
+        let attempt = Attempt::new(
+            Timestamp::now(),
+            1.0,
+            Some(500),
+            Some("server said: token attempt-secret-991\nwas\trejected"),
+        );
+        assert_eq!(
+            attempt.error.as_deref(),
+            Some("server said: token *** was rejected")
+        );
+    }
 
     fn alert(severity: Severity) -> Alert {
         let made = Alert::new("disk_full", severity, "disk / is 97% full", Map::new());

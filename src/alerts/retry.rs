@@ -28,8 +28,10 @@ pub struct Policy {
     pub backoff: Duration,
     /// Bounds each attempt.
     pub timeout: Duration,
-    /// Bounds the whole delivery, retries and waits included.
-    pub deadline: Instant,
+    /// Bounds each channel's whole delivery, retries and waits included,
+    /// counted from when that delivery starts (see [`Schedule`]): a follow-up
+    /// sent after a slow one still gets its full budget.
+    pub budget: Duration,
     /// For messages that must not arrive twice (SMS): a failure is retried
     /// only when the request certainly had no effect.
     pub at_most_once: bool,
@@ -41,7 +43,7 @@ impl Policy {
             attempts: ATTEMPTS,
             backoff,
             timeout,
-            deadline: Instant::now() + Policy::budget(timeout),
+            budget: Policy::budget(timeout),
             at_most_once: false,
         }
     }
@@ -132,6 +134,7 @@ pub struct Step<T> {
 /// Counts attempts and waits between them.
 pub struct Schedule {
     policy: Policy,
+    deadline: Instant,
     made: u32,
 }
 
@@ -139,16 +142,14 @@ impl Schedule {
     pub fn new(policy: &Policy) -> Schedule {
         Schedule {
             policy: *policy,
+            deadline: Instant::now() + policy.budget,
             made: 0,
         }
     }
 
     /// Starts an attempt: the time it may take, or `None` when none is left.
     pub fn next(&mut self) -> Option<Duration> {
-        let left = self
-            .policy
-            .deadline
-            .saturating_duration_since(Instant::now());
+        let left = self.deadline.saturating_duration_since(Instant::now());
         if self.made >= self.policy.attempts || left.is_zero() {
             return None;
         }
@@ -165,7 +166,7 @@ impl Schedule {
             });
         }
         let wait = self.policy.wait(self.made, retry_after);
-        if Instant::now() + wait >= self.policy.deadline {
+        if Instant::now() + wait >= self.deadline {
             return Err(format!(
                 "gave up: waiting {} more would pass the time limit",
                 humantime::format_duration(wait)
@@ -190,12 +191,12 @@ pub async fn timed<T>(
             result: Err(Failure::transient(HttpError::Timeout(timeout).to_string())),
         },
     };
-    let record = Attempt {
+    let record = Attempt::new(
         at,
-        duration_ms: millis(started.elapsed()),
-        status: step.status,
-        error: step.result.as_ref().err().map(|f| f.error.clone()),
-    };
+        millis(started.elapsed()),
+        step.status,
+        step.result.as_ref().err().map(|f| f.error.as_str()),
+    );
     (step, record)
 }
 
@@ -320,12 +321,21 @@ pub fn body_excerpt(response: &http::Response) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn each_delivery_gets_its_whole_budget_from_when_it_starts() {
+        let policy = Policy::new(Duration::from_millis(10), Duration::from_millis(1));
+        // Longer than the policy's budget (4 x 10 ms) passes before this delivery starts.
+        std::thread::sleep(Duration::from_millis(60));
+        let mut schedule = Schedule::new(&policy);
+        assert_eq!(schedule.next(), Some(Duration::from_millis(10)));
+    }
+
     fn policy(attempts: u32) -> Policy {
         Policy {
             attempts,
             backoff: Duration::from_millis(10),
             timeout: Duration::from_secs(1),
-            deadline: Instant::now() + Duration::from_secs(10),
+            budget: Duration::from_secs(10),
             at_most_once: false,
         }
     }

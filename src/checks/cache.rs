@@ -15,9 +15,6 @@ use crate::metrics::{Metric, Unit, count};
 use crate::status::Status;
 use crate::tls::{self, Trust};
 
-/// See `database::GRACE`: the runner's deadline should fire before ours.
-const GRACE: Duration = Duration::from_millis(250);
-
 pub struct Cache {
     url: Option<SecretUrl>,
     password: Option<Secret>,
@@ -96,7 +93,7 @@ pub async fn connect(
     }
     .map_err(|e| format!("not a usable Redis URL: {}", describe(&e)))?;
     tracing::debug!("redis: connecting to {url}");
-    let limit = deadline.saturating_duration_since(Instant::now()) + GRACE;
+    let limit = deadline.saturating_duration_since(Instant::now()) + super::GRACE;
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(limit))
         .set_response_timeout(Some(limit));

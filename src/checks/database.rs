@@ -24,10 +24,6 @@ const FACTS_QUERY: &str = "SELECT current_setting('server_version'), \
           ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END, \
      (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())";
 
-/// Slack given to our own connect timeout so the runner's deadline, with its
-/// uniform "timed out after …" message, fires first.
-const GRACE: Duration = Duration::from_millis(250);
-
 pub struct Database {
     url: Option<SecretUrl>,
     connections_degraded_percent: f64,
@@ -81,7 +77,7 @@ struct Facts {
 
 impl Database {
     async fn probe(&self, target: &Target, deadline: Instant) -> CheckResult {
-        let timeout = deadline.saturating_duration_since(Instant::now()) + GRACE;
+        let timeout = deadline.saturating_duration_since(Instant::now()) + super::GRACE;
         let started = Instant::now();
         let client = match target.connect(&self.trust, timeout).await {
             Ok(client) => client,

@@ -160,6 +160,10 @@ pub fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0
 }
 
+/// Slack added to a check's own network timeouts so that the runner's
+/// deadline, with its uniform "timed out after …" message, fires first.
+pub const GRACE: Duration = Duration::from_millis(250);
+
 /// Runs one check, bounded by the timeout whatever the check does.
 pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
     let started = Instant::now();
@@ -271,10 +275,11 @@ pub fn command(
         duration_ms: millis(duration),
         checks,
     };
-    match (args.target.single(), report.checks.first()) {
-        (Some(_), Some((id, result))) => out.emit(&Single { id: *id, result })?,
-        _ => out.emit(&report)?,
-    }
+    // An output that cannot be written must not also cancel the alerting.
+    let emitted = match (args.target.single(), report.checks.first()) {
+        (Some(_), Some((id, result))) => out.emit(&Single { id: *id, result }),
+        _ => out.emit(&report),
+    };
 
     if overall == Status::Unconfigured {
         let vars: Vec<&str> = report
@@ -293,6 +298,7 @@ pub fn command(
             timeout,
         ));
     }
+    emitted?;
     Ok(exit)
 }
 

@@ -11,7 +11,6 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value;
 use tokio::time::Instant;
-use url::Url;
 
 use super::{BoxFuture, Check, CheckId, CheckResult, millis};
 use crate::config::{ApiConfig, DeclaredService, Secret, ServicesConfig, StatusSet};
@@ -155,7 +154,7 @@ fn api_probe(api: &ApiConfig, key: &Secret, slow: Duration) -> Probe {
     let key = key.expose();
     let mut request = Request::new(
         Method::Get,
-        join(api.base_url.expose(), service.path),
+        http::join(api.base_url.expose(), service.path),
         Duration::ZERO,
     );
     request = match service.auth {
@@ -193,17 +192,6 @@ fn declared_probe(service: &DeclaredService, slow: Duration) -> Probe {
 }
 
 /// The API path under the base URL, keeping any path prefix a proxy needs.
-fn join(base: &Url, path_and_query: &str) -> Url {
-    let (path, query) = match path_and_query.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (path_and_query, None),
-    };
-    let mut url = base.clone();
-    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
-    url.set_query(query);
-    url
-}
-
 impl Check for Services {
     fn id(&self) -> CheckId {
         CheckId::ExternalServices
@@ -515,29 +503,6 @@ fn name_list(names: impl ExactSizeIterator<Item = String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn url(text: &str) -> Url {
-        match Url::parse(text) {
-            Ok(url) => url,
-            Err(e) => panic!("{text}: {e}"),
-        }
-    }
-
-    #[test]
-    fn paths_join_under_a_proxy_prefix() {
-        assert_eq!(
-            join(&url("https://api.anthropic.com"), "/v1/models?limit=1").as_str(),
-            "https://api.anthropic.com/v1/models?limit=1"
-        );
-        assert_eq!(
-            join(&url("http://proxy:8080/anthropic/"), "/v1/models?limit=1").as_str(),
-            "http://proxy:8080/anthropic/v1/models?limit=1"
-        );
-        assert_eq!(
-            join(&url("https://api.hubapi.com"), "/account-info/v3/details").as_str(),
-            "https://api.hubapi.com/account-info/v3/details"
-        );
-    }
 
     #[test]
     fn provider_details_from_each_provider_shape() {

@@ -9,7 +9,11 @@ use super::EnvFile;
 
 /// Loads the env file named by `--env-file` / `VITALS_ENV_FILE`, else `./.env`
 /// when present. Variables already in the environment are never overridden.
+/// `--help` and `--version` read nothing: they must be instant and cannot fail.
 pub fn load(args: &[OsString]) -> Result<Option<EnvFile>, String> {
+    if asks_for_help_or_version(args) {
+        return Ok(None);
+    }
     let (path, explicit) = match explicit_path(args) {
         Some(path) => (path, true),
         None => (PathBuf::from(".env"), false),
@@ -38,6 +42,14 @@ fn describe(error: dotenvy::Error, shown: &dyn std::fmt::Display) -> String {
         dotenvy::Error::EnvVar(var) => format!("cannot load env file {shown}: {var}"),
         _ => format!("cannot load env file {shown}"),
     }
+}
+
+fn asks_for_help_or_version(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| ["-h", "--help", "-V", "--version"].iter().any(|f| a == f))
+        || args.get(1).is_some_and(|a| a == "help")
 }
 
 /// `--env-file PATH` or `--env-file=PATH` before any `--`, else `VITALS_ENV_FILE`.
@@ -82,6 +94,21 @@ mod tests {
             ])),
             Some(PathBuf::from("/etc/vitals.env"))
         );
+    }
+
+    #[test]
+    fn help_and_version_read_no_file() {
+        assert!(asks_for_help_or_version(&args(&[
+            "vitals", "check", "--help"
+        ])));
+        assert!(asks_for_help_or_version(&args(&["vitals", "-V"])));
+        assert!(asks_for_help_or_version(&args(&[
+            "vitals", "help", "check"
+        ])));
+        assert!(!asks_for_help_or_version(&args(&["vitals", "check", "db"])));
+        assert!(!asks_for_help_or_version(&args(&[
+            "vitals", "alert", "send", "--", "--help"
+        ])));
     }
 
     #[test]

@@ -229,7 +229,8 @@ fn shown_variables(
                 },
                 Secrecy::UrlCredentials => match Url::parse(value) {
                     Ok(url) => redact::url(&url),
-                    Err(_) if group == Group::State => value.to_owned(),
+                    // A file path is no secret; a broken URL may hold one.
+                    Err(_) if group == Group::State && !value.contains("://") => value.to_owned(),
                     Err(_) => format!("{} (unparseable, hidden)", redact::MASK),
                 },
             };

@@ -113,7 +113,14 @@ pub const VARIABLES: &[Var] = &[
         G::General,
         Public,
         Some("table"),
-        "Output format: table or json (same as --format).",
+        "Output format: table, json, or for checks nagios or prometheus (same as --format).",
+    ),
+    var(
+        "VITALS_OUTPUT",
+        G::General,
+        Public,
+        None,
+        "Write results to this file, atomically, instead of stdout (same as --output).",
     ),
     var(
         "VITALS_COLOR",
@@ -302,7 +309,7 @@ pub const VARIABLES: &[Var] = &[
         G::Email,
         Public,
         None,
-        "SMTP port; default 587 (STARTTLS), or 465 when SMTP_TLS=tls.",
+        "SMTP port; default 587 (STARTTLS), 465 when SMTP_TLS=tls, 25 when SMTP_TLS=none.",
     ),
     var(
         "SMTP_USER",

@@ -63,11 +63,9 @@ impl Output {
             Format::Json => json::render(value, self.style.tty)?,
             Format::Table => value.table(&self.style),
             Format::Nagios | Format::Prometheus => {
-                let results = value.check_results().ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--format nagios and --format prometheus apply to `vitals check` only"
-                    )
-                })?;
+                let results = value
+                    .check_results()
+                    .ok_or_else(|| anyhow::anyhow!(MONITORING_FORMATS_ONLY_FOR_CHECK))?;
                 match self.format {
                     Format::Nagios => nagios::render(&results),
                     _ => prometheus::render(&results, SystemTime::now()),
@@ -111,6 +109,9 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
             anyhow::anyhow!("cannot write {}: {e}", path.display())
         })
 }
+
+pub const MONITORING_FORMATS_ONLY_FOR_CHECK: &str =
+    "--format nagios and --format prometheus apply to `vitals check` only";
 
 /// Colour only on a terminal, never with a non-empty NO_COLOR or TERM=dumb,
 /// unless `--color` says otherwise (no-color.org, clig.dev).

@@ -7,7 +7,6 @@
 //! transaction with one RCPT per recipient gives a result per recipient (a
 //! rejected address fails alone) while everyone receives the same message.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::Address;
@@ -206,7 +205,8 @@ pub struct Smtp {
     port: u16,
     tls: SmtpTls,
     credentials: Option<(String, Secret)>,
-    ca_file: Option<PathBuf>,
+    /// The system store, `SSL_CERT_FILE` and `SMTP_CA_FILE`: built once, so
+    /// the bundles are read once however many messages go out.
     trust: Trust,
     sender: String,
     recipients: Vec<String>,
@@ -220,26 +220,24 @@ impl Smtp {
             port: smtp.port,
             tls: smtp.tls,
             credentials: smtp.user.clone().zip(smtp.password.clone()),
-            ca_file: smtp.ca_file.clone(),
-            trust: shared.trust.clone(),
+            trust: match &smtp.ca_file {
+                Some(file) => shared.trust.with_file(file.clone()),
+                None => shared.trust.clone(),
+            },
             sender: email.sender.clone(),
             recipients: email.recipients.clone(),
             platform: shared.platform.clone(),
         }
     }
 
-    /// Trust for the SMTP server: the system store, `SSL_CERT_FILE` and `SMTP_CA_FILE`.
+    /// TLS for the SMTP server, trusting [`Smtp::trust`].
     fn tls_parameters(&self) -> Result<Option<TlsParameters>, String> {
         if self.tls == SmtpTls::None {
             return Ok(None);
         }
         // lettre's rustls takes the process-wide provider: make sure it is ring.
         tls::provider();
-        let trust = match &self.ca_file {
-            Some(file) => self.trust.with_file(file.clone()),
-            None => self.trust.clone(),
-        };
-        let pem = trust.pem()?;
+        let pem = self.trust.pem()?;
         let mut builder =
             TlsParameters::builder(self.host.clone()).certificate_store(CertificateStore::None);
         for der in tls::usable_roots(&pem) {
@@ -449,12 +447,12 @@ impl Smtp {
             let mut retry = false;
             for (&i, step) in pending.iter().zip(steps) {
                 let target = &mut targets[i];
-                target.history.push(Attempt {
+                target.history.push(Attempt::new(
                     at,
                     duration_ms,
-                    status: step.status,
-                    error: step.result.as_ref().err().map(|f| f.error.clone()),
-                });
+                    step.status,
+                    step.result.as_ref().err().map(|f| f.error.as_str()),
+                ));
                 match step.result {
                     Ok(accepted) => target.result = Some(Ok(accepted)),
                     Err(f) if !f.retryable => target.result = Some(Err(f.error)),

@@ -327,34 +327,9 @@ impl Entry {
     }
 }
 
-/// `{base}{path}`, keeping any path prefix the base URL has (proxies).
-pub fn endpoint(base: &url::Url, path: &str) -> url::Url {
-    let mut url = base.clone();
-    let joined = format!("{}{path}", base.path().trim_end_matches('/'));
-    url.set_path(&joined);
-    url
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoint_keeps_the_base_path() {
-        let join = |base: &str, path| {
-            url::Url::parse(base)
-                .map(|b| endpoint(&b, path).to_string())
-                .unwrap_or_default()
-        };
-        assert_eq!(
-            join("https://api.twilio.com", "/2010-04-01/Accounts"),
-            "https://api.twilio.com/2010-04-01/Accounts"
-        );
-        assert_eq!(
-            join("http://proxy:8080/pd/", "/v2/enqueue"),
-            "http://proxy:8080/pd/v2/enqueue"
-        );
-    }
 
     #[test]
     fn channel_names_match_cli_and_json() {

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ChannelId, Content, Message, Notifier, Shared, endpoint};
+use super::{ChannelId, Content, Message, Notifier, Shared};
 use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
 use crate::checks::BoxFuture;
@@ -27,7 +27,7 @@ impl PagerDuty {
     pub fn new(config: &PagerDutyConfig, shared: &Shared) -> PagerDuty {
         PagerDuty {
             routing_key: config.routing_key.clone(),
-            url: endpoint(config.base_url.expose(), "/v2/enqueue"),
+            url: http::join(config.base_url.expose(), "/v2/enqueue"),
             source: shared.host.clone(),
             http: shared.http.clone(),
         }

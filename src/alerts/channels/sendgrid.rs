@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::email::{EmailContent, compose, render};
-use super::{ChannelId, Message, Notifier, Shared, endpoint};
+use super::{ChannelId, Message, Notifier, Shared};
 use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
 use crate::checks::BoxFuture;
@@ -29,7 +29,7 @@ impl SendGrid {
     ) -> SendGrid {
         SendGrid {
             key: key.clone(),
-            url: endpoint(base_url, "/v3/mail/send"),
+            url: http::join(base_url, "/v3/mail/send"),
             sender: email.sender.clone(),
             recipients: email.recipients.clone(),
             platform: shared.platform.clone(),

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{ChannelId, Content, Message, Notifier, Shared, endpoint};
+use super::{ChannelId, Content, Message, Notifier, Shared};
 use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity};
 use crate::checks::BoxFuture;
@@ -32,7 +32,7 @@ impl Sms {
             auth_token: config.auth_token.clone(),
             from: config.from.clone(),
             recipients: config.recipients.clone(),
-            url: endpoint(config.base_url.expose(), &path),
+            url: http::join(config.base_url.expose(), &path),
             http: shared.http.clone(),
         }
     }

@@ -24,6 +24,11 @@ const LOCK_SPACE: i32 = 0x7669;
 
 pub struct Postgres {
     client: Client,
+    /// Set from BEGIN until COMMIT or ROLLBACK has answered. Still set at the
+    /// next BEGIN means an operation was abandoned midway (it timed out): the
+    /// connection's state is unknown, so it is not used again, and nothing
+    /// half done can be committed by a later operation.
+    in_transaction: bool,
 }
 
 impl Postgres {
@@ -43,7 +48,20 @@ impl Postgres {
             ))
             .await
             .map_err(|e| StoreError::Open(pg::describe(&e)))?;
-        Ok(Postgres { client })
+        Ok(Postgres {
+            client,
+            in_transaction: false,
+        })
+    }
+}
+
+impl Postgres {
+    /// COMMIT or ROLLBACK: once the server has answered, even with an error,
+    /// the transaction is over.
+    async fn finish(&mut self, sql: &str) -> Result<()> {
+        let result = self.client.batch_execute(sql).await.map_err(|e| failed(&e));
+        self.in_transaction = false;
+        result
     }
 }
 
@@ -88,7 +106,20 @@ impl Backend for Postgres {
         } else {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         };
-        Box::pin(async move { self.client.batch_execute(sql).await.map_err(|e| failed(&e)) })
+        Box::pin(async move {
+            if self.in_transaction {
+                return Err(StoreError::Query(
+                    "an earlier operation timed out midway; the connection is not used again"
+                        .to_owned(),
+                ));
+            }
+            self.client
+                .batch_execute(sql)
+                .await
+                .map_err(|e| failed(&e))?;
+            self.in_transaction = true;
+            Ok(())
+        })
     }
 
     fn lock<'a>(&'a mut self, lock: Lock<'a>) -> BoxFuture<'a, Result<()>> {
@@ -155,21 +186,11 @@ impl Backend for Postgres {
     }
 
     fn commit(&mut self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            self.client
-                .batch_execute("COMMIT")
-                .await
-                .map_err(|e| failed(&e))
-        })
+        Box::pin(self.finish("COMMIT"))
     }
 
     fn rollback(&mut self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            self.client
-                .batch_execute("ROLLBACK")
-                .await
-                .map_err(|e| failed(&e))
-        })
+        Box::pin(self.finish("ROLLBACK"))
     }
 
     fn for_update(&self) -> &'static str {
