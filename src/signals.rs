@@ -16,6 +16,21 @@ pub struct Interrupted {
     pub what: &'static str,
 }
 
+/// The runtime a command's network work runs on: the main thread alone, or
+/// `workers` threads when several tasks must not share one clock (checks).
+pub fn runtime(workers: usize) -> std::io::Result<Runtime> {
+    if workers > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+}
+
 /// Runs `work` on `runtime` until it finishes, or until SIGINT or SIGTERM
 /// arrives; then the name of the signal.
 pub fn run_until_signal<F: Future>(runtime: &Runtime, work: F) -> Result<F::Output, &'static str> {

@@ -287,7 +287,7 @@ pub fn list(
         Some(ListStatus::Acknowledged) => StatusFilter::Only(AlertStatus::Acknowledged),
         Some(ListStatus::Resolved) => StatusFilter::Only(AlertStatus::Resolved),
     };
-    let runtime = runtime()?;
+    let runtime = signals::runtime(1)?;
     let alerts = interruptible(
         &runtime,
         async {
@@ -400,7 +400,7 @@ fn change(
     let shared = channels::Shared::new(config);
     let entries = channels::registry(config, &shared);
     let policy = Policy::new(timeout, config.alert_retry_backoff);
-    let runtime = runtime()?;
+    let runtime = signals::runtime(1)?;
     let (alert, stored) = interruptible(
         &runtime,
         async {
@@ -460,12 +460,6 @@ fn interruptible<T>(
     signals::run_until_signal(runtime, work).map_err(|signal| Interrupted { signal, what })?
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?)
-}
-
 /// The alert a check in trouble raises: `{check}_failure` (error) when it is
 /// unhealthy, `{check}_degraded` (warning) when degraded, with the check's
 /// result as context.
@@ -503,7 +497,7 @@ fn check_alert_types(id: CheckId) -> [String; 2] {
 /// when part of it failed (the store, or a notification that reached nobody
 /// it should have), after saying what on stderr.
 pub fn for_checks(checks: &[(CheckId, CheckResult)], config: &Config, timeout: Duration) -> Exit {
-    let runtime = match runtime() {
+    let runtime = match signals::runtime(1) {
         Ok(r) => r,
         Err(e) => {
             output::error(&format!("--alert: {e:#}"));

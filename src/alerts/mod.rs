@@ -548,9 +548,7 @@ pub fn command(
         return Ok(Exit::Ok);
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = signals::runtime(1)?;
     let policy = Policy::new(timeout, config.alert_retry_backoff);
     let rules = lifecycle::rules(config, timeout);
     // A test alert is not recorded: it must go out every time it is asked for.

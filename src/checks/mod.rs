@@ -227,16 +227,7 @@ pub fn command(
     // handshakes) must not stall another's clock, or its response time lies.
     // A single check keeps the main thread: worker threads cost it a third of
     // its time (thread start, a malloc arena).
-    let runtime = if selected.len() > 1 {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(selected.len().min(4))
-            .enable_all()
-            .build()?
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    };
+    let runtime = signals::runtime(selected.len().min(4))?;
     let started = std::time::Instant::now();
     let tasks: Vec<_> = selected
         .iter()
