@@ -16,6 +16,7 @@ mod cli;
 mod config_validate;
 mod faults;
 mod formats;
+mod golden;
 mod harness;
 mod hostile;
 mod recipes;
