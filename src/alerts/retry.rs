@@ -8,9 +8,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Attempt, Timestamp};
-use crate::checks::millis;
-use crate::http::{self, HttpError};
-use crate::output::one_line;
+use crate::net::http::{self, HttpError};
+use crate::text::{millis, one_line};
 
 /// Attempts per notification, except SMS (one per recipient).
 pub const ATTEMPTS: u32 = 3;

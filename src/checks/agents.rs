@@ -10,12 +10,14 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::{BoxFuture, Check, CheckId, CheckResult};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckId, CheckResult};
 use crate::config::{AgentsConfig, SecretUrl};
-use crate::http::{self, Method};
 use crate::metrics::{Metric, Unit, count};
+use crate::net::http::{self, Method};
+use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::tls::Trust;
 
 /// Commands per pipelined round trip: large registries are read in a few
 /// batches, never one round trip per key, and never one unbounded reply.

@@ -9,11 +9,15 @@ use redis::{
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::{BoxFuture, Check, CheckId, CheckResult, chain_text, find_cause, millis};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckId, CheckResult};
 use crate::config::{CacheConfig, Secret, SecretUrl};
+use crate::error::{chain_text, find_cause};
 use crate::metrics::{Metric, Unit, count};
+use crate::net::tls::{self, Trust};
 use crate::status::Status;
-use crate::tls::{self, Trust};
+use crate::text::millis;
 
 pub struct Cache {
     url: Option<SecretUrl>,

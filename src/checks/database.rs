@@ -7,12 +7,15 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tokio_postgres::SimpleQueryMessage;
 
-use super::{BoxFuture, Check, CheckId, CheckResult, millis};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckId, CheckResult};
 use crate::config::{DatabaseConfig, SecretUrl};
 use crate::metrics::{Metric, Unit};
-use crate::pg::{ConnectError, Target, describe};
+use crate::net::pg::{ConnectError, Target, describe};
+use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::tls::Trust;
+use crate::text::millis;
 
 /// Client backends only: background workers do not use up `max_connections`.
 const FACTS_QUERY: &str = "SELECT current_setting('server_version'), \

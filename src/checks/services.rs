@@ -12,63 +12,19 @@ use serde::ser::SerializeMap;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::{BoxFuture, Check, CheckId, CheckResult, millis};
-use crate::config::{ApiConfig, DeclaredService, Secret, ServicesConfig, StatusSet};
-use crate::http::{self, HttpError, Method, Request, Response};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckId, CheckResult};
+use crate::config::{
+    ApiConfig, Auth, BUILTINS, DeclaredService, Secret, ServicesConfig, StatusSet,
+};
+use crate::json;
 use crate::metrics::{Metric, Unit};
-use crate::output::{json, one_line};
+use crate::net::http::{self, HttpError, Method, Request, Response};
+use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::tls::Trust;
-
-/// How a built-in API takes its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    /// The key as the whole value of this header.
-    Header(&'static str),
-    /// `Authorization: Bearer <key>`.
-    Bearer,
-}
-
-/// A built-in external API. Adding one is one entry in [`BUILTINS`] (and its
-/// two variables in `config/vars.rs`, which documents them).
-#[derive(Debug)]
-pub struct BuiltinService {
-    pub name: &'static str,
-    pub key_var: &'static str,
-    pub base_url_var: &'static str,
-    /// Path and query of one cheap authenticated read, after the base URL.
-    pub path: &'static str,
-    pub auth: Auth,
-    pub headers: &'static [(&'static str, &'static str)],
-}
-
-pub const BUILTINS: &[BuiltinService] = &[
-    BuiltinService {
-        name: "anthropic_api",
-        key_var: "ANTHROPIC_API_KEY",
-        base_url_var: "ANTHROPIC_BASE_URL",
-        path: "/v1/models?limit=1",
-        auth: Auth::Header("x-api-key"),
-        headers: &[("anthropic-version", "2023-06-01")],
-    },
-    BuiltinService {
-        name: "hubspot_api",
-        key_var: "HUBSPOT_API_KEY",
-        base_url_var: "HUBSPOT_BASE_URL",
-        path: "/account-info/v3/details",
-        auth: Auth::Bearer,
-        headers: &[],
-    },
-    // /v3/scopes answers for any valid key, even one restricted to mail.send.
-    BuiltinService {
-        name: "sendgrid_api",
-        key_var: "SENDGRID_API_KEY",
-        base_url_var: "SENDGRID_BASE_URL",
-        path: "/v3/scopes",
-        auth: Auth::Bearer,
-        headers: &[],
-    },
-];
+use crate::text::millis;
+use crate::text::one_line;
 
 /// Requests in flight at once. Each holds a blocking thread and a socket
 /// while it runs, so this bounds both; at 128, 500 endpoints answering in

@@ -14,8 +14,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
-use super::{Secret, SecretUrl, Source, parse_duration, parse_url};
-use crate::http::Method;
+use super::parse::{parse_duration, parse_url};
+use super::{Secret, SecretUrl, Source};
+use crate::net::http::Method;
 use crate::redact;
 
 /// The keys a `[[service]]` table may have.
@@ -391,7 +392,7 @@ impl Parser<'_> {
         match parse_url(value, &["http", "https"]) {
             Ok(url) => Some(SecretUrl(url)),
             Err(expected) => {
-                self.field_error(f, format!("expected {expected}"));
+                self.field_error(f, expected.to_string());
                 None
             }
         }
@@ -527,7 +528,7 @@ impl Parser<'_> {
             DeValue::String(s) => match parse_duration(s) {
                 Ok(d) => Some(d),
                 Err(expected) => {
-                    self.field_error(f, format!("expected {expected}, got {s:?}"));
+                    self.field_error(f, format!("{expected}, got {s:?}"));
                     None
                 }
             },

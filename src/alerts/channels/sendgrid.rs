@@ -3,13 +3,14 @@
 
 use serde_json::{Value, json};
 
+use futures_util::future::BoxFuture;
+
 use super::email::{EmailContent, compose, render};
-use super::{ChannelId, Message, Notifier, Shared};
+use super::{ChannelId, Message, Notifier, Shared, read_by_people};
 use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
-use crate::checks::BoxFuture;
 use crate::config::{EmailConfig, Secret};
-use crate::http::{self, Method};
+use crate::net::http::{self, Method};
 
 pub struct SendGrid {
     key: Secret,
@@ -88,7 +89,7 @@ impl Notifier for SendGrid {
     }
 
     fn takes(&self, event: Event) -> bool {
-        super::email::takes(event)
+        read_by_people(event)
     }
 
     fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {

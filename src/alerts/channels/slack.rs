@@ -4,13 +4,13 @@
 
 use serde_json::{Value, json};
 
-use super::{ChannelId, Content, Message, Notifier, Shared};
-use crate::alerts::channels::email::{resolution_lines, takes};
+use futures_util::future::BoxFuture;
+
+use super::{ChannelId, Content, Message, Notifier, Shared, read_by_people, resolution_lines};
 use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity};
-use crate::checks::BoxFuture;
 use crate::config::SlackConfig;
-use crate::http::{self, Method};
+use crate::net::http::{self, Method};
 use crate::redact;
 
 pub struct Slack {
@@ -114,7 +114,7 @@ impl Notifier for Slack {
     }
 
     fn takes(&self, event: Event) -> bool {
-        takes(event)
+        read_by_people(event)
     }
 
     fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {

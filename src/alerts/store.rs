@@ -1,10 +1,5 @@
-//! The alert store: every alert and every notification, in an SQLite file or
-//! a PostgreSQL database shared by several hosts.
-//!
-//! Both backends run the same SQL on the same schema. A [`Backend`] is only
-//! the dialect's plumbing (transactions, locks, parameters, rows); what an
-//! alert's life is — de-duplication, the repeat interval, escalation, the
-//! rate limit, acknowledging and resolving — is written once, here.
+//! The alert store: every alert and every notification, kept in the store
+//! (`crate::store`) with the same SQL on SQLite and PostgreSQL.
 //!
 //! Deciding to notify is claimed in the transaction that records the
 //! occurrence: a write transaction serialised per alert identity (SQLite:
@@ -14,156 +9,24 @@
 //! so two processes never both notify, and a crashed one does not silence
 //! the alert for longer than the lease.
 
-pub mod postgres;
-pub mod sqlite;
-
-use std::fmt;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use super::channels::ChannelId;
+use super::policy::{Notified, Reason, Rules, decide};
 use super::{Alert, AlertStatus, Delivery, Outcome, Severity, Timestamp};
-use crate::checks::BoxFuture;
 use crate::config::{RateLimit, StateLocation};
-use crate::tls::Trust;
+use crate::net::tls::Trust;
+use crate::store::{Cell, Lock, Param, Result, Row, Store, StoreError, bounded, int, text};
 
-/// A query parameter. Typed even when null: PostgreSQL checks the type of
-/// every parameter, absent ones included.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    Int(Option<i64>),
-    Text(Option<String>),
+/// Everything that reads and then changes the open alert of one identity.
+fn identity_lock(identity: &str) -> Lock<'_> {
+    Lock::Keyed(2, identity)
 }
 
-fn int(v: i64) -> Param {
-    Param::Int(Some(v))
-}
-
-fn text(v: impl Into<String>) -> Param {
-    Param::Text(Some(v.into()))
-}
-
-/// One value of a result row.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Null,
-    Int(i64),
-    Text(String),
-}
-
-pub type Row = Vec<Cell>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The store cannot be opened or created (nothing was changed).
-    #[error("{0}")]
-    Open(String),
-    /// A statement failed.
-    #[error("{0}")]
-    Query(String),
-    #[error("no answer within {}", humantime::format_duration(*.0))]
-    Timeout(Duration),
-    #[error(
-        "it was written by a newer vitals (schema version {found}; this one knows up to {known}); upgrade vitals"
-    )]
-    TooNew { found: i64, known: i64 },
-    #[error("it holds a record this vitals cannot read ({0})")]
-    Malformed(String),
-    #[error("no alert with id {0:?} (`vitals alert list --status all` lists them)")]
-    NotFound(String),
-    /// The alert is not in a state that allows this change.
-    #[error("{0}")]
-    Refused(String),
-}
-
-impl StoreError {
-    /// Whether the user asked for something that cannot be done (exit 3),
-    /// rather than the store failing.
-    pub fn is_refusal(&self) -> bool {
-        matches!(self, StoreError::NotFound(_) | StoreError::Refused(_))
-    }
-}
-
-type Result<T> = std::result::Result<T, StoreError>;
-
-/// Writers that must not run at the same time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lock<'a> {
-    /// Creating or migrating the schema.
-    Schema,
-    /// Everything that reads and then changes the open alert of one identity.
-    Identity(&'a str),
-    /// Counting and reserving rate-limit slots.
-    RateLimit,
-}
-
-/// A database dialect: the plumbing under the shared SQL. Statements use
-/// `$1, $2, …` placeholders.
-pub trait Backend: Send {
-    /// Starts a transaction. A write transaction may wait (bounded) for other writers.
-    fn begin(&mut self, write: bool) -> BoxFuture<'_, Result<()>>;
-    /// Keeps other writers of `lock` out until the transaction ends.
-    fn lock<'a>(&'a mut self, lock: Lock<'a>) -> BoxFuture<'a, Result<()>>;
-    fn query<'a>(
-        &'a mut self,
-        sql: &'a str,
-        params: &'a [Param],
-    ) -> BoxFuture<'a, Result<Vec<Row>>>;
-    fn execute<'a>(&'a mut self, sql: &'a str, params: &'a [Param]) -> BoxFuture<'a, Result<u64>>;
-    /// Several statements without parameters (the schema).
-    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
-    fn commit(&mut self) -> BoxFuture<'_, Result<()>>;
-    fn rollback(&mut self) -> BoxFuture<'_, Result<()>>;
-    /// What makes a `SELECT` lock the rows it reads, where the dialect can.
-    fn for_update(&self) -> &'static str;
-}
-
-/// Schema changes in order; the store's `schema_version` is how many have been applied.
-const MIGRATIONS: &[&str] = &[
-    // 1: alerts, their notifications, rate-limit reservations.
-    "CREATE TABLE alerts (
-        id TEXT PRIMARY KEY,
-        identity TEXT NOT NULL,
-        alert_type TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        message TEXT NOT NULL,
-        context TEXT NOT NULL,
-        status TEXT NOT NULL,
-        triggered_at BIGINT NOT NULL,
-        acknowledged_at BIGINT,
-        acknowledged_by TEXT,
-        resolved_at BIGINT,
-        resolved_by TEXT,
-        resolution_note TEXT,
-        occurrences BIGINT NOT NULL,
-        last_notified_at BIGINT,
-        test BIGINT NOT NULL,
-        notified_severity TEXT,
-        claim_expires_at BIGINT,
-        updated_at BIGINT NOT NULL
-    );
-    CREATE UNIQUE INDEX alerts_open_identity ON alerts (identity) WHERE status <> 'resolved';
-    CREATE INDEX alerts_triggered_at ON alerts (triggered_at);
-    CREATE TABLE deliveries (
-        alert_id TEXT NOT NULL REFERENCES alerts (id),
-        seq BIGINT NOT NULL,
-        event TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        at BIGINT NOT NULL,
-        body TEXT NOT NULL,
-        PRIMARY KEY (alert_id, seq)
-    );
-    CREATE TABLE rate_slots (
-        channel TEXT NOT NULL,
-        at BIGINT NOT NULL
-    );
-    CREATE INDEX rate_slots_channel_at ON rate_slots (channel, at);",
-];
-
-/// The schema version this vitals writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// Counting and reserving rate-limit slots.
+const RATE_LIMIT_LOCK: Lock<'static> = Lock::Global(1);
 
 /// Rate-limit reservations are kept at least this long, whatever the window.
 const SLOT_RETENTION: Duration = Duration::from_secs(24 * 3600);
@@ -171,107 +34,6 @@ const SLOT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 const COLUMNS: &str = "id, alert_type, severity, message, context, status, triggered_at, \
      acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolution_note, \
      occurrences, last_notified_at, test, notified_severity, claim_expires_at";
-
-/// How alerts are de-duplicated and notified.
-#[derive(Debug, Clone, Copy)]
-pub struct Rules {
-    /// An open alert is notified again only this long after its last notification.
-    pub repeat_interval: Duration,
-    pub rate_limit: Option<RateLimit>,
-    /// How long a claim to notify holds if its process never reports back.
-    pub claim_for: Duration,
-}
-
-/// Why an occurrence is, or is not, notified.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reason {
-    New,
-    /// Earlier notifications reached nobody, so this one tries again.
-    NeverDelivered,
-    Escalated {
-        from: Severity,
-        to: Severity,
-    },
-    Repeat {
-        since: Duration,
-    },
-    Acknowledged,
-    Recent {
-        ago: Duration,
-        interval: Duration,
-    },
-    /// Another vitals is notifying this alert right now.
-    Claimed,
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = |d: &Duration| humantime::format_duration(Duration::from_secs(d.as_secs()));
-        match self {
-            Reason::New => f.write_str("new alert"),
-            Reason::NeverDelivered => f.write_str("no earlier notification was delivered"),
-            Reason::Escalated { from, to } => write!(f, "escalated from {from} to {to}"),
-            Reason::Repeat { since } => write!(f, "still open, last notified {} ago", d(since)),
-            Reason::Acknowledged => f.write_str("acknowledged: not notified again"),
-            Reason::Recent { ago, interval } => write!(
-                f,
-                "notified {} ago; repeats once {} have passed",
-                d(ago),
-                d(interval)
-            ),
-            Reason::Claimed => f.write_str("another vitals is notifying it right now"),
-        }
-    }
-}
-
-/// The notification state of an open alert, kept beside the alert itself.
-#[derive(Debug, Clone, PartialEq)]
-struct Notified {
-    /// The severity last delivered to someone.
-    severity: Option<Severity>,
-    claim_expires_at: Option<Timestamp>,
-}
-
-/// Whether this occurrence of an open alert is notified. `severity` is the
-/// alert's severity after the occurrence (never lower than before).
-fn decide(
-    open: &Alert,
-    notified: &Notified,
-    severity: Severity,
-    now: Timestamp,
-    rules: &Rules,
-) -> (bool, Reason) {
-    if notified.claim_expires_at.is_some_and(|until| until > now) {
-        return (false, Reason::Claimed);
-    }
-    if open.status == AlertStatus::Acknowledged {
-        return (false, Reason::Acknowledged);
-    }
-    let (Some(last), Some(notified_severity)) = (open.last_notified_at, notified.severity) else {
-        return (true, Reason::NeverDelivered);
-    };
-    if severity > notified_severity {
-        return (
-            true,
-            Reason::Escalated {
-                from: notified_severity,
-                to: severity,
-            },
-        );
-    }
-    let ago = now.since(last);
-    if ago >= rules.repeat_interval {
-        (true, Reason::Repeat { since: ago })
-    } else {
-        (
-            false,
-            Reason::Recent {
-                ago,
-                interval: rules.repeat_interval,
-            },
-        )
-    }
-}
 
 /// What recording an occurrence decided.
 #[derive(Debug, Clone)]
@@ -296,100 +58,20 @@ pub enum StatusFilter {
 }
 
 pub struct AlertStore {
-    db: Box<dyn Backend>,
-    timeout: Duration,
-}
-
-/// Runs `op` within `timeout`: a server that stopped answering must not hang vitals.
-async fn bounded<T>(
-    timeout: Duration,
-    op: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    tokio::time::timeout(timeout, op)
-        .await
-        .unwrap_or(Err(StoreError::Timeout(timeout)))
+    store: Store,
 }
 
 impl AlertStore {
-    /// Opens the store, creating it or migrating its schema as needed. Every
-    /// statement and lock wait is bounded by `timeout`.
+    /// Opens the store at `location`, creating or migrating it as needed.
+    /// Every statement and lock wait is bounded by `timeout`.
     pub async fn open(
         location: &StateLocation,
         trust: &Trust,
         timeout: Duration,
     ) -> Result<AlertStore> {
-        let db: Box<dyn Backend> = match location {
-            StateLocation::File(path) => Box::new(sqlite::Sqlite::open(path, timeout)?),
-            StateLocation::Postgres(url) => Box::new(
-                bounded(
-                    timeout,
-                    postgres::Postgres::connect(url.expose(), trust, timeout),
-                )
-                .await?,
-            ),
-        };
-        let mut store = AlertStore { db, timeout };
-        bounded(timeout, store.migrate()).await?;
-        Ok(store)
-    }
-
-    async fn migrate(&mut self) -> Result<()> {
-        self.db.begin(true).await?;
-        let result = async {
-            self.db.lock(Lock::Schema).await?;
-            self.db
-                .batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
-                .await?;
-            let rows = self
-                .db
-                .query("SELECT MAX(version) FROM schema_version", &[])
-                .await?;
-            let found = rows
-                .first()
-                .and_then(|r| r.first())
-                .map(Cell::int)
-                .transpose()?
-                .flatten()
-                .unwrap_or(0);
-            if found > SCHEMA_VERSION {
-                return Err(StoreError::TooNew {
-                    found,
-                    known: SCHEMA_VERSION,
-                });
-            }
-            let applied = usize::try_from(found).unwrap_or(0);
-            for (i, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
-                tracing::info!("alert store: applying schema version {}", i + 1);
-                self.db.batch(migration).await?;
-            }
-            if found < SCHEMA_VERSION {
-                self.db.execute("DELETE FROM schema_version", &[]).await?;
-                self.db
-                    .execute(
-                        "INSERT INTO schema_version (version) VALUES ($1)",
-                        &[int(SCHEMA_VERSION)],
-                    )
-                    .await?;
-            }
-            Ok(())
-        }
-        .await;
-        self.end(result).await
-    }
-
-    /// Commits after success, rolls back after failure.
-    async fn end<T>(&mut self, result: Result<T>) -> Result<T> {
-        match result {
-            Ok(value) => {
-                self.db.commit().await?;
-                Ok(value)
-            }
-            Err(e) => {
-                // The failure is what matters; a rollback error would only hide it.
-                let _ = self.db.rollback().await;
-                Err(e)
-            }
-        }
+        Store::open(location, trust, timeout)
+            .await
+            .map(|store| AlertStore { store })
     }
 
     /// Records one occurrence of `incoming`: a new alert, or one more
@@ -404,10 +86,10 @@ impl AlertStore {
         now: Timestamp,
         rules: &Rules,
     ) -> Result<Recorded> {
-        bounded(self.timeout, async {
-            self.db.begin(true).await?;
+        bounded(self.store.timeout, async {
+            self.store.db.begin(true).await?;
             let result = self.record_in(incoming, channels, now, rules).await;
-            self.end(result).await
+            self.store.end(result).await
         })
         .await
     }
@@ -420,7 +102,7 @@ impl AlertStore {
         rules: &Rules,
     ) -> Result<Recorded> {
         let identity = incoming.identity();
-        self.db.lock(Lock::Identity(identity)).await?;
+        self.store.db.lock(identity_lock(identity)).await?;
         let open = self.open_alert(identity).await?;
         let claim = now.plus(rules.claim_for);
         let (mut alert, notify, reason) = match open {
@@ -441,7 +123,8 @@ impl AlertStore {
                 alert.context = incoming.context.clone();
                 alert.severity = alert.severity.max(incoming.severity);
                 let (notify, reason) = decide(&alert, &notified, alert.severity, now, rules);
-                self.db
+                self.store
+                    .db
                     .execute(
                         "UPDATE alerts SET occurrences = $1, message = $2, context = $3, \
                          severity = $4, updated_at = $5 WHERE id = $6",
@@ -449,7 +132,7 @@ impl AlertStore {
                             int(i64::from(alert.occurrences)),
                             text(&alert.message),
                             text(context_text(&alert.context)),
-                            text(alert.severity.as_str()),
+                            text(alert.severity.as_ref()),
                             int(now.millis()),
                             text(&alert.id),
                         ],
@@ -460,7 +143,8 @@ impl AlertStore {
         };
         let mut suppressed = Vec::new();
         if notify {
-            self.db
+            self.store
+                .db
                 .execute(
                     "UPDATE alerts SET claim_expires_at = $1 WHERE id = $2",
                     &[int(claim.millis()), text(&alert.id)],
@@ -487,21 +171,23 @@ impl AlertStore {
         limit: &RateLimit,
         now: Timestamp,
     ) -> Result<Vec<(ChannelId, String)>> {
-        self.db.lock(Lock::RateLimit).await?;
+        self.store.db.lock(RATE_LIMIT_LOCK).await?;
         let window_start = now.millis().saturating_sub(millis_of(limit.per));
         let expired = now
             .millis()
             .saturating_sub(millis_of(limit.per.max(SLOT_RETENTION)));
-        self.db
+        self.store
+            .db
             .execute("DELETE FROM rate_slots WHERE at < $1", &[int(expired)])
             .await?;
         let mut full = Vec::new();
         for channel in channels {
             let rows = self
+                .store
                 .db
                 .query(
                     "SELECT COUNT(*) FROM rate_slots WHERE channel = $1 AND at > $2",
-                    &[text(channel.as_str()), int(window_start)],
+                    &[text(channel.as_ref()), int(window_start)],
                 )
                 .await?;
             let used = rows
@@ -521,10 +207,11 @@ impl AlertStore {
                     ),
                 ));
             } else {
-                self.db
+                self.store
+                    .db
                     .execute(
                         "INSERT INTO rate_slots (channel, at) VALUES ($1, $2)",
-                        &[text(channel.as_str()), int(now.millis())],
+                        &[text(channel.as_ref()), int(now.millis())],
                     )
                     .await?;
             }
@@ -542,25 +229,27 @@ impl AlertStore {
         deliveries: &[Delivery],
         now: Timestamp,
     ) -> Result<Alert> {
-        bounded(self.timeout, async {
-            self.db.begin(true).await?;
+        bounded(self.store.timeout, async {
+            self.store.db.begin(true).await?;
             let result = async {
                 self.insert_deliveries(&alert.id, deliveries).await?;
                 if deliveries.iter().any(|d| d.outcome == Outcome::Delivered) {
-                    self.db
+                    self.store
+                        .db
                         .execute(
                             "UPDATE alerts SET last_notified_at = $1, notified_severity = $2, \
                              updated_at = $1 WHERE id = $3",
                             &[
                                 int(now.millis()),
-                                text(alert.severity.as_str()),
+                                text(alert.severity.as_ref()),
                                 text(&alert.id),
                             ],
                         )
                         .await?;
                 }
                 // Only our own claim is released: after its lease another process may hold a new one.
-                self.db
+                self.store
+                    .db
                     .execute(
                         "UPDATE alerts SET claim_expires_at = NULL \
                          WHERE id = $1 AND claim_expires_at = $2",
@@ -570,7 +259,7 @@ impl AlertStore {
                 self.load(&alert.id).await
             }
             .await;
-            self.end(result).await
+            self.store.end(result).await
         })
         .await
     }
@@ -580,16 +269,17 @@ impl AlertStore {
         if deliveries.is_empty() {
             return Ok(());
         }
-        bounded(self.timeout, async {
-            self.db.begin(true).await?;
+        bounded(self.store.timeout, async {
+            self.store.db.begin(true).await?;
             let result = self.insert_deliveries(id, deliveries).await;
-            self.end(result).await
+            self.store.end(result).await
         })
         .await
     }
 
     async fn insert_deliveries(&mut self, id: &str, deliveries: &[Delivery]) -> Result<()> {
         let rows = self
+            .store
             .db
             .query(
                 "SELECT COALESCE(MAX(seq), 0) FROM deliveries WHERE alert_id = $1",
@@ -607,16 +297,17 @@ impl AlertStore {
             seq += 1;
             let body =
                 serde_json::to_string(d).map_err(|e| StoreError::Malformed(e.to_string()))?;
-            self.db
+            self.store
+                .db
                 .execute(
                     "INSERT INTO deliveries (alert_id, seq, event, channel, outcome, at, body) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     &[
                         text(id),
                         int(seq),
-                        text(d.event.as_str()),
-                        text(d.channel.as_str()),
-                        text(d.outcome.as_str()),
+                        text(d.event.as_ref()),
+                        text(d.channel.as_ref()),
+                        text(d.outcome.as_ref()),
                         int(d.at.millis()),
                         text(body),
                     ],
@@ -644,13 +335,13 @@ impl AlertStore {
         match status {
             StatusFilter::Open => conditions.push("status <> 'resolved'".to_owned()),
             StatusFilter::Only(s) => {
-                params.push(text(status_str(s)));
+                params.push(text(s.as_ref()));
                 conditions.push(format!("status = ${}", params.len()));
             }
             StatusFilter::All => {}
         }
         if let Some(s) = severity {
-            params.push(text(s.as_str()));
+            params.push(text(s.as_ref()));
             conditions.push(format!("severity = ${}", params.len()));
         }
         let filter = if conditions.is_empty() {
@@ -658,10 +349,10 @@ impl AlertStore {
         } else {
             conditions.join(" AND ")
         };
-        bounded(self.timeout, async {
-            self.db.begin(false).await?;
+        bounded(self.store.timeout, async {
+            self.store.db.begin(false).await?;
             let result = self.select(&filter, &params).await;
-            self.end(result).await
+            self.store.end(result).await
         })
         .await
     }
@@ -669,6 +360,7 @@ impl AlertStore {
     /// Alerts matching `filter` (a condition on `alerts`), newest first, with deliveries.
     async fn select(&mut self, filter: &str, params: &[Param]) -> Result<Vec<Alert>> {
         let rows = self
+            .store
             .db
             .query(
                 &format!(
@@ -682,6 +374,7 @@ impl AlertStore {
             .map(|r| alert_from_row(r).map(|(a, _)| a))
             .collect::<Result<Vec<_>>>()?;
         let deliveries = self
+            .store
             .db
             .query(
                 &format!(
@@ -710,16 +403,16 @@ impl AlertStore {
     async fn open_alert(&mut self, identity: &str) -> Result<Option<(Alert, Notified)>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM alerts WHERE identity = $1 AND status <> 'resolved'{}",
-            self.db.for_update()
+            self.store.db.for_update()
         );
-        let rows = self.db.query(&sql, &[text(identity)]).await?;
+        let rows = self.store.db.query(&sql, &[text(identity)]).await?;
         rows.first().map(alert_from_row).transpose()
     }
 
     async fn insert(&mut self, a: &Alert, now: Timestamp) -> Result<()> {
         let at = |t: Option<Timestamp>| Param::Int(t.map(Timestamp::millis));
         let opt = |s: &Option<String>| Param::Text(s.clone());
-        self.db
+        self.store.db
             .execute(
                 &format!(
                     "INSERT INTO alerts ({COLUMNS}, identity, updated_at) VALUES \
@@ -728,10 +421,10 @@ impl AlertStore {
                 &[
                     text(&a.id),
                     text(&a.alert_type),
-                    text(a.severity.as_str()),
+                    text(a.severity.as_ref()),
                     text(&a.message),
                     text(context_text(&a.context)),
-                    text(status_str(a.status)),
+                    text(a.status.as_ref()),
                     int(a.triggered_at.millis()),
                     at(a.acknowledged_at),
                     opt(&a.acknowledged_by),
@@ -793,19 +486,19 @@ impl AlertStore {
         note: &str,
         now: Timestamp,
     ) -> Result<Option<Alert>> {
-        bounded(self.timeout, async {
-            self.db.begin(true).await?;
+        bounded(self.store.timeout, async {
+            self.store.db.begin(true).await?;
             let result = async {
-                self.db.lock(Lock::Identity(identity)).await?;
+                self.store.db.lock(identity_lock(identity)).await?;
                 let Some((alert, _)) = self.open_alert(identity).await? else {
                     return Ok(None);
                 };
                 let change = resolution(&alert, by, Some(note), now);
-                self.db.execute(change.sql, &change.params).await?;
+                self.store.db.execute(change.sql, &change.params).await?;
                 self.load(&alert.id).await.map(Some)
             }
             .await;
-            self.end(result).await
+            self.store.end(result).await
         })
         .await
     }
@@ -816,25 +509,25 @@ impl AlertStore {
         id: &str,
         change: impl FnOnce(&Alert) -> Result<Change>,
     ) -> Result<Alert> {
-        bounded(self.timeout, async {
-            self.db.begin(true).await?;
+        bounded(self.store.timeout, async {
+            self.store.db.begin(true).await?;
             let result = async {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM alerts WHERE id = $1{}",
-                    self.db.for_update()
+                    self.store.db.for_update()
                 );
-                let rows = self.db.query(&sql, &[text(id)]).await?;
+                let rows = self.store.db.query(&sql, &[text(id)]).await?;
                 let (alert, _) = rows
                     .first()
                     .map(alert_from_row)
                     .transpose()?
                     .ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
                 let change = change(&alert)?;
-                self.db.execute(change.sql, &change.params).await?;
+                self.store.db.execute(change.sql, &change.params).await?;
                 self.load(id).await
             }
             .await;
-            self.end(result).await
+            self.store.end(result).await
         })
         .await
     }
@@ -878,34 +571,6 @@ fn millis_of(d: Duration) -> i64 {
 
 fn context_text(context: &Map<String, Value>) -> String {
     Value::Object(context.clone()).to_string()
-}
-
-pub fn status_str(status: AlertStatus) -> &'static str {
-    match status {
-        AlertStatus::Active => "active",
-        AlertStatus::Acknowledged => "acknowledged",
-        AlertStatus::Resolved => "resolved",
-    }
-}
-
-impl Cell {
-    fn int(&self) -> Result<Option<i64>> {
-        match self {
-            Cell::Null => Ok(None),
-            Cell::Int(v) => Ok(Some(*v)),
-            Cell::Text(t) => Err(StoreError::Malformed(format!(
-                "expected a number, found {t:?}"
-            ))),
-        }
-    }
-
-    fn text(&self) -> Result<Option<String>> {
-        match self {
-            Cell::Null => Ok(None),
-            Cell::Text(t) => Ok(Some(t.clone())),
-            Cell::Int(v) => Err(StoreError::Malformed(format!("expected text, found {v}"))),
-        }
-    }
 }
 
 /// A value of one of our enums, from its stored name.
@@ -979,140 +644,4 @@ fn alert_from_row(row: &Row) -> Result<(Alert, Notified)> {
         claim_expires_at: instant(claim_expires_at, "claim_expires_at")?,
     };
     Ok((alert, notified))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rules() -> Rules {
-        Rules {
-            repeat_interval: Duration::from_secs(4 * 3600),
-            rate_limit: None,
-            claim_for: Duration::from_secs(60),
-        }
-    }
-
-    fn open(severity: Severity, last: Option<Timestamp>) -> Alert {
-        let mut a =
-            Alert::new("disk_full", severity, "m", Map::new()).unwrap_or_else(|e| panic!("{e}"));
-        a.last_notified_at = last;
-        a
-    }
-
-    fn notified(severity: Option<Severity>) -> Notified {
-        Notified {
-            severity,
-            claim_expires_at: None,
-        }
-    }
-
-    #[test]
-    fn repeats_only_after_the_interval() {
-        let now = Timestamp::now();
-        let hour_ago = Timestamp::from_millis(now.millis() - 3_600_000);
-        let five_hours_ago = Timestamp::from_millis(now.millis() - 5 * 3_600_000);
-        let a = open(Severity::Error, hour_ago);
-        assert_eq!(
-            decide(
-                &a,
-                &notified(Some(Severity::Error)),
-                Severity::Error,
-                now,
-                &rules()
-            ),
-            (
-                false,
-                Reason::Recent {
-                    ago: Duration::from_secs(3600),
-                    interval: Duration::from_secs(4 * 3600)
-                }
-            )
-        );
-        let a = open(Severity::Error, five_hours_ago);
-        assert_eq!(
-            decide(
-                &a,
-                &notified(Some(Severity::Error)),
-                Severity::Error,
-                now,
-                &rules()
-            ),
-            (
-                true,
-                Reason::Repeat {
-                    since: Duration::from_secs(5 * 3600)
-                }
-            )
-        );
-    }
-
-    #[test]
-    fn escalation_acknowledgement_claims_and_failed_notifications() {
-        let now = Timestamp::now();
-        let a = open(Severity::Critical, Some(now));
-        assert_eq!(
-            decide(
-                &a,
-                &notified(Some(Severity::Error)),
-                Severity::Critical,
-                now,
-                &rules()
-            )
-            .1,
-            Reason::Escalated {
-                from: Severity::Error,
-                to: Severity::Critical
-            }
-        );
-        let mut acked = a.clone();
-        acked.status = AlertStatus::Acknowledged;
-        assert_eq!(
-            decide(
-                &acked,
-                &notified(Some(Severity::Error)),
-                Severity::Critical,
-                now,
-                &rules()
-            ),
-            (false, Reason::Acknowledged)
-        );
-        let claimed = Notified {
-            severity: None,
-            claim_expires_at: Some(now.plus(Duration::from_secs(1))),
-        };
-        assert_eq!(
-            decide(&a, &claimed, Severity::Critical, now, &rules()),
-            (false, Reason::Claimed)
-        );
-        let expired = Notified {
-            severity: None,
-            claim_expires_at: Some(now),
-        };
-        let never = open(Severity::Error, None);
-        assert_eq!(
-            decide(&never, &expired, Severity::Error, now, &rules()),
-            (true, Reason::NeverDelivered)
-        );
-    }
-
-    #[test]
-    fn reasons_read_well() {
-        assert_eq!(
-            Reason::Recent {
-                ago: Duration::from_millis(754_300),
-                interval: Duration::from_secs(4 * 3600)
-            }
-            .to_string(),
-            "notified 12m 34s ago; repeats once 4h have passed"
-        );
-        assert_eq!(
-            Reason::Escalated {
-                from: Severity::Warning,
-                to: Severity::Critical
-            }
-            .to_string(),
-            "escalated from warning to critical"
-        );
-    }
 }

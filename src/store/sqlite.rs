@@ -15,7 +15,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::{Backend, Cell, Lock, Param, Result, Row, StoreError};
-use crate::checks::BoxFuture;
+use futures_util::future::BoxFuture;
 
 pub struct Sqlite {
     conn: Connection,

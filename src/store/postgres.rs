@@ -14,9 +14,10 @@ use tokio_postgres::types::{ToSql, Type};
 use url::Url;
 
 use super::{Backend, Cell, Lock, Param, Result, Row, StoreError};
-use crate::checks::BoxFuture;
-use crate::pg::{self, Target};
-use crate::tls::Trust;
+use futures_util::future::BoxFuture;
+
+use crate::net::pg::{self, Target};
+use crate::net::tls::Trust;
 
 /// The first key of vitals' advisory locks ("vi" in ASCII), so they do not
 /// collide with an application's own advisory locks in a shared database.
@@ -124,31 +125,24 @@ impl Backend for Postgres {
 
     fn lock<'a>(&'a mut self, lock: Lock<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            // The lock numbers are offsets in vitals' own key space.
             let result = match lock {
-                Lock::Schema => {
+                Lock::Global(kind) => {
                     self.client
                         .execute(
-                            &format!("SELECT pg_advisory_xact_lock({LOCK_SPACE}, 0)"),
+                            &format!("SELECT pg_advisory_xact_lock({}, 0)", LOCK_SPACE + kind),
                             &[],
                         )
                         .await
                 }
-                Lock::RateLimit => {
-                    self.client
-                        .execute(
-                            &format!("SELECT pg_advisory_xact_lock({}, 0)", LOCK_SPACE + 1),
-                            &[],
-                        )
-                        .await
-                }
-                Lock::Identity(identity) => {
+                Lock::Keyed(kind, key) => {
                     self.client
                         .execute(
                             &format!(
                                 "SELECT pg_advisory_xact_lock({}, hashtext($1))",
-                                LOCK_SPACE + 2
+                                LOCK_SPACE + kind
                             ),
-                            &[&identity],
+                            &[&key],
                         )
                         .await
                 }

@@ -18,7 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use url::Url;
 
-use crate::tls::Trust;
+use crate::net::tls::Trust;
 
 /// `path_and_query` under `base`, keeping the base's own path: a proxy or a
 /// regional endpoint may put an API under a prefix (`http://proxy/anthropic`).
@@ -101,7 +101,7 @@ impl Request {
 
     /// `Authorization: Basic …` from a user and password.
     pub fn basic_auth(self, user: &str, password: &str) -> Self {
-        let value = format!("Basic {}", crate::config::basic_credentials(user, password));
+        let value = format!("Basic {}", crate::net::basic_credentials(user, password));
         self.header("authorization", value)
     }
 
@@ -243,7 +243,7 @@ impl Client {
                     .collect();
                 let tls = TlsConfig::builder()
                     .root_certs(RootCerts::Specific(Arc::new(certs)))
-                    .unversioned_rustls_crypto_provider(crate::tls::provider())
+                    .unversioned_rustls_crypto_provider(crate::net::tls::provider())
                     .build();
                 Ok(agent(tls))
             })
@@ -384,7 +384,7 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
         E::BodyExceedsLimit(limit) => HttpError::TooLarge(limit),
         E::TooManyRedirects | E::RedirectFailed => HttpError::Redirects,
         E::Tls(reason) => HttpError::Tls(format!("TLS handshake failed: {reason}")),
-        E::Rustls(e) => HttpError::Tls(crate::tls::describe(&e)),
+        E::Rustls(e) => HttpError::Tls(crate::net::tls::describe(&e)),
         // std reports getaddrinfo failures as an uncategorized io::Error that
         // only its text identifies; ureq passes it through.
         E::Io(io)
@@ -404,8 +404,8 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                 HttpError::Timeout(timeout)
             }
-            _ => match crate::checks::find_cause::<rustls::Error>(&io) {
-                Some(tls) => HttpError::Tls(crate::tls::describe(tls)),
+            _ => match crate::error::find_cause::<rustls::Error>(&io) {
+                Some(tls) => HttpError::Tls(crate::net::tls::describe(tls)),
                 None => HttpError::Other(io.to_string()),
             },
         },

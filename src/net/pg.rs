@@ -10,8 +10,8 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, NoTls};
 use url::Url;
 
-use crate::checks::{chain_text, find_cause};
-use crate::tls::{self, Trust, Verify};
+use crate::error::{chain_text, find_cause};
+use crate::net::tls::{self, Trust, Verify};
 
 /// Why there is no connection: the URL or the TLS set-up (nothing was
 /// attempted), or the attempt itself.
