@@ -360,11 +360,10 @@ fn ident_char(c: Option<&char>) -> bool {
 
 /// `'x'` or `'\n'`, not a lifetime `'a`.
 fn is_char_literal(chars: &[char], i: usize) -> bool {
-    match (chars.get(i + 1), chars.get(i + 2)) {
-        (Some('\\'), _) => true,
-        (Some(_), Some('\'')) => true,
-        _ => false,
-    }
+    matches!(
+        (chars.get(i + 1), chars.get(i + 2)),
+        (Some('\\'), _) | (Some(_), Some('\''))
+    )
 }
 
 /// Whether a line uses one of these crates by path (`clap::…`, `use clap;`).

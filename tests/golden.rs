@@ -250,6 +250,10 @@ fn config_validate() {
 
 #[test]
 fn alert_send_dry_run() {
+    let json_id = Regex::new(r#""id": ?"([0-9a-f]{12})""#).expect("regex");
+    let table_id = Regex::new(r"alert ([0-9a-f]{12}) ").expect("regex");
+    // PagerDuty's `source` is this host's name.
+    let source = Regex::new(r#""source":( ?)"[^"]*""#).expect("regex");
     for format in ["table", "json"] {
         for (name, severity, channel) in [
             ("all", "critical", None),
@@ -297,18 +301,11 @@ fn alert_send_dry_run() {
                 )
                 .args(&args)
                 .run();
-            let id = Regex::new(r#""id": ?"([0-9a-f]{12})""#)
-                .expect("regex")
+            let id = json_id
                 .captures(&out.stdout)
-                .or_else(|| {
-                    Regex::new(r"alert ([0-9a-f]{12}) ")
-                        .expect("regex")
-                        .captures(&out.stdout)
-                })
+                .or_else(|| table_id.captures(&out.stdout))
                 .map(|c| c[1].to_owned())
                 .unwrap_or_else(|| panic!("no alert id in {}", out.stdout));
-            // PagerDuty's `source` is this host's name.
-            let source = Regex::new(r#""source":( ?)"[^"]*""#).expect("regex");
             let text = shown(&out, &[(dir, "<DIR>"), (id, "<ID>")]);
             golden(
                 &format!("alert-send-dry-run-{name}.{format}"),

@@ -1,5 +1,9 @@
 //! One integration-test binary (one link instead of one per file).
 
+// clippy allows unwrap/expect in tests, but not in the helpers under
+// tests/support/, which only tests use.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod alerts_cli;

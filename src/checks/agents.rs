@@ -85,7 +85,7 @@ impl Source {
     }
 }
 
-/// An agent's state as the seed counts them.
+/// An agent's state, as the Python module vitals replaces counted them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Idle,
@@ -131,7 +131,8 @@ struct Census {
     failed: Option<u64>,
 }
 
-/// The seed's fields, in the seed's order, plus `source` and `failed_tasks`.
+/// The Python module's fields in its order (docs/COMPATIBILITY.md), plus
+/// `source` and `failed_tasks`.
 #[derive(Serialize)]
 struct Report<'a> {
     total_agents: u64,

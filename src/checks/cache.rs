@@ -107,7 +107,8 @@ pub async fn connect(
         .map_err(|e| describe(&e))
 }
 
-/// The seed's fields plus what an operator wants to know next.
+/// The Python module's fields (docs/COMPATIBILITY.md) plus what an operator
+/// wants to know next.
 #[derive(Debug, Serialize)]
 struct Facts {
     memory_usage_bytes: Option<u64>,

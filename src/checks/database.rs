@@ -63,7 +63,8 @@ impl Check for Database {
     }
 }
 
-/// The seed's fields beyond status/response_time_ms/message. The seed's
+/// The Python module's fields beyond status/response_time_ms/message
+/// (docs/COMPATIBILITY.md). Its
 /// `pool_size`/`pool_overflow` described a client pool a one-shot CLI does not
 /// have; the server's own connection figures are reported instead.
 #[derive(Debug, Default, Serialize)]

@@ -85,7 +85,8 @@ pub fn registry(config: &Config, trust: &Trust) -> Vec<Box<dyn Check>> {
     ]
 }
 
-/// What a check found: the seed's `status`, `response_time_ms` and `message`,
+/// What a check found: `status`, `response_time_ms` and `message` as the
+/// Python module vitals replaces wrote them (docs/COMPATIBILITY.md),
 /// with the check's own fields between them. `metrics` and `duration` feed
 /// the monitoring formats and are not part of the JSON.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,7 +166,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn result_serializes_in_seed_order() {
+    fn result_serializes_status_details_message_in_order() {
         #[derive(Serialize)]
         struct Facts {
             max_connections: u32,

@@ -209,7 +209,8 @@ impl Services {
     }
 }
 
-/// One service's line in `services`: the seed's fields.
+/// One service's line in `services`: the fields of the Python module vitals
+/// replaces (docs/COMPATIBILITY.md).
 #[derive(Debug, Clone, PartialEq)]
 struct ServiceResult {
     status: Status,
@@ -240,7 +241,7 @@ impl ServiceResult {
 
 impl Serialize for ServiceResult {
     /// An unconfigured service was never asked: it has no time and no code (as
-    /// in the seed); every other one has both, `status_code` null without a response.
+    /// as in the Python module); every other one has both, `status_code` null without a response.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("status", &self.status)?;
@@ -349,7 +350,7 @@ fn provider_detail(response: &Response) -> Option<String> {
     Some(one_line(&detail, DETAIL_MAX_CHARS)).filter(|d| !d.is_empty())
 }
 
-/// The seed's fields beside status and message.
+/// The Python module's fields beside status and message (docs/COMPATIBILITY.md).
 #[derive(Serialize)]
 struct Details {
     #[serde(serialize_with = "json::pairs")]

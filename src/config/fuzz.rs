@@ -18,18 +18,18 @@ const MARK: char = '§';
 /// which remembers every name asked for.
 #[derive(Debug)]
 struct Env {
-    values: HashMap<String, Result<String, ()>>,
+    values: HashMap<String, Result<String, NotUnicode>>,
     asked: RefCell<Vec<String>>,
 }
 
 impl Source for Env {
-    fn get(&self, name: &str) -> Result<Option<String>, ()> {
+    fn get(&self, name: &str) -> Result<Option<String>, NotUnicode> {
         self.asked.borrow_mut().push(name.to_owned());
         self.values.get(name).cloned().transpose()
     }
 }
 
-fn value() -> impl Strategy<Value = Result<String, ()>> {
+fn value() -> impl Strategy<Value = Result<String, NotUnicode>> {
     prop_oneof![
         3 => any::<String>().prop_map(Ok),
         3 => "(postgres|postgresql|redis|rediss|unix|valkey|http|https|ftp)://([a-z%:@§]{0,8}@)?[a-z0-9.\\[\\]:-]{0,12}(:[0-9]{0,6})?(/[^ ]{0,10})?(\\?[a-z=&%/§]{0,20})?".prop_map(Ok),
@@ -37,7 +37,7 @@ fn value() -> impl Strategy<Value = Result<String, ()>> {
         2 => " ?[0-9]{0,6}(\\.[0-9])?(ms|s|m|h|d|%|/h|/10m)? ?".prop_map(Ok),
         2 => "([+0-9a-z@. <>\r\n-]{0,16},?){0,4}".prop_map(Ok),
         2 => "(starttls|tls|none|smtp|sendgrid|SMTP|465|AC[0-9a-f]{32})".prop_map(Ok),
-        1 => Just(Err(())),
+        1 => Just(Err(NotUnicode)),
     ]
 }
 
@@ -90,7 +90,7 @@ proptest! {
         }
         // Every value that is not UTF-8 and was read is reported as such.
         for name in env.asked.borrow().iter() {
-            if matches!(env.values.get(name), Some(Err(()))) && VARIABLES.iter().any(|v| v.name == name) {
+            if matches!(env.values.get(name), Some(Err(NotUnicode))) && VARIABLES.iter().any(|v| v.name == name) {
                 prop_assert!(
                     loaded.errors.iter().any(|e| e.var == name && e.problem == "value is not valid UTF-8"),
                     "{name}: {:?}", loaded.errors

@@ -261,15 +261,20 @@ impl Loaded {
     }
 }
 
+/// A variable's value is not valid UTF-8 (and so cannot be used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("value is not valid UTF-8")]
+pub struct NotUnicode;
+
 /// Where values come from: the process environment, or a map in unit tests.
 pub trait Source {
-    fn get(&self, name: &str) -> Result<Option<String>, ()>;
+    fn get(&self, name: &str) -> Result<Option<String>, NotUnicode>;
 }
 
 /// Fixed variables, for unit tests.
 #[cfg(test)]
 impl Source for std::collections::HashMap<&'static str, &'static str> {
-    fn get(&self, name: &str) -> Result<Option<String>, ()> {
+    fn get(&self, name: &str) -> Result<Option<String>, NotUnicode> {
         Ok(self.get(name).map(|v| (*v).to_owned()))
     }
 }
@@ -278,11 +283,11 @@ impl Source for std::collections::HashMap<&'static str, &'static str> {
 pub struct ProcessEnv;
 
 impl Source for ProcessEnv {
-    fn get(&self, name: &str) -> Result<Option<String>, ()> {
+    fn get(&self, name: &str) -> Result<Option<String>, NotUnicode> {
         match std::env::var(name) {
             Ok(v) => Ok(Some(v)),
             Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(()),
+            Err(std::env::VarError::NotUnicode(_)) => Err(NotUnicode),
         }
     }
 }

@@ -111,8 +111,8 @@ impl Reader<'_> {
                 Some(v.to_owned())
             }
             Ok(_) => None,
-            Err(()) => {
-                self.error(var, "value is not valid UTF-8");
+            Err(e) => {
+                self.error(var, e.to_string());
                 None
             }
         }

@@ -15,7 +15,7 @@ use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use super::parse::{parse_duration, parse_url};
-use super::{Secret, SecretUrl, Source};
+use super::{NotUnicode, Secret, SecretUrl, Source};
 use crate::net::http::Method;
 use crate::redact;
 
@@ -601,7 +601,7 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
                 out.push_str(&value);
             }
             Ok(_) => return Err(format!("${{{name}}} is not set")),
-            Err(()) => return Err(format!("${{{name}}} is not valid UTF-8")),
+            Err(NotUnicode) => return Err(format!("${{{name}}} is not valid UTF-8")),
         }
         rest = &after[end + 1..];
     }

@@ -1,4 +1,4 @@
-//! Slack incoming webhook: one attachment with the seed's colour bar, title
+//! Slack incoming webhook: one attachment with a colour bar, title
 //! and fields. Success is `200 ok`; errors are short codes in the body
 //! (`invalid_payload`, `channel_not_found`, `no_service`, …).
 
@@ -31,7 +31,8 @@ impl Slack {
     }
 }
 
-/// The seed's colour bar.
+/// The colour bar, as the Python module vitals replaces drew it
+/// (docs/COMPATIBILITY.md).
 pub fn color(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "#FF0000",
@@ -158,7 +159,7 @@ mod tests {
     use serde_json::Map;
 
     #[test]
-    fn payload_follows_the_seed_and_escapes_markup() {
+    fn payload_has_every_field_and_escapes_markup() {
         let mut context = Map::new();
         context.insert("note".into(), Value::String("a<b & c>d".into()));
         let made = Alert::new(

@@ -12,7 +12,8 @@ use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity
 use crate::config::{Secret, SmsConfig};
 use crate::net::http::{self, Method};
 
-/// Characters of the message an SMS carries, as the seed cuts it.
+/// Characters of the message an SMS carries, cut where the Python module
+/// vitals replaces cut it (docs/COMPATIBILITY.md).
 pub const MESSAGE_CHARS: usize = 100;
 
 pub struct Sms {

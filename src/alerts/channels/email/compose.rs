@@ -12,7 +12,8 @@ pub struct EmailContent {
     pub html: String,
 }
 
-/// The seed's colours: critical red, error and warning orange, info blue.
+/// Critical red, error and warning orange, info blue: the Python module's
+/// colours (docs/COMPATIBILITY.md).
 pub fn color(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "#D32F2F",
@@ -168,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn subject_and_colours_follow_the_seed() {
+    fn subject_and_colours_per_severity() {
         let alert = Alert::new("disk_full", Severity::Warning, "m", Map::new())
             .unwrap_or_else(|e| panic!("{e}"));
         let c = compose(&alert, Event::Trigger, "Digital Agency");
