@@ -1,8 +1,62 @@
 //! Reading error chains: libraries wrap the cause that matters (a TLS
-//! alert, a refused connection) in layers of their own.
+//! alert, a refused connection) in layers of their own; and writing them for
+//! people, once.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
+
+/// A lower-level error in the words people read ("still locked by another
+/// process after 5s" for SQLite's "database is locked"). `Display` is the
+/// wording; `source()` is the original error, kept for whoever inspects the
+/// chain. [`report`] ends a chain here: the wording already says what the
+/// source said.
+#[derive(Debug, thiserror::Error)]
+#[error("{words}")]
+pub struct Worded {
+    words: String,
+    #[source]
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl Worded {
+    pub fn new(
+        words: impl Into<String>,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        Worded {
+            words: words.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// Words from a library that gave no error value, only its reason.
+    pub fn without_source(words: impl Into<String>) -> Self {
+        Worded {
+            words: words.into(),
+            source: None,
+        }
+    }
+}
+
+/// An error chain as one line for people: each layer's words joined by
+/// ": ", as `{:#}` prints them, except that the chain ends at a [`Worded`]
+/// error (whose words are not repeated when its wrapper said them already).
+pub fn report(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        let worded = e.is::<Worded>();
+        if !(worded && parts.last() == Some(&text)) {
+            parts.push(text);
+        }
+        if worded {
+            break;
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
 
 /// The innermost error of type `T` in a chain. Libraries hide causes inside
 /// `io::Error` and `Arc<dyn Error>` wrappers, whose `source()` skips them, so
@@ -60,5 +114,25 @@ mod tests {
             found.map(|e| e.to_string()).as_deref(),
             Some("unexpected error: boom")
         );
+    }
+
+    #[test]
+    fn a_report_ends_at_worded_errors() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Outer(#[source] Worded);
+        let driver = std::io::Error::other("database is locked");
+        let e = anyhow::Error::new(Outer(Worded::new("still locked after 1s", driver)))
+            .context("alert store /tmp/a.db");
+        assert_eq!(
+            report(e.as_ref()),
+            "alert store /tmp/a.db: still locked after 1s"
+        );
+        assert_eq!(
+            format!("{e:#}"),
+            "alert store /tmp/a.db: still locked after 1s: still locked after 1s: database is locked"
+        );
+        let plain = anyhow::anyhow!("refused").context("outer");
+        assert_eq!(report(plain.as_ref()), format!("{plain:#}"));
     }
 }

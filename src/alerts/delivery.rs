@@ -103,12 +103,12 @@ impl Delivery {
         channel: ChannelId,
         provider: Provider,
         recipient: String,
-        result: Result<Accepted, String>,
+        result: Result<Accepted, impl std::fmt::Display>,
         history: Vec<Attempt>,
     ) -> Delivery {
         let (outcome, error, accepted) = match result {
             Ok(accepted) => (Outcome::Delivered, None, accepted),
-            Err(e) => (Outcome::Failed, Some(e), Accepted::default()),
+            Err(e) => (Outcome::Failed, Some(e.to_string()), Accepted::default()),
         };
         // Ids, statuses and errors quote what servers said: one bounded line each.
         let said = |text: Option<String>| text.map(|t| one_line(&t, MAX_SAID_CHARS));

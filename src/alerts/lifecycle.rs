@@ -15,6 +15,7 @@ use super::store::{AlertStore, StatusFilter};
 use super::{Alert, Delivery, Event, InputError, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult};
 use crate::config::{Config, StateLocation};
+use crate::error::report;
 use crate::exit::Exit;
 use crate::net::tls::Trust;
 use crate::status::Status;
@@ -380,7 +381,8 @@ pub async fn alert_checks(
         Ok(s) => Some(s),
         Err(e) => {
             notice(format!(
-                "--alert: {e:#}: alerts are notified without de-duplication and cannot be resolved"
+                "--alert: {}: alerts are notified without de-duplication and cannot be resolved",
+                report(e.as_ref())
             ));
             exit = Exit::Warning;
             None
@@ -396,7 +398,11 @@ pub async fn alert_checks(
     let raised = raise_all(store.as_mut(), config, &entries, raising, &rules, &policy).await;
     for r in &raised {
         if let Some(e) = &r.store_error {
-            notice(format!("--alert: {}: {e:#}", r.alert.alert_type));
+            notice(format!(
+                "--alert: {}: {}",
+                r.alert.alert_type,
+                report(e.as_ref())
+            ));
             exit = Exit::Warning;
         }
         log_raised(r);
@@ -431,8 +437,8 @@ pub async fn alert_checks(
                 Ok(None) => continue,
                 Err(e) => {
                     notice(format!(
-                        "--alert: resolving {alert_type}: {:#}",
-                        in_store(config, e)
+                        "--alert: resolving {alert_type}: {}",
+                        report(in_store(config, e).as_ref())
                     ));
                     exit = Exit::Warning;
                     continue;
@@ -455,7 +461,10 @@ pub async fn alert_checks(
                 exit = Exit::Warning;
             }
             if let Err(e) = store.add_deliveries(&alert.id, &deliveries).await {
-                notice(format!("--alert: {alert_type}: {:#}", in_store(config, e)));
+                notice(format!(
+                    "--alert: {alert_type}: {}",
+                    report(in_store(config, e).as_ref())
+                ));
                 exit = Exit::Warning;
             }
         }

@@ -36,7 +36,7 @@ fn alert_json_round_trips_unchanged() {
         ChannelId::Sms,
         Provider::Twilio,
         "+14155550101".into(),
-        Ok(Accepted {
+        Ok::<_, String>(Accepted {
             id: Some("SM1".into()),
             status: Some("queued".into()),
         }),

@@ -82,7 +82,7 @@ pub async fn connect(
     let is_tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
     let info = info.set_redis_settings(settings);
     let client = if is_tls {
-        let pem = trust.pem()?;
+        let pem = trust.pem().map_err(|e| e.to_string())?;
         // Load the provider before redis builds its rustls config.
         tls::provider();
         redis::Client::build_with_tls(

@@ -85,9 +85,12 @@ impl Database {
         let started = Instant::now();
         let client = match target.connect(&self.trust, timeout).await {
             Ok(client) => client,
-            Err(ConnectError::Setup(problem)) => return CheckResult::unhealthy(problem),
+            Err(ConnectError::Setup(problem)) => {
+                return CheckResult::unhealthy(problem.to_string());
+            }
             Err(ConnectError::Connect(problem)) => {
-                return CheckResult::unhealthy(problem).with_response_time(started.elapsed());
+                return CheckResult::unhealthy(problem.to_string())
+                    .with_response_time(started.elapsed());
             }
         };
         let connect_time = started.elapsed();

@@ -10,6 +10,7 @@ use crate::checks::runner::{Report, Single, run_all};
 use crate::checks::{Check, CheckId, CheckResult, registry};
 use crate::cli::CheckArgs;
 use crate::config::Config;
+use crate::error::report;
 use crate::exit::Exit;
 use crate::net::tls::Trust;
 use crate::output::{self, Output};
@@ -74,7 +75,7 @@ fn alert(checks: &[(CheckId, CheckResult)], config: &Config, timeout: Duration) 
     ) {
         Ok(exit) => exit,
         Err(Stopped::Runtime(e)) => {
-            output::error(&format!("--alert: {e:#}"));
+            output::error(&format!("--alert: {}", report(&e)));
             Exit::Warning
         }
         Err(Stopped::Interrupted(stopped)) => {

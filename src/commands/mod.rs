@@ -12,6 +12,7 @@ use std::future::Future;
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::dotenv::EnvFileError;
 use crate::config::{Config, EnvFile};
+use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Format, Output};
 use crate::runtime::{self, Interrupted};
@@ -41,7 +42,7 @@ pub fn run(cli: &Cli, env_file: Result<Option<EnvFile>, EnvFileError>) -> Exit {
     match dispatch(cli, env_file, &out) {
         Ok(exit) => exit,
         Err(e) => {
-            output::error(&format!("{e:#}"));
+            output::error(&report(e.as_ref()));
             Exit::Unknown
         }
     }

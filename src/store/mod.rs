@@ -14,6 +14,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 use crate::config::StateLocation;
+use crate::error::Worded;
 use crate::net::tls::Trust;
 
 /// A query parameter. Typed even when null: PostgreSQL checks the type of
@@ -46,10 +47,15 @@ pub type Row = Vec<Cell>;
 pub enum StoreError {
     /// The store cannot be opened or created (nothing was changed).
     #[error("{0}")]
-    Open(String),
+    Open(#[source] Worded),
+    #[error("it is a directory, not an SQLite file")]
+    Directory,
     /// A statement failed.
     #[error("{0}")]
-    Query(String),
+    Query(#[source] Worded),
+    /// A PostgreSQL connection whose last operation was abandoned midway.
+    #[error("an earlier operation timed out midway; the connection is not used again")]
+    Abandoned,
     #[error("no answer within {}", humantime::format_duration(*.0))]
     Timeout(Duration),
     #[error(

@@ -9,6 +9,7 @@ use crate::alerts::lifecycle::{self, AlertList, Change, Changed};
 use crate::alerts::store::StatusFilter;
 use crate::cli::{AckArgs, ListArgs, ListStatus, ResolveArgs};
 use crate::config::Config;
+use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
 
@@ -113,7 +114,10 @@ fn change(
         Exit::Ok
     };
     if let Err(e) = stored {
-        output::error(&format!("{e:#}: the notifications above were not recorded"));
+        output::error(&format!(
+            "{}: the notifications above were not recorded",
+            report(e.as_ref())
+        ));
         exit = exit.max(Exit::Warning);
     }
     Ok(exit)

@@ -9,6 +9,7 @@ use crate::alerts::lifecycle::{self, Raised};
 use crate::alerts::{self, Alert, InputError, MAX_MESSAGE_BYTES, Outcome, Policy, Preview};
 use crate::cli::SendArgs;
 use crate::config::Config;
+use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
 
@@ -107,7 +108,8 @@ fn sent_exit(raised: &Raised) -> Exit {
     };
     if let Some(e) = &raised.store_error {
         output::error(&format!(
-            "{e:#}: the alert was not recorded{}",
+            "{}: the alert was not recorded{}",
+            report(e.as_ref()),
             if raised.notified {
                 ", so it was notified without de-duplication"
             } else {

@@ -67,7 +67,7 @@ impl Smtp {
         }
         // lettre's rustls takes the process-wide provider: make sure it is ring.
         tls::provider();
-        let pem = self.trust.pem()?;
+        let pem = self.trust.pem().map_err(|e| e.to_string())?;
         let mut builder =
             TlsParameters::builder(self.host.clone()).certificate_store(CertificateStore::None);
         for der in tls::usable_roots(&pem) {
@@ -297,7 +297,7 @@ impl Smtp {
                 }
             }
             if retry && let Err(why) = schedule.pause(None).await {
-                return finish(targets, Some(&why));
+                return finish(targets, Some(&why.to_string()));
             }
         }
         finish(targets, None)
