@@ -20,7 +20,7 @@ use super::policy::{Notified, Reason, Rules, decide};
 use super::{Alert, AlertStatus, Delivery, Outcome, Severity, Timestamp};
 use crate::config::{RateLimit, StateLocation};
 use crate::net::tls::Trust;
-use crate::store::{Cell, Lock, Param, Result, Store, StoreError, bounded, int, text};
+use crate::store::{Lock, Param, Result, Store, StoreError, bounded, first_int, int, text};
 use rows::{COLUMNS, alert_from_row};
 
 /// Everything that reads and then changes the open alert of one identity.
@@ -189,13 +189,7 @@ impl AlertStore {
                     &[text(channel.as_ref()), int(window_start)],
                 )
                 .await?;
-            let used = rows
-                .first()
-                .and_then(|r| r.first())
-                .map(Cell::int)
-                .transpose()?
-                .flatten()
-                .unwrap_or(0);
+            let used = first_int(&rows)?;
             if used >= i64::from(limit.count) {
                 full.push((
                     *channel,
@@ -285,13 +279,7 @@ impl AlertStore {
                 &[text(id)],
             )
             .await?;
-        let mut seq = rows
-            .first()
-            .and_then(|r| r.first())
-            .map(Cell::int)
-            .transpose()?
-            .flatten()
-            .unwrap_or(0);
+        let mut seq = first_int(&rows)?;
         for d in deliveries {
             seq += 1;
             let body =

@@ -167,6 +167,17 @@ impl Store {
     }
 }
 
+/// The number in the first column of the first row (a `COUNT`, a `MAX`), 0 when there is none.
+pub fn first_int(rows: &[Row]) -> Result<i64> {
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .map(Cell::int)
+        .transpose()?
+        .flatten()
+        .unwrap_or(0))
+}
+
 impl Cell {
     pub fn int(&self) -> Result<Option<i64>> {
         match self {

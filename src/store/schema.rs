@@ -1,7 +1,7 @@
 //! The schema: every change in order, and the version check that keeps an
 //! older vitals from writing a store a newer one has changed.
 
-use super::{Cell, Result, SCHEMA_LOCK, Store, StoreError, int};
+use super::{Result, SCHEMA_LOCK, Store, StoreError, first_int, int};
 
 /// Schema changes in order; the store's `schema_version` is how many have been applied.
 const MIGRATIONS: &[&str] = &[
@@ -62,13 +62,7 @@ pub async fn migrate(store: &mut Store) -> Result<()> {
             .db
             .query("SELECT MAX(version) FROM schema_version", &[])
             .await?;
-        let found = rows
-            .first()
-            .and_then(|r| r.first())
-            .map(Cell::int)
-            .transpose()?
-            .flatten()
-            .unwrap_or(0);
+        let found = first_int(&rows)?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 found,

@@ -196,7 +196,7 @@ pub struct Entry {
 pub fn registry(config: &Config, shared: &Shared) -> Vec<Entry> {
     vec![
         entry(ChannelId::Email, &config.email, |c| {
-            email::notifier(c, shared)
+            Box::new(email::Email::new(c, shared))
         }),
         entry(ChannelId::Slack, &config.slack, |c| {
             Box::new(slack::Slack::new(c, shared))

@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use lettre::Address;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -19,10 +18,10 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::time::Instant;
 
-use super::super::{ChannelId, Message, Notifier, Shared, read_by_people};
-use super::{EmailContent, compose, render};
+use super::super::{ChannelId, Shared};
+use super::EmailContent;
 use crate::alerts::retry::{Failure, Schedule, Step};
-use crate::alerts::{Accepted, Alert, Attempt, Delivery, Event, Policy, Provider, Timestamp};
+use crate::alerts::{Accepted, Attempt, Delivery, Policy, Provider, Timestamp};
 use crate::config::{EmailConfig, Secret, SmtpConfig, SmtpTls};
 use crate::error::{chain_text, find_cause};
 use crate::net::http::HttpError;
@@ -40,7 +39,6 @@ pub struct Smtp {
     trust: Trust,
     sender: String,
     recipients: Vec<String>,
-    platform: String,
 }
 
 impl Smtp {
@@ -56,7 +54,6 @@ impl Smtp {
             },
             sender: email.sender.clone(),
             recipients: email.recipients.clone(),
-            platform: shared.platform.clone(),
         }
     }
 
@@ -216,7 +213,7 @@ impl Smtp {
     /// one SMTP session answers for every recipient at once, each with its own
     /// result, and a retry is one new session for the recipients still
     /// pending, while `retry::run` retries one request with one result.
-    async fn deliver(&self, alert: &Alert, event: Event, policy: &Policy) -> Vec<Delivery> {
+    pub async fn deliver(&self, content: &EmailContent, policy: &Policy) -> Vec<Delivery> {
         let mut targets: Vec<Target> = self
             .recipients
             .iter()
@@ -237,7 +234,7 @@ impl Smtp {
             .parse::<Address>()
             .map_err(|_| "ALERT_SENDER_EMAIL is not a valid e-mail address".to_owned());
         let prepared = prepared.and_then(|from| {
-            let message = self.message(&compose(alert, event, &self.platform), &from, &valid)?;
+            let message = self.message(content, &from, &valid)?;
             Ok((from, message, self.tls_parameters()?))
         });
         let (from, message, tls) = match prepared {
@@ -408,43 +405,6 @@ impl Rejection {
             status: self.status,
             result: Err(self.failure.clone()),
         }
-    }
-}
-
-impl Notifier for Smtp {
-    fn name(&self) -> ChannelId {
-        ChannelId::Email
-    }
-
-    fn provider(&self) -> Provider {
-        Provider::Smtp
-    }
-
-    fn recipients(&self) -> Vec<String> {
-        self.recipients.clone()
-    }
-
-    fn takes(&self, event: Event) -> bool {
-        read_by_people(event)
-    }
-
-    fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
-        render(
-            Provider::Smtp,
-            &self.recipients,
-            alert,
-            event,
-            &self.platform,
-        )
-    }
-
-    fn send<'a>(
-        &'a self,
-        alert: &'a Alert,
-        event: Event,
-        policy: &'a Policy,
-    ) -> BoxFuture<'a, Vec<Delivery>> {
-        Box::pin(self.deliver(alert, event, policy))
     }
 }
 
