@@ -17,34 +17,41 @@ struct Recipe {
     body: String,
 }
 
-/// Every recipe marker of every page, with the block that follows it.
+/// Every recipe of every page: a line `<!-- recipe: NAME -->` and the fenced
+/// block right after it.
 fn all_recipes() -> Vec<Recipe> {
-    const MARKER: &str = "<!-- recipe: ";
     let mut recipes = Vec::new();
     for page in crate::docs::pages() {
-        let mut rest = page.text.as_str();
-        while let Some(at) = rest.find(MARKER) {
-            rest = &rest[at + MARKER.len()..];
-            let (name, after) = rest
-                .split_once(" -->")
-                .unwrap_or_else(|| panic!("{}: unterminated recipe marker", page.name()));
-            let block = after.trim_start().strip_prefix("```").unwrap_or_else(|| {
-                panic!(
-                    "{}: recipe {name} is not followed by a fenced block",
-                    page.name()
-                )
-            });
-            let body = block
-                .split_once('\n')
-                .and_then(|(_, body)| body.split_once("```"))
-                .unwrap_or_else(|| panic!("{}: recipe {name}: unclosed block", page.name()))
-                .0;
+        let mut lines = page.text.lines();
+        while let Some(line) = lines.next() {
+            let Some(name) = line
+                .trim()
+                .strip_prefix("<!-- recipe: ")
+                .and_then(|rest| rest.strip_suffix(" -->"))
+            else {
+                continue;
+            };
+            let recipe = format!("{}: recipe {name}", page.name());
+            lines
+                .by_ref()
+                .find(|l| !l.trim().is_empty())
+                .filter(|l| l.trim_start().starts_with("```"))
+                .unwrap_or_else(|| panic!("{recipe} is not followed by a fenced block"));
+            let mut body = Vec::new();
+            let mut closed = false;
+            for line in lines.by_ref() {
+                closed = line.trim_start().starts_with("```");
+                if closed {
+                    break;
+                }
+                body.push(line);
+            }
+            assert!(closed, "{recipe}: the block is not closed");
             recipes.push(Recipe {
                 name: name.to_owned(),
                 page: page.name(),
-                body: body.trim().to_owned(),
+                body: body.join("\n").trim().to_owned(),
             });
-            rest = after;
         }
     }
     recipes
