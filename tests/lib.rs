@@ -14,6 +14,7 @@ mod check_db;
 mod check_services;
 mod cli;
 mod config_validate;
+mod docs;
 mod faults;
 mod formats;
 mod harness;
