@@ -321,8 +321,13 @@ fn runner_starts_from_a_clean_environment() {
     let cat = Test::new().program("/bin/cat").stdin("hello").run();
     assert_eq!(cat.stdout, "hello");
 
-    // The real binary runs; its output is not pinned down yet.
-    Test::new().arg("--version").run();
+    // The real binary runs.
+    let version = Test::new().arg("--version").run();
+    version.assert_code(0);
+    assert_eq!(
+        version.stdout,
+        format!("vitals {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -340,6 +345,38 @@ fn runner_kills_a_hung_process_group() {
         "the runner waited for the background sleep"
     );
     assert!(msg.contains("killed"), "{msg}");
+}
+
+#[test]
+fn runner_interrupts_once_the_program_catches_the_signal_and_is_busy() {
+    let sh = |script: &str| Test::new().program("/bin/sh").args(["-c", script]);
+    let loop_forever = "while :; do sleep 0.05; done";
+
+    // Busy at once, but the handler comes late: a signal sent before it ends
+    // the shell. (TERM: dash catches INT on its own while it waits for a child.)
+    let test = sh(&format!(
+        ": > busy; sleep 0.3; trap 'echo caught; exit 7' TERM; {loop_forever}"
+    ));
+    let busy = test.dir().join("busy");
+    let out = test.run_interrupted("TERM", || busy.exists());
+    out.assert_code(7);
+    assert_eq!(out.stdout, "caught\n");
+
+    // The handler at once, but busy late: the signal waits for it.
+    let test = sh(&format!(
+        "trap 'echo caught; exit 7' INT; sleep 0.3; echo working; : > busy; {loop_forever}"
+    ));
+    let busy = test.dir().join("busy");
+    let out = test.run_interrupted("INT", || busy.exists());
+    out.assert_code(7);
+    assert_eq!(out.stdout, "working\ncaught\n");
+
+    // A program that ends before it is ready fails the test, and says why.
+    let msg = panic_message(|| drop(sh("exit 0").run_interrupted("INT", || false)));
+    assert!(
+        msg.contains("ended before it was ready for SIGINT"),
+        "{msg}"
+    );
 }
 
 #[test]
