@@ -386,6 +386,8 @@ fn outcome_assertions_fail_without_leaking_secrets() {
         stdout: stdout.into(),
         stderr: "warning\n".into(),
         elapsed: Duration::ZERO,
+        started_at: chrono::Utc::now(),
+        ended_at: chrono::Utc::now(),
     };
     let leaky = out("ok\nurl=postgres://u:hunter2-secret@h/db\n");
     leaky

@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use tempfile::TempDir;
 
 /// A hung binary must fail its test, not the whole CI job.
@@ -180,7 +181,7 @@ impl Test {
                 None => cmd.env_remove(k),
             };
         }
-        let start = Instant::now();
+        let (start, started_at) = (Instant::now(), Utc::now());
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", self.program.display()));
@@ -216,12 +217,14 @@ impl Test {
             }
             thread::sleep(Duration::from_millis(5));
         };
-        let elapsed = start.elapsed();
+        let (elapsed, ended_at) = (start.elapsed(), Utc::now());
         let outcome = |code| Outcome {
             code,
             stdout: stdout.join().unwrap(),
             stderr: stderr.join().unwrap(),
             elapsed,
+            started_at,
+            ended_at,
         };
         match (status, interrupt) {
             (Some(s), None) => outcome(s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0))),
@@ -289,6 +292,9 @@ pub struct Outcome {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// Wall-clock times just before the program started and just after it ended.
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
 }
 
 impl Outcome {
@@ -313,6 +319,30 @@ impl Outcome {
             self.dump()
         );
         self
+    }
+
+    /// `value` as a timestamp this run wrote: UTC, RFC 3339 to the millisecond
+    /// (`2026-11-30T12:06:39.434Z`), and taken while the program ran.
+    pub fn timestamp(&self, value: &serde_json::Value) -> DateTime<Utc> {
+        let text = value
+            .as_str()
+            .unwrap_or_else(|| panic!("not a timestamp: {value}"));
+        assert!(
+            text.len() == 24 && text.ends_with('Z'),
+            "{text} is not UTC to the millisecond"
+        );
+        let at = DateTime::parse_from_rfc3339(text)
+            .unwrap_or_else(|e| panic!("{text} is not RFC 3339: {e}"))
+            .to_utc();
+        // Cut to the millisecond, a time taken just after the start can read as before it.
+        let earliest = self.started_at - chrono::Duration::milliseconds(1);
+        assert!(
+            earliest <= at && at <= self.ended_at,
+            "{text} was not taken during the run ({} to {})",
+            self.started_at,
+            self.ended_at
+        );
+        at
     }
 
     /// Stdout parsed as exactly one JSON document (surrounding whitespace allowed).
