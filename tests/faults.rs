@@ -557,9 +557,15 @@ fn postgres_paused_mid_query() {
         kill("STOP", backend);
         *record.lock().unwrap_or_else(|e| e.into_inner()) = Some(backend);
     });
-    if let Some(backend) = *frozen.lock().unwrap_or_else(|e| e.into_inner()) {
+    let backend = *frozen.lock().unwrap_or_else(|e| e.into_inner());
+    // Thawed before anything can fail: the shared server must not keep a frozen backend.
+    if let Some(backend) = backend {
         kill("CONT", backend);
     }
+    assert!(
+        backend.is_some(),
+        "the proxy never saw SELECT 1: the backend was not paused"
+    );
     out.assert_code(2);
     let v = out.json();
     assert_eq!(v["status"], "unhealthy");
