@@ -110,10 +110,19 @@ fn memory_above_the_threshold_is_degraded() {
     let v = out.json();
     assert_eq!(v["status"], "degraded");
     let msg = v["message"].as_str().unwrap_or_default();
-    assert!(
-        msg.starts_with("memory at ") && msg.contains("of maxmemory"),
-        "{msg}"
-    );
+    let used = v["memory_usage_bytes"].as_u64().expect("used bytes");
+    let percent = msg
+        .strip_prefix("memory at ")
+        .and_then(|m| {
+            m.strip_suffix(&format!(
+                "% of maxmemory ({used} bytes), above the 50% threshold"
+            ))
+        })
+        .and_then(|p| p.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("{msg}"));
+    // One decimal of used / 3 MiB.
+    let exact = used as f64 * 100.0 / (3.0 * 1024.0 * 1024.0);
+    assert!((percent - exact).abs() <= 0.05 + 1e-9, "{msg}: {exact}");
 }
 
 #[test]
