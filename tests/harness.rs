@@ -350,26 +350,27 @@ fn runner_kills_a_hung_process_group() {
 #[test]
 fn runner_interrupts_once_the_program_catches_the_signal_and_is_busy() {
     let sh = |script: &str| Test::new().program("/bin/sh").args(["-c", script]);
-    let loop_forever = "while :; do sleep 0.05; done";
-
-    // Busy at once, but the handler comes late: a signal sent before it ends
-    // the shell. (TERM: dash catches INT on its own while it waits for a child.)
-    let test = sh(&format!(
-        ": > busy; sleep 0.3; trap 'echo caught; exit 7' TERM; {loop_forever}"
-    ));
-    let busy = test.dir().join("busy");
-    let out = test.run_interrupted("TERM", || busy.exists());
-    out.assert_code(7);
-    assert_eq!(out.stdout, "caught\n");
-
-    // The handler at once, but busy late: the signal waits for it.
-    let test = sh(&format!(
-        "trap 'echo caught; exit 7' INT; sleep 0.3; echo working; : > busy; {loop_forever}"
-    ));
-    let busy = test.dir().join("busy");
-    let out = test.run_interrupted("INT", || busy.exists());
-    out.assert_code(7);
-    assert_eq!(out.stdout, "working\ncaught\n");
+    for (signal, script, stdout) in [
+        // Busy at once, but the handler comes late: a signal sent before it
+        // ends the shell. (TERM: dash catches INT on its own while it waits for a child.)
+        (
+            "TERM",
+            ": > busy; sleep 0.3; trap 'echo caught; exit 7' TERM",
+            "caught\n",
+        ),
+        // The handler at once, but busy late: the signal waits for it.
+        (
+            "INT",
+            "trap 'echo caught; exit 7' INT; sleep 0.3; echo working; : > busy",
+            "working\ncaught\n",
+        ),
+    ] {
+        let test = sh(&format!("{script}; while :; do sleep 0.05; done"));
+        let busy = test.dir().join("busy");
+        let out = test.run_interrupted(signal, || busy.exists());
+        out.assert_code(7);
+        assert_eq!(out.stdout, stdout, "{script}");
+    }
 
     // A program that ends before it is ready fails the test, and says why.
     let msg = panic_message(|| drop(sh("exit 0").run_interrupted("INT", || false)));
