@@ -27,6 +27,8 @@ lines = [
     f"- vitals {meta['vitals']} (release build, LTO, stripped: {meta['binary_bytes'] / 1048576:.2f} MiB)",
     f"- PostgreSQL {meta['postgres']}, Redis {meta['redis']}, hyperfine {meta['hyperfine']}",
     f"- {meta['runs']} runs per command after warm-up; medians in milliseconds; ratio = vitals / peer.",
+    "- Commands as typed, with this build of `vitals` and the monitoring plugins on PATH;"
+    " `$PGPORT`, `$PGPASSWORD` and `$RPORT` stand for the throwaway servers' ports and password.",
     "",
 ]
 

@@ -383,12 +383,22 @@ fn alert_json_has_every_lifecycle_field() {
         id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()),
         "{id}"
     );
+    assert_eq!(alert["alert_type"], "disk_full");
     assert_eq!(alert["severity"], "warning");
+    assert_eq!(alert["message"], "queue is deep");
     assert_eq!(alert["status"], "active");
+    for field in [
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+        "resolved_by",
+        "resolution_note",
+    ] {
+        assert_eq!(alert[field], Value::Null, "{field}");
+    }
     assert_eq!(alert["context"], json!({"depth": 250}));
     assert_eq!(alert["occurrences"], 1);
     assert_eq!(alert["test"], false);
-    assert!(alert["last_notified_at"].is_string());
     let d = &deliveries(&alert)[0];
     let keys: Vec<&str> = d
         .as_object()
@@ -410,11 +420,30 @@ fn alert_json_has_every_lifecycle_field() {
             "event"
         ]
     );
+    assert_eq!(d["channel"], "slack");
+    assert_eq!(d["provider"], "slack");
+    assert_eq!(d["recipient"], "http://127.0.0.1/***");
+    assert_eq!(d["outcome"], "delivered");
+    assert_eq!(d["attempts"], 1);
+    for field in ["error", "provider_id", "provider_status"] {
+        assert_eq!(d[field], Value::Null, "{field}");
+    }
     assert_eq!(d["event"], "trigger");
+    assert_eq!(d["history"].as_array().map(Vec::len), Some(1));
     let attempt = &d["history"][0];
     assert_eq!(attempt["status"], 200);
     assert_eq!(attempt["error"], Value::Null);
     assert!(attempt["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+
+    // Taken during this run, in the order things happened.
+    let times = [
+        &alert["triggered_at"],
+        &attempt["at"],
+        &d["at"],
+        &alert["last_notified_at"],
+    ]
+    .map(|t| out.timestamp(t));
+    assert!(times.is_sorted(), "{times:?}");
 }
 
 #[test]

@@ -14,14 +14,20 @@ fn check_cache(url: &str) -> Outcome {
         .run()
 }
 
-fn info_number(server: &RedisServer, key: &str) -> u64 {
+fn info_field(server: &RedisServer, key: &str) -> String {
     let info: String = redis::cmd("INFO")
         .query(&mut server.client())
         .expect("INFO");
     info.lines()
         .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("INFO has no numeric {key}"))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("INFO has no {key}"))
+}
+
+fn info_number(server: &RedisServer, key: &str) -> u64 {
+    info_field(server, key)
+        .parse()
+        .unwrap_or_else(|e| panic!("INFO {key} is not a number: {e}"))
 }
 
 #[test]
@@ -45,12 +51,14 @@ fn healthy_server_reports_every_field() {
         "{v}"
     );
     assert_eq!(v["role"], "master");
-    assert!(
-        v["redis_version"].as_str().is_some_and(|s| s.contains('.')),
+    assert_eq!(
+        v["redis_version"].as_str(),
+        Some(info_field(redis, "redis_version").as_str()),
         "{v}"
     );
-    assert!(v["rejected_connections"].as_u64().is_some(), "{v}");
-    assert!(v["evicted_keys"].as_u64().is_some(), "{v}");
+    // The harness server has neither a client limit nor maxmemory to hit.
+    assert_eq!(v["rejected_connections"], 0, "{v}");
+    assert_eq!(v["evicted_keys"], 0, "{v}");
     // No maxmemory on the harness server: the percentage is of system memory, and says so.
     assert_eq!(v["memory_limit_source"], "total_system_memory");
     assert_eq!(
@@ -102,10 +110,19 @@ fn memory_above_the_threshold_is_degraded() {
     let v = out.json();
     assert_eq!(v["status"], "degraded");
     let msg = v["message"].as_str().unwrap_or_default();
-    assert!(
-        msg.starts_with("memory at ") && msg.contains("of maxmemory"),
-        "{msg}"
-    );
+    let used = v["memory_usage_bytes"].as_u64().expect("used bytes");
+    let percent = msg
+        .strip_prefix("memory at ")
+        .and_then(|m| {
+            m.strip_suffix(&format!(
+                "% of maxmemory ({used} bytes), above the 50% threshold"
+            ))
+        })
+        .and_then(|p| p.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("{msg}"));
+    // One decimal of used / 3 MiB.
+    let exact = used as f64 * 100.0 / (3.0 * 1024.0 * 1024.0);
+    assert!((percent - exact).abs() <= 0.05 + 1e-9, "{msg}: {exact}");
 }
 
 #[test]
@@ -154,7 +171,9 @@ fn unix_socket() {
     });
     let out = check_cache(&format!("unix://{}", redis.socket_path().display()));
     out.assert_code(0);
-    assert_eq!(out.json()["status"], "healthy");
+    let v = out.json();
+    assert_eq!(v["status"], "healthy");
+    assert_eq!(v["message"], "Cache operational");
 }
 
 #[test]

@@ -139,9 +139,9 @@ impl Api {
         for (name, value) in self.required {
             assert_eq!(req.header(name), Some(*value), "{req:?}");
         }
-        assert!(
-            req.header("user-agent")
-                .is_some_and(|ua| ua.starts_with("vitals/")),
+        assert_eq!(
+            req.header("user-agent"),
+            Some(concat!("vitals/", env!("CARGO_PKG_VERSION"))),
             "{req:?}"
         );
     }

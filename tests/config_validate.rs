@@ -62,10 +62,12 @@ fn warnings_exit_1() {
     out.assert_code(1);
     let v = out.json();
     assert_eq!(v["result"], "warnings");
-    assert!(
-        v["warnings"][0]
-            .as_str()
-            .is_some_and(|w| w.starts_with("no alert channel is configured")),
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([
+            "no alert channel is configured: set SLACK_WEBHOOK_URL, SMTP_HOST \
+             (or EMAIL_PROVIDER=sendgrid), TWILIO_* or PAGERDUTY_ROUTING_KEY"
+        ]),
         "{v}"
     );
 }

@@ -31,8 +31,8 @@ fn sigint_during_check_all_exits_3_at_once_without_partial_json() {
         )
         .env("REDIS_URL", format!("redis://127.0.0.1:{}", redis.port()))
         .args(["check", "all", "--json", "--timeout", "20s"])
-        .signal_after("INT", Duration::from_secs(1))
-        .run();
+        // Both checks are connected and waiting for an answer: work in progress.
+        .run_interrupted("INT", || pg.connections() == 1 && redis.connections() == 1);
     out.assert_code(3);
     assert_eq!(out.stdout, "", "nothing, not half a document, on stdout");
     assert_eq!(
@@ -53,8 +53,8 @@ fn sigterm_during_alert_send_exits_3_without_a_result() {
         )
         .args(send_args("critical", "full"))
         .args(["--timeout", "20s"])
-        .signal_after("TERM", Duration::from_secs(1))
-        .run();
+        // The request is out and Slack is not answering: a delivery in progress.
+        .run_interrupted("TERM", || slack.request_count() == 1);
     out.assert_code(3);
     assert_eq!(out.stdout, "");
     assert_eq!(
@@ -557,9 +557,15 @@ fn postgres_paused_mid_query() {
         kill("STOP", backend);
         *record.lock().unwrap_or_else(|e| e.into_inner()) = Some(backend);
     });
-    if let Some(backend) = *frozen.lock().unwrap_or_else(|e| e.into_inner()) {
+    let backend = *frozen.lock().unwrap_or_else(|e| e.into_inner());
+    // Thawed before anything can fail: the shared server must not keep a frozen backend.
+    if let Some(backend) = backend {
         kill("CONT", backend);
     }
+    assert!(
+        backend.is_some(),
+        "the proxy never saw SELECT 1: the backend was not paused"
+    );
     out.assert_code(2);
     let v = out.json();
     assert_eq!(v["status"], "unhealthy");

@@ -321,8 +321,13 @@ fn runner_starts_from_a_clean_environment() {
     let cat = Test::new().program("/bin/cat").stdin("hello").run();
     assert_eq!(cat.stdout, "hello");
 
-    // The real binary runs; its output is not pinned down yet.
-    Test::new().arg("--version").run();
+    // The real binary runs.
+    let version = Test::new().arg("--version").run();
+    version.assert_code(0);
+    assert_eq!(
+        version.stdout,
+        format!("vitals {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -343,12 +348,47 @@ fn runner_kills_a_hung_process_group() {
 }
 
 #[test]
+fn runner_interrupts_once_the_program_catches_the_signal_and_is_busy() {
+    let sh = |script: &str| Test::new().program("/bin/sh").args(["-c", script]);
+    for (signal, script, stdout) in [
+        // Busy at once, but the handler comes late: a signal sent before it
+        // ends the shell. (TERM: dash catches INT on its own while it waits for a child.)
+        (
+            "TERM",
+            ": > busy; sleep 0.3; trap 'echo caught; exit 7' TERM",
+            "caught\n",
+        ),
+        // The handler at once, but busy late: the signal waits for it.
+        (
+            "INT",
+            "trap 'echo caught; exit 7' INT; sleep 0.3; echo working; : > busy",
+            "working\ncaught\n",
+        ),
+    ] {
+        let test = sh(&format!("{script}; while :; do sleep 0.05; done"));
+        let busy = test.dir().join("busy");
+        let out = test.run_interrupted(signal, || busy.exists());
+        out.assert_code(7);
+        assert_eq!(out.stdout, stdout, "{script}");
+    }
+
+    // A program that ends before it is ready fails the test, and says why.
+    let msg = panic_message(|| drop(sh("exit 0").run_interrupted("INT", || false)));
+    assert!(
+        msg.contains("ended before it was ready for SIGINT"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn outcome_assertions_fail_without_leaking_secrets() {
     let out = |stdout: &str| Outcome {
         code: 2,
         stdout: stdout.into(),
         stderr: "warning\n".into(),
         elapsed: Duration::ZERO,
+        started_at: chrono::Utc::now(),
+        ended_at: chrono::Utc::now(),
     };
     let leaky = out("ok\nurl=postgres://u:hunter2-secret@h/db\n");
     leaky

@@ -20,6 +20,7 @@ mod check_services;
 mod cli;
 mod clock;
 mod config_validate;
+mod docs;
 mod faults;
 mod formats;
 mod golden;

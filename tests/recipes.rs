@@ -1,4 +1,6 @@
-//! Every README recipe, run exactly as the README shows it.
+//! Every recipe in the documentation, run exactly as the page shows it. A
+//! recipe is the fenced block right after `<!-- recipe: NAME -->`, on the
+//! README or any page under docs/.
 
 use std::path::Path;
 
@@ -8,22 +10,82 @@ use crate::support::http::{HttpServer, Reply};
 use crate::support::postgres::PgServer;
 use crate::support::redis::RedisServer;
 
-/// The fenced block after `<!-- recipe: NAME -->` in the README.
+/// One recipe: its name, the page it is on, and its block.
+struct Recipe {
+    name: String,
+    page: String,
+    body: String,
+}
+
+/// Every recipe of every page: a line `<!-- recipe: NAME -->` and the fenced
+/// block right after it.
+fn all_recipes() -> Vec<Recipe> {
+    let mut recipes = Vec::new();
+    for page in crate::docs::pages() {
+        let mut lines = page.text.lines();
+        while let Some(line) = lines.next() {
+            let Some(name) = line
+                .trim()
+                .strip_prefix("<!-- recipe: ")
+                .and_then(|rest| rest.strip_suffix(" -->"))
+            else {
+                continue;
+            };
+            let recipe = format!("{}: recipe {name}", page.name());
+            lines
+                .by_ref()
+                .find(|l| !l.trim().is_empty())
+                .filter(|l| l.trim_start().starts_with("```"))
+                .unwrap_or_else(|| panic!("{recipe} is not followed by a fenced block"));
+            let mut body = Vec::new();
+            let mut closed = false;
+            for line in lines.by_ref() {
+                closed = line.trim_start().starts_with("```");
+                if closed {
+                    break;
+                }
+                body.push(line);
+            }
+            assert!(closed, "{recipe}: the block is not closed");
+            recipes.push(Recipe {
+                name: name.to_owned(),
+                page: page.name(),
+                body: body.join("\n").trim().to_owned(),
+            });
+        }
+    }
+    recipes
+}
+
+/// The block of the recipe called `name`, wherever it lives.
 fn recipe(name: &str) -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let marker = format!("<!-- recipe: {name} -->");
-    let after = readme
-        .split_once(&marker)
-        .unwrap_or_else(|| panic!("README has no recipe {name}"))
-        .1;
-    let block = after.split_once("```").expect("a fenced block").1;
-    let body = block.split_once('\n').expect("fence line").1;
-    body.split_once("```")
-        .expect("closing fence")
-        .0
-        .trim()
-        .to_owned()
+    let mut found: Vec<Recipe> = all_recipes()
+        .into_iter()
+        .filter(|r| r.name == name)
+        .collect();
+    match found.len() {
+        1 => found.remove(0).body,
+        0 => panic!("no page has recipe {name} (README.md or docs/*.md)"),
+        _ => {
+            let pages: Vec<String> = found.into_iter().map(|r| r.page).collect();
+            panic!("recipe {name} appears more than once: {pages:?}")
+        }
+    }
+}
+
+/// A recipe nobody runs could silently go stale: every marker on every page
+/// must be run by a test in this file.
+#[test]
+fn every_recipe_has_a_test() {
+    let source = include_str!("recipes.rs");
+    let recipes = all_recipes();
+    let untested: Vec<String> = recipes
+        .iter()
+        .filter(|r| !source.contains(&format!("recipe(\"{}\")", r.name)))
+        .map(|r| format!("{} ({})", r.name, r.page))
+        .collect();
+    assert!(untested.is_empty(), "recipes without a test: {untested:?}");
+    assert!(recipes.len() >= 12, "only {} recipes found", recipes.len());
 }
 
 /// A shell with `vitals` on PATH, as after `cargo install`.

@@ -472,17 +472,20 @@ mod tests {
     }
 
     #[test]
-    fn readme_documents_every_variable() {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-            .unwrap_or_default();
+    fn configuration_doc_documents_every_variable() {
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/CONFIGURATION.md"
+        ))
+        .unwrap_or_default();
         let missing: Vec<&str> = VARIABLES
             .iter()
             .map(|v| v.name)
-            .filter(|name| !readme.contains(&format!("`{name}`")))
+            .filter(|name| !doc.contains(&format!("`{name}`")))
             .collect();
         assert!(
             missing.is_empty(),
-            "README.md does not document {missing:?}"
+            "docs/CONFIGURATION.md does not document {missing:?}"
         );
     }
 

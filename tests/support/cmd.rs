@@ -9,15 +9,17 @@ use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use tempfile::TempDir;
 
 /// A hung binary must fail its test, not the whole CI job.
 const HARD_LIMIT: Duration = Duration::from_secs(60);
+
+/// How long [`Test::run_interrupted`] waits for the program to be ready for its signal.
+const READY_LIMIT: Duration = Duration::from_secs(15);
 
 pub struct Test {
     dir: TempDir,
@@ -28,8 +30,6 @@ pub struct Test {
     cwd: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     timeout: Duration,
-    /// A signal (`INT`, `TERM`…) sent to the child this long after it started.
-    signal: Option<(&'static str, Duration)>,
 }
 
 impl Default for Test {
@@ -68,7 +68,6 @@ impl Test {
             cwd: None,
             stdin: None,
             timeout: HARD_LIMIT,
-            signal: None,
         }
     }
 
@@ -110,13 +109,6 @@ impl Test {
         self
     }
 
-    /// Sends `signal` (a kill(1) name such as `INT`) to the child `delay` after
-    /// it started, as Ctrl-C or a service manager would, if it still runs.
-    pub fn signal_after(mut self, signal: &'static str, delay: Duration) -> Self {
-        self.signal = Some((signal, delay));
-        self
-    }
-
     /// Lowers the hard limit (for tests of the runner itself).
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.timeout = limit;
@@ -155,6 +147,21 @@ impl Test {
     /// Runs the program to completion. Takes `&self`, so a test can run twice
     /// with the same state dir (e.g. alert de-duplication across runs).
     pub fn run(&self) -> Outcome {
+        self.execute(None)
+    }
+
+    /// Runs the program and sends it `signal` (a kill(1) name: `INT`, `TERM`),
+    /// as Ctrl-C or a service manager would, once it is in the middle of its
+    /// work: it has installed its handler for `signal` and `busy()` holds (a
+    /// stand-in server saw its connection, say). No fixed delay, which would
+    /// be too short on a loaded machine and make the test flaky, or too long
+    /// and slow it down. Panics if the program ends before, or is not ready
+    /// within 15 s.
+    pub fn run_interrupted(&self, signal: &'static str, mut busy: impl FnMut() -> bool) -> Outcome {
+        self.execute(Some((signal, &mut busy)))
+    }
+
+    fn execute(&self, mut interrupt: Option<(&'static str, &mut dyn FnMut() -> bool)>) -> Outcome {
         let mut cmd = Command::new(&self.program);
         cmd.env_clear()
             .args(&self.args)
@@ -174,7 +181,7 @@ impl Test {
                 None => cmd.env_remove(k),
             };
         }
-        let start = Instant::now();
+        let (start, started_at) = (Instant::now(), Utc::now());
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", self.program.display()));
@@ -184,22 +191,24 @@ impl Test {
         }
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
-        let exited = Arc::new(AtomicBool::new(false));
-        if let Some((signal, delay)) = self.signal {
-            let (pid, exited) = (child.id(), exited.clone());
-            thread::spawn(move || {
-                thread::sleep(delay);
-                if !exited.load(Ordering::SeqCst) {
-                    super::process::signal(signal, &[pid]);
-                }
-            });
-        }
 
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait for child") {
                 break Some(status);
             }
-            if start.elapsed() > self.timeout {
+            // The child is not reaped yet, so its PID cannot belong to another process.
+            if let Some((signal, busy)) = interrupt.as_mut()
+                && catches(child.id(), signal)
+                && busy()
+            {
+                super::process::signal(signal, &[child.id()]);
+                interrupt = None;
+            }
+            let limit = match interrupt {
+                Some(_) => READY_LIMIT.min(self.timeout),
+                None => self.timeout,
+            };
+            if start.elapsed() > limit {
                 let _ = Command::new("kill")
                     .args(["-KILL", "--", &format!("-{}", child.id())])
                     .status();
@@ -208,17 +217,33 @@ impl Test {
             }
             thread::sleep(Duration::from_millis(5));
         };
-        exited.store(true, Ordering::SeqCst);
-        let elapsed = start.elapsed();
+        let (elapsed, ended_at) = (start.elapsed(), Utc::now());
         let outcome = |code| Outcome {
             code,
             stdout: stdout.join().unwrap(),
             stderr: stderr.join().unwrap(),
             elapsed,
+            started_at,
+            ended_at,
         };
-        match status {
-            Some(s) => outcome(s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0))),
-            None => panic!(
+        match (status, interrupt) {
+            (Some(s), None) => outcome(s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0))),
+            (Some(s), Some((signal, _))) => panic!(
+                "{} {:?} ended before it was ready for SIG{signal} (its handler installed, \
+                 the awaited condition true)\n{}",
+                self.program.display(),
+                self.args,
+                outcome(s.code().unwrap_or(-1)).dump()
+            ),
+            (None, Some((signal, _))) => panic!(
+                "{} {:?} was not ready for SIG{signal} (its handler installed, the awaited \
+                 condition true) after {:?}: killed\n{}",
+                self.program.display(),
+                self.args,
+                READY_LIMIT.min(self.timeout),
+                outcome(-1).dump()
+            ),
+            (None, None) => panic!(
                 "{} {:?} still running after {:?}: killed\n{}",
                 self.program.display(),
                 self.args,
@@ -227,6 +252,27 @@ impl Test {
             ),
         }
     }
+}
+
+/// Whether `pid` has a handler installed for `signal`: its bit in the
+/// `SigCgt` mask of /proc/PID/status.
+fn catches(pid: u32, signal: &str) -> bool {
+    let number = match signal {
+        "HUP" => 1,
+        "INT" => 2,
+        "QUIT" => 3,
+        "USR1" => 10,
+        "USR2" => 12,
+        "TERM" => 15,
+        other => panic!("run_interrupted: no signal number known for {other}"),
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+            u64::from_str_radix(mask.trim(), 16).ok()
+        })
+        .is_some_and(|mask| mask & (1 << (number - 1)) != 0)
 }
 
 fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
@@ -246,6 +292,9 @@ pub struct Outcome {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// Wall-clock times just before the program started and just after it ended.
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
 }
 
 impl Outcome {
@@ -270,6 +319,30 @@ impl Outcome {
             self.dump()
         );
         self
+    }
+
+    /// `value` as a timestamp this run wrote: UTC, RFC 3339 to the millisecond
+    /// (`2026-11-30T12:06:39.434Z`), and taken while the program ran.
+    pub fn timestamp(&self, value: &serde_json::Value) -> DateTime<Utc> {
+        let text = value
+            .as_str()
+            .unwrap_or_else(|| panic!("not a timestamp: {value}"));
+        assert!(
+            text.len() == 24 && text.ends_with('Z'),
+            "{text} is not UTC to the millisecond"
+        );
+        let at = DateTime::parse_from_rfc3339(text)
+            .unwrap_or_else(|e| panic!("{text} is not RFC 3339: {e}"))
+            .to_utc();
+        // Cut to the millisecond, a time taken just after the start can read as before it.
+        let earliest = self.started_at - chrono::Duration::milliseconds(1);
+        assert!(
+            earliest <= at && at <= self.ended_at,
+            "{text} was not taken during the run ({} to {})",
+            self.started_at,
+            self.ended_at
+        );
+        at
     }
 
     /// Stdout parsed as exactly one JSON document (surrounding whitespace allowed).

@@ -2,6 +2,23 @@
 //!
 //! Every server lives in its own temp dir on a free port and is killed by a
 //! watchdog if the test process dies, so nothing outlives `cargo test`.
+//!
+//! Rules for the tests built on it:
+//! - A test that cannot run here fails and says why; it never `return`s early
+//!   and reports a pass. What CI has (root, PostgreSQL, Redis, Python with
+//!   aiosmtpd, as ./scripts/test.sh installs) is a prerequisite, not a reason
+//!   to skip: the two store-fault tests that mount a tmpfs need root and fail
+//!   without it. A test that truly cannot run anywhere the suite runs is
+//!   `#[ignore = "why"]`.
+//! - Wait for a condition, never for a fixed time: [`process::wait_for`] polls
+//!   with a deadline; [`cmd::Test::run_interrupted`] sends SIGINT/SIGTERM once
+//!   the program has its handler installed and the test's condition holds (a
+//!   stand-in server saw the connection), never after a guessed delay. A
+//!   stand-in server that is slow on purpose (`Reply::Slowloris`, a `delay`) is
+//!   behaviour under test, not a wait.
+//! - Assert exact values where they are knowable: compare with what the
+//!   server itself reports (`SHOW server_version`, `INFO`), and check
+//!   timestamps with [`cmd::Outcome::timestamp`] (format, and taken during the run).
 
 #![allow(dead_code)] // not every test module uses every helper
 
