@@ -1,15 +1,44 @@
-//! The command line (SPEC section 1). Global options work before or after the
-//! subcommand, and every option with an environment equivalent takes it.
+//! The command line: clap's types, and nothing else knows them but `main.rs`
+//! and `commands/`. Global options work before or after the subcommand, and
+//! every option with an environment equivalent takes it.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use strum::{EnumMessage, IntoEnumIterator};
 
 use crate::alerts::Severity;
 use crate::alerts::channels::ChannelId;
 use crate::checks::CheckId;
 use crate::exit_codes_help;
+use crate::output::{ColorChoice, Format};
+
+/// Parses one of the domain's named enums (checks, channels, severities,
+/// formats) by the names strum gives it: the first name of each variant is
+/// the one shown, any others are accepted as aliases, and its doc comment is
+/// its help, as clap's own `ValueEnum` would show them.
+fn named<T>() -> impl TypedValueParser<Value = T>
+where
+    T: IntoEnumIterator + EnumMessage + FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let values = T::iter().map(|value| {
+        let (first, aliases) = value
+            .get_serializations()
+            .split_first()
+            .map_or(("", &[][..]), |(first, rest)| (*first, rest));
+        let possible = PossibleValue::new(first).aliases(aliases.iter().copied());
+        match value.get_documentation() {
+            // clap shows a one-sentence doc comment without its full stop.
+            Some(doc) => possible.help(doc.trim_end_matches('.').to_owned()),
+            None => possible,
+        }
+    });
+    PossibleValuesParser::new(values).try_map(|name| T::from_str(&name))
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,7 +66,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Output format.
-    #[arg(long, global = true, value_enum, env = "VITALS_FORMAT", default_value_t = Format::Table)]
+    #[arg(long, global = true, value_parser = named::<Format>(), env = "VITALS_FORMAT", default_value = "table")]
     pub format: Format,
 
     /// Shorthand for --format json.
@@ -49,7 +78,7 @@ pub struct GlobalArgs {
     pub output: Option<PathBuf>,
 
     /// When to colour output (NO_COLOR and TERM=dumb turn "auto" off).
-    #[arg(long, global = true, value_enum, value_name = "WHEN", env = "VITALS_COLOR", default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_parser = named::<ColorChoice>(), value_name = "WHEN", env = "VITALS_COLOR", default_value = "auto")]
     pub color: ColorChoice,
 
     /// Read variables from this file instead of ./.env (the real environment still wins).
@@ -82,25 +111,8 @@ pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
     script
 }
 
-fn parse_timeout(value: &str) -> Result<Duration, String> {
-    crate::config::parse_duration(value).map_err(|expected| format!("expected {expected}"))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    /// A Nagios/Icinga plugin status line with perfdata (check commands only).
-    Nagios,
-    /// Prometheus text exposition format 0.0.4 (check commands only).
-    Prometheus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
+fn parse_timeout(value: &str) -> Result<Duration, crate::config::Expected> {
+    crate::config::parse_duration(value)
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,7 +161,7 @@ pub struct CheckArgs {
     pub target: CheckTarget,
 
     /// Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    #[arg(long, value_parser = named::<CheckId>(), value_delimiter = ',', value_name = "LIST")]
     pub require: Vec<CheckId>,
 
     /// Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE).
@@ -223,7 +235,7 @@ passed, unless its severity rises; an acknowledged one is not notified again at 
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only alerts of this severity.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<Severity>())]
     pub severity: Option<Severity>,
 
     /// Only alerts in this state (default: active and acknowledged).
@@ -271,7 +283,7 @@ pub struct SendArgs {
     pub alert_type: String,
 
     /// How bad it is.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<Severity>())]
     pub severity: Severity,
 
     /// A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut.
@@ -283,7 +295,7 @@ pub struct SendArgs {
     pub context: Option<String>,
 
     /// Only these channels (comma-separated); each must be configured.
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    #[arg(long, value_parser = named::<ChannelId>(), value_delimiter = ',', value_name = "LIST")]
     pub channel: Vec<ChannelId>,
 
     /// Print exactly what each channel would send, and send nothing.
@@ -294,7 +306,7 @@ pub struct SendArgs {
 #[derive(Debug, Args)]
 pub struct TestArgs {
     /// Only these channels (comma-separated); each must be configured.
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    #[arg(long, value_parser = named::<ChannelId>(), value_delimiter = ',', value_name = "LIST")]
     pub channel: Vec<ChannelId>,
 
     /// Print exactly what each channel would send, and send nothing.
@@ -381,7 +393,7 @@ mod tests {
         }
         assert!(
             stale.is_empty(),
-            "out of date: {stale:?}\nregenerate with: VITALS_REGENERATE=1 cargo test --bin vitals completions_and_man_pages"
+            "out of date: {stale:?}\nregenerate with: VITALS_REGENERATE=1 cargo test --lib completions_and_man_pages"
         );
     }
 

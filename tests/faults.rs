@@ -674,7 +674,14 @@ fn reliability_doc_names_only_tests_that_exist() {
             None if parts.len() >= 3 && matches!(parts[parts.len() - 2], "tests" | "fuzz") => {
                 let module = &parts[..parts.len() - 2];
                 let as_file = root.join("src").join(format!("{}.rs", module.join("/")));
-                if as_file.is_file() {
+                // A module's tests may be a file of their own beside it (`config/fuzz.rs`).
+                let own_file = root
+                    .join("src")
+                    .join(module.join("/"))
+                    .join(format!("{}.rs", parts[parts.len() - 2]));
+                if own_file.is_file() {
+                    own_file
+                } else if as_file.is_file() {
                     as_file
                 } else {
                     root.join("src").join(module.join("/")).join("mod.rs")

@@ -1,5 +1,9 @@
 //! One integration-test binary (one link instead of one per file).
 
+// clippy allows unwrap/expect in tests, but not in the helpers under
+// tests/support/, which only tests use.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod alerts_cli;
@@ -7,16 +11,19 @@ mod alerts_email;
 mod alerts_http;
 mod alerts_lifecycle;
 mod alerts_store;
+mod architecture;
 mod check_agents;
 mod check_all;
 mod check_cache;
 mod check_db;
 mod check_services;
 mod cli;
+mod clock;
 mod config_validate;
 mod docs;
 mod faults;
 mod formats;
+mod golden;
 mod harness;
 mod hostile;
 mod recipes;

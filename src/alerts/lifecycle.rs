@@ -1,6 +1,7 @@
 //! An alert's life through the store: raised (recorded, then notified unless
 //! it repeats an open alert too soon), acknowledged, resolved; and the alerts
-//! `check --alert` raises and resolves for the checks.
+//! `check --alert` raises and resolves for the checks. Nothing here prints:
+//! what the user must hear is handed to the caller (`notice`).
 
 use std::time::Duration;
 
@@ -8,16 +9,17 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::channels::{self, ChannelId, Entry};
-use super::store::{AlertStore, Reason, Rules, StatusFilter, StoreError};
-use super::{Alert, AlertStatus, Delivery, Event, Outcome, Policy, Severity, Timestamp};
+use super::channels::{self, ChannelId, Entry, Slot};
+use super::policy::{Reason, Rules};
+use super::store::{AlertStore, StatusFilter};
+use super::{Alert, Delivery, Event, InputError, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult};
-use crate::cli::{AckArgs, ListArgs, ListStatus, ResolveArgs};
 use crate::config::{Config, StateLocation};
-use crate::output::{self, Output};
-use crate::signals::{self, Interrupted};
-use crate::status::{Exit, Status};
-use crate::tls::Trust;
+use crate::error::report;
+use crate::exit::Exit;
+use crate::net::tls::Trust;
+use crate::status::Status;
+use crate::store::StoreError;
 
 /// Where the store is, as it may be printed.
 fn store_name(config: &Config) -> String {
@@ -54,7 +56,7 @@ pub async fn open_store(config: &Config, timeout: Duration) -> anyhow::Result<Al
         .with_context(|| store_name(config))
 }
 
-fn in_store(config: &Config, e: StoreError) -> anyhow::Error {
+pub fn in_store(config: &Config, e: StoreError) -> anyhow::Error {
     anyhow::Error::new(e).context(store_name(config))
 }
 
@@ -227,40 +229,6 @@ impl Serialize for Sent<'_> {
     }
 }
 
-/// Exit code and messages for one raised alert of `alert send`.
-pub fn sent_exit(raised: &Raised) -> Exit {
-    let mut exit = if raised.notified {
-        super::exit_for(&raised.alert.deliveries)
-    } else {
-        Exit::Ok
-    };
-    if let Some(e) = &raised.store_error {
-        output::error(&format!(
-            "{e:#}: the alert was not recorded{}",
-            if raised.notified {
-                ", so it was notified without de-duplication"
-            } else {
-                ""
-            }
-        ));
-        exit = exit.max(Exit::Warning);
-    }
-    if raised.notified
-        && !raised.alert.deliveries.is_empty()
-        && raised
-            .alert
-            .deliveries
-            .iter()
-            .all(|d| d.outcome == Outcome::Skipped)
-    {
-        output::error(&format!(
-            "no configured channel takes {} alerts, so nobody was notified",
-            raised.alert.severity
-        ));
-    }
-    exit
-}
-
 /// Why an occurrence was not notified, for people.
 pub fn note(raised: &Raised) -> Option<String> {
     if raised.notified {
@@ -271,41 +239,6 @@ pub fn note(raised: &Raised) -> Option<String> {
         "occurrence {} recorded; not notified: {reason}",
         raised.alert.occurrences
     ))
-}
-
-/// `vitals alert list`.
-pub fn list(
-    args: &ListArgs,
-    config: &Config,
-    out: &Output,
-    timeout: Duration,
-) -> anyhow::Result<Exit> {
-    let filter = match args.status {
-        None => StatusFilter::Open,
-        Some(ListStatus::All) => StatusFilter::All,
-        Some(ListStatus::Active) => StatusFilter::Only(AlertStatus::Active),
-        Some(ListStatus::Acknowledged) => StatusFilter::Only(AlertStatus::Acknowledged),
-        Some(ListStatus::Resolved) => StatusFilter::Only(AlertStatus::Resolved),
-    };
-    let runtime = signals::runtime(1)?;
-    let alerts = interruptible(
-        &runtime,
-        async {
-            let mut store = open_store(config, timeout).await?;
-            store
-                .list(filter, args.severity)
-                .await
-                .map_err(|e| in_store(config, e))
-        },
-        "nothing was listed",
-    )?;
-    runtime.shutdown_background();
-    out.emit(&AlertList {
-        alerts,
-        filter,
-        severity: args.severity,
-    })?;
-    Ok(Exit::Ok)
 }
 
 /// `alert ack` and `alert resolve` as printed: the alert with the follow-ups just sent.
@@ -332,113 +265,54 @@ impl Serialize for AlertList {
     }
 }
 
-/// `vitals alert ack ID --by WHO`.
-pub fn acknowledge(
-    args: &AckArgs,
+/// The stored alerts matching `filter` and `severity`, newest first.
+pub async fn list(
     config: &Config,
-    out: &Output,
     timeout: Duration,
-) -> anyhow::Result<Exit> {
-    let by = who(&args.by)?;
-    change(
-        config,
-        out,
-        timeout,
-        args.id.trim(),
-        by,
-        Change::Acknowledge,
-    )
-}
-
-/// `vitals alert resolve ID --by WHO [--note TEXT]`.
-pub fn resolve(
-    args: &ResolveArgs,
-    config: &Config,
-    out: &Output,
-    timeout: Duration,
-) -> anyhow::Result<Exit> {
-    let by = who(&args.by)?;
-    let note = args
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    change(
-        config,
-        out,
-        timeout,
-        args.id.trim(),
-        by,
-        Change::Resolve { note },
-    )
-}
-
-fn who(by: &str) -> anyhow::Result<&str> {
-    let by = by.trim();
-    if by.is_empty() || by.chars().any(char::is_control) {
-        anyhow::bail!("--by: expected who you are, e.g. --by alice (no control characters)");
-    }
-    Ok(by)
+    filter: StatusFilter,
+    severity: Option<Severity>,
+) -> anyhow::Result<Vec<Alert>> {
+    let mut store = open_store(config, timeout).await?;
+    store
+        .list(filter, severity)
+        .await
+        .map_err(|e| in_store(config, e))
 }
 
 /// What `alert ack` and `alert resolve` do to an alert.
 #[derive(Debug, Clone, Copy)]
-enum Change<'a> {
+pub enum Change<'a> {
     Acknowledge,
     Resolve { note: Option<&'a str> },
 }
 
-/// Applies an acknowledge or resolve, then tells the channels that announced the alert.
-fn change(
+/// Applies an acknowledge or resolve, then tells the channels that announced
+/// the alert. Returns the alert with the follow-ups just sent, and whether
+/// they could be recorded.
+pub async fn change(
     config: &Config,
-    out: &Output,
     timeout: Duration,
     id: &str,
     by: &str,
     change: Change<'_>,
-) -> anyhow::Result<Exit> {
+) -> anyhow::Result<(Alert, anyhow::Result<()>)> {
     let shared = channels::Shared::new(config);
     let entries = channels::registry(config, &shared);
     let policy = Policy::new(timeout, config.alert_retry_backoff);
-    let runtime = signals::runtime(1)?;
-    let (alert, stored) = interruptible(
-        &runtime,
-        async {
-            let mut store = open_store(config, timeout).await?;
-            let now = Timestamp::now();
-            let (changed, event) = match change {
-                Change::Acknowledge => (store.acknowledge(id, by, now).await, Event::Acknowledge),
-                Change::Resolve { note } => {
-                    (store.resolve(id, by, note, now).await, Event::Resolve)
-                }
-            };
-            let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
-            let deliveries = follow_up(&entries, &alert, event, &policy).await;
-            let stored = store.add_deliveries(&alert.id, &deliveries).await;
-            alert.deliveries = deliveries;
-            anyhow::Ok((alert, stored))
-        },
-        "the change may be recorded, its notifications may not have gone out, and no result was printed",
-    )?;
-    runtime.shutdown_background();
-    out.emit(&Changed { alert: &alert })?;
-    let mut exit = if alert
-        .deliveries
-        .iter()
-        .any(|d| d.outcome == Outcome::Failed)
-    {
-        Exit::Warning
-    } else {
-        Exit::Ok
+    let mut store = open_store(config, timeout).await?;
+    let now = Timestamp::now();
+    let (changed, event) = match change {
+        Change::Acknowledge => (store.acknowledge(id, by, now).await, Event::Acknowledge),
+        Change::Resolve { note } => (store.resolve(id, by, note, now).await, Event::Resolve),
     };
-    if let Err(e) = stored {
-        output::error(&format!(
-            "{:#}: the notifications above were not recorded",
-            in_store(config, e)
-        ));
-        exit = exit.max(Exit::Warning);
-    }
-    Ok(exit)
+    let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
+    let deliveries = follow_up(&entries, &alert, event, &policy).await;
+    let stored = store
+        .add_deliveries(&alert.id, &deliveries)
+        .await
+        .map_err(|e| in_store(config, e));
+    alert.deliveries = deliveries;
+    Ok((alert, stored))
 }
 
 /// An unknown id or a refused change is the user's to fix, said plainly;
@@ -449,15 +323,6 @@ fn refusal_or_store(config: &Config, e: StoreError) -> anyhow::Error {
     } else {
         in_store(config, e)
     }
-}
-
-/// Store work that SIGINT or SIGTERM may stop, saying what became of it.
-fn interruptible<T>(
-    runtime: &tokio::runtime::Runtime,
-    work: impl std::future::Future<Output = anyhow::Result<T>>,
-    what: &'static str,
-) -> anyhow::Result<T> {
-    signals::run_until_signal(runtime, work).map_err(|signal| Interrupted { signal, what })?
 }
 
 /// The alert a check in trouble raises: `{check}_failure` (error) when it is
@@ -495,47 +360,29 @@ fn check_alert_types(id: CheckId) -> [String; 2] {
 /// resolves those of checks that are healthy again, each with a resolved
 /// notification. Returns `Exit::Ok` when alerting worked, `Exit::Warning`
 /// when part of it failed (the store, or a notification that reached nobody
-/// it should have), after saying what on stderr.
-pub fn for_checks(checks: &[(CheckId, CheckResult)], config: &Config, timeout: Duration) -> Exit {
-    let runtime = match signals::runtime(1) {
-        Ok(r) => r,
-        Err(e) => {
-            output::error(&format!("--alert: {e:#}"));
-            return Exit::Warning;
-        }
-    };
-    let exit = signals::run_until_signal(&runtime, alert_checks(checks, config, timeout))
-        .unwrap_or_else(|signal| {
-            let stopped = Interrupted {
-                signal,
-                what: "alerting was stopped; the checks' result above stands",
-            };
-            output::error(&stopped.to_string());
-            Exit::Unknown
-        });
-    runtime.shutdown_background();
-    exit
-}
-
-async fn alert_checks(
+/// it should have), after telling `notice` what.
+pub async fn alert_checks(
     checks: &[(CheckId, CheckResult)],
     config: &Config,
     timeout: Duration,
+    notice: &mut dyn FnMut(String),
 ) -> Exit {
     let mut exit = Exit::Ok;
     let shared = channels::Shared::new(config);
     let entries = channels::registry(config, &shared);
     if entries.iter().all(|e| e.ready().is_none()) {
-        output::error(
-            "--alert: no alert channel is configured, so alerts are recorded but nobody is notified",
+        notice(
+            "--alert: no alert channel is configured, so alerts are recorded but nobody is notified"
+                .to_owned(),
         );
         exit = Exit::Warning;
     }
     let mut store = match open_store(config, timeout).await {
         Ok(s) => Some(s),
         Err(e) => {
-            output::error(&format!(
-                "--alert: {e:#}: alerts are notified without de-duplication and cannot be resolved"
+            notice(format!(
+                "--alert: {}: alerts are notified without de-duplication and cannot be resolved",
+                report(e.as_ref())
             ));
             exit = Exit::Warning;
             None
@@ -551,7 +398,11 @@ async fn alert_checks(
     let raised = raise_all(store.as_mut(), config, &entries, raising, &rules, &policy).await;
     for r in &raised {
         if let Some(e) = &r.store_error {
-            output::error(&format!("--alert: {}: {e:#}", r.alert.alert_type));
+            notice(format!(
+                "--alert: {}: {}",
+                r.alert.alert_type,
+                report(e.as_ref())
+            ));
             exit = Exit::Warning;
         }
         log_raised(r);
@@ -561,7 +412,7 @@ async fn alert_checks(
                 .iter()
                 .any(|d| d.outcome == Outcome::Failed)
         {
-            output::error(&format!(
+            notice(format!(
                 "--alert: {}: {}",
                 r.alert.alert_type,
                 failures(&r.alert.deliveries)
@@ -585,9 +436,9 @@ async fn alert_checks(
                 Ok(Some(alert)) => alert,
                 Ok(None) => continue,
                 Err(e) => {
-                    output::error(&format!(
-                        "--alert: resolving {alert_type}: {:#}",
-                        in_store(config, e)
+                    notice(format!(
+                        "--alert: resolving {alert_type}: {}",
+                        report(in_store(config, e).as_ref())
                     ));
                     exit = Exit::Warning;
                     continue;
@@ -603,14 +454,17 @@ async fn alert_checks(
                 deliveries.len()
             );
             if deliveries.iter().any(|d| d.outcome == Outcome::Failed) {
-                output::error(&format!(
+                notice(format!(
                     "--alert: {alert_type} resolved: {}",
                     failures(&deliveries)
                 ));
                 exit = Exit::Warning;
             }
             if let Err(e) = store.add_deliveries(&alert.id, &deliveries).await {
-                output::error(&format!("--alert: {alert_type}: {:#}", in_store(config, e)));
+                notice(format!(
+                    "--alert: {alert_type}: {}",
+                    report(in_store(config, e).as_ref())
+                ));
                 exit = Exit::Warning;
             }
         }
@@ -660,4 +514,59 @@ fn failures(deliveries: &[Delivery]) -> String {
         })
         .collect();
     each.join("; ")
+}
+
+/// Tells apart "the user asked for something impossible" (exit 3) from a failed delivery.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{channel} is not configured: {hint}")]
+    NotConfigured { channel: ChannelId, hint: String },
+    #[error("no alert channel is configured: {0}")]
+    NothingConfigured(String),
+}
+
+/// The channels to use: those listed (each must be usable), or every
+/// configured one, half-configured ones included so their problem is reported.
+pub fn select(entries: Vec<Entry>, only: &[ChannelId]) -> Result<Vec<Entry>, AlertError> {
+    let unusable = |entry: &Entry| match &entry.slot {
+        Slot::Ready(_) => None,
+        Slot::Incomplete(problems) => Some(channels::describe_problems(problems)),
+        Slot::Unset => Some(format!("set {}", entry.id.configured_by())),
+    };
+    if !only.is_empty() {
+        for entry in entries.iter().filter(|e| only.contains(&e.id)) {
+            if let Some(hint) = unusable(entry) {
+                return Err(AlertError::NotConfigured {
+                    channel: entry.id,
+                    hint,
+                });
+            }
+        }
+        return Ok(entries
+            .into_iter()
+            .filter(|e| only.contains(&e.id))
+            .collect());
+    }
+    if entries.iter().all(|e| unusable(e).is_some()) {
+        let incomplete: Vec<String> = entries
+            .iter()
+            .filter(|e| matches!(e.slot, Slot::Incomplete(_)))
+            .filter_map(|e| Some(format!("{} is incomplete ({})", e.id, unusable(e)?)))
+            .collect();
+        return Err(AlertError::NothingConfigured(if incomplete.is_empty() {
+            let each: Vec<String> = entries
+                .iter()
+                .map(|e| format!("{}: {}", e.id, e.id.configured_by()))
+                .collect();
+            format!("set one of {}", each.join("; "))
+        } else {
+            incomplete.join("; ")
+        }));
+    }
+    Ok(entries
+        .into_iter()
+        .filter(|e| !matches!(e.slot, Slot::Unset))
+        .collect())
 }

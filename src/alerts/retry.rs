@@ -8,9 +8,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Attempt, Timestamp};
-use crate::checks::millis;
-use crate::http::{self, HttpError};
-use crate::output::one_line;
+use crate::net::http::{self, HttpError};
+use crate::text::{millis, one_line};
 
 /// Attempts per notification, except SMS (one per recipient).
 pub const ATTEMPTS: u32 = 3;
@@ -73,8 +72,10 @@ impl Policy {
     }
 }
 
-/// Why an attempt failed, and whether another one could help.
-#[derive(Debug, Clone, PartialEq)]
+/// Why an attempt (or, from [`run`], the whole delivery) failed, and whether
+/// another attempt could help.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}")]
 pub struct Failure {
     pub error: String,
     pub retryable: bool,
@@ -131,6 +132,17 @@ pub struct Step<T> {
     pub result: Result<T, Failure>,
 }
 
+/// Why no further attempt is made after a failure worth retrying.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GaveUp {
+    #[error("not retried: one attempt allowed")]
+    OneAttempt,
+    #[error("gave up after {0} attempts")]
+    Attempts(u32),
+    #[error("gave up: waiting {} more would pass the time limit", humantime::format_duration(*.0))]
+    Deadline(Duration),
+}
+
 /// Counts attempts and waits between them.
 pub struct Schedule {
     policy: Policy,
@@ -158,19 +170,16 @@ impl Schedule {
     }
 
     /// After a failure worth retrying: waits, or says why there is no next attempt.
-    pub async fn pause(&mut self, retry_after: Option<Duration>) -> Result<(), String> {
+    pub async fn pause(&mut self, retry_after: Option<Duration>) -> Result<(), GaveUp> {
         if self.made >= self.policy.attempts {
             return Err(match self.made {
-                1 => "not retried: one attempt allowed".to_owned(),
-                n => format!("gave up after {n} attempts"),
+                1 => GaveUp::OneAttempt,
+                n => GaveUp::Attempts(n),
             });
         }
         let wait = self.policy.wait(self.made, retry_after);
         if Instant::now() + wait >= self.deadline {
-            return Err(format!(
-                "gave up: waiting {} more would pass the time limit",
-                humantime::format_duration(wait)
-            ));
+            return Err(GaveUp::Deadline(wait));
         }
         tokio::time::sleep(wait).await;
         Ok(())
@@ -200,15 +209,16 @@ pub async fn timed<T>(
     (step, record)
 }
 
-/// Attempts until success, a permanent failure, or the policy says stop.
-pub async fn run<T, F, Fut>(policy: &Policy, mut attempt: F) -> (Result<T, String>, Vec<Attempt>)
+/// Attempts until success, a permanent failure, or the policy says stop;
+/// the failure then says why no further attempt was made.
+pub async fn run<T, F, Fut>(policy: &Policy, mut attempt: F) -> (Result<T, Failure>, Vec<Attempt>)
 where
     F: FnMut(Duration) -> Fut,
     Fut: Future<Output = Step<T>>,
 {
     let mut schedule = Schedule::new(policy);
     let mut history = Vec::new();
-    let mut last = "out of time before the first attempt".to_owned();
+    let mut last = Failure::permanent("out of time before the first attempt");
     while let Some(timeout) = schedule.next() {
         let (mut step, record) = timed(timeout, attempt(timeout)).await;
         history.push(record);
@@ -217,12 +227,13 @@ where
         }
         match step.result {
             Ok(value) => return (Ok(value), history),
-            Err(f) if !f.retryable => return (Err(f.error), history),
-            Err(f) => {
+            Err(f) if !f.retryable => return (Err(f), history),
+            Err(mut f) => {
                 if let Err(why) = schedule.pause(f.retry_after).await {
-                    return (Err(format!("{}; {why}", f.error)), history);
+                    f.error = format!("{}; {why}", f.error);
+                    return (Err(f), history);
                 }
-                last = f.error;
+                last = f;
             }
         }
     }
@@ -236,7 +247,7 @@ pub async fn deliver_http(
     request: &http::Request,
     success: u16,
     describe: fn(&http::Response) -> String,
-) -> (Result<http::Response, String>, Vec<Attempt>) {
+) -> (Result<http::Response, Failure>, Vec<Attempt>) {
     run(policy, |timeout| {
         http(client, request, success, describe, timeout)
     })
@@ -413,7 +424,7 @@ mod tests {
             }
         })
         .await;
-        assert_eq!(result, Ok("done"));
+        assert_eq!(result.map_err(|f| f.error), Ok("done"));
         let statuses: Vec<_> = history.iter().map(|a| a.status).collect();
         assert_eq!(statuses, [Some(500), Some(500), Some(200)]);
     }
@@ -427,7 +438,10 @@ mod tests {
             }
         })
         .await;
-        assert_eq!(result, Err("HTTP 400: invalid_payload".to_owned()));
+        assert_eq!(
+            result.map_err(|f| f.error),
+            Err("HTTP 400: invalid_payload".to_owned())
+        );
         assert_eq!(history.len(), 1);
 
         let (result, history) = run(&policy(3), |_| async {
@@ -438,7 +452,7 @@ mod tests {
         })
         .await;
         assert_eq!(
-            result,
+            result.map_err(|f| f.error),
             Err("connection refused; gave up after 3 attempts".to_owned())
         );
         assert_eq!(history.len(), 3);
@@ -455,7 +469,7 @@ mod tests {
         })
         .await;
         assert_eq!(
-            result,
+            result.map_err(|f| f.error),
             Err("HTTP 503: busy; not retried: the message may have been sent, and must not arrive twice".to_owned())
         );
         assert_eq!(history.len(), 1);
@@ -468,7 +482,7 @@ mod tests {
         })
         .await;
         assert_eq!(
-            result,
+            result.map_err(|f| f.error),
             Err("HTTP 429: slow down; gave up after 3 attempts".to_owned())
         );
         assert_eq!(history.len(), 3);
@@ -487,7 +501,7 @@ mod tests {
         })
         .await;
         assert_eq!(
-            result,
+            result.map_err(|f| f.error),
             Err(
                 "HTTP 429: rate_limited; gave up: waiting 30s more would pass the time limit"
                     .to_owned()

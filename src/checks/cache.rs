@@ -9,11 +9,15 @@ use redis::{
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::{BoxFuture, Check, CheckId, CheckResult, chain_text, find_cause, millis};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckId, CheckResult};
 use crate::config::{CacheConfig, Secret, SecretUrl};
+use crate::error::{chain_text, find_cause};
 use crate::metrics::{Metric, Unit, count};
+use crate::net::tls::{self, Trust};
 use crate::status::Status;
-use crate::tls::{self, Trust};
+use crate::text::millis;
 
 pub struct Cache {
     url: Option<SecretUrl>,
@@ -78,7 +82,7 @@ pub async fn connect(
     let is_tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
     let info = info.set_redis_settings(settings);
     let client = if is_tls {
-        let pem = trust.pem()?;
+        let pem = trust.pem().map_err(|e| e.to_string())?;
         // Load the provider before redis builds its rustls config.
         tls::provider();
         redis::Client::build_with_tls(
@@ -103,7 +107,8 @@ pub async fn connect(
         .map_err(|e| describe(&e))
 }
 
-/// The seed's fields plus what an operator wants to know next.
+/// The Python module's fields (docs/COMPATIBILITY.md) plus what an operator
+/// wants to know next.
 #[derive(Debug, Serialize)]
 struct Facts {
     memory_usage_bytes: Option<u64>,

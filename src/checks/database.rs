@@ -7,12 +7,15 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tokio_postgres::SimpleQueryMessage;
 
-use super::{BoxFuture, Check, CheckId, CheckResult, millis};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckId, CheckResult};
 use crate::config::{DatabaseConfig, SecretUrl};
 use crate::metrics::{Metric, Unit};
-use crate::pg::{ConnectError, Target, describe};
+use crate::net::pg::{ConnectError, Target, describe};
+use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::tls::Trust;
+use crate::text::millis;
 
 /// Client backends only: background workers do not use up `max_connections`.
 const FACTS_QUERY: &str = "SELECT current_setting('server_version'), \
@@ -60,7 +63,8 @@ impl Check for Database {
     }
 }
 
-/// The seed's fields beyond status/response_time_ms/message. The seed's
+/// The Python module's fields beyond status/response_time_ms/message
+/// (docs/COMPATIBILITY.md). Its
 /// `pool_size`/`pool_overflow` described a client pool a one-shot CLI does not
 /// have; the server's own connection figures are reported instead.
 #[derive(Debug, Default, Serialize)]
@@ -81,9 +85,12 @@ impl Database {
         let started = Instant::now();
         let client = match target.connect(&self.trust, timeout).await {
             Ok(client) => client,
-            Err(ConnectError::Setup(problem)) => return CheckResult::unhealthy(problem),
+            Err(ConnectError::Setup(problem)) => {
+                return CheckResult::unhealthy(problem.to_string());
+            }
             Err(ConnectError::Connect(problem)) => {
-                return CheckResult::unhealthy(problem).with_response_time(started.elapsed());
+                return CheckResult::unhealthy(problem.to_string())
+                    .with_response_time(started.elapsed());
             }
         };
         let connect_time = started.elapsed();

@@ -12,63 +12,19 @@ use serde::ser::SerializeMap;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::{BoxFuture, Check, CheckId, CheckResult, millis};
-use crate::config::{ApiConfig, DeclaredService, Secret, ServicesConfig, StatusSet};
-use crate::http::{self, HttpError, Method, Request, Response};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckId, CheckResult};
+use crate::config::{
+    ApiConfig, Auth, BUILTINS, DeclaredService, Secret, ServicesConfig, StatusSet,
+};
+use crate::json;
 use crate::metrics::{Metric, Unit};
-use crate::output::{json, one_line};
+use crate::net::http::{self, HttpError, Method, Request, Response};
+use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::tls::Trust;
-
-/// How a built-in API takes its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    /// The key as the whole value of this header.
-    Header(&'static str),
-    /// `Authorization: Bearer <key>`.
-    Bearer,
-}
-
-/// A built-in external API. Adding one is one entry in [`BUILTINS`] (and its
-/// two variables in `config/vars.rs`, which documents them).
-#[derive(Debug)]
-pub struct BuiltinService {
-    pub name: &'static str,
-    pub key_var: &'static str,
-    pub base_url_var: &'static str,
-    /// Path and query of one cheap authenticated read, after the base URL.
-    pub path: &'static str,
-    pub auth: Auth,
-    pub headers: &'static [(&'static str, &'static str)],
-}
-
-pub const BUILTINS: &[BuiltinService] = &[
-    BuiltinService {
-        name: "anthropic_api",
-        key_var: "ANTHROPIC_API_KEY",
-        base_url_var: "ANTHROPIC_BASE_URL",
-        path: "/v1/models?limit=1",
-        auth: Auth::Header("x-api-key"),
-        headers: &[("anthropic-version", "2023-06-01")],
-    },
-    BuiltinService {
-        name: "hubspot_api",
-        key_var: "HUBSPOT_API_KEY",
-        base_url_var: "HUBSPOT_BASE_URL",
-        path: "/account-info/v3/details",
-        auth: Auth::Bearer,
-        headers: &[],
-    },
-    // /v3/scopes answers for any valid key, even one restricted to mail.send.
-    BuiltinService {
-        name: "sendgrid_api",
-        key_var: "SENDGRID_API_KEY",
-        base_url_var: "SENDGRID_BASE_URL",
-        path: "/v3/scopes",
-        auth: Auth::Bearer,
-        headers: &[],
-    },
-];
+use crate::text::millis;
+use crate::text::one_line;
 
 /// Requests in flight at once. Each holds a blocking thread and a socket
 /// while it runs, so this bounds both; at 128, 500 endpoints answering in
@@ -253,7 +209,8 @@ impl Services {
     }
 }
 
-/// One service's line in `services`: the seed's fields.
+/// One service's line in `services`: the fields of the Python module vitals
+/// replaces (docs/COMPATIBILITY.md).
 #[derive(Debug, Clone, PartialEq)]
 struct ServiceResult {
     status: Status,
@@ -284,7 +241,7 @@ impl ServiceResult {
 
 impl Serialize for ServiceResult {
     /// An unconfigured service was never asked: it has no time and no code (as
-    /// in the seed); every other one has both, `status_code` null without a response.
+    /// as in the Python module); every other one has both, `status_code` null without a response.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("status", &self.status)?;
@@ -393,7 +350,7 @@ fn provider_detail(response: &Response) -> Option<String> {
     Some(one_line(&detail, DETAIL_MAX_CHARS)).filter(|d| !d.is_empty())
 }
 
-/// The seed's fields beside status and message.
+/// The Python module's fields beside status and message (docs/COMPATIBILITY.md).
 #[derive(Serialize)]
 struct Details {
     #[serde(serialize_with = "json::pairs")]
@@ -603,59 +560,5 @@ mod tests {
     }
 }
 
-/// Property tests over provider answers (`fuzz/run` runs them at scale; the
-/// case count comes from `PROPTEST_CASES`).
 #[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn response(status: u16, body: Vec<u8>) -> Response {
-        Response {
-            status,
-            headers: Vec::new(),
-            body,
-            elapsed: Duration::ZERO,
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn provider_details_are_short_and_printable(body in prop_oneof![
-            any::<Vec<u8>>(),
-            ("[^\u{0}]{0,300}|[\u{0}-\u{1f}\u{1b}x]{0,20}", "[a-z_]{0,20}").prop_map(|(m, t)| serde_json::json!({"error": {"type": t, "message": m}, "category": t, "errors": [{"message": m}], "message": m}).to_string().into_bytes()),
-            "[^\u{0}]{0,300}".prop_map(|m| serde_json::json!({"error": m}).to_string().into_bytes()),
-        ]) {
-            if let Some(detail) = provider_detail(&response(401, body)) {
-                prop_assert!(!detail.is_empty());
-                prop_assert!(detail.chars().count() <= DETAIL_MAX_CHARS + 1, "{}", detail.chars().count());
-                prop_assert!(!detail.chars().any(char::is_control), "{detail:?}");
-            }
-        }
-
-        /// Every status is judged, and only the expected ones are healthy.
-        #[test]
-        fn every_status_is_judged(status in 100u16..1000, body in any::<Vec<u8>>(), slow in any::<bool>()) {
-            let mut request = Request::new(Method::Get, url::Url::parse("http://svc.test/").unwrap_or_else(|_| unreachable!()), Duration::from_secs(1));
-            request = request.truncate_body_at(BODY_CAP);
-            let probe = Probe {
-                name: "svc".into(),
-                kind: Kind::Api,
-                request,
-                expect: StatusSet::range(200..=299),
-                body_contains: None,
-                slow: if slow { Duration::ZERO } else { Duration::from_secs(60) },
-                timeout: None,
-            };
-            let r = judge(&probe, &Response { elapsed: Duration::from_millis(1), ..response(status, body) });
-            prop_assert_eq!(r.status_code, Some(status));
-            let expected = match status {
-                200..=299 if slow => Status::Degraded,
-                200..=299 => Status::Healthy,
-                429 => Status::Degraded,
-                _ => Status::Unhealthy,
-            };
-            prop_assert_eq!(r.status, expected);
-        }
-    }
-}
+mod fuzz;

@@ -7,10 +7,31 @@ use std::path::{Path, PathBuf};
 
 use super::EnvFile;
 
+/// The env file could not be loaded. Its lines are never quoted: one may hold a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvFileError {
+    #[error("cannot read env file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot parse env file {path}: syntax error at character {index}")]
+    Syntax { path: String, index: usize },
+    #[error("cannot load env file {path}: {source}")]
+    Var {
+        path: String,
+        #[source]
+        source: std::env::VarError,
+    },
+    #[error("cannot load env file {path}")]
+    Other { path: String },
+}
+
 /// Loads the env file named by `--env-file` / `VITALS_ENV_FILE`, else `./.env`
 /// when present. Variables already in the environment are never overridden.
 /// `--help` and `--version` read nothing: they must be instant and cannot fail.
-pub fn load(args: &[OsString]) -> Result<Option<EnvFile>, String> {
+pub fn load(args: &[OsString]) -> Result<Option<EnvFile>, EnvFileError> {
     if asks_for_help_or_version(args) {
         return Ok(None);
     }
@@ -21,10 +42,13 @@ pub fn load(args: &[OsString]) -> Result<Option<EnvFile>, String> {
     if !explicit && !path.is_file() {
         return Ok(None);
     }
-    let shown = path.display();
+    let shown = path.display().to_string();
     let mode = std::fs::metadata(&path)
         .map(|m| m.permissions().mode())
-        .map_err(|e| format!("cannot read env file {shown}: {e}"))?;
+        .map_err(|source| EnvFileError::Read {
+            path: shown.clone(),
+            source,
+        })?;
     dotenvy::from_path(&path).map_err(|e| describe(e, &shown))?;
     Ok(Some(EnvFile {
         path,
@@ -33,14 +57,13 @@ pub fn load(args: &[OsString]) -> Result<Option<EnvFile>, String> {
 }
 
 /// Errors are described by position only: the offending line may hold a secret.
-fn describe(error: dotenvy::Error, shown: &dyn std::fmt::Display) -> String {
+fn describe(error: dotenvy::Error, shown: &str) -> EnvFileError {
+    let path = shown.to_owned();
     match error {
-        dotenvy::Error::LineParse(_, index) => {
-            format!("cannot parse env file {shown}: syntax error at character {index}")
-        }
-        dotenvy::Error::Io(io) => format!("cannot read env file {shown}: {io}"),
-        dotenvy::Error::EnvVar(var) => format!("cannot load env file {shown}: {var}"),
-        _ => format!("cannot load env file {shown}"),
+        dotenvy::Error::LineParse(_, index) => EnvFileError::Syntax { path, index },
+        dotenvy::Error::Io(source) => EnvFileError::Read { path, source },
+        dotenvy::Error::EnvVar(source) => EnvFileError::Var { path, source },
+        _ => EnvFileError::Other { path },
     }
 }
 
@@ -147,7 +170,7 @@ mod fuzz {
             let content = if raw { bytes } else { lines.join("\n").into_bytes() };
             for item in dotenvy::from_read_iter(content.as_slice()) {
                 if let Err(e) = item {
-                    let message = describe(e, &".env");
+                    let message = describe(e, ".env").to_string();
                     prop_assert!(!message.contains(SECRET), "{message}");
                     prop_assert!(message.starts_with("cannot "), "{message}");
                     prop_assert!(!message.contains('\n'), "{message:?}");

@@ -14,8 +14,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
-use super::{Secret, SecretUrl, Source, parse_duration, parse_url};
-use crate::http::Method;
+use super::parse::{parse_duration, parse_url};
+use super::{NotUnicode, Secret, SecretUrl, Source};
+use crate::net::http::Method;
 use crate::redact;
 
 /// The keys a `[[service]]` table may have.
@@ -391,7 +392,7 @@ impl Parser<'_> {
         match parse_url(value, &["http", "https"]) {
             Ok(url) => Some(SecretUrl(url)),
             Err(expected) => {
-                self.field_error(f, format!("expected {expected}"));
+                self.field_error(f, expected.to_string());
                 None
             }
         }
@@ -527,7 +528,7 @@ impl Parser<'_> {
             DeValue::String(s) => match parse_duration(s) {
                 Ok(d) => Some(d),
                 Err(expected) => {
-                    self.field_error(f, format!("expected {expected}, got {s:?}"));
+                    self.field_error(f, format!("{expected}, got {s:?}"));
                     None
                 }
             },
@@ -600,7 +601,7 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
                 out.push_str(&value);
             }
             Ok(_) => return Err(format!("${{{name}}} is not set")),
-            Err(()) => return Err(format!("${{{name}}} is not valid UTF-8")),
+            Err(NotUnicode) => return Err(format!("${{{name}}} is not valid UTF-8")),
         }
         rest = &after[end + 1..];
     }
@@ -609,312 +610,7 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
+mod tests;
 
-    fn env(pairs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
-        pairs.iter().copied().collect()
-    }
-
-    fn parse_ok(text: &str, source: &HashMap<&'static str, &'static str>) -> Vec<DeclaredService> {
-        match parse("vitals.toml", text, source, &["anthropic_api"]) {
-            Ok(services) => services,
-            Err(errors) => panic!("unexpected errors: {errors:#?}"),
-        }
-    }
-
-    fn errors(text: &str) -> Vec<String> {
-        match parse("vitals.toml", text, &env(&[]), &["anthropic_api"]) {
-            Ok(services) => panic!("expected errors, got {services:#?}"),
-            Err(errors) => errors.iter().map(ToString::to_string).collect(),
-        }
-    }
-
-    #[test]
-    fn a_full_declaration() {
-        let services = parse_ok(
-            r#"
-[[service]]
-name = "billing"
-url = "https://billing.internal/healthz"
-method = "head"
-expect_status = [200, "204", "300-302", "4xx"]
-headers = { Authorization = "Bearer ${BILLING_TOKEN}", Accept = "text/plain" }
-slow_ms = 750
-timeout = "2s"
-
-[[service]]
-name = "search"
-url = "http://search:9200/_cluster/health"
-body_contains = "green"
-timeout = 3
-"#,
-            &env(&[("BILLING_TOKEN", "tok-unit-4411")]),
-        );
-        assert_eq!(services.len(), 2);
-        let b = &services[0];
-        assert_eq!(b.name, "billing");
-        assert_eq!(b.url.expose().as_str(), "https://billing.internal/healthz");
-        assert_eq!(b.method, Method::Head);
-        assert_eq!(b.expect_status.to_string(), "200, 204, 300-302, 400-499");
-        let headers: Vec<(&str, &str)> = b
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.expose()))
-            .collect();
-        assert_eq!(
-            headers,
-            [
-                ("Authorization", "Bearer tok-unit-4411"),
-                ("Accept", "text/plain")
-            ]
-        );
-        assert_eq!(b.slow, Some(Duration::from_millis(750)));
-        assert_eq!(b.timeout, Some(Duration::from_secs(2)));
-        assert_eq!(redact::scrub("tok-unit-4411"), redact::MASK);
-
-        let s = &services[1];
-        assert_eq!(s.method, Method::Get);
-        assert_eq!(s.expect_status.to_string(), "200-399");
-        assert_eq!(s.body_contains.as_deref(), Some("green"));
-        assert_eq!(s.timeout, Some(Duration::from_secs(3)));
-        assert_eq!(s.slow, None);
-    }
-
-    /// The documented example stays valid.
-    #[test]
-    fn the_example_file_parses() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vitals.example.toml");
-        let source = env(&[
-            ("BILLING_TOKEN", "example-billing-token"),
-            ("SEARCH_API_KEY", "example-search-key"),
-        ]);
-        let services = match load(Path::new(path), &source, &["anthropic_api"]) {
-            Ok(services) => services,
-            Err(errors) => panic!("{errors:#?}"),
-        };
-        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["website", "billing", "cdn", "admin-api", "search"]);
-        let search_headers: Vec<(&str, &str)> = services[4]
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.expose()))
-            .collect();
-        assert_eq!(search_headers, [("X-Api-Key", "example-search-key")]);
-    }
-
-    #[test]
-    fn an_empty_file_declares_nothing() {
-        assert!(parse_ok("# nothing yet\n", &env(&[])).is_empty());
-    }
-
-    #[test]
-    fn every_problem_is_named_with_line_and_field() {
-        let text = r#"[[service]]
-name = "api"
-url = "ftp://api.internal"
-method = "POST"
-expect_status = ["600", 201]
-slow_ms = 0
-timout = "1s"
-
-[[service]]
-name = "api"
-url = "http://api2"
-
-[[service]]
-url = "http://x"
-headers = { "Bad Header" = "x", Token = "${MISSING_VAR}" }
-
-[[service]]
-name = "anthropic_api"
-url = "http://y"
-
-[[service]]
-name = "probe"
-url = "http://z"
-method = "HEAD"
-body_contains = "ok"
-timeout = "soon"
-"#;
-        assert_eq!(
-            errors(text),
-            [
-                "vitals.toml:3: service \"api\": url: expected a URL starting with http:// or https://",
-                "vitals.toml:4: service \"api\": method: expected \"GET\" or \"HEAD\", got \"POST\"",
-                "vitals.toml:5: service \"api\": expect_status: expected a status code from 100 to 599, a range such as \"200-299\" or a class such as \"2xx\", got \"600\"",
-                "vitals.toml:6: service \"api\": slow_ms: expected a whole number of milliseconds greater than 0",
-                "vitals.toml:7: service \"api\": unknown field \"timout\" (expected one of: name, url, method, expect_status, headers, body_contains, slow_ms, timeout)",
-                "vitals.toml:10: service \"api\": name: duplicate, already declared on line 2",
-                "vitals.toml:13: service #3: name: missing",
-                "vitals.toml:15: service #3: headers: \"Bad Header\" is not a valid header name",
-                "vitals.toml:15: service #3: headers.Token: ${MISSING_VAR} is not set",
-                "vitals.toml:18: service \"anthropic_api\": name: \"anthropic_api\" is a built-in service; choose another name",
-                "vitals.toml:25: service \"probe\": body_contains: a HEAD response has no body; use method = \"GET\"",
-                "vitals.toml:26: service \"probe\": timeout: expected a duration such as 500ms, 5s, 2m or 4h, got \"soon\"",
-            ]
-        );
-    }
-
-    #[test]
-    fn syntax_errors_give_the_line_without_quoting_it() {
-        let text = "[[service]]\nname = \"a\"\nurl = \"http://a\"\nheaders = { X-Key = \"s3cret-unit-9912 }\n";
-        let errs = errors(text);
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(
-            errs[0].starts_with("vitals.toml:4: invalid TOML: "),
-            "{errs:?}"
-        );
-        assert!(!errs[0].contains("s3cret-unit-9912"), "{errs:?}");
-    }
-
-    #[test]
-    fn unknown_top_level_keys_and_wrong_shapes() {
-        assert_eq!(
-            errors("[[services]]\nname = \"a\"\n"),
-            [
-                "vitals.toml:1: unknown key \"services\": endpoints are declared as [[service]] tables"
-            ]
-        );
-        assert_eq!(
-            errors("service = \"x\"\n"),
-            ["vitals.toml:1: service: expected [[service]] tables"]
-        );
-        assert_eq!(
-            errors("[[service]]\nname = 7\nurl = \"http://a\"\n"),
-            ["vitals.toml:2: service #1: name: expected a string, got integer"]
-        );
-    }
-
-    #[test]
-    fn expansion() {
-        let source = env(&[("A", "alpha-unit-1"), ("B_2", "beta")]);
-        assert_eq!(
-            expand("x ${A} y ${B_2}$ z", &source).as_deref(),
-            Ok("x alpha-unit-1 y beta$ z")
-        );
-        assert_eq!(
-            expand("no refs $HOME", &source).as_deref(),
-            Ok("no refs $HOME")
-        );
-        assert_eq!(
-            expand("${A", &source),
-            Err("unterminated ${ (write ${NAME})".to_owned())
-        );
-        assert_eq!(
-            expand("${1A}", &source),
-            Err("${1A} is not a valid variable reference".to_owned())
-        );
-        assert_eq!(expand("${C}", &source), Err("${C} is not set".to_owned()));
-    }
-
-    #[test]
-    fn header_values_with_line_breaks_are_refused_without_echo() {
-        let text = "[[service]]\nname = \"a\"\nurl = \"http://a\"\nheaders = { X = \"${V}\" }\n";
-        let result = parse("f.toml", text, &env(&[("V", "ab\r\nInjected: 1")]), &[]);
-        let errs: Vec<String> = result
-            .err()
-            .unwrap_or_default()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(
-            errs,
-            [
-                "f.toml:4: service \"a\": headers.X: the value contains a line break or another control character"
-            ]
-        );
-    }
-
-    #[test]
-    fn status_ranges() {
-        assert_eq!(parse_status_range("2xx"), Some(200..=299));
-        assert_eq!(parse_status_range("200-204"), Some(200..=204));
-        assert_eq!(parse_status_range("204"), Some(204..=204));
-        assert_eq!(parse_status_range("300-200"), None);
-        assert_eq!(parse_status_range("abc"), None);
-        // Found by fuzzing: 700 × 100 overflowed (a panic in debug builds).
-        assert_eq!(parse_status_range("700xx"), None);
-        assert_eq!(
-            errors("[[service]]\nname = \"a\"\nurl = \"http://a\"\nexpect_status = [\"700xx\"]\n"),
-            [
-                "vitals.toml:4: service \"a\": expect_status: expected a status code from 100 to 599, a range such as \"200-299\" or a class such as \"2xx\", got \"700xx\""
-            ]
-        );
-        let set = StatusSet(vec![200..=200, 300..=399]);
-        assert!(set.contains(200) && set.contains(302) && !set.contains(204));
-    }
-}
-
-/// Property tests over user-written files (`fuzz/run` runs them at scale; the
-/// case count comes from `PROPTEST_CASES`).
 #[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-    use std::collections::HashMap;
-
-    const SECRET: &str = "s3cret-fuzz-§-7";
-
-    /// Lines of `[[service]]` tables with right, wrong and odd values.
-    fn file() -> impl Strategy<Value = String> {
-        let line = prop_oneof![
-            Just("[[service]]".to_owned()),
-            Just("[[services]]".to_owned()),
-            "name = \"[ -~]{0,12}\"",
-            "name = [0-9]{1,3}",
-            "url = \"(https?|ftp)://[a-z0-9.:/?${}_-]{0,20}\"",
-            "method = \"(GET|HEAD|head|POST)\"",
-            "expect_status = \\[([0-9]{1,4}|\"[0-9x-]{1,8}\"|true)(, *[0-9]{1,4})?\\]",
-            "expect_status = \"[0-9xX-]{0,9}\"",
-            "headers = \\{ (Authorization|X-Key|\"Bad Header\"|a) = \"(Bearer )?\\$\\{(TOKEN|MISSING|1X)\\}[\r\n]?\" \\}",
-            "body_contains = \"[a-z]{0,5}\"",
-            "slow_ms = -?[0-9]{1,22}",
-            "timeout = (\"[0-9]{0,4}(ms|s|m)?\"|[0-9]{1,22}|1\\.5)",
-            "[a-z_]{1,8} = \"x\"",
-            "[\\[\\]{}=\"'#a-z \\\\]{0,20}",
-        ];
-        prop::collection::vec(line, 0..14).prop_map(|lines| lines.join("\n"))
-    }
-
-    proptest! {
-        #[test]
-        fn any_file_is_read_or_every_problem_is_located(text in prop_oneof![file(), any::<String>()]) {
-            redact::forget_all();
-            let env = HashMap::from([("TOKEN", SECRET)]);
-            let lines = text.lines().count().max(1);
-            match parse("vitals.toml", &text, &env, &["anthropic_api"]) {
-                Ok(services) => {
-                    let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-                    names.sort_unstable();
-                    names.dedup();
-                    prop_assert_eq!(names.len(), services.len(), "duplicate names accepted");
-                    for s in &services {
-                        prop_assert!(matches!(s.url.expose().scheme(), "http" | "https"));
-                        prop_assert!(s.name != "anthropic_api");
-                        for (_, v) in &s.headers {
-                            prop_assert!(!v.expose().chars().any(|c| c.is_control() && c != '\t'));
-                        }
-                    }
-                }
-                Err(errors) => {
-                    prop_assert!(!errors.is_empty());
-                    for e in &errors {
-                        let shown = e.to_string();
-                        prop_assert!(shown.starts_with("vitals.toml:"), "{shown}");
-                        prop_assert!(e.line.is_some_and(|l| l >= 1 && l <= lines + 1), "{shown} ({lines} lines)");
-                        prop_assert!(!shown.contains(SECRET), "{shown}");
-                    }
-                }
-            }
-        }
-
-        #[test]
-        fn status_ranges_are_inside_what_was_written(text in prop_oneof![any::<String>(), "[0-9]{0,4}(xx|XX|-[0-9]{0,4})?"]) {
-            if let Some(r) = parse_status_range(&text) {
-                prop_assert!(r.start() <= r.end(), "{text:?} gave {r:?}");
-            }
-        }
-    }
-}
+mod fuzz;

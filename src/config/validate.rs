@@ -1,16 +1,12 @@
-//! `vitals config validate`: every variable group as configured, not
-//! configured or invalid, with secrets hidden.
+//! The report of `vitals config validate`: every variable group as
+//! configured, not configured or invalid, with secrets hidden.
 
 use serde::Serialize;
 use url::Url;
 
-use super::{
-    Channel, Config, Group, Loaded, ProcessEnv, Secrecy, Source, StateLocation, VARIABLES,
-};
-use crate::output::{Output, json};
-use crate::redact;
-use crate::status::Exit;
-use crate::tls;
+use super::{Channel, Config, Group, Loaded, Secrecy, Source, StateLocation, VARIABLES};
+use crate::net::tls;
+use crate::{json, redact};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,22 +42,6 @@ pub struct Report {
     pub groups: Vec<(&'static str, GroupReport)>,
     pub warnings: Vec<String>,
     pub errors: Vec<String>,
-}
-
-impl Report {
-    pub fn exit(&self) -> Exit {
-        match self.result {
-            Verdict::Valid => Exit::Ok,
-            Verdict::Warnings => Exit::Warning,
-            Verdict::Errors => Exit::Critical,
-        }
-    }
-}
-
-pub fn command(loaded: Loaded, out: &Output) -> anyhow::Result<Exit> {
-    let report = build(loaded, &ProcessEnv);
-    out.emit(&report)?;
-    Ok(report.exit())
 }
 
 pub fn build(loaded: Loaded, source: &dyn Source) -> Report {
@@ -296,7 +276,6 @@ mod tests {
             None,
         );
         assert_eq!(r.result, Verdict::Valid, "{r:?}");
-        assert_eq!(r.exit(), Exit::Ok);
         let db = group(&r, "database");
         assert_eq!(db.status, GroupStatus::Configured);
         assert_eq!(
@@ -324,7 +303,6 @@ mod tests {
             None,
         );
         assert_eq!(r.result, Verdict::Errors);
-        assert_eq!(r.exit(), Exit::Critical);
         let email = group(&r, "email");
         assert_eq!(email.status, GroupStatus::Invalid);
         assert!(
@@ -345,7 +323,6 @@ mod tests {
             Some(env_file),
         );
         assert_eq!(r.result, Verdict::Warnings);
-        assert_eq!(r.exit(), Exit::Warning);
         assert!(
             r.warnings[0].starts_with("no alert channel is configured"),
             "{:?}",

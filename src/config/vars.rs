@@ -81,10 +81,6 @@ pub struct Var {
     pub secrecy: Secrecy,
     pub default: Option<&'static str>,
     /// Rendered into `.env.example`, which a unit test keeps in sync.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "read by the .env.example sync test")
-    )]
     pub help: &'static str,
 }
 

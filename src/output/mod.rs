@@ -6,19 +6,41 @@ pub mod nagios;
 pub mod prometheus;
 pub mod table;
 
-use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use anyhow::Context as _;
-
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use crate::checks::{CheckId, CheckResult};
-use crate::cli::{ColorChoice, Format, GlobalArgs};
-use crate::redact;
+use crate::text::printable;
+use crate::{clock, redact};
+
+/// How results are printed; each variant's doc comment is its `--help` text.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::EnumIter, strum::EnumMessage,
+)]
+#[strum(serialize_all = "lowercase")]
+pub enum Format {
+    Table,
+    Json,
+    /// A Nagios/Icinga plugin status line with perfdata (check commands only).
+    Nagios,
+    /// Prometheus text exposition format 0.0.4 (check commands only).
+    Prometheus,
+}
+
+/// When to colour output.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::EnumIter, strum::EnumMessage,
+)]
+#[strum(serialize_all = "lowercase")]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 /// A result that can be shown as a table as well as JSON.
 pub trait Render: Serialize {
@@ -44,16 +66,17 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(global: &GlobalArgs) -> Self {
+    /// Prints in `format` to `file`, or to stdout when there is none.
+    pub fn new(format: Format, color: ColorChoice, file: Option<PathBuf>) -> Self {
         // A file is never a terminal: no colour, compact JSON, ASCII tables.
-        let tty = global.output.is_none() && io::stdout().is_terminal();
+        let tty = file.is_none() && io::stdout().is_terminal();
         Output {
-            format: global.format(),
+            format,
             style: Style {
-                color: global.output.is_none() && use_color(global.color, tty),
+                color: file.is_none() && use_color(color, tty),
                 tty,
             },
-            file: global.output.clone(),
+            file,
         }
     }
 
@@ -68,7 +91,7 @@ impl Output {
                     .ok_or_else(|| anyhow::anyhow!(MONITORING_FORMATS_ONLY_FOR_CHECK))?;
                 match self.format {
                     Format::Nagios => nagios::render(&results),
-                    _ => prometheus::render(&results, SystemTime::now()),
+                    _ => prometheus::render(&results, clock::system_time()),
                 }
             }
         };
@@ -158,74 +181,4 @@ pub fn error(message: &str) {
     };
     let message = redact::scrub(message);
     let _ = writeln!(io::stderr(), "{label} {}", printable(&message));
-}
-
-/// Text from outside (server replies, error bodies) made safe for a
-/// terminal: a control character could move the cursor, recolour the screen
-/// or hide a line, so each one but line breaks and tabs becomes `\u{FFFD}`.
-pub fn printable(text: &str) -> Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if text.chars().any(unsafe_char) {
-        Cow::Owned(
-            text.chars()
-                .map(|c| if unsafe_char(c) { '\u{FFFD}' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
-/// Text from outside as one short line: control characters and runs of
-/// whitespace become one space, and at most `max` characters are kept.
-/// Secrets are scrubbed first: a cut through one would leave a piece of it
-/// that the scrub on the way out no longer recognises.
-pub fn one_line(text: &str, max: usize) -> String {
-    let spaced: String = redact::scrub(text)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    cut(
-        &spaced.split_whitespace().collect::<Vec<_>>().join(" "),
-        max,
-    )
-}
-
-/// The first `max` characters of `text` (never a partial UTF-8 sequence), with `…` when cut.
-pub fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cut_counts_characters_not_bytes() {
-        assert_eq!(cut("привет", 3), "при…");
-        assert_eq!(cut("abc", 3), "abc");
-        assert_eq!(cut("😀😀", 1), "😀…");
-    }
-
-    #[test]
-    fn outside_text_cannot_drive_the_terminal() {
-        assert_eq!(
-            printable("ok\x1b[2J\x1b]0;pwned\x07\r\nnext\tline"),
-            "ok\u{FFFD}[2J\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}\nnext\tline"
-        );
-        assert_eq!(one_line("  a\x1b[31m\r\n\tb  c ", 10), "a [31m b c");
-        assert_eq!(one_line("abcdef", 3), "abc…");
-    }
-
-    #[test]
-    fn secrets_are_scrubbed_before_a_cut_could_split_them() {
-        redact::register("cut-through-secret-1234");
-        assert_eq!(
-            one_line("key: cut-through-secret-1234 rest", 12),
-            "key: *** res…"
-        );
-    }
 }

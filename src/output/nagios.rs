@@ -2,8 +2,9 @@
 //! one line per check (the plugin's "long output").
 
 use crate::checks::{CheckId, CheckResult};
+use crate::exit::Exit;
 use crate::metrics::{Kind, Metric, Unit};
-use crate::status::{Exit, Status};
+use crate::status::Status;
 
 pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
     let overall = Status::worst_of(results.iter().map(|(_, r)| r.status));

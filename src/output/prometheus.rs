@@ -3,16 +3,11 @@
 
 use std::time::SystemTime;
 
+use strum::IntoEnumIterator as _;
+
 use crate::checks::{CheckId, CheckResult};
 use crate::metrics::{Kind, Metric, Unit};
 use crate::status::Status;
-
-const STATUSES: [Status; 4] = [
-    Status::Healthy,
-    Status::Degraded,
-    Status::Unhealthy,
-    Status::Unconfigured,
-];
 
 pub fn render(results: &[(CheckId, &CheckResult)], now: SystemTime) -> String {
     let mut families: Vec<Metric> = Vec::new();
@@ -49,7 +44,7 @@ fn common(id: CheckId, result: &CheckResult) -> Vec<Metric> {
             .label("check", check),
         );
     }
-    for status in STATUSES {
+    for status in Status::iter() {
         metrics.push(
             Metric::gauge(
                 "check_status",
@@ -58,7 +53,7 @@ fn common(id: CheckId, result: &CheckResult) -> Vec<Metric> {
                 Some(f64::from(u8::from(result.status == status))),
             )
             .label("check", check)
-            .label("status", status.as_str()),
+            .label("status", status.as_ref()),
         );
     }
     if let Some(ms) = result.response_time_ms {

@@ -4,14 +4,16 @@ use comfy_table::{ContentArrangement, Table, presets};
 use owo_colors::OwoColorize;
 use serde_json::Value;
 
-use super::{Render, Style, printable};
+use super::{Render, Style};
 use crate::alerts::channels::Content;
 use crate::alerts::lifecycle::{AlertList, Changed, Sent};
-use crate::alerts::store::{StatusFilter, status_str};
-use crate::alerts::{Alert, AlertStatus, Delivery, Outcome, Preview};
-use crate::checks::{CheckId, CheckResult, Report, Single};
+use crate::alerts::store::StatusFilter;
+use crate::alerts::{Alert, AlertStatus, Delivery, Outcome, Preview, Timestamp};
+use crate::checks::runner::{Report, Single};
+use crate::checks::{CheckId, CheckResult};
 use crate::config::validate::{self, GroupStatus, Verdict};
 use crate::status::Status;
+use crate::text::printable;
 
 /// A table with headers, drawn with box characters on a terminal and ASCII otherwise.
 pub fn new(style: &Style, headers: &[&str]) -> Table {
@@ -39,7 +41,7 @@ fn paint_header(style: &Style, text: &str) -> String {
 
 /// A status word in its colour.
 pub fn status(style: &Style, status: Status) -> String {
-    paint(style, status.as_str(), status)
+    paint(style, status.as_ref(), status)
 }
 
 /// Any word in the colour of a status: green, yellow, red, or dimmed when unconfigured.
@@ -194,7 +196,7 @@ fn outcome(style: &Style, outcome: Outcome) -> String {
         Outcome::Skipped => Status::Unconfigured,
         Outcome::Suppressed => Status::Degraded,
     };
-    paint(style, outcome.as_str(), tone)
+    paint(style, outcome.as_ref(), tone)
 }
 
 /// The error, or what the provider said about the accepted message.
@@ -241,7 +243,7 @@ impl Render for Alert {
         );
         for o in [Outcome::Skipped, Outcome::Suppressed] {
             if count(o) > 0 {
-                summary.push_str(&format!(", {} {}", count(o), o.as_str()));
+                summary.push_str(&format!(", {} {}", count(o), o.as_ref()));
             }
         }
         format!("{table}\n{summary}")
@@ -257,7 +259,7 @@ impl Render for Sent<'_> {
                 self.alert.id,
                 self.alert.alert_type,
                 self.alert.severity.label(),
-                status_str(self.alert.status),
+                self.alert.status.as_ref(),
             ),
             None => self.alert.table(style),
         }
@@ -267,7 +269,7 @@ impl Render for Sent<'_> {
 impl Render for Changed<'_> {
     fn table(&self, style: &Style) -> String {
         let a = self.alert;
-        let by = |who: &Option<String>, at: Option<crate::alerts::Timestamp>| {
+        let by = |who: &Option<String>, at: Option<Timestamp>| {
             format!(
                 "by {} at {}",
                 who.as_deref().unwrap_or("?"),
@@ -309,7 +311,7 @@ impl Render for AlertList {
     fn table(&self, style: &Style) -> String {
         let which = match self.filter {
             StatusFilter::Open => "open".to_owned(),
-            StatusFilter::Only(status) => status_str(status).to_owned(),
+            StatusFilter::Only(status) => status.as_ref().to_owned(),
             StatusFilter::All => "stored".to_owned(),
         };
         let which = match self.severity {
@@ -342,7 +344,7 @@ impl Render for AlertList {
                 a.id.clone(),
                 a.alert_type.clone(),
                 a.severity.label(),
-                paint(style, status_str(a.status), tone),
+                paint(style, a.status.as_ref(), tone),
                 a.occurrences.to_string(),
                 a.triggered_at.to_string(),
                 a.last_notified_at
@@ -368,7 +370,7 @@ impl Render for Preview {
         for m in &self.messages {
             let via = m
                 .provider
-                .map(|p| format!(" via {}", p.as_str()))
+                .map(|p| format!(" via {}", p.as_ref()))
                 .unwrap_or_default();
             let to = if m.to.is_empty() {
                 String::new()

@@ -1,7 +1,7 @@
 //! Alert channels behind one small trait, and the registry of them.
 //!
 //! Adding a channel is one new file, a [`ChannelId`] variant and one line in
-//! [`registry`]. Whether a channel is configured is decided by its typed
+//! [`registry`] (docs/ARCHITECTURE.md shows it). Whether a channel is configured is decided by its typed
 //! settings (`config::Channel::{Unset, Incomplete, Ready}`): only a `Ready`
 //! one is ever built, so a [`Notifier`] always has what it needs.
 
@@ -11,20 +11,34 @@ pub mod sendgrid;
 pub mod slack;
 pub mod sms;
 
-use std::fmt;
-
-use clap::ValueEnum;
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Alert, Delivery, Event, Outcome, Policy, Provider};
-use crate::checks::BoxFuture;
 use crate::config::{self, Config, ConfigError};
-use crate::http;
-use crate::tls::Trust;
+use crate::net::http;
+use crate::net::tls::Trust;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum)]
+/// The channels, by the name `--channel` takes and the JSON records carry;
+/// each variant's doc comment is its `--help` text.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+    strum::EnumIter,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ChannelId {
     /// E-mail through SMTP or SendGrid.
     Email,
@@ -33,20 +47,10 @@ pub enum ChannelId {
     /// Twilio SMS (critical alerts only).
     Sms,
     /// PagerDuty Events API v2.
-    #[value(name = "pagerduty")]
     PagerDuty,
 }
 
 impl ChannelId {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelId::Email => "email",
-            ChannelId::Slack => "slack",
-            ChannelId::Sms => "sms",
-            ChannelId::PagerDuty => "pagerduty",
-        }
-    }
-
     /// What to set to use this channel.
     pub fn configured_by(self) -> &'static str {
         match self {
@@ -59,12 +63,6 @@ impl ChannelId {
             }
             ChannelId::PagerDuty => "PAGERDUTY_ROUTING_KEY",
         }
-    }
-}
-
-impl fmt::Display for ChannelId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -123,11 +121,32 @@ pub enum Content {
     Json { body: Value },
     /// A form request body (Twilio), in the order sent.
     Form {
-        #[serde(serialize_with = "crate::output::json::pairs")]
+        #[serde(serialize_with = "crate::json::pairs")]
         form: Vec<(String, String)>,
     },
     /// Nothing would be sent, for this reason.
     Skipped { skipped: String },
+}
+
+/// People read about an alert and about its end (e-mail, Slack);
+/// acknowledgements are for the incident tool (PagerDuty).
+pub fn read_by_people(event: Event) -> bool {
+    matches!(event, Event::Trigger | Event::Resolve)
+}
+
+/// The lines a resolved notification adds: when, by whom, and the note.
+pub fn resolution_lines(alert: &Alert) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(at) = alert.resolved_at {
+        lines.push(("Resolved at", at.to_string()));
+    }
+    if let Some(by) = &alert.resolved_by {
+        lines.push(("Resolved by", by.clone()));
+    }
+    if let Some(note) = &alert.resolution_note {
+        lines.push(("Note", note.clone()));
+    }
+    lines
 }
 
 /// What every channel may use: one HTTP client, the trust roots, names.
@@ -177,7 +196,7 @@ pub struct Entry {
 pub fn registry(config: &Config, shared: &Shared) -> Vec<Entry> {
     vec![
         entry(ChannelId::Email, &config.email, |c| {
-            email::notifier(c, shared)
+            Box::new(email::Email::new(c, shared))
         }),
         entry(ChannelId::Slack, &config.slack, |c| {
             Box::new(slack::Slack::new(c, shared))
@@ -298,9 +317,9 @@ impl Entry {
                         tracing::info!(
                             "{} {} to {}: {} after {} attempt(s){}",
                             n.name(),
-                            event.as_str(),
+                            event.as_ref(),
                             d.recipient,
-                            d.outcome.as_str(),
+                            d.outcome.as_ref(),
                             d.attempts,
                             d.error
                                 .as_deref()
@@ -324,26 +343,6 @@ impl Entry {
             d.event = event;
         }
         deliveries
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn channel_names_match_cli_and_json() {
-        for id in [
-            ChannelId::Email,
-            ChannelId::Slack,
-            ChannelId::Sms,
-            ChannelId::PagerDuty,
-        ] {
-            let cli = id.to_possible_value().map(|v| v.get_name().to_owned());
-            assert_eq!(cli.as_deref(), Some(id.as_str()));
-            let json = serde_json::to_value(id).unwrap_or_default();
-            assert_eq!(json, id.as_str());
-        }
     }
 }
 

@@ -2,16 +2,16 @@
 //! the alert's identity, so repeated triggers of one problem are one incident,
 //! and acknowledging or resolving it later addresses the same incident.
 
+use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::{ChannelId, Content, Message, Notifier, Shared};
 use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
-use crate::checks::BoxFuture;
 use crate::config::{PagerDutyConfig, Secret};
-use crate::http::{self, Method};
-use crate::output::cut;
+use crate::net::http::{self, Method};
 use crate::redact;
+use crate::text::cut;
 
 /// PagerDuty refuses longer summaries.
 const MAX_SUMMARY_CHARS: usize = 1024;
@@ -39,7 +39,7 @@ impl PagerDuty {
 pub fn event(action: Event, alert: &Alert, routing_key: &str, source: &str) -> Value {
     let mut event = json!({
         "routing_key": routing_key,
-        "event_action": action.as_str(),
+        "event_action": action.as_ref(),
         "dedup_key": alert.identity(),
     });
     if action == Event::Trigger
@@ -56,7 +56,7 @@ pub fn event(action: Event, alert: &Alert, routing_key: &str, source: &str) -> V
             json!({
                 "summary": cut(&summary, MAX_SUMMARY_CHARS - 1),
                 "source": source,
-                "severity": alert.severity.as_str(),
+                "severity": alert.severity.as_ref(),
                 "timestamp": alert.triggered_at.to_string(),
                 "class": alert.alert_type,
                 "custom_details": {
@@ -196,7 +196,7 @@ mod tests {
         for action in [Event::Acknowledge, Event::Resolve] {
             assert_eq!(
                 event(action, &a, "K", "web1"),
-                json!({"routing_key": "K", "event_action": action.as_str(), "dedup_key": "disk_full"})
+                json!({"routing_key": "K", "event_action": action.as_ref(), "dedup_key": "disk_full"})
             );
         }
     }

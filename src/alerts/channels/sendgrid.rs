@@ -3,20 +3,18 @@
 
 use serde_json::{Value, json};
 
-use super::email::{EmailContent, compose, render};
-use super::{ChannelId, Message, Notifier, Shared};
+use super::email::EmailContent;
+use super::{ChannelId, Shared};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
-use crate::checks::BoxFuture;
+use crate::alerts::{Accepted, Delivery, Policy, Provider};
 use crate::config::{EmailConfig, Secret};
-use crate::http::{self, Method};
+use crate::net::http::{self, Method};
 
 pub struct SendGrid {
     key: Secret,
     url: url::Url,
     sender: String,
     recipients: Vec<String>,
-    platform: String,
     http: http::Client,
 }
 
@@ -32,7 +30,6 @@ impl SendGrid {
             url: http::join(base_url, "/v3/mail/send"),
             sender: email.sender.clone(),
             recipients: email.recipients.clone(),
-            platform: shared.platform.clone(),
             http: shared.http.clone(),
         }
     }
@@ -74,63 +71,30 @@ pub(super) fn describe(response: &http::Response) -> String {
     }
 }
 
-impl Notifier for SendGrid {
-    fn name(&self) -> ChannelId {
-        ChannelId::Email
-    }
-
-    fn provider(&self) -> Provider {
-        Provider::SendGrid
-    }
-
-    fn recipients(&self) -> Vec<String> {
-        self.recipients.clone()
-    }
-
-    fn takes(&self, event: Event) -> bool {
-        super::email::takes(event)
-    }
-
-    fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
-        render(
-            Provider::SendGrid,
-            &self.recipients,
-            alert,
-            event,
-            &self.platform,
-        )
-    }
-
-    fn send<'a>(
-        &'a self,
-        alert: &'a Alert,
-        event: Event,
-        policy: &'a Policy,
-    ) -> BoxFuture<'a, Vec<Delivery>> {
-        Box::pin(async move {
-            let content = compose(alert, event, &self.platform);
-            let request = http::Request::new(Method::Post, self.url.clone(), policy.timeout)
-                .bearer(self.key.expose())
-                .json(&body(&content, &self.sender, &self.recipients));
-            let (result, history) =
-                retry::deliver_http(policy, &self.http, &request, 202, describe).await;
-            let result = result.map(|r| Accepted {
-                id: r.header("x-message-id").map(str::to_owned),
-                status: None,
-            });
-            self.recipients
-                .iter()
-                .map(|to| {
-                    Delivery::finished(
-                        ChannelId::Email,
-                        Provider::SendGrid,
-                        to.clone(),
-                        result.clone(),
-                        history.clone(),
-                    )
-                })
-                .collect()
-        })
+impl SendGrid {
+    /// One request for every recipient: they share its result.
+    pub async fn deliver(&self, content: &EmailContent, policy: &Policy) -> Vec<Delivery> {
+        let request = http::Request::new(Method::Post, self.url.clone(), policy.timeout)
+            .bearer(self.key.expose())
+            .json(&body(content, &self.sender, &self.recipients));
+        let (result, history) =
+            retry::deliver_http(policy, &self.http, &request, 202, describe).await;
+        let result = result.map(|r| Accepted {
+            id: r.header("x-message-id").map(str::to_owned),
+            status: None,
+        });
+        self.recipients
+            .iter()
+            .map(|to| {
+                Delivery::finished(
+                    ChannelId::Email,
+                    Provider::SendGrid,
+                    to.clone(),
+                    result.clone(),
+                    history.clone(),
+                )
+            })
+            .collect()
     }
 }
 

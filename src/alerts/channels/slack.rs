@@ -1,16 +1,16 @@
-//! Slack incoming webhook: one attachment with the seed's colour bar, title
+//! Slack incoming webhook: one attachment with a colour bar, title
 //! and fields. Success is `200 ok`; errors are short codes in the body
 //! (`invalid_payload`, `channel_not_found`, `no_service`, …).
 
 use serde_json::{Value, json};
 
-use super::{ChannelId, Content, Message, Notifier, Shared};
-use crate::alerts::channels::email::{resolution_lines, takes};
+use futures_util::future::BoxFuture;
+
+use super::{ChannelId, Content, Message, Notifier, Shared, read_by_people, resolution_lines};
 use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity};
-use crate::checks::BoxFuture;
 use crate::config::SlackConfig;
-use crate::http::{self, Method};
+use crate::net::http::{self, Method};
 use crate::redact;
 
 pub struct Slack {
@@ -31,7 +31,8 @@ impl Slack {
     }
 }
 
-/// The seed's colour bar.
+/// The colour bar, as the Python module vitals replaces drew it
+/// (docs/COMPATIBILITY.md).
 pub fn color(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "#FF0000",
@@ -114,7 +115,7 @@ impl Notifier for Slack {
     }
 
     fn takes(&self, event: Event) -> bool {
-        takes(event)
+        read_by_people(event)
     }
 
     fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
@@ -158,7 +159,7 @@ mod tests {
     use serde_json::Map;
 
     #[test]
-    fn payload_follows_the_seed_and_escapes_markup() {
+    fn payload_has_every_field_and_escapes_markup() {
         let mut context = Map::new();
         context.insert("note".into(), Value::String("a<b & c>d".into()));
         let made = Alert::new(

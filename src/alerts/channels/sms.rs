@@ -3,16 +3,17 @@
 //! arrive twice, so only a request Twilio certainly did not act on (429, a
 //! refused connection, an unknown host) is tried again.
 
+use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use super::{ChannelId, Content, Message, Notifier, Shared};
 use crate::alerts::retry::{self, body_excerpt};
 use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity};
-use crate::checks::BoxFuture;
 use crate::config::{Secret, SmsConfig};
-use crate::http::{self, Method};
+use crate::net::http::{self, Method};
 
-/// Characters of the message an SMS carries, as the seed cuts it.
+/// Characters of the message an SMS carries, cut where the Python module
+/// vitals replaces cut it (docs/COMPATIBILITY.md).
 pub const MESSAGE_CHARS: usize = 100;
 
 pub struct Sms {

@@ -18,7 +18,7 @@ pub struct Interrupted {
 
 /// The runtime a command's network work runs on: the main thread alone, or
 /// `workers` threads when several tasks must not share one clock (checks).
-pub fn runtime(workers: usize) -> std::io::Result<Runtime> {
+pub fn build(workers: usize) -> std::io::Result<Runtime> {
     if workers > 1 {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)

@@ -39,6 +39,11 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
+/// The trust roots could not be read (shared by every clone of a [`Trust`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(transparent)]
+pub struct TrustError(#[from] Arc<TlsError>);
+
 /// The ring provider, installed once as the process default so that every
 /// library building its own rustls config (redis, lettre) agrees with ours.
 pub fn provider() -> Arc<CryptoProvider> {
@@ -56,7 +61,7 @@ pub fn provider() -> Arc<CryptoProvider> {
 #[derive(Debug, Clone)]
 pub struct Trust {
     extra_ca_files: Vec<PathBuf>,
-    pem: Arc<OnceLock<Result<Arc<Vec<u8>>, String>>>,
+    pem: Arc<OnceLock<Result<Arc<Vec<u8>>, TrustError>>>,
 }
 
 impl Trust {
@@ -78,9 +83,13 @@ impl Trust {
     }
 
     /// All trusted certificates as one PEM bundle (the form redis and lettre take).
-    pub fn pem(&self) -> Result<Arc<Vec<u8>>, String> {
+    pub fn pem(&self) -> Result<Arc<Vec<u8>>, TrustError> {
         self.pem
-            .get_or_init(|| self.load_pem().map(Arc::new).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                self.load_pem()
+                    .map(Arc::new)
+                    .map_err(|e| TrustError(Arc::new(e)))
+            })
             .clone()
     }
 
@@ -104,7 +113,7 @@ impl Trust {
     }
 
     /// The trusted certificates as a rustls root store.
-    pub fn root_store(&self) -> Result<RootCertStore, String> {
+    pub fn root_store(&self) -> Result<RootCertStore, TrustError> {
         Ok(roots_from_pem(&self.pem()?))
     }
 }

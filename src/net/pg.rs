@@ -10,17 +10,39 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, NoTls};
 use url::Url;
 
-use crate::checks::{chain_text, find_cause};
-use crate::tls::{self, Trust, Verify};
+use crate::error::{Worded, chain_text, find_cause};
+use crate::net::tls::{self, Trust, Verify};
 
-/// Why there is no connection: the URL or the TLS set-up (nothing was
-/// attempted), or the attempt itself.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why there is no connection: the TLS set-up (nothing was attempted), or
+/// the attempt itself.
+#[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
+    #[error(transparent)]
+    Setup(#[from] TlsSetupError),
     #[error("{0}")]
-    Setup(String),
-    #[error("{0}")]
-    Connect(String),
+    Connect(#[source] Worded),
+}
+
+/// A URL that cannot be used as libpq would.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not {0:?}")]
+    SslMode(String),
+    #[error("{0} (client certificates) is not supported")]
+    ClientCertificates(String),
+    #[error("not a usable PostgreSQL URL: {0}")]
+    Url(#[source] tokio_postgres::Error),
+}
+
+/// The trust roots or the TLS configuration for `sslmode` could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("sslrootcert: {0}")]
+    RootCert(#[source] tls::TlsError),
+    #[error(transparent)]
+    Trust(#[from] tls::TrustError),
+    #[error(transparent)]
+    Config(#[from] tls::TlsError),
 }
 
 /// libpq's `sslmode` levels, which tokio-postgres only partly knows.
@@ -49,7 +71,7 @@ pub struct Target {
 
 impl Target {
     /// Splits off the TLS parameters tokio-postgres does not understand and parses the rest.
-    pub fn parse(url: &Url) -> Result<Target, String> {
+    pub fn parse(url: &Url) -> Result<Target, TargetError> {
         let mut mode = Mode::Prefer;
         let mut root_cert = RootCert::Default;
         let mut kept = Vec::new();
@@ -62,11 +84,7 @@ impl Target {
                         "require" => Mode::Require,
                         "verify-ca" => Mode::VerifyCa,
                         "verify-full" => Mode::VerifyFull,
-                        other => {
-                            return Err(format!(
-                                "sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not {other:?}"
-                            ));
-                        }
+                        other => return Err(TargetError::SslMode(other.to_owned())),
                     }
                 }
                 "sslrootcert" => {
@@ -77,7 +95,7 @@ impl Target {
                     }
                 }
                 "sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir" => {
-                    return Err(format!("{key} (client certificates) is not supported"));
+                    return Err(TargetError::ClientCertificates(key.into_owned()));
                 }
                 _ => kept.push((key.into_owned(), value.into_owned())),
             }
@@ -87,8 +105,8 @@ impl Target {
         if !kept.is_empty() {
             stripped.query_pairs_mut().extend_pairs(kept);
         }
-        let mut config = tokio_postgres::Config::from_str(stripped.as_str())
-            .map_err(|e| format!("not a usable PostgreSQL URL: {e}"))?;
+        let mut config =
+            tokio_postgres::Config::from_str(stripped.as_str()).map_err(TargetError::Url)?;
         // libpq: with a root certificate given, `require` verifies the chain like `verify-ca`.
         if mode == Mode::Require && matches!(root_cert, RootCert::File(_)) {
             mode = Mode::VerifyCa;
@@ -108,7 +126,7 @@ impl Target {
     fn tls(
         &self,
         trust: &Trust,
-    ) -> Result<Option<tokio_postgres_rustls::MakeRustlsConnect>, String> {
+    ) -> Result<Option<tokio_postgres_rustls::MakeRustlsConnect>, TlsSetupError> {
         let verify = match self.mode {
             Mode::Disable => return Ok(None),
             Mode::Prefer | Mode::Require => Verify::Nothing,
@@ -120,10 +138,10 @@ impl Target {
             (_, Verify::Nothing) => rustls::RootCertStore::empty(),
             (RootCert::File(path), _) => tls::read_pem_file(path)
                 .map(|pem| tls::roots_from_pem(&pem))
-                .map_err(|e| format!("sslrootcert: {e}"))?,
+                .map_err(TlsSetupError::RootCert)?,
             (RootCert::Default | RootCert::System, _) => trust.root_store()?,
         };
-        let config = tls::client_config(roots, verify).map_err(|e| e.to_string())?;
+        let config = tls::client_config(roots, verify)?;
         Ok(Some(tokio_postgres_rustls::MakeRustlsConnect::new(config)))
     }
 
@@ -154,7 +172,7 @@ impl Target {
             self.endpoint(),
             self.mode
         );
-        let connected = match self.tls(trust).map_err(ConnectError::Setup)? {
+        let connected = match self.tls(trust)? {
             None => pg.connect(NoTls).await.map(|(client, conn)| {
                 tokio::spawn(conn);
                 client
@@ -164,8 +182,12 @@ impl Target {
                 client
             }),
         };
-        connected
-            .map_err(|e| ConnectError::Connect(format!("{}: {}", self.endpoint(), describe(&e))))
+        connected.map_err(|e| {
+            ConnectError::Connect(Worded::new(
+                format!("{}: {}", self.endpoint(), describe(&e)),
+                e,
+            ))
+        })
     }
 }
 
@@ -211,7 +233,7 @@ mod tests {
     use super::*;
 
     fn target(url: &str) -> Result<Target, String> {
-        Target::parse(&Url::parse(url).map_err(|e| e.to_string())?)
+        Target::parse(&Url::parse(url).map_err(|e| e.to_string())?).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -18,7 +18,8 @@ use rustls::pki_types::pem::PemObject;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use url::Url;
 
-use crate::tls::Trust;
+use crate::error::Worded;
+use crate::net::tls::{Trust, TrustError};
 
 /// `path_and_query` under `base`, keeping the base's own path: a proxy or a
 /// regional endpoint may put an API under a prefix (`http://proxy/anthropic`).
@@ -101,7 +102,7 @@ impl Request {
 
     /// `Authorization: Basic …` from a user and password.
     pub fn basic_auth(self, user: &str, password: &str) -> Self {
-        let value = format!("Basic {}", crate::config::basic_credentials(user, password));
+        let value = format!("Basic {}", crate::net::basic_credentials(user, password));
         self.header("authorization", value)
     }
 
@@ -180,7 +181,7 @@ impl Response {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error("timed out after {}", humantime::format_duration(*.0))]
     Timeout(Duration),
@@ -189,7 +190,7 @@ pub enum HttpError {
     #[error("could not resolve the host name")]
     Dns,
     #[error("{0}")]
-    Tls(String),
+    Tls(#[source] Worded),
     #[error("response body larger than {0} bytes")]
     TooLarge(u64),
     #[error("too many redirects")]
@@ -197,7 +198,7 @@ pub enum HttpError {
     #[error("the connection was closed before the whole response arrived")]
     Closed,
     #[error("{0}")]
-    Other(String),
+    Other(#[source] Worded),
 }
 
 /// An HTTP client with the run's trust roots. Roots are read on the first
@@ -206,7 +207,7 @@ pub enum HttpError {
 pub struct Client {
     trust: Trust,
     plain: Arc<OnceLock<ureq::Agent>>,
-    tls: Arc<OnceLock<Result<ureq::Agent, String>>>,
+    tls: Arc<OnceLock<Result<ureq::Agent, TrustError>>>,
     in_flight: Option<Arc<Semaphore>>,
 }
 
@@ -243,12 +244,12 @@ impl Client {
                     .collect();
                 let tls = TlsConfig::builder()
                     .root_certs(RootCerts::Specific(Arc::new(certs)))
-                    .unversioned_rustls_crypto_provider(crate::tls::provider())
+                    .unversioned_rustls_crypto_provider(crate::net::tls::provider())
                     .build();
                 Ok(agent(tls))
             })
             .clone()
-            .map_err(HttpError::Tls)
+            .map_err(|e| HttpError::Tls(Worded::new(e.to_string(), e)))
     }
 
     /// Sends a request and reads the whole (capped) body with `time_left` of
@@ -273,7 +274,7 @@ impl Client {
             .unwrap_or_default();
         let http_request = builder
             .body(body)
-            .map_err(|e| HttpError::Other(e.to_string()))?;
+            .map_err(|e| HttpError::Other(Worded::new(e.to_string(), e)))?;
         let mut config = agent
             .configure_request(http_request)
             .timeout_global(Some(time_left));
@@ -338,7 +339,9 @@ impl Client {
                 match tokio::time::timeout(request.timeout, slots.clone().acquire_owned()).await {
                     Ok(Ok(permit)) => Some(permit),
                     Ok(Err(_closed)) => {
-                        return Err(HttpError::Other("request limiter closed".to_owned()));
+                        return Err(HttpError::Other(Worded::without_source(
+                            "request limiter closed",
+                        )));
                     }
                     Err(_) => return Err(HttpError::Timeout(request.timeout)),
                 }
@@ -352,7 +355,12 @@ impl Client {
             client.send_within(&request, time_left)
         })
         .await
-        .unwrap_or_else(|e| Err(HttpError::Other(format!("request task failed: {e}"))))
+        .unwrap_or_else(|e| {
+            Err(HttpError::Other(Worded::new(
+                format!("request task failed: {e}"),
+                e,
+            )))
+        })
     }
 }
 
@@ -383,8 +391,10 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
         E::HostNotFound => HttpError::Dns,
         E::BodyExceedsLimit(limit) => HttpError::TooLarge(limit),
         E::TooManyRedirects | E::RedirectFailed => HttpError::Redirects,
-        E::Tls(reason) => HttpError::Tls(format!("TLS handshake failed: {reason}")),
-        E::Rustls(e) => HttpError::Tls(crate::tls::describe(&e)),
+        E::Tls(reason) => HttpError::Tls(Worded::without_source(format!(
+            "TLS handshake failed: {reason}"
+        ))),
+        E::Rustls(e) => HttpError::Tls(Worded::new(crate::net::tls::describe(&e), e)),
         // std reports getaddrinfo failures as an uncategorized io::Error that
         // only its text identifies; ureq passes it through.
         E::Io(io)
@@ -404,13 +414,16 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                 HttpError::Timeout(timeout)
             }
-            _ => match crate::checks::find_cause::<rustls::Error>(&io) {
-                Some(tls) => HttpError::Tls(crate::tls::describe(tls)),
-                None => HttpError::Other(io.to_string()),
-            },
+            _ => {
+                match crate::error::find_cause::<rustls::Error>(&io).map(crate::net::tls::describe)
+                {
+                    Some(words) => HttpError::Tls(Worded::new(words, io)),
+                    None => HttpError::Other(Worded::new(io.to_string(), io)),
+                }
+            }
         },
         E::ConnectionFailed => HttpError::Refused,
-        other => HttpError::Other(other.to_string()),
+        other => HttpError::Other(Worded::new(other.to_string(), other)),
     }
 }
 

@@ -14,9 +14,11 @@ use tokio_postgres::types::{ToSql, Type};
 use url::Url;
 
 use super::{Backend, Cell, Lock, Param, Result, Row, StoreError};
-use crate::checks::BoxFuture;
-use crate::pg::{self, Target};
-use crate::tls::Trust;
+use futures_util::future::BoxFuture;
+
+use crate::error::Worded;
+use crate::net::pg::{self, Target};
+use crate::net::tls::Trust;
 
 /// The first key of vitals' advisory locks ("vi" in ASCII), so they do not
 /// collide with an application's own advisory locks in a shared database.
@@ -33,11 +35,12 @@ pub struct Postgres {
 
 impl Postgres {
     pub async fn connect(url: &Url, trust: &Trust, timeout: Duration) -> Result<Postgres> {
-        let target = Target::parse(url).map_err(StoreError::Open)?;
+        let target =
+            Target::parse(url).map_err(|e| StoreError::Open(Worded::new(e.to_string(), e)))?;
         let client = target
             .connect(trust, timeout)
             .await
-            .map_err(|e| StoreError::Open(e.to_string()))?;
+            .map_err(|e| StoreError::Open(Worded::new(e.to_string(), e)))?;
         let ms = timeout.as_millis().max(1);
         // A transaction left idle (a client that hung) must not hold locks for long.
         client
@@ -47,7 +50,7 @@ impl Postgres {
                 ms.saturating_mul(4)
             ))
             .await
-            .map_err(|e| StoreError::Open(pg::describe(&e)))?;
+            .map_err(|e| StoreError::Open(Worded::new(pg::describe(&e), e)))?;
         Ok(Postgres {
             client,
             in_transaction: false,
@@ -59,14 +62,14 @@ impl Postgres {
     /// COMMIT or ROLLBACK: once the server has answered, even with an error,
     /// the transaction is over.
     async fn finish(&mut self, sql: &str) -> Result<()> {
-        let result = self.client.batch_execute(sql).await.map_err(|e| failed(&e));
+        let result = self.client.batch_execute(sql).await.map_err(failed);
         self.in_transaction = false;
         result
     }
 }
 
-fn failed(error: &tokio_postgres::Error) -> StoreError {
-    StoreError::Query(pg::describe(error))
+fn failed(error: tokio_postgres::Error) -> StoreError {
+    StoreError::Query(Worded::new(pg::describe(&error), error))
 }
 
 fn params(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
@@ -108,15 +111,9 @@ impl Backend for Postgres {
         };
         Box::pin(async move {
             if self.in_transaction {
-                return Err(StoreError::Query(
-                    "an earlier operation timed out midway; the connection is not used again"
-                        .to_owned(),
-                ));
+                return Err(StoreError::Abandoned);
             }
-            self.client
-                .batch_execute(sql)
-                .await
-                .map_err(|e| failed(&e))?;
+            self.client.batch_execute(sql).await.map_err(failed)?;
             self.in_transaction = true;
             Ok(())
         })
@@ -124,36 +121,29 @@ impl Backend for Postgres {
 
     fn lock<'a>(&'a mut self, lock: Lock<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            // The lock numbers are offsets in vitals' own key space.
             let result = match lock {
-                Lock::Schema => {
+                Lock::Global(kind) => {
                     self.client
                         .execute(
-                            &format!("SELECT pg_advisory_xact_lock({LOCK_SPACE}, 0)"),
+                            &format!("SELECT pg_advisory_xact_lock({}, 0)", LOCK_SPACE + kind),
                             &[],
                         )
                         .await
                 }
-                Lock::RateLimit => {
-                    self.client
-                        .execute(
-                            &format!("SELECT pg_advisory_xact_lock({}, 0)", LOCK_SPACE + 1),
-                            &[],
-                        )
-                        .await
-                }
-                Lock::Identity(identity) => {
+                Lock::Keyed(kind, key) => {
                     self.client
                         .execute(
                             &format!(
                                 "SELECT pg_advisory_xact_lock({}, hashtext($1))",
-                                LOCK_SPACE + 2
+                                LOCK_SPACE + kind
                             ),
-                            &[&identity],
+                            &[&key],
                         )
                         .await
                 }
             };
-            result.map(|_| ()).map_err(|e| failed(&e))
+            result.map(|_| ()).map_err(failed)
         })
     }
 
@@ -167,7 +157,7 @@ impl Backend for Postgres {
                 .client
                 .query(sql, &params(values))
                 .await
-                .map_err(|e| failed(&e))?;
+                .map_err(failed)?;
             rows.iter().map(row).collect()
         })
     }
@@ -177,12 +167,12 @@ impl Backend for Postgres {
             self.client
                 .execute(sql, &params(values))
                 .await
-                .map_err(|e| failed(&e))
+                .map_err(failed)
         })
     }
 
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move { self.client.batch_execute(sql).await.map_err(|e| failed(&e)) })
+        Box::pin(async move { self.client.batch_execute(sql).await.map_err(failed) })
     }
 
     fn commit(&mut self) -> BoxFuture<'_, Result<()>> {

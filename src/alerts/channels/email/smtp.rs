@@ -1,5 +1,4 @@
-//! E-mail: the message itself (subject, text and HTML parts, shared by SMTP
-//! and SendGrid) and delivery over SMTP with lettre.
+//! E-mail delivery over SMTP with lettre.
 //!
 //! SMTP is driven step by step rather than through lettre's transport, for
 //! two reasons: the rule "credentials only over TLS" is checked right before
@@ -19,186 +18,16 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::time::Instant;
 
-use super::sendgrid::SendGrid;
-use super::{ChannelId, Content, Message, Notifier, Shared};
+use super::super::{ChannelId, Shared};
+use super::EmailContent;
 use crate::alerts::retry::{Failure, Schedule, Step};
-use crate::alerts::{
-    Accepted, Alert, Attempt, Delivery, Event, Policy, Provider, Severity, Timestamp,
-};
-use crate::checks::{BoxFuture, chain_text, find_cause, millis};
-use crate::config::{EmailConfig, EmailTransport, Secret, SmtpConfig, SmtpTls, is_loopback};
-use crate::http::HttpError;
-use crate::tls::{self, Trust};
-
-/// The e-mail channel for the configured provider.
-pub fn notifier(config: &EmailConfig, shared: &Shared) -> Box<dyn Notifier> {
-    match &config.transport {
-        EmailTransport::Smtp(smtp) => Box::new(Smtp::new(smtp, config, shared)),
-        EmailTransport::SendGrid { key, base_url } => {
-            Box::new(SendGrid::new(key, base_url.expose(), config, shared))
-        }
-    }
-}
-
-/// What every alert e-mail says, whichever way it is sent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EmailContent {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
-
-/// The seed's colours: critical red, error and warning orange, info blue.
-pub fn color(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "#D32F2F",
-        Severity::Error | Severity::Warning => "#F57C00",
-        Severity::Info => "#1976D2",
-    }
-}
-
-/// The colour of a "resolved" notification.
-const RESOLVED_COLOR: &str = "#388E3C";
-
-/// People read e-mail about an alert and about its end; acknowledgements
-/// are for the incident tool (PagerDuty), not for inboxes.
-pub fn takes(event: Event) -> bool {
-    matches!(event, Event::Trigger | Event::Resolve)
-}
-
-/// The lines a resolved notification adds: when, by whom, and the note.
-pub fn resolution_lines(alert: &Alert) -> Vec<(&'static str, String)> {
-    let mut lines = Vec::new();
-    if let Some(at) = alert.resolved_at {
-        lines.push(("Resolved at", at.to_string()));
-    }
-    if let Some(by) = &alert.resolved_by {
-        lines.push(("Resolved by", by.clone()));
-    }
-    if let Some(note) = &alert.resolution_note {
-        lines.push(("Note", note.clone()));
-    }
-    lines
-}
-
-/// Everything that goes into the HTML part passes through here.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Subject `[SEVERITY] {platform} Alert: {type}` (`[RESOLVED]` when it is
-/// over), a text part and an HTML part.
-pub fn compose(alert: &Alert, event: Event, platform: &str) -> EmailContent {
-    let severity = alert.severity.label();
-    let (head, color, extra) = match event {
-        Event::Resolve => (
-            "RESOLVED".to_owned(),
-            RESOLVED_COLOR,
-            resolution_lines(alert),
-        ),
-        Event::Trigger | Event::Acknowledge => {
-            (severity.clone(), color(alert.severity), Vec::new())
-        }
-    };
-    // A header must stay one line whatever ALERT_SUBJECT_PREFIX holds.
-    let subject: String = format!("[{head}] {platform} Alert: {}", alert.alert_type)
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    let context = serde_json::to_string_pretty(&alert.context).unwrap_or_default();
-    let extra_text: String = extra
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}\n"))
-        .collect();
-    let text = format!(
-        "{subject}\n\n\
-         Message: {message}\n\
-         Severity: {severity}\n\
-         Alert ID: {id}\n\
-         Timestamp: {at}\n\
-         {extra_text}\n\
-         Context:\n{context}\n\n\
-         -- \n{platform} Monitoring\n",
-        message = alert.message,
-        id = alert.id,
-        at = alert.triggered_at,
-    );
-    let e = html_escape;
-    let extra_html: String = extra
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "<tr><td><strong>{name}</strong></td><td>{}</td></tr>\n",
-                e(value)
-            )
-        })
-        .collect();
-    let html = format!(
-        "<!DOCTYPE html>\n\
-         <html>\n\
-         <head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
-         <body style=\"font-family: Arial, Helvetica, sans-serif; color: #222222;\">\n\
-         <h2 style=\"color: {color};\">[{head}] {kind}</h2>\n\
-         <p><strong>Message:</strong></p>\n\
-         <p style=\"white-space: pre-wrap;\">{message}</p>\n\
-         <table cellpadding=\"4\">\n\
-         <tr><td><strong>Severity</strong></td><td style=\"color: {severity_color};\"><strong>{severity}</strong></td></tr>\n\
-         <tr><td><strong>Alert ID</strong></td><td>{id}</td></tr>\n\
-         <tr><td><strong>Timestamp</strong></td><td>{at}</td></tr>\n\
-         {extra_html}\
-         </table>\n\
-         <p><strong>Context:</strong></p>\n\
-         <pre style=\"background: #f4f4f4; padding: 8px;\">{context}</pre>\n\
-         <p style=\"color: #888888; font-size: 12px;\">{platform} Monitoring</p>\n\
-         </body>\n\
-         </html>\n",
-        title = e(&subject),
-        severity_color = self::color(alert.severity),
-        kind = e(&alert.alert_type),
-        message = e(&alert.message),
-        id = e(&alert.id),
-        at = alert.triggered_at,
-        context = e(&context),
-        platform = e(platform),
-    );
-    EmailContent {
-        subject,
-        text,
-        html,
-    }
-}
-
-/// The dry-run view of an e-mail, the same for both providers.
-pub fn render(
-    provider: Provider,
-    recipients: &[String],
-    alert: &Alert,
-    event: Event,
-    platform: &str,
-) -> Vec<Message> {
-    let content = compose(alert, event, platform);
-    vec![Message {
-        channel: ChannelId::Email,
-        provider: Some(provider),
-        to: recipients.to_vec(),
-        content: Content::Email {
-            subject: content.subject,
-            text: content.text,
-            html: content.html,
-        },
-    }]
-}
+use crate::alerts::{Accepted, Attempt, Delivery, Policy, Provider, Timestamp};
+use crate::config::{EmailConfig, Secret, SmtpConfig, SmtpTls};
+use crate::error::{chain_text, find_cause};
+use crate::net::http::HttpError;
+use crate::net::is_loopback;
+use crate::net::tls::{self, Trust};
+use crate::text::millis;
 
 pub struct Smtp {
     host: String,
@@ -210,7 +39,6 @@ pub struct Smtp {
     trust: Trust,
     sender: String,
     recipients: Vec<String>,
-    platform: String,
 }
 
 impl Smtp {
@@ -226,7 +54,6 @@ impl Smtp {
             },
             sender: email.sender.clone(),
             recipients: email.recipients.clone(),
-            platform: shared.platform.clone(),
         }
     }
 
@@ -237,7 +64,7 @@ impl Smtp {
         }
         // lettre's rustls takes the process-wide provider: make sure it is ring.
         tls::provider();
-        let pem = self.trust.pem()?;
+        let pem = self.trust.pem().map_err(|e| e.to_string())?;
         let mut builder =
             TlsParameters::builder(self.host.clone()).certificate_store(CertificateStore::None);
         for der in tls::usable_roots(&pem) {
@@ -382,7 +209,11 @@ impl Smtp {
             .map_err(|e| format!("cannot build the message: {e}"))
     }
 
-    async fn deliver(&self, alert: &Alert, event: Event, policy: &Policy) -> Vec<Delivery> {
+    /// Retries with the same [`Schedule`] as `retry::run`, but not through it:
+    /// one SMTP session answers for every recipient at once, each with its own
+    /// result, and a retry is one new session for the recipients still
+    /// pending, while `retry::run` retries one request with one result.
+    pub async fn deliver(&self, content: &EmailContent, policy: &Policy) -> Vec<Delivery> {
         let mut targets: Vec<Target> = self
             .recipients
             .iter()
@@ -403,7 +234,7 @@ impl Smtp {
             .parse::<Address>()
             .map_err(|_| "ALERT_SENDER_EMAIL is not a valid e-mail address".to_owned());
         let prepared = prepared.and_then(|from| {
-            let message = self.message(&compose(alert, event, &self.platform), &from, &valid)?;
+            let message = self.message(content, &from, &valid)?;
             Ok((from, message, self.tls_parameters()?))
         });
         let (from, message, tls) = match prepared {
@@ -463,7 +294,7 @@ impl Smtp {
                 }
             }
             if retry && let Err(why) = schedule.pause(None).await {
-                return finish(targets, Some(&why));
+                return finish(targets, Some(&why.to_string()));
             }
         }
         finish(targets, None)
@@ -577,130 +408,9 @@ impl Rejection {
     }
 }
 
-impl Notifier for Smtp {
-    fn name(&self) -> ChannelId {
-        ChannelId::Email
-    }
-
-    fn provider(&self) -> Provider {
-        Provider::Smtp
-    }
-
-    fn recipients(&self) -> Vec<String> {
-        self.recipients.clone()
-    }
-
-    fn takes(&self, event: Event) -> bool {
-        takes(event)
-    }
-
-    fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
-        render(
-            Provider::Smtp,
-            &self.recipients,
-            alert,
-            event,
-            &self.platform,
-        )
-    }
-
-    fn send<'a>(
-        &'a self,
-        alert: &'a Alert,
-        event: Event,
-        policy: &'a Policy,
-    ) -> BoxFuture<'a, Vec<Delivery>> {
-        Box::pin(self.deliver(alert, event, policy))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Map, Value};
-
-    #[test]
-    fn every_value_is_html_escaped() {
-        let mut context = Map::new();
-        context.insert("q".into(), Value::String("<b>\"x\" & 'y'</b>".into()));
-        let made = Alert::new(
-            "xss<script>",
-            Severity::Critical,
-            "<script>alert('x')</script> & \"quotes\" 😀",
-            context,
-        );
-        let alert = made.unwrap_or_else(|e| panic!("{e}"));
-        let c = compose(&alert, Event::Trigger, "Acme & <Co>");
-        assert_eq!(c.subject, "[CRITICAL] Acme & <Co> Alert: xss<script>");
-        assert!(!c.html.contains("<script>"), "{}", c.html);
-        assert!(
-            c.html.contains(
-                "<p style=\"white-space: pre-wrap;\">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot; 😀</p>"
-            ),
-            "{}",
-            c.html
-        );
-        assert!(
-            c.html
-                .contains("<h2 style=\"color: #D32F2F;\">[CRITICAL] xss&lt;script&gt;</h2>")
-        );
-        assert!(
-            c.html.contains(
-                "&quot;q&quot;: &quot;&lt;b&gt;\\&quot;x\\&quot; &amp; &#39;y&#39;&lt;/b&gt;&quot;"
-            ),
-            "{}",
-            c.html
-        );
-        assert!(c.html.contains("Acme &amp; &lt;Co&gt; Monitoring"));
-        // The text part is plain text: nothing to escape, everything as written.
-        assert!(
-            c.text
-                .contains("Message: <script>alert('x')</script> & \"quotes\" 😀\n")
-        );
-    }
-
-    #[test]
-    fn subject_and_colours_follow_the_seed() {
-        let alert = Alert::new("disk_full", Severity::Warning, "m", Map::new())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let c = compose(&alert, Event::Trigger, "Digital Agency");
-        assert_eq!(c.subject, "[WARNING] Digital Agency Alert: disk_full");
-        assert_eq!(color(Severity::Warning), color(Severity::Error));
-        assert!(c.html.contains("color: #F57C00;"));
-        assert!(
-            c.text
-                .starts_with("[WARNING] Digital Agency Alert: disk_full\n\nMessage: m\n")
-        );
-        assert!(c.text.contains(&format!("Alert ID: {}\n", alert.id)));
-        assert!(c.text.contains("Context:\n{}\n"));
-    }
-
-    #[test]
-    fn a_resolved_notification_says_so_and_by_whom() {
-        let mut alert = Alert::new("disk_full", Severity::Critical, "97% <full>", Map::new())
-            .unwrap_or_else(|e| panic!("{e}"));
-        alert.resolved_at = Some(alert.triggered_at);
-        alert.resolved_by = Some("bob".into());
-        alert.resolution_note = Some("rotated <logs>".into());
-        let c = compose(&alert, Event::Resolve, "Digital Agency");
-        assert_eq!(c.subject, "[RESOLVED] Digital Agency Alert: disk_full");
-        assert!(
-            c.text.contains(&format!(
-                "Timestamp: {at}\nResolved at: {at}\nResolved by: bob\nNote: rotated <logs>\n\nContext:",
-                at = alert.triggered_at
-            )),
-            "{}",
-            c.text
-        );
-        assert!(
-            c.html
-                .contains("<h2 style=\"color: #388E3C;\">[RESOLVED] disk_full</h2>")
-        );
-        assert!(c.html.contains(
-            "<tr><td><strong>Note</strong></td><td>rotated &lt;logs&gt;</td></tr>\n</table>"
-        ));
-        assert!(takes(Event::Resolve) && !takes(Event::Acknowledge));
-    }
 
     #[test]
     fn data_is_dot_stuffed_and_terminated_once() {
@@ -709,13 +419,5 @@ mod tests {
             "Subject: x\r\n\r\n..hidden\r\nok\r\n..\r\n.\r\n"
         );
         assert_eq!(DataPayload::new(b"a\r\n").0, "a\r\n.\r\n");
-    }
-
-    #[test]
-    fn control_characters_never_reach_the_subject() {
-        let alert =
-            Alert::new("t", Severity::Info, "m", Map::new()).unwrap_or_else(|e| panic!("{e}"));
-        let c = compose(&alert, Event::Trigger, "Evil\r\nBcc: x@example.com");
-        assert_eq!(c.subject, "[INFO] EvilBcc: x@example.com Alert: t");
     }
 }

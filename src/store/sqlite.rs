@@ -11,11 +11,12 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::{Backend, Cell, Lock, Param, Result, Row, StoreError};
-use crate::checks::BoxFuture;
+use crate::error::Worded;
 
 pub struct Sqlite {
     conn: Connection,
@@ -31,13 +32,16 @@ impl Sqlite {
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", dir.display())))?;
+                .map_err(|e| {
+                    StoreError::Open(Worded::new(
+                        format!("cannot create {}: {e}", dir.display()),
+                        e,
+                    ))
+                })?;
         }
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
-                return Err(StoreError::Open(
-                    "it is a directory, not an SQLite file".to_owned(),
-                ));
+                return Err(StoreError::Directory);
             }
             Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -51,23 +55,33 @@ impl Sqlite {
                 match created {
                     Ok(_) => {}
                     Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(StoreError::Open(format!("cannot create it: {e}"))),
+                    Err(e) => {
+                        return Err(StoreError::Open(Worded::new(
+                            format!("cannot create it: {e}"),
+                            e,
+                        )));
+                    }
                 }
             }
-            Err(e) => return Err(StoreError::Open(format!("cannot read it: {e}"))),
+            Err(e) => {
+                return Err(StoreError::Open(Worded::new(
+                    format!("cannot read it: {e}"),
+                    e,
+                )));
+            }
         }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| StoreError::Open(describe(&e, timeout)))?;
+        .map_err(|e| StoreError::Open(Worded::new(describe(&e, timeout), e)))?;
         conn.busy_timeout(timeout)
-            .map_err(|e| StoreError::Open(describe(&e, timeout)))?;
+            .map_err(|e| StoreError::Open(Worded::new(describe(&e, timeout), e)))?;
         Ok(Sqlite { conn, timeout })
     }
 
     fn run<T>(&self, op: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        op(&self.conn).map_err(|e| StoreError::Query(describe(&e, self.timeout)))
+        op(&self.conn).map_err(|e| StoreError::Query(Worded::new(describe(&e, self.timeout), e)))
     }
 }
 

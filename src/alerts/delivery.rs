@@ -1,0 +1,173 @@
+//! What became of each notification: where it went, how many attempts it
+//! took, what the provider said.
+
+use serde::{Deserialize, Serialize};
+
+use super::Timestamp;
+use super::channels::ChannelId;
+use crate::exit::Exit;
+use crate::text::one_line;
+
+/// Where a notification went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::AsRefStr)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Provider {
+    Smtp,
+    SendGrid,
+    Slack,
+    Twilio,
+    PagerDuty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::AsRefStr)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Outcome {
+    Delivered,
+    Failed,
+    /// Not sent on purpose (SMS takes critical alerts only).
+    Skipped,
+    /// Not sent because the channel's rate limit (`ALERT_RATE_LIMIT`) was reached.
+    Suppressed,
+}
+
+/// What a notification says: the alert itself, or a follow-up on it. These
+/// are PagerDuty's event actions, which carry the same three meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, strum::AsRefStr)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Event {
+    #[default]
+    Trigger,
+    Acknowledge,
+    Resolve,
+}
+
+/// One try at delivering: when, how long, what the server said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub at: Timestamp,
+    pub duration_ms: f64,
+    /// HTTP status or SMTP reply code, when the server answered.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
+impl Attempt {
+    /// The record of one try. The error is outside text (a server's reply):
+    /// one bounded, scrubbed line, as it will be printed and stored.
+    pub fn new(
+        at: Timestamp,
+        duration_ms: f64,
+        status: Option<u16>,
+        error: Option<&str>,
+    ) -> Attempt {
+        Attempt {
+            at,
+            duration_ms,
+            status,
+            error: error.map(|e| one_line(e, MAX_SAID_CHARS)),
+        }
+    }
+}
+
+/// What became of one notification to one recipient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub channel: ChannelId,
+    /// `None` when the channel is only partly configured and nothing was tried.
+    pub provider: Option<Provider>,
+    /// Shown as it may be printed: a webhook is only its origin.
+    pub recipient: String,
+    pub outcome: Outcome,
+    pub attempts: u32,
+    /// Why it failed, or why it was skipped.
+    pub error: Option<String>,
+    /// The provider's id for the message (Twilio `sid`, SendGrid
+    /// `X-Message-Id`, PagerDuty `dedup_key`).
+    pub provider_id: Option<String>,
+    /// What the provider said about the accepted message (Twilio `status`, the SMTP reply).
+    pub provider_status: Option<String>,
+    pub at: Timestamp,
+    pub history: Vec<Attempt>,
+    /// Whether this notified the alert or followed it up (acknowledged, resolved).
+    /// Absent in records written before follow-ups existed, which were all triggers.
+    #[serde(default)]
+    pub event: Event,
+}
+
+impl Delivery {
+    /// The record of a finished send.
+    pub fn finished(
+        channel: ChannelId,
+        provider: Provider,
+        recipient: String,
+        result: Result<Accepted, impl std::fmt::Display>,
+        history: Vec<Attempt>,
+    ) -> Delivery {
+        let (outcome, error, accepted) = match result {
+            Ok(accepted) => (Outcome::Delivered, None, accepted),
+            Err(e) => (Outcome::Failed, Some(e.to_string()), Accepted::default()),
+        };
+        // Ids, statuses and errors quote what servers said: one bounded line each.
+        let said = |text: Option<String>| text.map(|t| one_line(&t, MAX_SAID_CHARS));
+        Delivery {
+            channel,
+            provider: Some(provider),
+            recipient,
+            outcome,
+            attempts: u32::try_from(history.len()).unwrap_or(u32::MAX),
+            error: said(error),
+            provider_id: said(accepted.id),
+            provider_status: said(accepted.status),
+            at: Timestamp::now(),
+            history,
+            event: Event::Trigger,
+        }
+    }
+
+    /// A notification that was not attempted, and why.
+    pub fn not_sent(
+        channel: ChannelId,
+        provider: Option<Provider>,
+        recipient: String,
+        outcome: Outcome,
+        reason: String,
+    ) -> Delivery {
+        Delivery {
+            channel,
+            provider,
+            recipient,
+            outcome,
+            attempts: 0,
+            error: Some(reason),
+            provider_id: None,
+            provider_status: None,
+            at: Timestamp::now(),
+            history: Vec::new(),
+            event: Event::Trigger,
+        }
+    }
+}
+
+/// At most this many characters of what a provider said are kept in a delivery record.
+const MAX_SAID_CHARS: usize = 1000;
+
+/// What a provider told us about a message it accepted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Accepted {
+    pub id: Option<String>,
+    pub status: Option<String>,
+}
+
+/// 0 when every notification was delivered, 2 when none was, 1 in between.
+/// Skipped and suppressed ones (by policy) do not count, unless nothing else happened.
+pub fn exit_for(deliveries: &[Delivery]) -> Exit {
+    let count = |o: Outcome| deliveries.iter().filter(|d| d.outcome == o).count();
+    match (count(Outcome::Delivered), count(Outcome::Failed)) {
+        (0, _) => Exit::Critical,
+        (_, 0) => Exit::Ok,
+        _ => Exit::Warning,
+    }
+}

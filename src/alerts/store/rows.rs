@@ -1,0 +1,85 @@
+//! An alert as a row of the `alerts` table, and back.
+
+use serde_json::Value;
+
+use super::super::policy::Notified;
+use super::super::{Alert, Timestamp};
+use crate::store::{Cell, Result, Row, StoreError};
+
+/// The columns every `SELECT` of alerts reads, in [`alert_from_row`]'s order.
+pub(super) const COLUMNS: &str = "id, alert_type, severity, message, context, status, triggered_at, \
+     acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolution_note, \
+     occurrences, last_notified_at, test, notified_severity, claim_expires_at";
+
+/// A value of one of our enums, from its stored name.
+fn named<T: serde::de::DeserializeOwned>(value: String, what: &str) -> Result<T> {
+    serde_json::from_value(Value::String(value.clone()))
+        .map_err(|_| StoreError::Malformed(format!("unknown {what} {value:?}")))
+}
+
+/// An alert row in [`COLUMNS`] order.
+pub(super) fn alert_from_row(row: &Row) -> Result<(Alert, Notified)> {
+    let bad = |what: &str| StoreError::Malformed(format!("alert row: {what}"));
+    let [
+        id,
+        alert_type,
+        severity,
+        message,
+        context,
+        status,
+        triggered_at,
+        acknowledged_at,
+        acknowledged_by,
+        resolved_at,
+        resolved_by,
+        resolution_note,
+        occurrences,
+        last_notified_at,
+        test,
+        notified_severity,
+        claim_expires_at,
+    ] = row.as_slice()
+    else {
+        return Err(bad("wrong number of columns"));
+    };
+    let required = |cell: &Cell, what: &str| cell.text()?.ok_or_else(|| bad(what));
+    let instant = |cell: &Cell, what: &str| -> Result<Option<Timestamp>> {
+        cell.int()?
+            .map(|ms| Timestamp::from_millis(ms).ok_or_else(|| bad(what)))
+            .transpose()
+    };
+    let id = required(id, "id")?;
+    let context = match serde_json::from_str(&required(context, "context")?) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(bad(&format!("context of {id} is not a JSON object"))),
+    };
+    let alert = Alert {
+        alert_type: required(alert_type, "alert_type")?,
+        severity: named(required(severity, "severity")?, "severity")?,
+        message: required(message, "message")?,
+        context,
+        status: named(required(status, "status")?, "status")?,
+        triggered_at: instant(triggered_at, "triggered_at")?.ok_or_else(|| bad("triggered_at"))?,
+        acknowledged_at: instant(acknowledged_at, "acknowledged_at")?,
+        acknowledged_by: acknowledged_by.text()?,
+        resolved_at: instant(resolved_at, "resolved_at")?,
+        resolved_by: resolved_by.text()?,
+        resolution_note: resolution_note.text()?,
+        occurrences: occurrences
+            .int()?
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| bad("occurrences"))?,
+        last_notified_at: instant(last_notified_at, "last_notified_at")?,
+        test: test.int()? == Some(1),
+        deliveries: Vec::new(),
+        id,
+    };
+    let notified = Notified {
+        severity: notified_severity
+            .text()?
+            .map(|s| named(s, "severity"))
+            .transpose()?,
+        claim_expires_at: instant(claim_expires_at, "claim_expires_at")?,
+    };
+    Ok((alert, notified))
+}

@@ -1,0 +1,133 @@
+//! Running checks: each bounded by the timeout whatever it does, all of them
+//! at once, and the documents `check` prints.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use std::sync::Arc;
+
+use super::{Check, CheckId, CheckResult};
+use crate::status::Status;
+use crate::text::millis;
+use crate::{clock, json};
+
+/// Runs one check, bounded by the timeout whatever the check does.
+pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut result = match tokio::time::timeout_at(deadline, check.run(deadline)).await {
+        Ok(result) => result,
+        Err(_) => CheckResult::unhealthy(format!(
+            "timed out after {}",
+            humantime::format_duration(timeout)
+        )),
+    };
+    result.duration = Some(started.elapsed());
+    tracing::info!(
+        "{}: {} after {:.2} ms: {}",
+        check.id().key(),
+        result.status,
+        millis(started.elapsed()),
+        result.message
+    );
+    result
+}
+
+/// Runs `checks` at once, each on its own task so that one check's CPU work
+/// (SCRAM hashing, TLS handshakes) does not stall another's clock, and
+/// returns their results in order with the wall time of the whole run. A
+/// check that must be configured (`required`) and is not counts as unhealthy.
+pub async fn run_all(
+    checks: &[Arc<dyn Check>],
+    timeout: Duration,
+    required: &[CheckId],
+) -> (Vec<(CheckId, CheckResult)>, Duration) {
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = checks
+        .iter()
+        .map(|check| {
+            let check = Arc::clone(check);
+            tokio::spawn(async move { run_bounded(check.as_ref(), timeout).await })
+        })
+        .collect();
+    let results = futures_util::future::join_all(tasks).await;
+    let duration = started.elapsed();
+    let checks = checks
+        .iter()
+        .zip(results)
+        .map(|(check, result)| {
+            let result = result.unwrap_or_else(|e| {
+                CheckResult::unhealthy(format!("internal error: the check stopped ({e})"))
+            });
+            (check.id(), enforce_required(check.id(), result, required))
+        })
+        .collect();
+    (checks, duration)
+}
+
+/// The `check all` document.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub overall_status: Status,
+    pub timestamp: String,
+    pub duration_ms: f64,
+    #[serde(serialize_with = "json::pairs")]
+    pub checks: Vec<(CheckId, CheckResult)>,
+}
+
+impl Report {
+    /// The document of a finished run.
+    pub fn new(checks: Vec<(CheckId, CheckResult)>, duration: Duration) -> Report {
+        Report {
+            overall_status: Status::worst_of(checks.iter().map(|(_, r)| r.status)),
+            timestamp: clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            duration_ms: millis(duration),
+            checks,
+        }
+    }
+}
+
+/// One check's result, printed on its own (`check db`): the JSON is the check's object.
+#[derive(Debug)]
+pub struct Single<'a> {
+    pub id: CheckId,
+    pub result: &'a CheckResult,
+}
+
+impl Serialize for Single<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.result.serialize(serializer)
+    }
+}
+
+/// `--require`: an unconfigured check that must be there is a failure, not a shrug.
+pub fn enforce_required(id: CheckId, result: CheckResult, required: &[CheckId]) -> CheckResult {
+    if result.status == Status::Unconfigured && required.contains(&id) {
+        CheckResult::unhealthy(format!(
+            "required but not configured: set {}",
+            id.configured_by()
+        ))
+    } else {
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_unconfigured_becomes_unhealthy() {
+        let r = enforce_required(
+            CheckId::Cache,
+            CheckResult::unconfigured("REDIS_URL"),
+            &[CheckId::Cache],
+        );
+        assert_eq!(r.status, Status::Unhealthy);
+        assert_eq!(r.message, "required but not configured: set REDIS_URL");
+        let r = enforce_required(CheckId::Cache, CheckResult::unconfigured("REDIS_URL"), &[]);
+        assert_eq!(r.status, Status::Unconfigured);
+    }
+}

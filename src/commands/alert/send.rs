@@ -1,0 +1,135 @@
+//! `vitals alert send` and `vitals alert test`: an alert recorded (unless it
+//! is a test) and sent through the channels, or with `--dry-run` only shown.
+
+use std::time::Duration;
+
+use super::super::until_signal;
+use crate::alerts::channels::{self, ChannelId};
+use crate::alerts::lifecycle::{self, Raised};
+use crate::alerts::{self, Alert, InputError, MAX_MESSAGE_BYTES, Outcome, Policy, Preview};
+use crate::cli::SendArgs;
+use crate::config::Config;
+use crate::error::report;
+use crate::exit::Exit;
+use crate::output::{self, Output};
+
+/// Sends `alert` through the channels of `only` (every configured one when empty).
+pub fn run(
+    alert: Alert,
+    only: &[ChannelId],
+    dry_run: bool,
+    config: &Config,
+    out: &Output,
+    timeout: Duration,
+) -> anyhow::Result<Exit> {
+    let shared = channels::Shared::new(config);
+    let selected = lifecycle::select(channels::registry(config, &shared), only)?;
+
+    if dry_run {
+        let messages = selected.iter().flat_map(|s| s.preview(&alert)).collect();
+        out.emit(&Preview {
+            dry_run: true,
+            alert,
+            messages,
+        })?;
+        return Ok(Exit::Ok);
+    }
+
+    let policy = Policy::new(timeout, config.alert_retry_backoff);
+    let rules = lifecycle::rules(config, timeout);
+    // A test alert is not recorded: it must go out every time it is asked for.
+    let recorded = !alert.test;
+    let raised = until_signal(
+        1,
+        "deliveries in progress were abandoned (some channels may have been notified) \
+         and no result was printed",
+        async {
+            let mut store = None;
+            let mut open_error = None;
+            if recorded {
+                match lifecycle::open_store(config, timeout).await {
+                    Ok(s) => store = Some(s),
+                    Err(e) => open_error = Some(e),
+                }
+            }
+            let mut raised = lifecycle::raise_all(
+                store.as_mut(),
+                config,
+                &selected,
+                vec![alert],
+                &rules,
+                &policy,
+            )
+            .await;
+            if let (Some(r), Some(e)) = (raised.first_mut(), open_error) {
+                r.store_error = Some(e);
+            }
+            raised
+        },
+    )?;
+    let Some(raised) = raised.into_iter().next() else {
+        anyhow::bail!("internal error: the alert was lost");
+    };
+    out.emit(&lifecycle::Sent {
+        alert: &raised.alert,
+        note: lifecycle::note(&raised),
+    })?;
+    Ok(sent_exit(&raised))
+}
+
+pub fn alert_from_args(args: &SendArgs) -> Result<Alert, InputError> {
+    let context = alerts::parse_context(args.context.as_deref())?;
+    let message = match args.message.as_str() {
+        "-" => message_from_stdin()?,
+        text => text.to_owned(),
+    };
+    Alert::new(&args.alert_type, args.severity, &message, context)
+}
+
+/// `--message -`: the message from stdin (a log excerpt, say), read no
+/// further than needed to know it is too long. Invalid UTF-8 becomes U+FFFD.
+fn message_from_stdin() -> Result<String, InputError> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_MESSAGE_BYTES as u64 + 4)
+        .read_to_end(&mut bytes)
+        .map_err(|e| InputError::Stdin(e.to_string()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Exit code and messages for one raised alert of `alert send`.
+fn sent_exit(raised: &Raised) -> Exit {
+    let mut exit = if raised.notified {
+        alerts::exit_for(&raised.alert.deliveries)
+    } else {
+        Exit::Ok
+    };
+    if let Some(e) = &raised.store_error {
+        output::error(&format!(
+            "{}: the alert was not recorded{}",
+            report(e.as_ref()),
+            if raised.notified {
+                ", so it was notified without de-duplication"
+            } else {
+                ""
+            }
+        ));
+        exit = exit.max(Exit::Warning);
+    }
+    if raised.notified
+        && !raised.alert.deliveries.is_empty()
+        && raised
+            .alert
+            .deliveries
+            .iter()
+            .all(|d| d.outcome == Outcome::Skipped)
+    {
+        output::error(&format!(
+            "no configured channel takes {} alerts, so nobody was notified",
+            raised.alert.severity
+        ));
+    }
+    exit
+}

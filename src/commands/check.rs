@@ -1,0 +1,86 @@
+//! `vitals check …`: runs the selected checks concurrently, prints them, and
+//! with `--alert` raises and resolves their alerts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Stopped, until_signal};
+use crate::alerts::lifecycle;
+use crate::checks::runner::{Report, Single, run_all};
+use crate::checks::{Check, CheckId, CheckResult, registry};
+use crate::cli::CheckArgs;
+use crate::config::Config;
+use crate::error::report;
+use crate::exit::Exit;
+use crate::net::tls::Trust;
+use crate::output::{self, Output};
+use crate::status::Status;
+
+pub fn run(
+    args: &CheckArgs,
+    config: &Config,
+    out: &Output,
+    timeout: Duration,
+) -> anyhow::Result<Exit> {
+    let trust = Trust::new(config.extra_ca_file.clone());
+    let selected: Vec<Arc<dyn Check>> = registry(config, &trust)
+        .into_iter()
+        .filter(|c| args.target.single().is_none_or(|id| id == c.id()))
+        .map(Arc::from)
+        .collect();
+
+    // A thread per check (up to 4): one check's CPU work (SCRAM hashing, TLS
+    // handshakes) must not stall another's clock, or its response time lies.
+    // A single check keeps the main thread: worker threads cost it a third of
+    // its time (thread start, a malloc arena).
+    let (checks, duration) = until_signal(
+        selected.len().min(4),
+        "the checks were stopped and no result was printed",
+        run_all(&selected, timeout, &args.require),
+    )?;
+    let report = Report::new(checks, duration);
+    let overall = report.overall_status;
+    // An output that cannot be written must not also cancel the alerting.
+    let emitted = match (args.target.single(), report.checks.first()) {
+        (Some(_), Some((id, result))) => out.emit(&Single { id: *id, result }),
+        _ => out.emit(&report),
+    };
+
+    if overall == Status::Unconfigured {
+        let vars: Vec<&str> = report
+            .checks
+            .iter()
+            .map(|(id, _)| id.configured_by())
+            .collect();
+        output::error(&format!("nothing to check: set {}", vars.join(", ")));
+    }
+    let mut exit = overall.exit();
+    // Opened only here: a plain `check` never touches the alert store.
+    if args.alert && overall != Status::Unconfigured {
+        exit = exit.max(alert(&report.checks, config, timeout));
+    }
+    emitted?;
+    Ok(exit)
+}
+
+/// `--alert`: the checks' alerts raised and resolved; what went wrong is on
+/// stderr, and the exit code says whether alerting worked.
+fn alert(checks: &[(CheckId, CheckResult)], config: &Config, timeout: Duration) -> Exit {
+    let mut notice = |message: String| output::error(&message);
+    let alerting = lifecycle::alert_checks(checks, config, timeout, &mut notice);
+    match until_signal(
+        1,
+        "alerting was stopped; the checks' result above stands",
+        alerting,
+    ) {
+        Ok(exit) => exit,
+        Err(Stopped::Runtime(e)) => {
+            output::error(&format!("--alert: {}", report(&e)));
+            Exit::Warning
+        }
+        Err(Stopped::Interrupted(stopped)) => {
+            output::error(&stopped.to_string());
+            Exit::Unknown
+        }
+    }
+}

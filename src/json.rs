@@ -1,0 +1,18 @@
+//! JSON shapes shared by the documents vitals prints and stores.
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+/// Serializes ordered `(key, value)` pairs as a JSON object, keeping their order.
+pub fn pairs<S, K, V>(pairs: &[(K, V)], serializer: S) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+    K: AsRef<str>,
+    V: Serialize,
+{
+    let mut map = serializer.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        map.serialize_entry(k.as_ref(), v)?;
+    }
+    map.end()
+}

@@ -1,0 +1,88 @@
+//! Text shared by every part of vitals: outside text made safe to print or
+//! store, and times as vitals writes them.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use crate::redact;
+
+/// Text from outside (server replies, error bodies) made safe for a
+/// terminal: a control character could move the cursor, recolour the screen
+/// or hide a line, so each one but line breaks and tabs becomes `\u{FFFD}`.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if text.chars().any(unsafe_char) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if unsafe_char(c) { '\u{FFFD}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Text from outside as one short line: control characters and runs of
+/// whitespace become one space, and at most `max` characters are kept.
+/// Secrets are scrubbed first: a cut through one would leave a piece of it
+/// that the scrub on the way out no longer recognises.
+pub fn one_line(text: &str, max: usize) -> String {
+    let spaced: String = redact::scrub(text)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    cut(
+        &spaced.split_whitespace().collect::<Vec<_>>().join(" "),
+        max,
+    )
+}
+
+/// The first `max` characters of `text` (never a partial UTF-8 sequence), with `…` when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// Milliseconds with two decimals, as every JSON document reports them.
+pub fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 100_000.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_counts_characters_not_bytes() {
+        assert_eq!(cut("привет", 3), "при…");
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("😀😀", 1), "😀…");
+    }
+
+    #[test]
+    fn outside_text_cannot_drive_the_terminal() {
+        assert_eq!(
+            printable("ok\x1b[2J\x1b]0;pwned\x07\r\nnext\tline"),
+            "ok\u{FFFD}[2J\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}\nnext\tline"
+        );
+        assert_eq!(one_line("  a\x1b[31m\r\n\tb  c ", 10), "a [31m b c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_before_a_cut_could_split_them() {
+        redact::register("cut-through-secret-1234");
+        assert_eq!(
+            one_line("key: cut-through-secret-1234 rest", 12),
+            "key: *** res…"
+        );
+    }
+
+    #[test]
+    fn millis_has_two_decimals() {
+        assert_eq!(millis(Duration::from_micros(15_234)), 15.23);
+        assert_eq!(millis(Duration::from_nanos(5_125_000)), 5.13);
+    }
+}
