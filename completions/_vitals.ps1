@@ -85,6 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('--severity', '--severity', [CompletionResultType]::ParameterName, 'How bad it is')
             [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Details as a JSON object, e.g. ''{"host":"db1","used_percent":97}''')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A label (repeatable): with the type, the alert''s identity, so add --label host=db1 to tell servers apart. Names as Prometheus''; alertname, check, target, instance, service, metric and severity are vitals'' own')
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Only these channels (comma-separated); each must be configured')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
@@ -136,7 +137,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;alert;ack' {
-            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who acknowledges it')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who acknowledges it (default: your login name, else $USER, else uid:N)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
@@ -152,7 +153,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;alert;resolve' {
-            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who resolves it')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who resolves it (default: your login name, else $USER, else uid:N)')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'What was done about it')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')

@@ -90,6 +90,7 @@ error\t''
 critical\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l message -d 'A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l context -d 'Details as a JSON object, e.g. \'{"host":"db1","used_percent":97}\'' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l label -d 'A label (repeatable): with the type, the alert\'s identity, so add --label host=db1 to tell servers apart. Names as Prometheus\'; alertname, check, target, instance, service, metric and severity are vitals\' own' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
 slack\t'A Slack incoming webhook'
 sms\t'Twilio SMS (critical alerts only)'
@@ -150,7 +151,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l by -d 'Who acknowledges it' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l by -d 'Who acknowledges it (default: your login name, else $USER, else uid:N)' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
@@ -165,7 +166,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l by -d 'Who resolves it' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l by -d 'Who resolves it (default: your login name, else $USER, else uid:N)' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l note -d 'What was done about it' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l format -d 'Output format' -r -f -a "table\t''
 json\t''

@@ -254,22 +254,22 @@ pub enum ListStatus {
 
 #[derive(Debug, Args)]
 pub struct AckArgs {
-    /// The alert's id, as `alert list` shows it.
+    /// The alert's id, or any unique prefix of it (at least 4 characters, any case).
     pub id: String,
 
-    /// Who acknowledges it.
+    /// Who acknowledges it (default: your login name, else $USER, else uid:N).
     #[arg(long, value_name = "WHO")]
-    pub by: String,
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
-    /// The alert's id, as `alert list` shows it.
+    /// The alert's id, or any unique prefix of it (at least 4 characters, any case).
     pub id: String,
 
-    /// Who resolves it.
+    /// Who resolves it (default: your login name, else $USER, else uid:N).
     #[arg(long, value_name = "WHO")]
-    pub by: String,
+    pub by: Option<String>,
 
     /// What was done about it.
     #[arg(long, value_name = "TEXT")]
@@ -293,6 +293,10 @@ pub struct SendArgs {
     /// Details as a JSON object, e.g. '{"host":"db1","used_percent":97}'.
     #[arg(long, value_name = "JSON")]
     pub context: Option<String>,
+
+    /// A label (repeatable): with the type, the alert's identity, so add --label host=db1 to tell servers apart. Names as Prometheus'; alertname, check, target, instance, service, metric and severity are vitals' own.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub label: Vec<String>,
 
     /// Only these channels (comma-separated); each must be configured.
     #[arg(long, value_parser = named::<ChannelId>(), value_delimiter = ',', value_name = "LIST")]

@@ -30,6 +30,20 @@ pub enum Outcome {
     Skipped,
     /// Not sent because the channel's rate limit (`ALERT_RATE_LIMIT`) was reached.
     Suppressed,
+    /// Being sent: recorded before the request goes out, so that a vitals
+    /// that dies midway leaves a trace.
+    Pending,
+    /// It may or may not have reached the channel: the sending vitals was
+    /// stopped (a signal, a crash) before the provider answered.
+    Unknown,
+}
+
+impl Outcome {
+    /// Someone may have been told: follow-ups (acknowledged, resolved) go to
+    /// every channel for which this holds.
+    pub fn possibly_delivered(self) -> bool {
+        matches!(self, Outcome::Delivered | Outcome::Pending | Outcome::Unknown)
+    }
 }
 
 /// What a notification says: the alert itself, or a follow-up on it. These
@@ -148,6 +162,33 @@ impl Delivery {
             history: Vec::new(),
             event: Event::Trigger,
         }
+    }
+}
+
+impl Delivery {
+    /// A notification about to be sent, recorded before its request goes out.
+    pub fn pending(channel: ChannelId, provider: Provider, recipient: String, event: Event) -> Delivery {
+        Delivery {
+            event,
+            ..Delivery::not_sent(channel, Some(provider), recipient, Outcome::Pending, String::new())
+        }
+        .without_error()
+    }
+
+    /// A notification whose sending was cut short: it may have gone out.
+    pub fn unknown(pending: &Delivery, why: &str) -> Delivery {
+        Delivery {
+            outcome: Outcome::Unknown,
+            error: Some(format!(
+                "{why} before the provider answered: it may have been notified"
+            )),
+            ..pending.clone()
+        }
+    }
+
+    fn without_error(mut self) -> Delivery {
+        self.error = None;
+        self
     }
 }
 

@@ -46,6 +46,12 @@ impl Check for Agents {
         CheckId::Agents
     }
 
+    fn target(&self) -> Option<String> {
+        self.registry
+            .as_ref()
+            .map(|u| crate::redact::url_target(u.expose()))
+    }
+
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
         Box::pin(async move {
             let Some(url) = &self.registry else {

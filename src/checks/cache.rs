@@ -44,6 +44,12 @@ impl Check for Cache {
         CheckId::Cache
     }
 
+    fn target(&self) -> Option<String> {
+        self.url
+            .as_ref()
+            .map(|u| crate::redact::url_target(u.expose()))
+    }
+
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
         Box::pin(async move {
             let Some(url) = &self.url else {

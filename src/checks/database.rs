@@ -61,6 +61,17 @@ impl Check for Database {
             }
         })
     }
+
+    /// `host:port/database`, as libpq would connect.
+    fn target(&self) -> Option<String> {
+        let target = Target::parse(self.url.as_ref()?.expose()).ok()?;
+        let database = target
+            .config
+            .get_dbname()
+            .or(target.config.get_user())
+            .unwrap_or("postgres");
+        Some(format!("{}/{database}", target.endpoint()))
+    }
 }
 
 /// The Python module's fields beyond status/response_time_ms/message

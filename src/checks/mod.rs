@@ -73,6 +73,18 @@ impl CheckId {
 pub trait Check: Send + Sync {
     fn id(&self) -> CheckId;
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult>;
+
+    /// What it looks at, as alert labels name it (`db.internal:5432/app`):
+    /// an endpoint without credentials; `None` when unconfigured.
+    fn target(&self) -> Option<String> {
+        None
+    }
+
+    /// For a check made of parts (the services of `external_services`):
+    /// each part's name and target.
+    fn part_targets(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// Every check, in the order of the `check all` document.
@@ -98,6 +110,10 @@ pub struct CheckResult {
     pub metrics: Vec<Metric>,
     /// Wall time of the whole check, set by the runner.
     pub duration: Option<Duration>,
+    /// What was checked, and what each part checked ([`Check::target`]),
+    /// set by the runner for the alerts' labels; not part of the JSON.
+    pub target: Option<String>,
+    pub part_targets: Vec<(String, String)>,
 }
 
 impl CheckResult {
@@ -109,6 +125,8 @@ impl CheckResult {
             message: message.into(),
             metrics: Vec::new(),
             duration: None,
+            target: None,
+            part_targets: Vec::new(),
         }
     }
 

@@ -25,6 +25,8 @@ pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
         )),
     };
     result.duration = Some(started.elapsed());
+    result.target = check.target();
+    result.part_targets = check.part_targets();
     tracing::info!(
         "{}: {} after {:.2} ms: {}",
         check.id().key(),

@@ -153,6 +153,19 @@ impl Check for Services {
         CheckId::ExternalServices
     }
 
+    fn part_targets(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Probe(probe) => Some((
+                    probe.name.clone(),
+                    crate::redact::url_target(&probe.request.url),
+                )),
+                Entry::Unconfigured { .. } => None,
+            })
+            .collect()
+    }
+
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
         Box::pin(async move {
             let started = Instant::now();

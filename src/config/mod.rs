@@ -215,6 +215,8 @@ pub struct RateLimit {
 pub struct StateConfig {
     /// `None` when neither `VITALS_STATE` nor a home directory is available.
     pub location: Option<StateLocation>,
+    /// `VITALS_INSTANCE`, or the host name: the `instance` label of check alerts.
+    pub instance: String,
     pub repeat_interval: Duration,
     pub rate_limit: Option<RateLimit>,
 }
@@ -290,6 +292,15 @@ impl Source for ProcessEnv {
             Err(std::env::VarError::NotUnicode(_)) => Err(NotUnicode),
         }
     }
+}
+
+/// This host's name, as alerts and PagerDuty's `source` show it.
+pub fn host_name() -> String {
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned())
 }
 
 impl Config {

@@ -61,6 +61,7 @@ impl Config {
             pagerduty: r.pagerduty(),
             state: StateConfig {
                 location: r.state_location(),
+                instance: r.instance(),
                 repeat_interval: r.duration("ALERT_REPEAT_INTERVAL"),
                 rate_limit: r.rate_limit("ALERT_RATE_LIMIT"),
             },
@@ -256,6 +257,21 @@ impl Reader<'_> {
             Some(v) => Some(StateLocation::File(PathBuf::from(v))),
             None => default_state_file(self.source).map(StateLocation::File),
         }
+    }
+
+    fn instance(&mut self) -> String {
+        let name = self.raw("VITALS_INSTANCE").and_then(|v| {
+            self.parse("VITALS_INSTANCE", &v, |v| {
+                parse_name(v).and_then(|name| {
+                    if name.chars().count() <= 200 {
+                        Ok(name)
+                    } else {
+                        Err(Expected("a name of at most 200 characters".to_owned()))
+                    }
+                })
+            })
+        });
+        name.unwrap_or_else(super::host_name)
     }
 
     fn rate_limit(&mut self, var: &'static str) -> Option<RateLimit> {

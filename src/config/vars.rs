@@ -414,6 +414,13 @@ pub const VARIABLES: &[Var] = &[
         "Alert store: an SQLite file path (default $XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db; created 0600) or a postgres:// URL shared by several hosts.",
     ),
     var(
+        "VITALS_INSTANCE",
+        G::State,
+        Public,
+        None,
+        "This vitals in alert labels (instance=…), default the host name: alerts raised by check --alert are this instance's, and only its own healthy runs resolve them. Give every host its own; all instances of one serve deployment share one.",
+    ),
+    var(
         "ALERT_REPEAT_INTERVAL",
         G::State,
         Public,

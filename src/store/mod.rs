@@ -9,6 +9,7 @@ pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -53,19 +54,37 @@ pub enum StoreError {
     /// A statement failed.
     #[error("{0}")]
     Query(#[source] Worded),
+    /// The store is too busy to take this now (a lock held by another
+    /// process, no connection left, a serialisation failure): worth another try.
+    #[error("{0}")]
+    Busy(#[source] Worded),
     /// A PostgreSQL connection whose last operation was abandoned midway.
     #[error("an earlier operation timed out midway; the connection is not used again")]
     Abandoned,
     #[error("no answer within {}", humantime::format_duration(*.0))]
     Timeout(Duration),
     #[error(
-        "it was written by a newer vitals (schema version {found}; this one knows up to {known}); upgrade vitals"
+        "it was written by a newer vitals (schema version {found}, readable from version {compatible_from}; this one knows up to {known}); upgrade vitals"
     )]
-    TooNew { found: i64, known: i64 },
+    TooNew {
+        found: i64,
+        compatible_from: i64,
+        known: i64,
+    },
     #[error("it holds a record this vitals cannot read ({0})")]
     Malformed(String),
     #[error("no alert with id {0:?} (`vitals alert list --status all` lists them)")]
     NotFound(String),
+    /// An id prefix that more than one record starts with: each candidate, described.
+    #[error(
+        "{} alerts have an id starting with {prefix:?}: {}; give more of the id",
+        candidates.len(),
+        candidates.join("; ")
+    )]
+    Ambiguous {
+        prefix: String,
+        candidates: Vec<String>,
+    },
     /// The alert is not in a state that allows this change.
     #[error("{0}")]
     Refused(String),
@@ -75,7 +94,15 @@ impl StoreError {
     /// Whether the user asked for something that cannot be done (exit 3),
     /// rather than the store failing.
     pub fn is_refusal(&self) -> bool {
-        matches!(self, StoreError::NotFound(_) | StoreError::Refused(_))
+        matches!(
+            self,
+            StoreError::NotFound(_) | StoreError::Ambiguous { .. } | StoreError::Refused(_)
+        )
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_contention(&self) -> bool {
+        matches!(self, StoreError::Busy(_))
     }
 }
 
@@ -116,10 +143,32 @@ pub trait Backend: Send {
     fn for_update(&self) -> &'static str;
 }
 
-/// An open store: a backend and the time every operation on it may take.
+/// The work of one transaction: given the connection, a future that runs
+/// its statements. Called again when the store was too busy to take it, so
+/// it must not consume what it captures.
+pub type Work<'w, T> = dyn for<'a> FnMut(Tx<'a, 'w>) -> BoxFuture<'a, Result<T>> + Send + 'w;
+
+/// The connection lent to one try of a transaction's [`Work`].
+pub struct Tx<'a, 'w> {
+    pub db: &'a mut dyn Backend,
+    /// Tells the compiler that what the work captures (`'w`) outlives the
+    /// connection's loan (`'a`), so the work's future may borrow both.
+    _outlives: PhantomData<&'a &'w ()>,
+}
+
+/// A store: where it is, and while a command uses it, one connection.
+///
+/// A command holds the connection only for its transactions ([`Store::release`]
+/// closes it while notifications go out), so many runs at once do not
+/// exhaust a PostgreSQL store's connections.
 pub struct Store {
-    pub db: Box<dyn Backend>,
+    location: StateLocation,
+    trust: Trust,
+    /// Every transaction, retries included, ends within this.
     pub timeout: Duration,
+    db: Option<Box<dyn Backend>>,
+    /// The schema was checked (and migrated) by this process.
+    checked: bool,
 }
 
 /// Runs `op` within `timeout`: a server that stopped answering must not hang vitals.
@@ -132,37 +181,123 @@ pub async fn bounded<T>(
         .unwrap_or(Err(StoreError::Timeout(timeout)))
 }
 
+/// The first wait after the store said it was busy; it doubles after each
+/// try, up to [`MAX_BACKOFF`], with jitter so that runs started together do
+/// not knock again together.
+const FIRST_BACKOFF: Duration = Duration::from_millis(20);
+const MAX_BACKOFF: Duration = Duration::from_millis(800);
+
 impl Store {
     /// Opens the store, creating it or migrating its schema as needed. Every
-    /// statement and lock wait is bounded by `timeout`.
+    /// transaction, its connection and lock waits included, is bounded by `timeout`.
     pub async fn open(location: &StateLocation, trust: &Trust, timeout: Duration) -> Result<Store> {
-        let db: Box<dyn Backend> = match location {
-            StateLocation::File(path) => Box::new(sqlite::Sqlite::open(path, timeout)?),
-            StateLocation::Postgres(url) => Box::new(
-                bounded(
-                    timeout,
-                    postgres::Postgres::connect(url.expose(), trust, timeout),
-                )
-                .await?,
-            ),
+        let mut store = Store {
+            location: location.clone(),
+            trust: trust.clone(),
+            timeout,
+            db: None,
+            checked: false,
         };
-        let mut store = Store { db, timeout };
-        bounded(timeout, schema::migrate(&mut store)).await?;
+        store
+            .transaction(false, &mut |_| Box::pin(async { Ok(()) }))
+            .await?;
         Ok(store)
     }
 
-    /// Commits after success, rolls back after failure.
-    pub async fn end<T>(&mut self, result: Result<T>) -> Result<T> {
-        match result {
-            Ok(value) => {
-                self.db.commit().await?;
-                Ok(value)
+    /// Closes the connection; the next transaction opens another.
+    pub fn release(&mut self) {
+        self.db = None;
+    }
+
+    /// Runs `work` in one transaction: commits after success, rolls back
+    /// after failure. When the store is busy (a lock held past SQLite's
+    /// wait, PostgreSQL out of connections, a serialisation failure) it
+    /// waits and tries again, until `timeout` has passed since the first try.
+    pub async fn transaction<T>(&mut self, write: bool, work: &mut Work<'_, T>) -> Result<T> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut tries: u32 = 0;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let result = tokio::time::timeout(left, self.attempt(write, work))
+                .await
+                .unwrap_or(Err(StoreError::Timeout(self.timeout)));
+            let error = match result {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            if matches!(error, StoreError::Timeout(_) | StoreError::Abandoned)
+                || error.is_contention()
+            {
+                // A connection left midway, or refused, is not used again.
+                self.db = None;
             }
-            Err(e) => {
-                // The failure is what matters; a rollback error would only hide it.
-                let _ = self.db.rollback().await;
-                Err(e)
+            tries += 1;
+            let wait = backoff(tries);
+            if !error.is_contention()
+                || tokio::time::Instant::now() + wait >= deadline
+            {
+                return Err(error);
             }
+            tracing::debug!("store busy ({error}); trying again in {wait:?}");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt<T>(&mut self, write: bool, work: &mut Work<'_, T>) -> Result<T> {
+        let db = match &mut self.db {
+            Some(db) => db,
+            None => {
+                let mut db = self.connect().await?;
+                if !self.checked {
+                    schema::migrate(db.as_mut()).await?;
+                    self.checked = true;
+                }
+                self.db.insert(db)
+            }
+        };
+        db.begin(write).await?;
+        let result = work(Tx {
+            db: db.as_mut(),
+            _outlives: PhantomData,
+        })
+        .await;
+        end(db.as_mut(), result).await
+    }
+
+    async fn connect(&self) -> Result<Box<dyn Backend>> {
+        Ok(match &self.location {
+            StateLocation::File(path) => Box::new(sqlite::Sqlite::open(path, self.timeout)?),
+            StateLocation::Postgres(url) => Box::new(
+                postgres::Postgres::connect(url.expose(), &self.trust, self.timeout).await?,
+            ),
+        })
+    }
+}
+
+/// The wait before try `n + 1`: doubling from [`FIRST_BACKOFF`], at most
+/// [`MAX_BACKOFF`], and a random part of it ("equal jitter").
+fn backoff(n: u32) -> Duration {
+    use std::hash::BuildHasher as _;
+    let full = FIRST_BACKOFF
+        .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)))
+        .min(MAX_BACKOFF);
+    // RandomState is seeded randomly per instance: enough randomness to spread retries.
+    let random = std::collections::hash_map::RandomState::new().hash_one(n);
+    let half = full / 2;
+    half + half.mul_f64((random % 1000) as f64 / 1000.0)
+}
+
+/// Commits after success, rolls back after failure.
+async fn end<T>(db: &mut dyn Backend, result: Result<T>) -> Result<T> {
+    match result {
+        Ok(value) => {
+            db.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The failure is what matters; a rollback error would only hide it.
+            let _ = db.rollback().await;
+            Err(e)
         }
     }
 }

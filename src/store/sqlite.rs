@@ -81,7 +81,18 @@ impl Sqlite {
     }
 
     fn run<T>(&self, op: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        op(&self.conn).map_err(|e| StoreError::Query(Worded::new(describe(&e, self.timeout), e)))
+        op(&self.conn).map_err(|e| {
+            let busy = matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+            );
+            let words = Worded::new(describe(&e, self.timeout), e);
+            if busy {
+                StoreError::Busy(words)
+            } else {
+                StoreError::Query(words)
+            }
+        })
     }
 }
 

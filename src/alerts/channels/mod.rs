@@ -134,7 +134,9 @@ pub fn read_by_people(event: Event) -> bool {
     matches!(event, Event::Trigger | Event::Resolve)
 }
 
-/// The lines a resolved notification adds: when, by whom, and the note.
+/// The lines a resolved notification adds: when, by whom, the note, and
+/// what the alert was: the message first notified, how many occurrences
+/// there were, and the latest message (which is what the notice shows).
 pub fn resolution_lines(alert: &Alert) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
     if let Some(at) = alert.resolved_at {
@@ -145,6 +147,13 @@ pub fn resolution_lines(alert: &Alert) -> Vec<(&'static str, String)> {
     }
     if let Some(note) = &alert.resolution_note {
         lines.push(("Note", note.clone()));
+    }
+    if let Some(first) = &alert.notified_message {
+        lines.push(("First notified", first.clone()));
+    }
+    lines.push(("Occurrences", alert.occurrences.to_string()));
+    if alert.occurrences > 1 {
+        lines.push(("Latest message", alert.message.clone()));
     }
     lines
 }
@@ -166,17 +175,9 @@ impl Shared {
             http: http::Client::new(&trust),
             trust,
             platform: config.platform_name.clone(),
-            host: hostname(),
+            host: config::host_name(),
         }
     }
-}
-
-pub fn hostname() -> String {
-    hostname::get()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".to_owned())
 }
 
 /// A channel as configured.

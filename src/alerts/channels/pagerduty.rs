@@ -40,7 +40,7 @@ pub fn event(action: Event, alert: &Alert, routing_key: &str, source: &str) -> V
     let mut event = json!({
         "routing_key": routing_key,
         "event_action": action.as_ref(),
-        "dedup_key": alert.identity(),
+        "dedup_key": alert.dedup_key,
     });
     if action == Event::Trigger
         && let Some(map) = event.as_object_mut()

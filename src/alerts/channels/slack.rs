@@ -218,6 +218,7 @@ mod tests {
                 "Timestamp",
                 "Resolved at",
                 "Resolved by",
+                "Occurrences",
                 "Context"
             ]
         );

@@ -191,11 +191,14 @@ mod tests {
         alert.resolved_at = Some(alert.triggered_at);
         alert.resolved_by = Some("bob".into());
         alert.resolution_note = Some("rotated <logs>".into());
+        alert.notified_message = Some("95% <full>".into());
+        alert.occurrences = 3;
         let c = compose(&alert, Event::Resolve, "Digital Agency");
         assert_eq!(c.subject, "[RESOLVED] Digital Agency Alert: disk_full");
         assert!(
             c.text.contains(&format!(
-                "Timestamp: {at}\nResolved at: {at}\nResolved by: bob\nNote: rotated <logs>\n\nContext:",
+                "Timestamp: {at}\nResolved at: {at}\nResolved by: bob\nNote: rotated <logs>\n\
+                 First notified: 95% <full>\nOccurrences: 3\nLatest message: 97% <full>\n\nContext:",
                 at = alert.triggered_at
             )),
             "{}",
@@ -206,7 +209,11 @@ mod tests {
                 .contains("<h2 style=\"color: #388E3C;\">[RESOLVED] disk_full</h2>")
         );
         assert!(c.html.contains(
-            "<tr><td><strong>Note</strong></td><td>rotated &lt;logs&gt;</td></tr>\n</table>"
+            "<tr><td><strong>Note</strong></td><td>rotated &lt;logs&gt;</td></tr>\n\
+             <tr><td><strong>First notified</strong></td><td>95% &lt;full&gt;</td></tr>\n"
+        ));
+        assert!(c.html.contains(
+            "<tr><td><strong>Latest message</strong></td><td>97% &lt;full&gt;</td></tr>\n</table>"
         ));
     }
 
