@@ -192,7 +192,10 @@ pub fn url(url: &Url) -> String {
 /// A URL without a host (a Unix socket) is its path.
 pub fn url_target(url: &Url) -> String {
     let path = url.path().trim_end_matches('/');
-    match (url.host_str().filter(|h| !h.is_empty()), url.port_or_known_default()) {
+    match (
+        url.host_str().filter(|h| !h.is_empty()),
+        url.port_or_known_default(),
+    ) {
         (Some(host), Some(port)) => format!("{host}:{port}{path}"),
         (Some(host), None) => format!("{host}{path}"),
         (None, _) => path.to_owned(),

@@ -48,21 +48,26 @@ pub async fn send_all(
     );
     let sends = jobs.iter().enumerate().flat_map(|(j, job)| {
         let done = &done;
-        job.entries.iter().enumerate().map(move |(k, entry)| async move {
-            let deliveries = match job.suppressed.iter().find(|(id, _)| *id == entry.id) {
-                Some((_, why)) => entry.suppressed(job.event, why),
-                None => entry.deliver(job.alert, job.event, policy).await,
-            };
-            if let Ok(mut done) = done.lock() {
-                done[j][k] = Some(deliveries);
-            }
-        })
+        job.entries
+            .iter()
+            .enumerate()
+            .map(move |(k, entry)| async move {
+                let deliveries = match job.suppressed.iter().find(|(id, _)| *id == entry.id) {
+                    Some((_, why)) => entry.suppressed(job.event, why),
+                    None => entry.deliver(job.alert, job.event, policy).await,
+                };
+                if let Ok(mut done) = done.lock() {
+                    done[j][k] = Some(deliveries);
+                }
+            })
     });
     let interrupted = tokio::select! {
         _ = futures_util::future::join_all(sends) => None,
         signal = stop.requested() => Some(signal),
     };
-    let done = done.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let done = done
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let why = interrupted.map(|signal| format!("interrupted by {signal}"));
     let deliveries = jobs
         .iter()

@@ -42,7 +42,10 @@ impl Outcome {
     /// Someone may have been told: follow-ups (acknowledged, resolved) go to
     /// every channel for which this holds.
     pub fn possibly_delivered(self) -> bool {
-        matches!(self, Outcome::Delivered | Outcome::Pending | Outcome::Unknown)
+        matches!(
+            self,
+            Outcome::Delivered | Outcome::Pending | Outcome::Unknown
+        )
     }
 }
 
@@ -167,10 +170,21 @@ impl Delivery {
 
 impl Delivery {
     /// A notification about to be sent, recorded before its request goes out.
-    pub fn pending(channel: ChannelId, provider: Provider, recipient: String, event: Event) -> Delivery {
+    pub fn pending(
+        channel: ChannelId,
+        provider: Provider,
+        recipient: String,
+        event: Event,
+    ) -> Delivery {
         Delivery {
             event,
-            ..Delivery::not_sent(channel, Some(provider), recipient, Outcome::Pending, String::new())
+            ..Delivery::not_sent(
+                channel,
+                Some(provider),
+                recipient,
+                Outcome::Pending,
+                String::new(),
+            )
         }
         .without_error()
     }

@@ -80,9 +80,14 @@ fn part_target<'a>(result: &'a CheckResult, part: &str) -> Option<&'a str> {
 pub fn check_alerts(id: CheckId, result: &CheckResult, instance: &str) -> Vec<Alert> {
     let raise = |status: Status, message: String, context: Map<String, Value>, labels: Labels| {
         let (suffix, severity) = trouble(status)?;
-        Alert::new(&format!("{}_{suffix}", id.key()), severity, &message, context)
-            .and_then(|a| a.with_labels(labels))
-            .ok()
+        Alert::new(
+            &format!("{}_{suffix}", id.key()),
+            severity,
+            &message,
+            context,
+        )
+        .and_then(|a| a.with_labels(labels))
+        .ok()
     };
     if id == CheckId::ExternalServices {
         let each: Vec<Alert> = services(result)
@@ -236,7 +241,11 @@ pub async fn alert_checks(
     .await;
     for r in &raised.raised {
         if let Some(e) = &r.store_error {
-            notice(format!("--alert: {}: {}", r.alert.identity, report(e.as_ref())));
+            notice(format!(
+                "--alert: {}: {}",
+                r.alert.identity,
+                report(e.as_ref())
+            ));
             exit = Exit::Warning;
         }
         log_raised(r);

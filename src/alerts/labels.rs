@@ -54,7 +54,9 @@ pub enum LabelError {
     Twice(String),
     #[error("--label: at most {MAX_LABELS} labels")]
     TooMany,
-    #[error("--label: the labels are too long together (the type and labels must fit in {MAX_IDENTITY_BYTES} bytes)")]
+    #[error(
+        "--label: the labels are too long together (the type and labels must fit in {MAX_IDENTITY_BYTES} bytes)"
+    )]
     TooLong,
 }
 

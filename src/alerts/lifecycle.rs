@@ -363,7 +363,9 @@ pub struct Foresight {
 /// what it would do.
 pub async fn foresee(config: &Config, timeout: Duration, alert: Alert) -> (Alert, Foresight) {
     let cannot_tell = |why: String| Foresight {
-        summary: format!("{why}: cannot tell whether it repeats an open alert; if it is new, every channel below would be notified"),
+        summary: format!(
+            "{why}: cannot tell whether it repeats an open alert; if it is new, every channel below would be notified"
+        ),
         notify: None,
         open_alert: None,
         occurrence: None,
@@ -396,9 +398,7 @@ pub async fn foresee(config: &Config, timeout: Duration, alert: Alert) -> (Alert
     match foreseen {
         Err(e) => (alert, cannot_tell(crate::error::report(e.as_ref()))),
         Ok(Foreseen {
-            open: None,
-            reason,
-            ..
+            open: None, reason, ..
         }) => (
             alert,
             Foresight {

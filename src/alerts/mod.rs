@@ -19,9 +19,9 @@ pub use alert::{
     Alert, AlertStatus, Held, InputError, MAX_MESSAGE_BYTES, Severity, TEST_TYPE, Timestamp,
     alert_id, parse_context, test_alert,
 };
-pub use labels::{LabelError, Labels, RESERVED, parse_user_labels};
 use channels::Message;
 pub use delivery::{Accepted, Attempt, Delivery, Event, Outcome, Provider, exit_for};
+pub use labels::{LabelError, Labels, RESERVED, parse_user_labels};
 pub use retry::Policy;
 
 /// `--dry-run`: what a real send would do, the alert as it would be

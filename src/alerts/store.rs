@@ -504,9 +504,8 @@ async fn find_open(
     write: bool,
 ) -> Result<Option<(Alert, Meta)>> {
     let lock = if write { db.for_update() } else { "" };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM alerts WHERE identity = $1 AND status <> 'resolved'{lock}"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM alerts WHERE identity = $1 AND status <> 'resolved'{lock}");
     let rows = db.query(&sql, &[text(&incoming.identity)]).await?;
     if let Some(found) = rows.first().map(alert_from_row).transpose()? {
         return Ok(Some(found));
@@ -814,11 +813,8 @@ async fn select(
         let mut delivery: Delivery = serde_json::from_str(&body)
             .map_err(|e| StoreError::Malformed(format!("a delivery of alert {id}: {e}")))?;
         delivery.outcome = named(outcome.text()?.unwrap_or_default(), "outcome")?;
-        let lapsed = lease
-            .int()?
-            .is_some_and(|until| until <= now.millis());
-        if delivery.outcome == Outcome::Unknown
-            || (delivery.outcome == Outcome::Pending && lapsed)
+        let lapsed = lease.int()?.is_some_and(|until| until <= now.millis());
+        if delivery.outcome == Outcome::Unknown || (delivery.outcome == Outcome::Pending && lapsed)
         {
             if delivery.error.is_none() {
                 delivery = Delivery::unknown(&delivery, "the vitals sending it stopped");

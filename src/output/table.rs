@@ -326,11 +326,7 @@ impl Render for AlertList {
         }
         let ids: Vec<&str> = self.alerts.iter().map(|a| a.id.as_str()).collect();
         let id_len = unique_prefix_len(&ids, SHORT_ID);
-        let column = |header, cells: Vec<String>, fit| Column {
-            header,
-            cells,
-            fit,
-        };
+        let column = |header, cells: Vec<String>, fit| Column { header, cells, fit };
         let each = |f: &dyn Fn(&Alert) -> String| self.alerts.iter().map(f).collect::<Vec<_>>();
         let columns = vec![
             column("ID", each(&|a| short_id(a, id_len)), Fit::Fixed),

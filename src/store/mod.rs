@@ -233,9 +233,7 @@ impl Store {
             }
             tries += 1;
             let wait = backoff(tries);
-            if !error.is_contention()
-                || tokio::time::Instant::now() + wait >= deadline
-            {
+            if !error.is_contention() || tokio::time::Instant::now() + wait >= deadline {
                 return Err(error);
             }
             tracing::debug!("store busy ({error}); trying again in {wait:?}");

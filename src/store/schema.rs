@@ -102,7 +102,10 @@ async fn migrate_in(db: &mut dyn Backend) -> Result<()> {
     db.lock(SCHEMA_LOCK).await?;
     db.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
         .await?;
-    let found = first_int(&db.query("SELECT MAX(version) FROM schema_version", &[]).await?)?;
+    let found = first_int(
+        &db.query("SELECT MAX(version) FROM schema_version", &[])
+            .await?,
+    )?;
     if found > SCHEMA_VERSION {
         // Every store past version 1 has the column.
         let rows = db

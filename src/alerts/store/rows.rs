@@ -78,8 +78,8 @@ pub(super) fn alert_from_row(row: &Row) -> Result<(Alert, Meta)> {
             .map_err(|_| bad(&format!("labels of {id} are not a JSON object of strings")))?,
     };
     let alert_type = required(alert_type, "alert_type")?;
-    let identity = Identity::of(&alert_type, &labels)
-        .map_err(|e| bad(&format!("labels of {id}: {e}")))?;
+    let identity =
+        Identity::of(&alert_type, &labels).map_err(|e| bad(&format!("labels of {id}: {e}")))?;
     let alert = Alert {
         // Alerts from before keys were stored were known to PagerDuty by their type.
         dedup_key: dedup_key.text()?.unwrap_or_else(|| alert_type.clone()),

@@ -52,7 +52,10 @@ pub fn run(
                 store.as_mut(),
                 config,
                 &selected,
-                vec![Raising { alert, adopt: false }],
+                vec![Raising {
+                    alert,
+                    adopt: false,
+                }],
                 &rules,
                 &policy,
                 &stop,

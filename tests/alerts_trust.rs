@@ -1,0 +1,871 @@
+//! Alert trust: what vitals tells people must be right when hosts share a
+//! store, when a send is interrupted or killed, when the store is busy or
+//! gone, and when a check it alerted for goes away. Each scenario runs the
+//! real binary on SQLite and on the harness PostgreSQL; two "hosts" are two
+//! `VITALS_INSTANCE` values against one store.
+
+use std::thread;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::support::alerts::{Backend, Store, events};
+use crate::support::cmd::{Outcome, Test};
+use crate::support::http::{HttpServer, Reply};
+use crate::support::net::free_port;
+use crate::support::postgres::{PgOptions, PgServer};
+use crate::support::random_token;
+
+/// A store and the Slack and PagerDuty stand-ins every host notifies.
+struct Site {
+    store: Store,
+    slack: HttpServer,
+    pagerduty: HttpServer,
+    routing_key: String,
+}
+
+impl Site {
+    fn new(backend: Backend) -> Site {
+        Site::with(
+            Store::fresh(backend),
+            HttpServer::replying(Reply::text(200, "ok")),
+        )
+    }
+
+    fn with(store: Store, slack: HttpServer) -> Site {
+        Site {
+            store,
+            slack,
+            pagerduty: HttpServer::replying(Reply::json(
+                202,
+                &json!({"status": "success", "message": "Event processed"}),
+            )),
+            routing_key: format!("pdkey{}", random_token()),
+        }
+    }
+
+    /// `vitals` on the host called `instance`.
+    fn host(&self, instance: &str) -> Test {
+        self.store
+            .test()
+            .env("VITALS_INSTANCE", instance)
+            .env(
+                "SLACK_WEBHOOK_URL",
+                format!("{}/services/T0/B0/hook", self.slack.url()),
+            )
+            .env("PAGERDUTY_BASE_URL", self.pagerduty.url())
+            .env("PAGERDUTY_ROUTING_KEY", &self.routing_key)
+            .env("ALERT_RETRY_BACKOFF", "10ms")
+    }
+
+    /// Requests Slack and PagerDuty received.
+    fn told(&self) -> (usize, usize) {
+        (self.slack.request_count(), self.pagerduty.request_count())
+    }
+
+    /// The PagerDuty events received: `(event_action, dedup_key)`.
+    fn pagerduty_events(&self) -> Vec<(String, String)> {
+        self.pagerduty
+            .requests()
+            .iter()
+            .map(|r| {
+                let body = r.json();
+                (
+                    body["event_action"].as_str().unwrap_or_default().to_owned(),
+                    body["dedup_key"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
+}
+
+fn e(event: &str, channel: &str, outcome: &str) -> (String, String, String) {
+    (event.to_owned(), channel.to_owned(), outcome.to_owned())
+}
+
+/// A database of the harness PostgreSQL: its URL, one with a wrong password
+/// (the same target, which this host cannot use), and the target label.
+fn database() -> (String, String, String) {
+    let server = PgServer::shared();
+    let url = server.create_database();
+    let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+    let wrong = server.url_with_password(&name, "not-the-password");
+    let target = format!("127.0.0.1:{}/{name}", server.port());
+    (url, wrong, target)
+}
+
+fn send(test: Test, args: &[&str]) -> Outcome {
+    test.args(["alert", "send", "--json"]).args(args).run()
+}
+
+// --- 1. Hosts sharing a store ---------------------------------------------
+
+on_both!(hosts_sharing_a_store_raise_and_resolve_only_their_own_alerts);
+fn hosts_sharing_a_store_raise_and_resolve_only_their_own_alerts(backend: Backend) {
+    let site = Site::new(backend);
+    let (good, wrong, target) = database();
+    let check = |instance: &str, url: &str| {
+        site.host(instance)
+            .env("DATABASE_URL", url)
+            .args(["-q", "check", "db", "--alert"])
+            .run()
+    };
+    // Host web2 cannot use the database, web1 can; their cron jobs alternate.
+    for _ in 0..5 {
+        check("web1", &good).assert_code(0);
+        let down = check("web2", &wrong);
+        down.assert_code(2);
+        assert_eq!(down.stderr, "", "alerting complained");
+    }
+    assert_eq!(
+        site.told(),
+        (1, 1),
+        "one notification per channel, no resolves"
+    );
+    let stored = site.store.alerts();
+    assert_eq!(stored.len(), 1, "{stored:#?}");
+    let a = &stored[0];
+    let identity =
+        format!("database_failure{{check=\"database\",instance=\"web2\",target=\"{target}\"}}");
+    assert_eq!(a["identity"], identity.as_str());
+    assert_eq!(
+        a["labels"],
+        json!({"check": "database", "instance": "web2", "target": target})
+    );
+    assert_eq!(a["status"], "active");
+    assert_eq!(a["occurrences"], 5);
+    assert_eq!(s(&a["fingerprint"]).len(), 12);
+    assert_eq!(a["dedup_key"], identity.as_str());
+    assert_eq!(
+        site.pagerduty_events(),
+        [("trigger".to_owned(), identity.clone())]
+    );
+
+    // web2 recovers: its own healthy run resolves its alert, once.
+    check("web2", &good).assert_code(0);
+    assert_eq!(site.told(), (2, 2));
+    assert_eq!(site.pagerduty_events()[1], ("resolve".to_owned(), identity));
+    let resolved = &site.store.alerts()[0];
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["resolved_by"], "vitals check on web2");
+    let slack = site.slack.requests()[1].json();
+    assert_eq!(
+        slack["attachments"][0]["title"],
+        "Resolved: database_failure"
+    );
+}
+
+on_both!(alerts_sent_about_different_servers_are_different_alerts);
+fn alerts_sent_about_different_servers_are_different_alerts(backend: Backend) {
+    let site = Site::new(backend);
+    let disk = |host: &str, message: &str| {
+        send(
+            site.host("ops"),
+            &[
+                "--type",
+                "disk_full",
+                "--severity",
+                "error",
+                "--message",
+                message,
+                "--label",
+                &format!("host={host}"),
+            ],
+        )
+    };
+    let db1 = disk("db1", "/var is 97% full on db1");
+    db1.assert_code(0);
+    let db2 = disk("db2", "/var is 91% full on db2");
+    db2.assert_code(0);
+    let (db1, db2) = (db1.json(), db2.json());
+    assert_ne!(db1["id"], db2["id"]);
+    assert_eq!(db2["identity"], "disk_full{host=\"db2\"}");
+    assert_eq!(db2["labels"], json!({"host": "db2"}));
+    assert_eq!(site.told(), (2, 2), "the second server's disk was notified");
+    // The same server again is one more occurrence of its own alert.
+    let again = disk("db1", "/var is 98% full on db1");
+    again.assert_code(0);
+    assert_eq!(again.json()["id"], db1["id"]);
+    assert_eq!(again.json()["occurrences"], 2);
+    assert_eq!(site.told(), (2, 2));
+
+    // Resolving db2's alert tells of db2, and leaves db1's open.
+    let resolve = site
+        .host("ops")
+        .args(["alert", "resolve", s(&db2["id"]), "--by", "bob"])
+        .run();
+    resolve.assert_code(0);
+    let slack = site.slack.requests()[2].json();
+    assert_eq!(slack["attachments"][0]["text"], "/var is 91% full on db2");
+    assert_eq!(
+        site.pagerduty_events()[2],
+        ("resolve".to_owned(), "disk_full{host=\"db2\"}".to_owned())
+    );
+    let open = site
+        .host("ops")
+        .args(["alert", "list", "--json"])
+        .run()
+        .json();
+    assert_eq!(open.as_array().map(Vec::len), Some(1));
+    assert_eq!(open[0]["id"], db1["id"]);
+
+    // Unlabelled sends are one identity among themselves, as before labels.
+    let plain = |m: &str| {
+        send(
+            site.host("ops"),
+            &["--type", "disk_full", "--severity", "error", "--message", m],
+        )
+    };
+    let first = plain("full").json();
+    assert_eq!(first["identity"], "disk_full");
+    assert_eq!(plain("still full").json()["id"], first["id"]);
+
+    // vitals' own label names are refused, and so are malformed ones.
+    for (label, error) in [
+        (
+            "instance=web1",
+            "error: --label instance: `instance` is reserved (vitals sets it on the alerts it \
+             raises: alertname, check, target, instance, service, metric, severity); choose \
+             another name\n",
+        ),
+        (
+            "9host=x",
+            "error: --label \"9host\": a label name starts with a letter or _ and has only \
+             letters, digits and _ (Prometheus label names), and does not start with __\n",
+        ),
+        (
+            "host",
+            "error: --label \"host\": expected NAME=VALUE, e.g. --label host=db1\n",
+        ),
+    ] {
+        let out = send(
+            site.host("ops"),
+            &[
+                "--type",
+                "t",
+                "--severity",
+                "info",
+                "--message",
+                "m",
+                "--label",
+                label,
+            ],
+        );
+        out.assert_code(3);
+        assert_eq!(out.stderr, error);
+    }
+}
+
+// --- 2. Interrupted and killed sends ---------------------------------------
+
+on_both!(an_interrupted_send_is_recorded_and_its_end_reaches_every_channel_told);
+fn an_interrupted_send_is_recorded_and_its_end_reaches_every_channel_told(backend: Backend) {
+    // Slack hangs on the first request; PagerDuty answers at once.
+    let site = Site::with(
+        Store::fresh(backend),
+        HttpServer::sequence(vec![Reply::Hang, Reply::text(200, "ok")]),
+    );
+    let args = [
+        "--type",
+        "disk_full",
+        "--severity",
+        "critical",
+        "--message",
+        "/var is full",
+        "--timeout",
+        "20s",
+    ];
+    // Interrupted once vitals has PagerDuty's answer (its `-v` log says so)
+    // while Slack keeps it waiting.
+    let out = site
+        .host("web1")
+        .args(["-v", "alert", "send"])
+        .args(args)
+        .run_interrupted_after_stderr("INT", "pagerduty trigger to ");
+    out.assert_code(3);
+    assert_eq!(out.stdout, "");
+    assert_eq!(site.told(), (1, 1));
+    let stored = site.store.alerts();
+    let id = s(&stored[0]["id"]).to_owned();
+    assert_eq!(
+        out.stderr
+            .lines()
+            .last()
+            .map(|l| format!("{l}\n"))
+            .unwrap_or_default(),
+        format!(
+            "error: interrupted by SIGINT: 1 notification(s) of alert {id} had finished and 1 \
+             were still in progress; they were recorded, those in progress as unknown (they may \
+             have reached their channel), and no result was printed\n"
+        )
+    );
+    out.assert_within(Duration::from_secs(15));
+    assert_eq!(
+        events(&stored[0]),
+        [
+            e("trigger", "slack", "unknown"),
+            e("trigger", "pagerduty", "delivered")
+        ]
+    );
+    assert_eq!(
+        stored[0]["deliveries"][0]["error"],
+        "interrupted by SIGINT before the provider answered: it may have been notified"
+    );
+
+    // The next send is a repeat, not "another vitals is notifying it".
+    let mut worse = args;
+    worse[5] = "/var is 99% full";
+    let next = site.host("web1").args(["alert", "send"]).args(worse).run();
+    next.assert_code(0);
+    assert!(
+        next.stdout
+            .contains("occurrence 2 recorded; not notified: notified 0s ago"),
+        "{}",
+        next.stdout
+    );
+    assert_eq!(site.told(), (1, 1));
+
+    // Both channels that may have heard of it hear of its end.
+    let prefix = id[..6].to_ascii_uppercase();
+    let resolved = site
+        .host("web1")
+        .args(["alert", "resolve", &prefix, "--by", "bob", "--json"])
+        .run();
+    resolved.assert_code(0);
+    assert_eq!(site.told(), (2, 2));
+    assert_eq!(
+        site.pagerduty_events(),
+        [
+            ("trigger".to_owned(), "disk_full".to_owned()),
+            ("resolve".to_owned(), "disk_full".to_owned())
+        ]
+    );
+    let slack = site.slack.requests()[1].json();
+    let fields: Vec<(String, String)> = slack["attachments"][0]["fields"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|f| (s(&f["title"]).to_owned(), s(&f["value"]).to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        fields[4..8],
+        [
+            ("Resolved by".to_owned(), "bob".to_owned()),
+            ("First notified".to_owned(), "/var is full".to_owned()),
+            ("Occurrences".to_owned(), "2".to_owned()),
+            ("Latest message".to_owned(), "/var is 99% full".to_owned()),
+        ]
+    );
+}
+
+/// An instant `secs` after `at`, as `VITALS_NOW` takes it.
+fn later(at: DateTime<Utc>, secs: i64) -> String {
+    (at + chrono::Duration::seconds(secs)).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+on_both!(a_send_killed_midway_is_notified_again_after_its_lease_and_resolved_everywhere);
+fn a_send_killed_midway_is_notified_again_after_its_lease_and_resolved_everywhere(
+    backend: Backend,
+) {
+    let site = Site::with(
+        Store::fresh(backend),
+        HttpServer::sequence(vec![Reply::Hang, Reply::text(200, "ok")]),
+    );
+    let start = Utc::now();
+    // --timeout 2s: the lease is 4 x 2 s for the deliveries plus 30 s.
+    let at = |secs: i64| {
+        site.host("web1")
+            .env("VITALS_NOW", later(start, secs))
+            .args([
+                "alert",
+                "send",
+                "--type",
+                "disk_full",
+                "--severity",
+                "critical",
+            ])
+            .args(["--message", "/var is full", "--timeout", "2s"])
+    };
+    let killed = at(0).run_killed(|| site.told() == (1, 1));
+    assert_eq!(killed.code, 128 + 9);
+    assert_eq!(killed.stdout, "");
+
+    // While its lease runs, the dead send still holds the alert.
+    let held = at(5).run();
+    held.assert_code(0);
+    assert!(
+        held.stdout.ends_with(
+            "occurrence 2 recorded; not notified: another vitals is notifying it right now\n"
+        ),
+        "{}",
+        held.stdout
+    );
+    // The lease lapsed with nothing known to be delivered: notified again.
+    let again = at(60).arg("--json").run();
+    again.assert_code(0);
+    assert_eq!(site.told(), (2, 2));
+    let stored = site.store.alerts();
+    assert_eq!(
+        events(&stored[0]),
+        [
+            e("trigger", "slack", "unknown"),
+            e("trigger", "pagerduty", "unknown"),
+            e("trigger", "slack", "delivered"),
+            e("trigger", "pagerduty", "delivered"),
+        ]
+    );
+    assert_eq!(
+        stored[0]["deliveries"][1]["error"],
+        "the vitals sending it stopped before the provider answered: it may have been notified"
+    );
+    let id = s(&stored[0]["id"]).to_owned();
+    let resolve = site
+        .host("web1")
+        .env("VITALS_NOW", later(start, 120))
+        .args(["alert", "resolve", &id, "--by", "bob"])
+        .run();
+    resolve.assert_code(0);
+    assert_eq!(site.told(), (3, 3));
+    assert_eq!(
+        site.pagerduty_events()
+            .iter()
+            .map(|(action, _)| action.as_str())
+            .collect::<Vec<_>>(),
+        ["trigger", "trigger", "resolve"]
+    );
+}
+
+// --- 5. A busy store, and a store that is gone ----------------------------
+
+on_both!(twenty_runs_through_an_outage_against_a_busy_store_notify_once);
+fn twenty_runs_through_an_outage_against_a_busy_store_notify_once(backend: Backend) {
+    // PostgreSQL lets three connections in at once; SQLite takes one writer.
+    let server = (backend == Backend::Postgres).then(|| {
+        PgServer::start(PgOptions {
+            max_connections: Some(3),
+            superuser_reserved_connections: Some(0),
+            ..PgOptions::default()
+        })
+    });
+    let store = match &server {
+        Some(server) => Store::on(server),
+        None => Store::fresh(Backend::Sqlite),
+    };
+    let site = Site::with(store, HttpServer::replying(Reply::text(200, "ok")));
+    let down = format!("postgres://app:pw@127.0.0.1:{}/app", free_port());
+    let runs: Vec<Outcome> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let test = site.host("web1").env("DATABASE_URL", &down).args([
+                    "check",
+                    "db",
+                    "--alert",
+                    "--timeout",
+                    "5s",
+                ]);
+                scope.spawn(move || test.run())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| panic!("a run panicked")))
+            .collect()
+    });
+    for run in &runs {
+        run.assert_code(2);
+        assert_eq!(run.stderr, "", "a run could not use the store");
+        // Within the delivery budget (4 x 5 s), with room for a loaded machine.
+        run.assert_within(Duration::from_secs(20));
+    }
+    assert_eq!(site.told(), (1, 1), "exactly one notification per channel");
+    let stored = site.store.alerts();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["occurrences"], 20);
+    if let Some(server) = &server {
+        assert!(
+            server.log().contains("too many clients already"),
+            "the store was never full, so nothing was retried:\n{}",
+            server.log()
+        );
+    }
+}
+
+on_both!(a_store_out_of_reach_for_the_whole_budget_still_lets_every_outage_out);
+fn a_store_out_of_reach_for_the_whole_budget_still_lets_every_outage_out(backend: Backend) {
+    let slack = HttpServer::replying(Reply::text(200, "ok"));
+    // PostgreSQL: the store is stopped. SQLite: another process holds its lock throughout.
+    let (location, why, _lock) = match backend {
+        Backend::Postgres => {
+            let port = free_port();
+            (
+                format!("postgres://vitals:pw@127.0.0.1:{port}/alerts"),
+                format!("127.0.0.1:{port}: connection refused"),
+                None,
+            )
+        }
+        Backend::Sqlite => {
+            let store = Store::fresh(Backend::Sqlite);
+            store.test().args(["alert", "list"]).run().assert_code(0);
+            let lock = rusqlite::Connection::open(&store.location)
+                .and_then(|c| c.execute_batch("BEGIN EXCLUSIVE").map(|()| c))
+                .unwrap_or_else(|e| panic!("{e}"));
+            (
+                store.location.clone(),
+                "still locked by another process after 1s".to_owned(),
+                Some((lock, store)),
+            )
+        }
+    };
+    let down = format!("postgres://app:pw@127.0.0.1:{}/app", free_port());
+    for n in 1..=3 {
+        let out = Test::new()
+            .env("VITALS_STATE", &location)
+            .env("VITALS_INSTANCE", "web1")
+            .env("DATABASE_URL", &down)
+            .env(
+                "SLACK_WEBHOOK_URL",
+                format!("{}/services/T0/B0/hook", slack.url()),
+            )
+            .args(["check", "db", "--alert", "--timeout", "1s"])
+            .run();
+        out.assert_code(2);
+        assert_eq!(slack.request_count(), n, "run {n} did not deliver");
+        assert!(
+            out.stderr.contains(&why)
+                && out.stderr.contains(
+                    ": alerts are notified without de-duplication and cannot be resolved\n"
+                ),
+            "{}",
+            out.stderr
+        );
+        out.assert_within(Duration::from_secs(5));
+    }
+}
+
+// --- 6. Stale alerts -------------------------------------------------------
+
+on_both!(an_alert_whose_check_is_no_longer_configured_is_stale_until_resolved);
+fn an_alert_whose_check_is_no_longer_configured_is_stale_until_resolved(backend: Backend) {
+    let site = Site::new(backend);
+    let api = HttpServer::replying(Reply::json(200, &json!({"data": []})));
+    let down = format!("postgres://app:pw@127.0.0.1:{}/app", free_port());
+    let with_api = |instance: &str| {
+        site.host(instance)
+            .env("ANTHROPIC_API_KEY", "sk-stale-test-key")
+            .env("ANTHROPIC_BASE_URL", api.url())
+    };
+    for instance in ["web1", "web2"] {
+        with_api(instance)
+            .env("DATABASE_URL", &down)
+            .args(["check", "all", "--alert"])
+            .run()
+            .assert_code(2);
+    }
+    assert_eq!(site.told(), (2, 2));
+    // web1 no longer checks the database: nothing will resolve its alert now.
+    let run = || with_api("web1").args(["check", "all", "--alert"]).run();
+    let out = run();
+    out.assert_code(1);
+    let alerts = site.store.alerts();
+    let ours = alerts
+        .iter()
+        .find(|a| a["labels"]["instance"] == "web1")
+        .unwrap_or_else(|| panic!("no alert of web1: {alerts:#?}"));
+    let theirs = alerts
+        .iter()
+        .find(|a| a["labels"]["instance"] == "web2")
+        .unwrap_or_else(|| panic!("no alert of web2: {alerts:#?}"));
+    let id = s(&ours["id"]);
+    let reason = "check database is no longer configured here (set DATABASE_URL)";
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: --alert: alert {id} {} is stale: {reason}; nothing will resolve it now: \
+             `vitals alert resolve {id}` closes it\n",
+            s(&ours["identity"])
+        )
+    );
+    assert_eq!(
+        (&ours["held"], &ours["held_reason"]),
+        (&json!("stale"), &json!(reason))
+    );
+    assert_eq!(ours["status"], "active");
+    assert_eq!(
+        theirs["held"],
+        Value::Null,
+        "another host's alert is not ours to judge"
+    );
+    let table = site.host("web1").args(["alert", "list"]).run();
+    table.assert_code(0);
+    assert!(
+        table.stdout.contains("| active (stale) |")
+            && table
+                .stdout
+                .contains(&format!("\n{} held (stale): {reason}\n", &id[..8])),
+        "{}",
+        table.stdout
+    );
+    assert_eq!(site.told(), (2, 2), "a stale alert is not notified");
+
+    // Resolved by hand: whoever was told hears of it.
+    site.host("web1")
+        .args(["alert", "resolve", id, "--by", "alice"])
+        .run()
+        .assert_code(0);
+    assert_eq!(site.told(), (3, 3));
+    let quiet = run();
+    quiet.assert_code(0);
+    assert_eq!(quiet.stderr, "");
+}
+
+// --- 7. Dry runs -----------------------------------------------------------
+
+on_both!(a_dry_run_asks_the_store_what_a_send_would_do);
+fn a_dry_run_asks_the_store_what_a_send_would_do(backend: Backend) {
+    let site = Site::new(backend);
+    let args = |severity: &str| {
+        vec![
+            "--type".to_owned(),
+            "disk_full".to_owned(),
+            "--severity".to_owned(),
+            severity.to_owned(),
+            "--message".to_owned(),
+            "/var is full".to_owned(),
+        ]
+    };
+    let dry = |severity: &str| {
+        site.host("ops")
+            .args(["alert", "send", "--dry-run", "--json"])
+            .args(args(severity))
+            .run()
+    };
+    let first = dry("error");
+    first.assert_code(0);
+    let first = first.json();
+    let summary = s(&first["decision"]["summary"]).to_owned();
+    match backend {
+        Backend::Sqlite => {
+            assert_eq!(
+                summary,
+                format!(
+                    "new alert (there is no alert store at {} yet): every channel below would be notified",
+                    site.store.location
+                )
+            );
+            assert!(
+                !std::path::Path::new(&site.store.location).exists(),
+                "a dry run created the store"
+            );
+        }
+        Backend::Postgres => {
+            assert_eq!(summary, "new alert: every channel below would be notified")
+        }
+    }
+    assert_eq!(first["messages"].as_array().map(Vec::len), Some(2));
+
+    let sent = site
+        .host("ops")
+        .args(["alert", "send", "--json"])
+        .args(args("error"))
+        .run();
+    sent.assert_code(0);
+    let id = s(&sent.json()["id"]).to_owned();
+    let repeat = dry("error");
+    repeat.assert_code(0);
+    let repeat = repeat.json();
+    assert_eq!(
+        repeat["decision"],
+        json!({
+            "summary": format!("occurrence 2 of open alert {id} (active); nobody would be notified: notified 0s ago; repeats once 4h have passed"),
+            "notify": false,
+            "open_alert": id,
+            "occurrence": 2,
+        })
+    );
+    assert_eq!(repeat["alert"]["id"], id.as_str());
+    assert_eq!(repeat["messages"], json!([]));
+    let table = site
+        .host("ops")
+        .args(["alert", "send", "--dry-run"])
+        .args(args("error"))
+        .run();
+    assert!(
+        table.stdout.starts_with(&format!(
+            "dry run: nothing was sent\noccurrence 2 of open alert {id} (active); nobody would be notified"
+        )),
+        "{}",
+        table.stdout
+    );
+    // Worse than what was notified: it would go out at once.
+    let worse = dry("critical").json();
+    assert_eq!(worse["decision"]["notify"], true);
+    assert_eq!(
+        worse["decision"]["summary"],
+        format!(
+            "occurrence 2 of open alert {id} (active); it would be notified again: escalated from error to critical"
+        )
+    );
+    assert_eq!(worse["messages"].as_array().map(Vec::len), Some(2));
+    assert_eq!(site.told(), (1, 1), "a dry run sent something");
+    assert_eq!(
+        site.store.alerts()[0]["occurrences"],
+        1,
+        "a dry run recorded something"
+    );
+
+    // A store out of reach: it cannot tell, and says so.
+    let port = free_port();
+    let blind = Test::new()
+        .env(
+            "VITALS_STATE",
+            format!("postgres://vitals:pw@127.0.0.1:{port}/alerts"),
+        )
+        .env(
+            "SLACK_WEBHOOK_URL",
+            format!("{}/services/T0/B0/hook", site.slack.url()),
+        )
+        .args(["alert", "send", "--dry-run", "--json"])
+        .args(args("error"))
+        .run();
+    blind.assert_code(1);
+    let blind = blind.json();
+    assert_eq!(blind["decision"]["notify"], Value::Null);
+    assert_eq!(
+        blind["decision"]["summary"],
+        format!(
+            "alert store postgres://vitals:***@127.0.0.1:{port}/alerts: 127.0.0.1:{port}: connection refused: cannot tell whether it repeats an open alert; if it is new, every channel below would be notified"
+        )
+    );
+}
+
+// --- 8. Ids, the list, --by ------------------------------------------------
+
+on_both!(ids_are_taken_by_unique_prefix_in_any_case_and_the_list_fits_80_columns);
+fn ids_are_taken_by_unique_prefix_in_any_case_and_the_list_fits_80_columns(backend: Backend) {
+    let site = Site::new(backend);
+    let long = "a message far longer than eighty columns, to be cut in the table and kept whole in the JSON";
+    let mut ids = Vec::new();
+    for t in ["disk_full", "queue_stuck"] {
+        let out = send(
+            site.host("ops"),
+            &[
+                "--type",
+                t,
+                "--severity",
+                "critical",
+                "--message",
+                long,
+                "--label",
+                "host=db1.example.internal",
+            ],
+        );
+        out.assert_code(0);
+        ids.push(s(&out.json()["id"]).to_owned());
+    }
+
+    let list = site
+        .host("ops")
+        .env("COLUMNS", "80")
+        .args(["alert", "list"])
+        .run();
+    list.assert_code(0);
+    for line in list.stdout.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}\n{}",
+            line.chars().count(),
+            list.stdout
+        );
+    }
+    let header = list.stdout.lines().nth(1).unwrap_or_default();
+    assert_eq!(
+        header
+            .split('|')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect::<Vec<_>>(),
+        ["ID", "ALERT", "SEVERITY", "STATUS", "COUNT", "MESSAGE"]
+    );
+    for id in &ids {
+        let row = list
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} ", &id[..8])))
+            .unwrap_or_else(|| panic!("no row for {id}:\n{}", list.stdout));
+        assert!(row.trim_end().ends_with("… |"), "{row}");
+    }
+    let json = site
+        .host("ops")
+        .args(["alert", "list", "--json"])
+        .run()
+        .json();
+    assert_eq!(json[0]["message"], long);
+
+    // Any unique prefix of 4 or more, in any case, names the alert.
+    let prefix = ids[0][..6].to_ascii_uppercase();
+    let ack = site
+        .host("ops")
+        .env("USER", "carol")
+        .args(["alert", "ack", &prefix, "--json"])
+        .run();
+    ack.assert_code(0);
+    let acked = ack.json();
+    assert_eq!(acked["id"], ids[0].as_str());
+    // No login name here (no terminal, no loginuid), so $USER.
+    assert_eq!(acked["acknowledged_by"], "carol");
+    let resolve = site
+        .host("ops")
+        .env_remove("USER")
+        .args(["alert", "resolve", &ids[1][..4], "--json"])
+        .run();
+    resolve.assert_code(0);
+    let uid = std::os::unix::fs::MetadataExt::uid(
+        &std::fs::metadata("/proc/self").unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(resolve.json()["resolved_by"], format!("uid:{uid}"));
+
+    let short = site.host("ops").args(["alert", "ack", "abc"]).run();
+    short.assert_code(3);
+    assert_eq!(
+        short.stderr,
+        "error: \"abc\" is too short to name an alert: give at least 4 characters of its id \
+         (`vitals alert list` shows them)\n"
+    );
+    // Two alerts whose ids share a prefix: the prefix names neither.
+    site.store.execute(
+        "DELETE FROM deliveries; \
+         UPDATE alerts SET id = 'abcd' || substr(id, 5)",
+    );
+    let ambiguous = site.host("ops").args(["alert", "ack", "ABCD"]).run();
+    ambiguous.assert_code(3);
+    let stored = site.store.alerts();
+    let describe = |a: &Value| {
+        format!(
+            "{} ({}, {})",
+            s(&a["id"]),
+            s(&a["alert_type"]),
+            s(&a["status"])
+        )
+    };
+    assert_eq!(
+        ambiguous.stderr,
+        format!(
+            "error: 2 alerts have an id starting with \"ABCD\": {}; {}; give more of the id\n",
+            describe(&stored[0]),
+            describe(&stored[1])
+        )
+    );
+    let unknown = site.host("ops").args(["alert", "ack", "ffff0000"]).run();
+    unknown.assert_code(3);
+    assert_eq!(
+        unknown.stderr,
+        "error: no alert with id \"ffff0000\" (`vitals alert list --status all` lists them)\n"
+    );
+}
