@@ -869,3 +869,229 @@ fn ids_are_taken_by_unique_prefix_in_any_case_and_the_list_fits_80_columns(backe
         "error: no alert with id \"ffff0000\" (`vitals alert list --status all` lists them)\n"
     );
 }
+
+// --- The schema change -------------------------------------------------------
+
+/// The store as vitals created it before alerts had labels (schema version 1).
+const SCHEMA_V1: &str = "CREATE TABLE schema_version (version BIGINT NOT NULL);
+    INSERT INTO schema_version (version) VALUES (1);
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        identity TEXT NOT NULL,
+        alert_type TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        context TEXT NOT NULL,
+        status TEXT NOT NULL,
+        triggered_at BIGINT NOT NULL,
+        acknowledged_at BIGINT,
+        acknowledged_by TEXT,
+        resolved_at BIGINT,
+        resolved_by TEXT,
+        resolution_note TEXT,
+        occurrences BIGINT NOT NULL,
+        last_notified_at BIGINT,
+        test BIGINT NOT NULL,
+        notified_severity TEXT,
+        claim_expires_at BIGINT,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE UNIQUE INDEX alerts_open_identity ON alerts (identity) WHERE status <> 'resolved';
+    CREATE INDEX alerts_triggered_at ON alerts (triggered_at);
+    CREATE TABLE deliveries (
+        alert_id TEXT NOT NULL REFERENCES alerts (id),
+        seq BIGINT NOT NULL,
+        event TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (alert_id, seq)
+    );
+    CREATE TABLE rate_slots (
+        channel TEXT NOT NULL,
+        at BIGINT NOT NULL
+    );
+    CREATE INDEX rate_slots_channel_at ON rate_slots (channel, at);";
+
+/// An open alert of schema version 1, notified on Slack and PagerDuty at `at` (ms).
+fn v1_alert(id: &str, alert_type: &str, message: &str, at: i64) -> String {
+    let when = DateTime::from_timestamp_millis(at)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true);
+    let delivery = |seq: i64, channel: &str, recipient: &str| {
+        let body = json!({
+            "channel": channel, "provider": channel, "recipient": recipient,
+            "outcome": "delivered", "attempts": 1, "error": null, "provider_id": null,
+            "provider_status": null, "at": when, "history": [], "event": "trigger",
+        });
+        format!(
+            "INSERT INTO deliveries (alert_id, seq, event, channel, outcome, at, body) \
+             VALUES ('{id}', {seq}, 'trigger', '{channel}', 'delivered', {at}, '{body}');"
+        )
+    };
+    format!(
+        "INSERT INTO alerts (id, identity, alert_type, severity, message, context, status, \
+         triggered_at, occurrences, last_notified_at, test, notified_severity, updated_at) \
+         VALUES ('{id}', '{alert_type}', '{alert_type}', 'error', '{message}', '{{}}', 'active', \
+         {at}, 1, {at}, 0, 'error', {at}); {} {}",
+        delivery(1, "slack", "http://127.0.0.1/***"),
+        delivery(2, "pagerduty", "http://127.0.0.1/v2/enqueue"),
+    )
+}
+
+on_both!(alerts_from_before_labels_still_de_duplicate_and_resolve);
+fn alerts_from_before_labels_still_de_duplicate_and_resolve(backend: Backend) {
+    let site = Site::new(backend);
+    let (good, wrong, target) = database();
+    let api = HttpServer::replying(Reply::json(200, &json!({"data": []})));
+    let ten_minutes_ago = Utc::now().timestamp_millis() - 600_000;
+    site.store.execute(&format!(
+        "{SCHEMA_V1} {} {} {}",
+        v1_alert(
+            "0000000000d1",
+            "database_failure",
+            "database is unhealthy",
+            ten_minutes_ago
+        ),
+        v1_alert(
+            "0000000000e5",
+            "external_services_failure",
+            "external_services is unhealthy",
+            ten_minutes_ago
+        ),
+        v1_alert("0000000000f0", "disk_full", "/var is full", ten_minutes_ago),
+    ));
+    let web1 = || {
+        site.host("web1")
+            .env("ANTHROPIC_API_KEY", "sk-migration-test-key")
+            .env("ANTHROPIC_BASE_URL", api.url())
+    };
+
+    // An unlabelled send is one more occurrence of the unlabelled alert.
+    let disk = send(
+        web1(),
+        &[
+            "--type",
+            "disk_full",
+            "--severity",
+            "error",
+            "--message",
+            "/var is still full",
+        ],
+    );
+    disk.assert_code(0);
+    assert_eq!(disk.json()["id"], "0000000000f0");
+    assert_eq!(disk.json()["occurrences"], 2);
+    assert_eq!(site.told(), (0, 0));
+    assert_eq!(
+        (
+            site.store.number("SELECT MAX(version) FROM schema_version"),
+            site.store
+                .number("SELECT MAX(compatible_from) FROM schema_version")
+        ),
+        (2, 2)
+    );
+
+    // The database still fails: its check adopts the old alert, labels and all.
+    web1()
+        .env("DATABASE_URL", &wrong)
+        .args(["check", "db", "--alert"])
+        .run()
+        .assert_code(2);
+    let adopted = site
+        .store
+        .alerts()
+        .into_iter()
+        .find(|a| a["id"] == "0000000000d1")
+        .unwrap_or_else(|| panic!("the old alert is gone"));
+    assert_eq!(
+        adopted["labels"],
+        json!({"check": "database", "instance": "web1", "target": target})
+    );
+    assert_eq!(adopted["occurrences"], 2);
+    assert_eq!(adopted["dedup_key"], "database_failure");
+    assert_eq!(
+        site.told(),
+        (0, 0),
+        "a repeat within the interval was notified"
+    );
+    assert_eq!(site.store.alerts().len(), 3);
+
+    // Healthy runs resolve them, PagerDuty's incidents under their old keys.
+    web1()
+        .args(["check", "services", "--alert"])
+        .run()
+        .assert_code(0);
+    web1()
+        .env("DATABASE_URL", &good)
+        .args(["check", "db", "--alert"])
+        .run()
+        .assert_code(0);
+    assert_eq!(site.told(), (2, 2));
+    assert_eq!(
+        site.pagerduty_events(),
+        [
+            ("resolve".to_owned(), "external_services_failure".to_owned()),
+            ("resolve".to_owned(), "database_failure".to_owned()),
+        ]
+    );
+    let open = site
+        .host("web1")
+        .args(["alert", "list", "--json"])
+        .run()
+        .json();
+    assert_eq!(open.as_array().map(Vec::len), Some(1));
+    assert_eq!(open[0]["id"], "0000000000f0");
+}
+
+on_both!(a_newer_schema_is_used_when_compatible_and_refused_otherwise);
+fn a_newer_schema_is_used_when_compatible_and_refused_otherwise(backend: Backend) {
+    let site = Site::new(backend);
+    let args = [
+        "--type",
+        "disk_full",
+        "--severity",
+        "error",
+        "--message",
+        "/var is full",
+    ];
+    send(site.host("web1"), &args).assert_code(0);
+    // A newer vitals changed the schema in a way this one can live with.
+    site.store
+        .execute("UPDATE schema_version SET version = 3, compatible_from = 2");
+    let compatible = send(site.host("web1"), &args);
+    compatible.assert_code(0);
+    assert_eq!(compatible.json()["occurrences"], 2);
+    assert_eq!(site.told(), (1, 1));
+    // ... and then in one it cannot: it says so, and the alert still goes out.
+    site.store
+        .execute("UPDATE schema_version SET compatible_from = 3");
+    let refused = send(site.host("web1"), &args);
+    refused.assert_code(1);
+    assert_eq!(site.told(), (2, 2));
+    let name = match backend {
+        Backend::Sqlite => site.store.location.clone(),
+        Backend::Postgres => site.store.location.replacen(
+            &format!(":{}@", PgServer::shared().password()),
+            ":***@",
+            1,
+        ),
+    };
+    let why = format!(
+        "error: alert store {name}: it was written by a newer vitals (schema version 3, \
+         readable from version 3; this one knows up to 2); upgrade vitals"
+    );
+    assert_eq!(
+        refused.stderr,
+        format!("{why}: the alert was not recorded, so it was notified without de-duplication\n")
+    );
+    let list = site.host("web1").args(["alert", "list"]).run();
+    list.assert_code(3);
+    assert_eq!(list.stderr, format!("{why}\n"));
+    assert_eq!(
+        site.store.number("SELECT MAX(version) FROM schema_version"),
+        3,
+        "the store was rewritten"
+    );
+}
