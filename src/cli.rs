@@ -203,12 +203,12 @@ pub enum AlertCommand {
     /// Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL.
     #[command(after_help = concat!(
         "Examples:
-  vitals alert send --type disk_full --severity critical --message \"/var is 97% full on db1\"
+  vitals alert send --type disk_full --severity critical --message \"/var is 97% full on db1\" --label host=db1
   vitals alert send --type deploy_failed --severity error --message \"deploy 1234 failed\" --channel slack
-  vitals alert send --type disk_full --severity critical --message \"/var is full\" --dry-run
+  vitals alert send --type disk_full --severity critical --message \"/var is full\" --label host=db1 --dry-run
 
-An open alert of the same type is not notified again until ALERT_REPEAT_INTERVAL (4h) has
-passed, unless its severity rises; an acknowledged one is not notified again at all.
+An open alert of the same type and labels is not notified again until ALERT_REPEAT_INTERVAL
+(4h) has passed, unless its severity rises; an acknowledged one is not notified again at all.
 
 ",
         exit_codes_help!()
@@ -224,7 +224,8 @@ passed, unless its severity rises; an acknowledged one is not notified again at 
     List(ListArgs),
     /// Acknowledge an alert: it is not notified again, and PagerDuty's incident is acknowledged.
     #[command(after_help = "Examples:
-  vitals alert ack 3f9a0c12be47 --by alice")]
+  vitals alert ack 3f9a0c12 --by alice
+  vitals alert ack 3f9a                        (any unique prefix of 4 or more; --by defaults to you)")]
     Ack(AckArgs),
     /// Resolve an alert: it is closed, PagerDuty's incident resolved, and e-mail and Slack told.
     #[command(after_help = "Examples:
@@ -278,7 +279,7 @@ pub struct ResolveArgs {
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// What happened, e.g. disk_full (a short identifier: it is the alert's identity).
+    /// What happened, e.g. disk_full (a short identifier: with the labels, the alert's identity).
     #[arg(long = "type", value_name = "TYPE")]
     pub alert_type: String,
 
@@ -302,7 +303,7 @@ pub struct SendArgs {
     #[arg(long, value_parser = named::<ChannelId>(), value_delimiter = ',', value_name = "LIST")]
     pub channel: Vec<ChannelId>,
 
-    /// Print exactly what each channel would send, and send nothing.
+    /// Say what a send would do (the alert store is read, not written) and print exactly what each channel would send; send nothing.
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -299,9 +299,9 @@ fn an_interrupted_send_is_recorded_and_its_end_reaches_every_channel_told(backen
             .map(|l| format!("{l}\n"))
             .unwrap_or_default(),
         format!(
-            "error: interrupted by SIGINT: 1 notification(s) of alert {id} had finished and 1 \
-             were still in progress; they were recorded, those in progress as unknown (they may \
-             have reached their channel), and no result was printed\n"
+            "error: interrupted by SIGINT: alert {id}: 1 notification(s) finished, 1 still in \
+             progress; recorded (those in progress as unknown: they may have reached their \
+             channel), and no result was printed\n"
         )
     );
     out.assert_within(Duration::from_secs(15));

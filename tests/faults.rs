@@ -46,21 +46,32 @@ fn sigint_during_check_all_exits_3_at_once_without_partial_json() {
 #[test]
 fn sigterm_during_alert_send_exits_3_without_a_result() {
     let slack = HttpServer::replying(Reply::Hang);
-    let out = Test::new()
+    let test = Test::new()
         .env(
             "SLACK_WEBHOOK_URL",
             format!("{}/services/T0/B0/{}", slack.url(), random_token()),
         )
         .args(send_args("critical", "full"))
-        .args(["--timeout", "20s"])
-        // The request is out and Slack is not answering: a delivery in progress.
-        .run_interrupted("TERM", || slack.request_count() == 1);
+        .args(["--timeout", "20s"]);
+    // The request is out and Slack is not answering: a delivery in progress.
+    let out = test.run_interrupted("TERM", || slack.request_count() == 1);
     out.assert_code(3);
     assert_eq!(out.stdout, "");
+    // What was in flight is in the store, as unknown: follow-ups will reach Slack.
+    let listed = Test::new()
+        .env("VITALS_STATE", test.state_dir().join("vitals/alerts.db"))
+        .args(["alert", "list", "--json"])
+        .run();
+    let alert = &listed.json()[0];
+    assert_eq!(alert["deliveries"][0]["outcome"], "unknown");
     assert_eq!(
         out.stderr,
-        "error: interrupted by SIGTERM: deliveries in progress were abandoned (some channels may \
-         have been notified) and no result was printed\n"
+        format!(
+            "error: interrupted by SIGTERM: alert {}: 0 notification(s) finished, 1 still in \
+             progress; recorded (those in progress as unknown: they may have reached their \
+             channel), and no result was printed\n",
+            alert["id"].as_str().unwrap_or_default()
+        )
     );
     out.assert_within(Duration::from_secs(15));
     assert_eq!(slack.request_count(), 1);

@@ -208,7 +208,7 @@ pub async fn alert_checks(
         .flat_map(|(id, result)| check_alerts(*id, result, instance))
         .map(|alert| Raising { alert, adopt: true })
         .collect();
-    if !raising.is_empty() && entries.iter().all(|e| e.ready().is_none()) {
+    if entries.iter().all(|e| e.ready().is_none()) {
         notice(
             "--alert: no alert channel is configured, so alerts are recorded but nobody is notified"
                 .to_owned(),

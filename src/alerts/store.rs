@@ -79,7 +79,8 @@ pub enum StatusFilter {
 
 /// Which open alerts a recovered check resolves: those of these types whose
 /// labels include all of `labels` and whose `target` (if they have one) is
-/// `target`, and (`legacy`) those raised before alerts had labels.
+/// `target` (any, when it is `None`), and (`legacy`) those raised before
+/// alerts had labels.
 #[derive(Debug, Clone)]
 pub struct Matching {
     pub types: Vec<String>,
@@ -99,10 +100,12 @@ impl Matching {
         self.labels
             .iter()
             .all(|(name, value)| alert.labels.get(name) == Some(value))
-            && alert
-                .labels
-                .get("target")
-                .is_none_or(|t| Some(t) == self.target.as_ref())
+            && self.target.as_ref().is_none_or(|want| {
+                alert
+                    .labels
+                    .get("target")
+                    .is_none_or(|target| target == want)
+            })
     }
 }
 

@@ -466,8 +466,8 @@ impl Column {
 }
 
 /// Fits columns into `width` (a table drawn as `| a | b |`): cuts the
-/// shrinkable ones (the first listed keeps the most), then leaves out the
-/// droppable ones, first listed first.
+/// shrinkable ones, each keeping a share of the room in proportion to what
+/// it would need, then leaves out the droppable ones, first listed first.
 fn fit(mut columns: Vec<Column>, width: Option<usize>) -> Vec<Column> {
     let Some(width) = width else {
         return columns;
@@ -498,10 +498,10 @@ fn fit(mut columns: Vec<Column>, width: Option<usize>) -> Vec<Column> {
             columns.remove(i);
             continue;
         }
-        let mut spare = budget.saturating_sub(least);
+        let spare = budget.saturating_sub(least);
+        let wanted = natural - least;
         for (i, natural, least) in shrinkable {
-            let give = (natural - least).min(spare);
-            spare -= give;
+            let give = (spare * (natural - least)).checked_div(wanted).unwrap_or(0);
             let keep = least + give;
             for cell in &mut columns[i].cells {
                 *cell = cut_to(cell, keep);

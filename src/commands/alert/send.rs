@@ -164,9 +164,9 @@ fn interrupted_exit(signal: &str, raised: &Raised) -> Exit {
         _ => "not recorded (the store could not be used)",
     };
     output::error(&format!(
-        "interrupted by {signal}: {finished} notification(s) of alert {} had finished and \
-         {unknown} were still in progress; they were {kept}, those in progress as unknown \
-         (they may have reached their channel), and no result was printed",
+        "interrupted by {signal}: alert {}: {finished} notification(s) finished, {unknown} \
+         still in progress; {kept} (those in progress as unknown: they may have reached their \
+         channel), and no result was printed",
         raised.alert.id
     ));
     Exit::Unknown
