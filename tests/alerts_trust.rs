@@ -59,6 +59,13 @@ impl Site {
             .env("ALERT_RETRY_BACKOFF", "10ms")
     }
 
+    /// The open alerts, as `alert list --json` prints them.
+    fn open_alerts(&self) -> Vec<Value> {
+        let out = self.store.test().args(["alert", "list", "--json"]).run();
+        out.assert_code(0);
+        out.json().as_array().cloned().unwrap_or_default()
+    }
+
     /// Requests Slack and PagerDuty received.
     fn told(&self) -> (usize, usize) {
         (self.slack.request_count(), self.pagerduty.request_count())
@@ -206,12 +213,8 @@ fn alerts_sent_about_different_servers_are_different_alerts(backend: Backend) {
         site.pagerduty_events()[2],
         ("resolve".to_owned(), "disk_full{host=\"db2\"}".to_owned())
     );
-    let open = site
-        .host("ops")
-        .args(["alert", "list", "--json"])
-        .run()
-        .json();
-    assert_eq!(open.as_array().map(Vec::len), Some(1));
+    let open = site.open_alerts();
+    assert_eq!(open.len(), 1);
     assert_eq!(open[0]["id"], db1["id"]);
 
     // Unlabelled sends are one identity among themselves, as before labels.
@@ -873,46 +876,7 @@ fn ids_are_taken_by_unique_prefix_in_any_case_and_the_list_fits_80_columns(backe
 // --- The schema change -------------------------------------------------------
 
 /// The store as vitals created it before alerts had labels (schema version 1).
-const SCHEMA_V1: &str = "CREATE TABLE schema_version (version BIGINT NOT NULL);
-    INSERT INTO schema_version (version) VALUES (1);
-    CREATE TABLE alerts (
-        id TEXT PRIMARY KEY,
-        identity TEXT NOT NULL,
-        alert_type TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        message TEXT NOT NULL,
-        context TEXT NOT NULL,
-        status TEXT NOT NULL,
-        triggered_at BIGINT NOT NULL,
-        acknowledged_at BIGINT,
-        acknowledged_by TEXT,
-        resolved_at BIGINT,
-        resolved_by TEXT,
-        resolution_note TEXT,
-        occurrences BIGINT NOT NULL,
-        last_notified_at BIGINT,
-        test BIGINT NOT NULL,
-        notified_severity TEXT,
-        claim_expires_at BIGINT,
-        updated_at BIGINT NOT NULL
-    );
-    CREATE UNIQUE INDEX alerts_open_identity ON alerts (identity) WHERE status <> 'resolved';
-    CREATE INDEX alerts_triggered_at ON alerts (triggered_at);
-    CREATE TABLE deliveries (
-        alert_id TEXT NOT NULL REFERENCES alerts (id),
-        seq BIGINT NOT NULL,
-        event TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        at BIGINT NOT NULL,
-        body TEXT NOT NULL,
-        PRIMARY KEY (alert_id, seq)
-    );
-    CREATE TABLE rate_slots (
-        channel TEXT NOT NULL,
-        at BIGINT NOT NULL
-    );
-    CREATE INDEX rate_slots_channel_at ON rate_slots (channel, at);";
+const SCHEMA_V1: &str = include_str!("fixtures/alert-store-v1.sql");
 
 /// An open alert of schema version 1, notified on Slack and PagerDuty at `at` (ms).
 fn v1_alert(id: &str, alert_type: &str, message: &str, at: i64) -> String {
@@ -1036,12 +1000,8 @@ fn alerts_from_before_labels_still_de_duplicate_and_resolve(backend: Backend) {
             ("resolve".to_owned(), "database_failure".to_owned()),
         ]
     );
-    let open = site
-        .host("web1")
-        .args(["alert", "list", "--json"])
-        .run()
-        .json();
-    assert_eq!(open.as_array().map(Vec::len), Some(1));
+    let open = site.open_alerts();
+    assert_eq!(open.len(), 1);
     assert_eq!(open[0]["id"], "0000000000f0");
 }
 
