@@ -262,15 +262,17 @@ pub async fn alert_checks(
         return (exit, raised.interrupted);
     };
 
+    // Recovered checks resolve their alerts, and what nothing will resolve
+    // is marked stale, on one connection; then the follow-ups go out.
     let by = format!("vitals check on {instance}");
+    let mut resolved = Vec::new();
     for (id, result) in checks {
         for (matching, note) in recovered(*id, result, instance) {
-            let resolved = store
+            match store
                 .resolve_matching(&matching, &by, &note, Timestamp::now())
-                .await;
-            store.release();
-            let alerts = match resolved {
-                Ok(alerts) => alerts,
+                .await
+            {
+                Ok(alerts) => resolved.extend(alerts.into_iter().map(|a| (a, note.clone()))),
                 Err(e) => {
                     notice(format!(
                         "--alert: resolving the alerts of {}: {}",
@@ -278,46 +280,46 @@ pub async fn alert_checks(
                         report(in_store(config, e).as_ref())
                     ));
                     exit = Exit::Warning;
-                    continue;
-                }
-            };
-            for alert in alerts {
-                let (deliveries, interrupted) =
-                    follow_up(&entries, &alert, Event::Resolve, &policy, stop).await;
-                tracing::info!(
-                    "{}: resolved ({note}); {} of {} resolved notifications delivered",
-                    alert.identity,
-                    deliveries
-                        .iter()
-                        .filter(|d| d.outcome == Outcome::Delivered)
-                        .count(),
-                    deliveries.len()
-                );
-                if deliveries.iter().any(undelivered) {
-                    notice(format!(
-                        "--alert: {} resolved: {}",
-                        alert.identity,
-                        failures(&deliveries)
-                    ));
-                    exit = Exit::Warning;
-                }
-                if let Err(e) = store.add_deliveries(&alert.id, &deliveries).await {
-                    notice(format!(
-                        "--alert: {}: {}",
-                        alert.identity,
-                        report(in_store(config, e).as_ref())
-                    ));
-                    exit = Exit::Warning;
-                }
-                store.release();
-                if interrupted.is_some() {
-                    return (exit, interrupted);
                 }
             }
         }
     }
     exit = exit.max(mark_stale(store, config, checks, notice).await);
-    (exit, None)
+    if resolved.is_empty() {
+        return (exit, None);
+    }
+    store.release();
+    let alerts: Vec<Alert> = resolved.iter().map(|(a, _)| a.clone()).collect();
+    let (follow_ups, interrupted) =
+        follow_up(&entries, &alerts, Event::Resolve, &policy, stop).await;
+    for ((alert, note), deliveries) in resolved.iter().zip(follow_ups) {
+        tracing::info!(
+            "{}: resolved ({note}); {} of {} resolved notifications delivered",
+            alert.identity,
+            deliveries
+                .iter()
+                .filter(|d| d.outcome == Outcome::Delivered)
+                .count(),
+            deliveries.len()
+        );
+        if deliveries.iter().any(undelivered) {
+            notice(format!(
+                "--alert: {} resolved: {}",
+                alert.identity,
+                failures(&deliveries)
+            ));
+            exit = Exit::Warning;
+        }
+        if let Err(e) = store.add_deliveries(&alert.id, &deliveries).await {
+            notice(format!(
+                "--alert: {}: {}",
+                alert.identity,
+                report(in_store(config, e).as_ref())
+            ));
+            exit = Exit::Warning;
+        }
+    }
+    (exit, interrupted)
 }
 
 /// Marks stale the open alerts of this instance that nothing will resolve
@@ -359,7 +361,6 @@ async fn mark_stale(
         ));
         exit = Exit::Warning;
     }
-    store.release();
     for (id, _, reason, alert) in &stale {
         notice(format!(
             "--alert: alert {id} {} is stale: {reason}; nothing will resolve it now: \

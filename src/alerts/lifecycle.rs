@@ -2,8 +2,8 @@
 //! it repeats an open alert too soon), acknowledged, resolved. Nothing here
 //! prints: what the user must hear is handed to the caller.
 //!
-//! The store is held only while it is read or written: it is released while
-//! notifications go out, so runs at once do not exhaust its connections.
+//! The store's connection is closed before notifications go out (and opened
+//! again to record them), so runs at once do not exhaust its connections.
 
 use std::time::Duration;
 
@@ -158,10 +158,6 @@ pub async fn raise_all(
             },
         });
     }
-    if let Some(s) = store.as_deref_mut() {
-        s.release();
-    }
-
     let jobs: Vec<Job<'_>> = planned_all
         .iter()
         .map(|p| Job {
@@ -175,6 +171,12 @@ pub async fn raise_all(
             suppressed: &p.suppressed,
         })
         .collect();
+    if let Some(s) = store
+        .as_deref_mut()
+        .filter(|_| jobs.iter().any(|j| !j.entries.is_empty()))
+    {
+        s.release();
+    }
     let (deliveries, interrupted) = send_all(&jobs, policy, stop).await;
     drop(jobs);
 
@@ -194,32 +196,31 @@ pub async fn raise_all(
         p.raised.alert.deliveries = deliveries;
         raised.push(p.raised);
     }
-    if let Some(s) = store {
-        s.release();
-    }
     RaisedAll {
         raised,
         interrupted,
     }
 }
 
-/// Tells the channels that may have announced `alert` that it was
-/// acknowledged or resolved.
+/// Tells the channels that may have announced each alert that it was
+/// acknowledged or resolved, all at once; returns each alert's follow-ups.
 pub(super) async fn follow_up(
     entries: &[Entry],
-    alert: &Alert,
+    alerts: &[Alert],
     event: Event,
     policy: &Policy,
     stop: &Stop,
-) -> (Vec<Delivery>, Option<&'static str>) {
-    let job = Job {
-        alert,
-        event,
-        entries: told(entries, alert, event),
-        suppressed: &[],
-    };
-    let (mut deliveries, interrupted) = send_all(&[job], policy, stop).await;
-    (deliveries.pop().unwrap_or_default(), interrupted)
+) -> (Vec<Vec<Delivery>>, Option<&'static str>) {
+    let jobs: Vec<Job<'_>> = alerts
+        .iter()
+        .map(|alert| Job {
+            alert,
+            event,
+            entries: told(entries, alert, event),
+            suppressed: &[],
+        })
+        .collect();
+    send_all(&jobs, policy, stop).await
 }
 
 /// `alert send` as printed: the alert, and in the table why it was not notified.
@@ -321,12 +322,13 @@ pub async fn change(
     };
     let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
     store.release();
-    let (deliveries, interrupted) = follow_up(&entries, &alert, event, &policy, stop).await;
+    let (deliveries, interrupted) =
+        follow_up(&entries, std::slice::from_ref(&alert), event, &policy, stop).await;
+    let deliveries = deliveries.into_iter().next().unwrap_or_default();
     let stored = store
         .add_deliveries(&alert.id, &deliveries)
         .await
         .map_err(|e| in_store(config, e));
-    store.release();
     alert.deliveries = deliveries;
     Ok(Changes {
         alert,
