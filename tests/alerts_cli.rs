@@ -104,7 +104,8 @@ fn channels_are_delivered_concurrently() {
             .into_iter()
             .map(|(_, outcome, attempts)| (outcome, attempts))
             .collect::<Vec<_>>(),
-        [("failed".to_owned(), 3), ("failed".to_owned(), 3)]
+        // Sent and never answered: they may have arrived.
+        [("unknown".to_owned(), 3), ("unknown".to_owned(), 3)]
     );
 }
 
