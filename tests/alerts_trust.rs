@@ -106,6 +106,13 @@ fn database() -> (String, String, String) {
     (url, wrong, target)
 }
 
+/// The store's location as vitals prints it: a URL's password as `***`.
+fn redacted(store: &Store) -> String {
+    store
+        .location
+        .replacen(&format!(":{}@", PgServer::shared().password()), ":***@", 1)
+}
+
 fn send(test: Test, args: &[&str]) -> Outcome {
     test.args(["alert", "send", "--json"]).args(args).run()
 }
@@ -668,7 +675,20 @@ fn a_dry_run_asks_the_store_what_a_send_would_do(backend: Backend) {
             );
         }
         Backend::Postgres => {
-            assert_eq!(summary, "new alert: every channel below would be notified")
+            assert_eq!(
+                summary,
+                format!(
+                    "new alert (alert store {} holds no alerts yet): every channel below would be notified",
+                    redacted(&site.store)
+                )
+            );
+            assert_eq!(
+                site.store.number(
+                    "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'alerts'"
+                ),
+                0,
+                "a dry run created the schema"
+            );
         }
     }
     assert_eq!(first["messages"].as_array().map(Vec::len), Some(2));
@@ -1030,14 +1050,7 @@ fn a_newer_schema_is_used_when_compatible_and_refused_otherwise(backend: Backend
     let refused = send(site.host("web1"), &args);
     refused.assert_code(1);
     assert_eq!(site.told(), (2, 2));
-    let name = match backend {
-        Backend::Sqlite => site.store.location.clone(),
-        Backend::Postgres => site.store.location.replacen(
-            &format!(":{}@", PgServer::shared().password()),
-            ":***@",
-            1,
-        ),
-    };
+    let name = redacted(&site.store);
     let why = format!(
         "error: alert store {name}: it was written by a newer vitals (schema version 3, \
          readable from version 3; this one knows up to 2); upgrade vitals"

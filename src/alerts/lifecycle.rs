@@ -360,9 +360,9 @@ pub struct Foresight {
 }
 
 /// Runs the de-duplication decision for `alert` against the store, reading
-/// only; a store that does not exist yet is not created. Returns the alert
-/// as a real send would record it (the open one, one occurrence on) and
-/// what it would do.
+/// only: a store that does not exist yet is not created, nor a schema
+/// migrated. Returns the alert as a real send would record it (the open
+/// one, one occurrence on) and what it would do.
 pub async fn foresee(config: &Config, timeout: Duration, alert: Alert) -> (Alert, Foresight) {
     let cannot_tell = |why: String| Foresight {
         summary: format!(
@@ -372,33 +372,39 @@ pub async fn foresee(config: &Config, timeout: Duration, alert: Alert) -> (Alert
         open_alert: None,
         occurrence: None,
     };
-    if let Some(StateLocation::File(path)) = &config.state.location
-        && !path.exists()
-    {
-        let summary = format!(
-            "new alert (there is no alert store at {} yet): every channel below would be notified",
-            path.display()
-        );
+    let new = |summary: String| Foresight {
+        summary: format!("new alert ({summary}): every channel below would be notified"),
+        notify: Some(true),
+        open_alert: None,
+        occurrence: None,
+    };
+    let Some(location) = &config.state.location else {
         return (
             alert,
-            Foresight {
-                summary,
-                notify: Some(true),
-                open_alert: None,
-                occurrence: None,
-            },
+            cannot_tell(format!("{}: no location", store_name(config))),
         );
+    };
+    if let StateLocation::File(path) = location
+        && !path.exists()
+    {
+        let why = format!("there is no alert store at {} yet", path.display());
+        return (alert, new(why));
     }
     let rules = rules(config, timeout);
-    let foreseen = match open_store(config, timeout).await {
-        Ok(mut store) => store
-            .foresee(&alert, false, Timestamp::now(), &rules)
-            .await
-            .map_err(|e| in_store(config, e)),
+    let trust = Trust::new(config.extra_ca_file.clone());
+    let foreseen = match AlertStore::open_read_only(location, &trust, timeout).await {
+        Ok(mut store) => store.foresee(&alert, false, Timestamp::now(), &rules).await,
         Err(e) => Err(e),
     };
     match foreseen {
-        Err(e) => (alert, cannot_tell(crate::error::report(e.as_ref()))),
+        Err(StoreError::Unmigrated { found: 0, .. }) => {
+            let why = format!("{} holds no alerts yet", store_name(config));
+            (alert, new(why))
+        }
+        Err(e) => {
+            let why = crate::error::report(in_store(config, e).as_ref());
+            (alert, cannot_tell(why))
+        }
         Ok(Foreseen {
             open: None, reason, ..
         }) => (

@@ -126,6 +126,18 @@ impl AlertStore {
             .map(|store| AlertStore { store })
     }
 
+    /// Opens the store to read it only (`--dry-run`): its schema is neither
+    /// created nor migrated.
+    pub async fn open_read_only(
+        location: &StateLocation,
+        trust: &Trust,
+        timeout: Duration,
+    ) -> Result<AlertStore> {
+        Store::open_read_only(location, trust, timeout)
+            .await
+            .map(|store| AlertStore { store })
+    }
+
     /// Closes the connection while notifications go out; the next call opens another.
     pub fn release(&mut self) {
         self.store.release();

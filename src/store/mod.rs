@@ -73,6 +73,11 @@ pub enum StoreError {
     },
     #[error("it holds a record this vitals cannot read ({0})")]
     Malformed(String),
+    /// Read without migrating, it is not at this vitals' schema yet.
+    #[error(
+        "it has no schema yet, or an older one (version {found}; this vitals writes {known}): the next write migrates it"
+    )]
+    Unmigrated { found: i64, known: i64 },
     #[error("no alert with id {0:?} (`vitals alert list --status all` lists them)")]
     NotFound(String),
     /// An id prefix that more than one record starts with: each candidate, described.
@@ -141,6 +146,8 @@ pub trait Backend: Send {
     fn rollback(&mut self) -> BoxFuture<'_, Result<()>>;
     /// What makes a `SELECT` lock the rows it reads, where the dialect can.
     fn for_update(&self) -> &'static str;
+    /// Whether the table exists, read within the transaction.
+    fn has_table<'a>(&'a mut self, name: &'a str) -> BoxFuture<'a, Result<bool>>;
 }
 
 /// The work of one transaction: given the connection, a future that runs
@@ -167,18 +174,11 @@ pub struct Store {
     /// Every transaction, retries included, ends within this.
     pub timeout: Duration,
     db: Option<Box<dyn Backend>>,
+    /// Creates or migrates the schema; without it the store is only read,
+    /// and a schema this vitals cannot read is an error.
+    migrates: bool,
     /// The schema was checked (and migrated) by this process.
     checked: bool,
-}
-
-/// Runs `op` within `timeout`: a server that stopped answering must not hang vitals.
-pub async fn bounded<T>(
-    timeout: Duration,
-    op: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    tokio::time::timeout(timeout, op)
-        .await
-        .unwrap_or(Err(StoreError::Timeout(timeout)))
 }
 
 /// The first wait after the store said it was busy; it doubles after each
@@ -191,11 +191,31 @@ impl Store {
     /// Opens the store, creating it or migrating its schema as needed. Every
     /// transaction, its connection and lock waits included, is bounded by `timeout`.
     pub async fn open(location: &StateLocation, trust: &Trust, timeout: Duration) -> Result<Store> {
+        Store::connect_to(location, trust, timeout, true).await
+    }
+
+    /// Opens the store to read it only: its schema is neither created nor
+    /// migrated (`StoreError::Unmigrated` when it is not this vitals' yet).
+    pub async fn open_read_only(
+        location: &StateLocation,
+        trust: &Trust,
+        timeout: Duration,
+    ) -> Result<Store> {
+        Store::connect_to(location, trust, timeout, false).await
+    }
+
+    async fn connect_to(
+        location: &StateLocation,
+        trust: &Trust,
+        timeout: Duration,
+        migrates: bool,
+    ) -> Result<Store> {
         let mut store = Store {
             location: location.clone(),
             trust: trust.clone(),
             timeout,
             db: None,
+            migrates,
             checked: false,
         };
         store
@@ -247,7 +267,11 @@ impl Store {
             None => {
                 let mut db = self.connect().await?;
                 if !self.checked {
-                    schema::migrate(db.as_mut()).await?;
+                    if self.migrates {
+                        schema::migrate(db.as_mut()).await?;
+                    } else {
+                        schema::verify(db.as_mut()).await?;
+                    }
                     self.checked = true;
                 }
                 self.db.insert(db)

@@ -213,4 +213,17 @@ impl Backend for Postgres {
     fn for_update(&self) -> &'static str {
         " FOR UPDATE"
     }
+
+    fn has_table<'a>(&'a mut self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let rows = self
+                .query(
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = $1",
+                    &[super::text(name)],
+                )
+                .await?;
+            Ok(super::first_int(&rows)? > 0)
+        })
+    }
 }

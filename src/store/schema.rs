@@ -102,33 +102,8 @@ async fn migrate_in(db: &mut dyn Backend) -> Result<()> {
     db.lock(SCHEMA_LOCK).await?;
     db.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
         .await?;
-    let found = first_int(
-        &db.query("SELECT MAX(version) FROM schema_version", &[])
-            .await?,
-    )?;
-    if found > SCHEMA_VERSION {
-        // Every store past version 1 has the column.
-        let rows = db
-            .query(
-                "SELECT compatible_from FROM schema_version WHERE version = $1",
-                &[int(found)],
-            )
-            .await?;
-        let compatible_from = match first_int(&rows)? {
-            0 => found,
-            n => n,
-        };
-        if compatible_from > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                found,
-                compatible_from,
-                known: SCHEMA_VERSION,
-            });
-        }
-        tracing::info!(
-            "alert store: schema version {found} is newer than this vitals ({SCHEMA_VERSION}) \
-             but declared compatible from version {compatible_from}: using it as it is"
-        );
+    let found = version(db).await?;
+    if usable(db, found).await? {
         return Ok(());
     }
     let applied = usize::try_from(found).unwrap_or(0);
@@ -136,13 +111,70 @@ async fn migrate_in(db: &mut dyn Backend) -> Result<()> {
         tracing::info!("alert store: applying schema version {}", i + 1);
         db.batch(migration.sql).await?;
     }
-    if found < SCHEMA_VERSION {
-        db.execute("DELETE FROM schema_version", &[]).await?;
-        db.execute(
-            "INSERT INTO schema_version (version, compatible_from) VALUES ($1, $2)",
-            &[int(SCHEMA_VERSION), int(compatible_from())],
+    db.execute("DELETE FROM schema_version", &[]).await?;
+    db.execute(
+        "INSERT INTO schema_version (version, compatible_from) VALUES ($1, $2)",
+        &[int(SCHEMA_VERSION), int(compatible_from())],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Checks, reading only, that this vitals can use the store as it is.
+pub async fn verify(db: &mut dyn Backend) -> Result<()> {
+    db.begin(false).await?;
+    let result = async {
+        let found = match db.has_table("schema_version").await? {
+            true => version(db).await?,
+            false => 0,
+        };
+        match usable(db, found).await? {
+            true => Ok(()),
+            false => Err(StoreError::Unmigrated {
+                found,
+                known: SCHEMA_VERSION,
+            }),
+        }
+    }
+    .await;
+    super::end(db, result).await
+}
+
+async fn version(db: &mut dyn Backend) -> Result<i64> {
+    first_int(
+        &db.query("SELECT MAX(version) FROM schema_version", &[])
+            .await?,
+    )
+}
+
+/// Whether a store at schema version `found` is used as it is: it is this
+/// vitals' version, or a newer one that declares this vitals compatible.
+/// An older one is not (it needs migrating); a newer incompatible one is refused.
+async fn usable(db: &mut dyn Backend, found: i64) -> Result<bool> {
+    if found <= SCHEMA_VERSION {
+        return Ok(found == SCHEMA_VERSION);
+    }
+    // Every store past version 1 has the column.
+    let rows = db
+        .query(
+            "SELECT compatible_from FROM schema_version WHERE version = $1",
+            &[int(found)],
         )
         .await?;
+    let compatible_from = match first_int(&rows)? {
+        0 => found,
+        n => n,
+    };
+    if compatible_from > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            compatible_from,
+            known: SCHEMA_VERSION,
+        });
     }
-    Ok(())
+    tracing::info!(
+        "alert store: schema version {found} is newer than this vitals ({SCHEMA_VERSION}) \
+         but declared compatible from version {compatible_from}: using it as it is"
+    );
+    Ok(true)
 }

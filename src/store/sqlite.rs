@@ -215,6 +215,18 @@ impl Backend for Sqlite {
     fn for_update(&self) -> &'static str {
         ""
     }
+
+    fn has_table<'a>(&'a mut self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let rows = self
+                .query(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+                    &[super::text(name)],
+                )
+                .await?;
+            Ok(super::first_int(&rows)? > 0)
+        })
+    }
 }
 
 #[cfg(test)]
