@@ -11,13 +11,51 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckId, CheckResult};
-use crate::config::{CacheConfig, Secret, SecretUrl};
+use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use crate::config::{Group, Reader, Secrecy, Secret, SecretUrl, var};
 use crate::error::{chain_text, find_cause};
 use crate::metrics::{Metric, Unit, count};
 use crate::net::tls::{self, Trust};
 use crate::status::Status;
 use crate::text::millis;
+
+pub const CHECK: BuiltinCheck = BuiltinCheck {
+    name: "cache",
+    alias: None,
+    help: "Redis (REDIS_URL).",
+    configured_by: "REDIS_URL",
+    group: Group {
+        key: "cache",
+        title: "Cache (Redis)",
+        vars: &[
+            var(
+                "REDIS_URL",
+                Secrecy::UrlCredentials,
+                None,
+                "Redis URL: redis://, rediss:// (TLS) or unix:///path/to/redis.sock.",
+            ),
+            var(
+                "REDIS_PASSWORD",
+                Secrecy::Secret,
+                None,
+                "Redis password, used when REDIS_URL carries none.",
+            ),
+            var(
+                "CACHE_MEMORY_DEGRADED_PERCENT",
+                Secrecy::Public,
+                Some("90"),
+                "Degraded when Redis memory use exceeds this percentage of its limit.",
+            ),
+            var(
+                "CACHE_SLOW_MS",
+                Secrecy::Public,
+                Some("500"),
+                "Degraded when PING and INFO take longer than this many milliseconds.",
+            ),
+        ],
+    },
+    read: |r, trust| Box::new(Cache::read(r, trust)),
+};
 
 pub struct Cache {
     url: Option<SecretUrl>,
@@ -28,12 +66,15 @@ pub struct Cache {
 }
 
 impl Cache {
-    pub fn new(config: &CacheConfig, trust: &Trust) -> Self {
+    pub fn read(r: &mut Reader<'_>, trust: &Trust) -> Self {
         Cache {
-            url: config.url.clone(),
-            password: config.password.clone(),
-            memory_degraded_percent: config.memory_degraded_percent,
-            slow: config.slow,
+            url: r.url(
+                "REDIS_URL",
+                &["redis", "rediss", "unix", "redis+unix", "valkey", "valkeys"],
+            ),
+            password: r.secret("REDIS_PASSWORD"),
+            memory_degraded_percent: r.percent("CACHE_MEMORY_DEGRADED_PERCENT"),
+            slow: r.millis("CACHE_SLOW_MS"),
             trust: trust.clone(),
         }
     }
@@ -41,13 +82,17 @@ impl Cache {
 
 impl Check for Cache {
     fn id(&self) -> CheckId {
-        CheckId::Cache
+        CHECK.id()
+    }
+
+    fn configured(&self) -> bool {
+        self.url.is_some()
     }
 
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
         Box::pin(async move {
             let Some(url) = &self.url else {
-                return CheckResult::unconfigured("REDIS_URL");
+                return CheckResult::unconfigured(CHECK.configured_by);
             };
             let started = Instant::now();
             match self.probe(url, deadline).await {

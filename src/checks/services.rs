@@ -4,7 +4,9 @@
 //! once, at most [`MAX_IN_FLIGHT`] at a time, each bounded by its own timeout
 //! and all by the check's.
 
-use std::sync::LazyLock;
+mod apis;
+
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -14,13 +16,11 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckId, CheckResult};
-use crate::config::{
-    ApiConfig, Auth, BUILTINS, DeclaredService, Secret, ServicesConfig, StatusSet,
-};
+use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use crate::config::{DeclaredService, Group, Reader, Secrecy, StatusSet, services_file, var};
 use crate::json;
 use crate::metrics::{Metric, Unit};
-use crate::net::http::{self, HttpError, Method, Request, Response};
+use crate::net::http::{self, HttpError, Request, Response};
 use crate::net::tls::Trust;
 use crate::status::Status;
 use crate::text::millis;
@@ -44,14 +44,67 @@ const DETAIL_MAX_CHARS: usize = 200;
 /// Names listed in the summary message before "and N more".
 const SUMMARY_NAMES: usize = 10;
 
-/// What to set so that the check has something to do.
-pub fn configured_by() -> &'static str {
-    static TEXT: LazyLock<String> = LazyLock::new(|| {
-        let keys: Vec<&str> = BUILTINS.iter().map(|b| b.key_var).collect();
-        format!("{} or VITALS_CONFIG", keys.join(", "))
-    });
-    TEXT.as_str()
-}
+pub const CHECK: BuiltinCheck = BuiltinCheck {
+    name: "external_services",
+    alias: Some("services"),
+    help: "External APIs (ANTHROPIC_API_KEY, HUBSPOT_API_KEY, SENDGRID_API_KEY) and the endpoints in vitals.toml.",
+    configured_by: "ANTHROPIC_API_KEY, HUBSPOT_API_KEY, SENDGRID_API_KEY or VITALS_CONFIG",
+    group: Group {
+        key: "services",
+        title: "External services",
+        vars: &[
+            var(
+                "ANTHROPIC_API_KEY",
+                Secrecy::Secret,
+                None,
+                "Anthropic (Claude) API key; unset means anthropic_api is unconfigured.",
+            ),
+            var(
+                "ANTHROPIC_BASE_URL",
+                Secrecy::UrlCredentials,
+                Some("https://api.anthropic.com"),
+                "Anthropic API base URL (proxies, tests).",
+            ),
+            var(
+                "HUBSPOT_API_KEY",
+                Secrecy::Secret,
+                None,
+                "HubSpot private-app token; unset means hubspot_api is unconfigured.",
+            ),
+            var(
+                "HUBSPOT_BASE_URL",
+                Secrecy::UrlCredentials,
+                Some("https://api.hubapi.com"),
+                "HubSpot API base URL.",
+            ),
+            var(
+                "SENDGRID_API_KEY",
+                Secrecy::Secret,
+                None,
+                "SendGrid API key: checked as a service, and used for e-mail when EMAIL_PROVIDER=sendgrid.",
+            ),
+            var(
+                "SENDGRID_BASE_URL",
+                Secrecy::UrlCredentials,
+                Some("https://api.sendgrid.com"),
+                "SendGrid API base URL.",
+            ),
+            var(
+                "SERVICE_SLOW_MS",
+                Secrecy::Public,
+                Some("2000"),
+                "Degraded when a service answers slower than this many milliseconds.",
+            ),
+            var(
+                "VITALS_CONFIG",
+                Secrecy::Public,
+                Some("vitals.toml"),
+                "File declaring your own HTTP endpoints to check (used when present).",
+            ),
+        ],
+    },
+    read: |r, trust| Box::new(Services::read(r, trust)),
+};
 
 pub struct Services {
     client: http::Client,
@@ -86,18 +139,29 @@ struct Probe {
 }
 
 impl Services {
-    pub fn new(config: &ServicesConfig, trust: &Trust) -> Self {
-        let apis = config.apis.iter().map(|api| match &api.key {
-            None => Entry::Unconfigured {
-                name: api.service.name,
-                key_var: api.service.key_var,
-            },
-            Some(key) => Entry::Probe(Box::new(api_probe(api, key, config.slow))),
-        });
-        let declared = config
-            .declared
+    pub fn read(r: &mut Reader<'_>, trust: &Trust) -> Self {
+        let keys: Vec<_> = apis::APIS
             .iter()
-            .map(|service| Entry::Probe(Box::new(declared_probe(service, config.slow))));
+            .map(|service| {
+                let key = r.secret(service.key_var);
+                (service, key, r.base_url(service.base_url_var))
+            })
+            .collect();
+        let slow = r.millis("SERVICE_SLOW_MS");
+        let declared = match services_file(r) {
+            Some(path) => declared_services(r, &path),
+            None => Vec::new(),
+        };
+        let apis = keys.into_iter().map(|(service, key, base_url)| match key {
+            None => Entry::Unconfigured {
+                name: service.name,
+                key_var: service.key_var,
+            },
+            Some(key) => Entry::Probe(Box::new(apis::probe(service, &key, &base_url, slow))),
+        });
+        let declared = declared
+            .iter()
+            .map(|service| Entry::Probe(Box::new(declared_probe(service, slow))));
         Services {
             client: http::Client::new(trust).max_in_flight(MAX_IN_FLIGHT),
             entries: apis.chain(declared).collect(),
@@ -105,30 +169,34 @@ impl Services {
     }
 }
 
-fn api_probe(api: &ApiConfig, key: &Secret, slow: Duration) -> Probe {
-    let service = api.service;
-    let key = key.expose();
-    let mut request = Request::new(
-        Method::Get,
-        http::join(api.base_url.expose(), service.path),
-        Duration::ZERO,
-    );
-    request = match service.auth {
-        Auth::Header(name) => request.header(name, key),
-        Auth::Bearer => request.header("authorization", format!("Bearer {key}")),
+/// The user's endpoint file: the one named, or `./vitals.toml` when it exists.
+fn services_file(r: &mut Reader<'_>) -> Option<PathBuf> {
+    if r.raw("VITALS_CONFIG").is_some() {
+        return r.existing_file("VITALS_CONFIG");
+    }
+    let default = PathBuf::from(r.default("VITALS_CONFIG")?);
+    default.is_file().then_some(default)
+}
+
+/// The endpoints the file declares; its problems, each with its line, are
+/// the variable's.
+fn declared_services(r: &mut Reader<'_>, path: &Path) -> Vec<DeclaredService> {
+    let reserved: Vec<&str> = apis::APIS.iter().map(|b| b.name).collect();
+    let declared = match services_file::load(path, r.source(), &reserved) {
+        Ok(services) => services,
+        Err(errors) => {
+            for e in errors {
+                r.error("VITALS_CONFIG", e.to_string());
+            }
+            Vec::new()
+        }
     };
-    for (name, value) in service.headers {
-        request = request.header(name, *value);
-    }
-    Probe {
-        name: service.name.to_owned(),
-        kind: Kind::Api,
-        request: request.truncate_body_at(BODY_CAP).no_redirects(),
-        expect: StatusSet::range(200..=299),
-        body_contains: None,
-        slow,
-        timeout: None,
-    }
+    let shown = match declared.len() {
+        0 => path.display().to_string(),
+        count => format!("{} ({count} services declared)", path.display()),
+    };
+    r.note("VITALS_CONFIG", shown);
+    declared
 }
 
 fn declared_probe(service: &DeclaredService, slow: Duration) -> Probe {
@@ -147,10 +215,13 @@ fn declared_probe(service: &DeclaredService, slow: Duration) -> Probe {
     }
 }
 
-/// The API path under the base URL, keeping any path prefix a proxy needs.
 impl Check for Services {
     fn id(&self) -> CheckId {
-        CheckId::ExternalServices
+        CHECK.id()
+    }
+
+    fn configured(&self) -> bool {
+        self.entries.iter().any(|e| matches!(e, Entry::Probe(_)))
     }
 
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
@@ -380,7 +451,7 @@ fn summarize(services: Vec<(String, ServiceResult)>) -> CheckResult {
     let (status, message) = if total == 0 {
         (
             Status::Unconfigured,
-            format!("not configured: set {}", configured_by()),
+            format!("not configured: set {}", CHECK.configured_by),
         )
     } else if failing.is_empty() {
         (Status::Healthy, "External services operational".to_owned())
@@ -535,6 +606,34 @@ mod tests {
                 .ok()
                 .as_deref(),
             Some(r#"{"a":{"status":"unconfigured","message":"not configured: set A_KEY"}}"#)
+        );
+    }
+
+    #[test]
+    fn the_value_used_is_the_value_scrubbed() {
+        // Quoted with a stray space in a .env: the key sent is the trimmed one.
+        let env = std::collections::HashMap::from([("ANTHROPIC_API_KEY", " sk-trimmed-key-42 ")]);
+        let services = Services::read(&mut crate::settings::reader(&env), &Trust::new(None));
+        assert!(services.configured());
+        let Some(Entry::Probe(probe)) = services.entries.first() else {
+            panic!("anthropic_api should be probed");
+        };
+        let key = probe
+            .request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "x-api-key");
+        assert_eq!(key.map(|(_, v)| v.as_str()), Some("sk-trimmed-key-42"));
+        assert_eq!(crate::redact::scrub("echo: sk-trimmed-key-42"), "echo: ***");
+    }
+
+    /// The hint names every built-in API's key.
+    #[test]
+    fn configured_by_names_every_api_key() {
+        let keys: Vec<&str> = apis::APIS.iter().map(|b| b.key_var).collect();
+        assert_eq!(
+            CHECK.configured_by,
+            format!("{} or VITALS_CONFIG", keys.join(", "))
         );
     }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::super::until_signal;
-use crate::alerts::channels::{self, ChannelId};
+use crate::alerts::channels::{ChannelId, Entry};
 use crate::alerts::lifecycle::{self, Raised};
 use crate::alerts::{self, Alert, InputError, MAX_MESSAGE_BYTES, Outcome, Policy, Preview};
 use crate::cli::SendArgs;
@@ -19,11 +19,11 @@ pub fn run(
     only: &[ChannelId],
     dry_run: bool,
     config: &Config,
+    entries: Vec<Entry>,
     out: &Output,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
-    let shared = channels::Shared::new(config);
-    let selected = lifecycle::select(channels::registry(config, &shared), only)?;
+    let selected = lifecycle::select(entries, only)?;
 
     if dry_run {
         let messages = selected.iter().flat_map(|s| s.preview(&alert)).collect();

@@ -1,6 +1,12 @@
 //! The external APIs `check services` knows without being told: which
 //! variables configure each, and the one cheap authenticated request that
-//! proves the key works. Configuration data, read by the loader and the check.
+//! proves the key works.
+
+use std::time::Duration;
+
+use super::{BODY_CAP, Kind, Probe};
+use crate::config::{Secret, SecretUrl, StatusSet};
+use crate::net::http::{self, Method, Request};
 
 /// How a built-in API takes its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,8 +17,8 @@ pub enum Auth {
     Bearer,
 }
 
-/// A built-in external API. Adding one is one entry in [`BUILTINS`] (and its
-/// two variables in `vars.rs`, which documents them).
+/// A built-in external API. Adding one is one entry in [`APIS`] and its two
+/// variables in the check's group (which documents them).
 #[derive(Debug)]
 pub struct BuiltinService {
     pub name: &'static str,
@@ -24,7 +30,7 @@ pub struct BuiltinService {
     pub headers: &'static [(&'static str, &'static str)],
 }
 
-pub const BUILTINS: &[BuiltinService] = &[
+pub const APIS: &[BuiltinService] = &[
     BuiltinService {
         name: "anthropic_api",
         key_var: "ANTHROPIC_API_KEY",
@@ -51,3 +57,34 @@ pub const BUILTINS: &[BuiltinService] = &[
         headers: &[],
     },
 ];
+
+/// The request that checks `service` with `key`, at `base_url`.
+pub(super) fn probe(
+    service: &BuiltinService,
+    key: &Secret,
+    base_url: &SecretUrl,
+    slow: Duration,
+) -> Probe {
+    let key = key.expose();
+    let mut request = Request::new(
+        Method::Get,
+        http::join(base_url.expose(), service.path),
+        Duration::ZERO,
+    );
+    request = match service.auth {
+        Auth::Header(name) => request.header(name, key),
+        Auth::Bearer => request.header("authorization", format!("Bearer {key}")),
+    };
+    for (name, value) in service.headers {
+        request = request.header(name, *value);
+    }
+    Probe {
+        name: service.name.to_owned(),
+        kind: Kind::Api,
+        request: request.truncate_body_at(BODY_CAP).no_redirects(),
+        expect: StatusSet::range(200..=299),
+        body_contains: None,
+        slow,
+        timeout: None,
+    }
+}
