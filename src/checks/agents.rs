@@ -294,7 +294,9 @@ impl Agents {
     }
 
     async fn read_rq(&self, url: &SecretUrl, deadline: Instant) -> Result<Census, String> {
-        let mut con = super::cache::connect(url, None, &self.trust, deadline).await?;
+        let mut con = super::cache::connect(url, None, &self.trust, deadline)
+            .await
+            .map_err(|e| e.to_string())?;
         let (workers, queues): (Vec<String>, Vec<String>) = redis::pipe()
             .smembers("rq:workers")
             .smembers("rq:queues")
