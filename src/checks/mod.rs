@@ -3,13 +3,9 @@
 //!
 //! A check kind is one file declaring a [`BuiltinCheck`] (its names, its
 //! variables, how it reads them) and implementing [`Check`], plus one line
-//! in [`BUILTINS`] (docs/ARCHITECTURE.md shows it).
+//! in `builtins!` below (docs/ARCHITECTURE.md shows it).
 
-pub mod agents;
-pub mod cache;
-pub mod database;
 pub mod runner;
-pub mod services;
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,13 +23,23 @@ use crate::net::tls::Trust;
 use crate::status::Status;
 use crate::text::millis;
 
-/// Every built-in check, in the order of the `check all` document.
-pub const BUILTINS: &[BuiltinCheck] = &[
-    database::CHECK,
-    cache::CHECK,
-    agents::CHECK,
-    services::CHECK,
-];
+/// Declares each check's module and lists its descriptor in `BUILTINS`, so
+/// that registering a check is one line.
+macro_rules! builtins {
+    ($($check:ident,)*) => {
+        $(pub mod $check;)*
+
+        /// Every built-in check, in the order of the `check all` document.
+        pub const BUILTINS: &[BuiltinCheck] = &[$($check::CHECK),*];
+    };
+}
+
+builtins! {
+    database,
+    cache,
+    agents,
+    services,
+}
 
 /// What vitals knows of a built-in check before reading its settings.
 pub struct BuiltinCheck {

@@ -2,15 +2,12 @@
 //!
 //! A channel is one file declaring a [`ChannelSpec`] (its name, its
 //! variables, how it reads them) and implementing [`Notifier`], plus one
-//! line in [`CHANNELS`] (docs/ARCHITECTURE.md shows it). Whether a channel
-//! can be used is decided when its settings are read: only a `Ready` one is
-//! ever built, so a [`Notifier`] always has what it needs.
+//! line in `channels!` below (docs/ARCHITECTURE.md shows it). Whether a
+//! channel can be used is decided when its settings are read: only a
+//! `Ready` one is ever built, so a [`Notifier`] always has what it needs.
 
-pub mod email;
-pub mod pagerduty;
+/// E-mail's second transport (the first is SMTP, in `email/`).
 pub mod sendgrid;
-pub mod slack;
-pub mod sms;
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,13 +21,23 @@ use crate::config::{Channel, Config, ConfigError, Group, Reader};
 use crate::net::http;
 use crate::net::tls::Trust;
 
-/// Every channel, in the order deliveries are reported.
-pub const CHANNELS: &[ChannelSpec] = &[
-    email::CHANNEL,
-    slack::CHANNEL,
-    sms::CHANNEL,
-    pagerduty::CHANNEL,
-];
+/// Declares each channel's module and lists its descriptor in `CHANNELS`,
+/// so that registering a channel is one line.
+macro_rules! channels {
+    ($($channel:ident,)*) => {
+        $(pub mod $channel;)*
+
+        /// Every channel, in the order deliveries are reported.
+        pub const CHANNELS: &[ChannelSpec] = &[$($channel::CHANNEL),*];
+    };
+}
+
+channels! {
+    email,
+    slack,
+    sms,
+    pagerduty,
+}
 
 /// What vitals knows of a channel before reading its settings.
 pub struct ChannelSpec {
