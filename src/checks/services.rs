@@ -5,8 +5,8 @@
 //! and all by the check's.
 
 mod apis;
+mod declared;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use futures_util::future::BoxFuture;
 
 use super::{BuiltinCheck, Check, CheckId, CheckResult};
-use crate::config::{DeclaredService, Group, Reader, Secrecy, StatusSet, services_file, var};
+use crate::config::{Group, Reader, Secrecy, StatusSet, var};
 use crate::json;
 use crate::metrics::{Metric, Unit};
 use crate::net::http::{self, HttpError, Request, Response};
@@ -148,10 +148,7 @@ impl Services {
             })
             .collect();
         let slow = r.millis("SERVICE_SLOW_MS");
-        let declared = match services_file(r) {
-            Some(path) => declared_services(r, &path),
-            None => Vec::new(),
-        };
+        let declared = declared::read(r);
         let apis = keys.into_iter().map(|(service, key, base_url)| match key {
             None => Entry::Unconfigured {
                 name: service.name,
@@ -161,57 +158,11 @@ impl Services {
         });
         let declared = declared
             .iter()
-            .map(|service| Entry::Probe(Box::new(declared_probe(service, slow))));
+            .map(|service| Entry::Probe(Box::new(declared::probe(service, slow))));
         Services {
             client: http::Client::new(trust).max_in_flight(MAX_IN_FLIGHT),
             entries: apis.chain(declared).collect(),
         }
-    }
-}
-
-/// The user's endpoint file: the one named, or `./vitals.toml` when it exists.
-fn services_file(r: &mut Reader<'_>) -> Option<PathBuf> {
-    if r.raw("VITALS_CONFIG").is_some() {
-        return r.existing_file("VITALS_CONFIG");
-    }
-    let default = PathBuf::from(r.default("VITALS_CONFIG")?);
-    default.is_file().then_some(default)
-}
-
-/// The endpoints the file declares; its problems, each with its line, are
-/// the variable's.
-fn declared_services(r: &mut Reader<'_>, path: &Path) -> Vec<DeclaredService> {
-    let reserved: Vec<&str> = apis::APIS.iter().map(|b| b.name).collect();
-    let declared = match services_file::load(path, r.source(), &reserved) {
-        Ok(services) => services,
-        Err(errors) => {
-            for e in errors {
-                r.error("VITALS_CONFIG", e.to_string());
-            }
-            Vec::new()
-        }
-    };
-    let shown = match declared.len() {
-        0 => path.display().to_string(),
-        count => format!("{} ({count} services declared)", path.display()),
-    };
-    r.note("VITALS_CONFIG", shown);
-    declared
-}
-
-fn declared_probe(service: &DeclaredService, slow: Duration) -> Probe {
-    let mut request = Request::new(service.method, service.url.expose().clone(), Duration::ZERO);
-    for (name, value) in &service.headers {
-        request = request.header(name, value.expose());
-    }
-    Probe {
-        name: service.name.clone(),
-        kind: Kind::Endpoint,
-        request: request.truncate_body_at(BODY_CAP).no_redirects(),
-        expect: service.expect_status.clone(),
-        body_contains: service.body_contains.clone(),
-        slow: service.slow.unwrap_or(slow),
-        timeout: service.timeout,
     }
 }
 
@@ -606,34 +557,6 @@ mod tests {
                 .ok()
                 .as_deref(),
             Some(r#"{"a":{"status":"unconfigured","message":"not configured: set A_KEY"}}"#)
-        );
-    }
-
-    #[test]
-    fn the_value_used_is_the_value_scrubbed() {
-        // Quoted with a stray space in a .env: the key sent is the trimmed one.
-        let env = std::collections::HashMap::from([("ANTHROPIC_API_KEY", " sk-trimmed-key-42 ")]);
-        let services = Services::read(&mut crate::settings::reader(&env), &Trust::new(None));
-        assert!(services.configured());
-        let Some(Entry::Probe(probe)) = services.entries.first() else {
-            panic!("anthropic_api should be probed");
-        };
-        let key = probe
-            .request
-            .headers
-            .iter()
-            .find(|(name, _)| name == "x-api-key");
-        assert_eq!(key.map(|(_, v)| v.as_str()), Some("sk-trimmed-key-42"));
-        assert_eq!(crate::redact::scrub("echo: sk-trimmed-key-42"), "echo: ***");
-    }
-
-    /// The hint names every built-in API's key.
-    #[test]
-    fn configured_by_names_every_api_key() {
-        let keys: Vec<&str> = apis::APIS.iter().map(|b| b.key_var).collect();
-        assert_eq!(
-            CHECK.configured_by,
-            format!("{} or VITALS_CONFIG", keys.join(", "))
         );
     }
 

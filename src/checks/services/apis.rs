@@ -88,3 +88,39 @@ pub(super) fn probe(
         timeout: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{CHECK, Entry, Services};
+    use super::*;
+    use crate::checks::Check;
+    use crate::net::tls::Trust;
+    #[test]
+    fn the_value_used_is_the_value_scrubbed() {
+        // Quoted with a stray space in a .env: the key sent is the trimmed one.
+        let env = std::collections::HashMap::from([("ANTHROPIC_API_KEY", " sk-trimmed-key-42 ")]);
+        let services = Services::read(&mut crate::settings::reader(&env), &Trust::new(None));
+        assert!(services.configured());
+        let Some(Entry::Probe(probe)) = services.entries.first() else {
+            panic!("anthropic_api should be probed");
+        };
+        let key = probe
+            .request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "x-api-key");
+        assert_eq!(key.map(|(_, v)| v.as_str()), Some("sk-trimmed-key-42"));
+        assert_eq!(crate::redact::scrub("echo: sk-trimmed-key-42"), "echo: ***");
+    }
+
+    /// The hint names every built-in API's key.
+    #[test]
+    fn configured_by_names_every_api_key() {
+        let keys: Vec<&str> = APIS.iter().map(|b| b.key_var).collect();
+        assert_eq!(
+            CHECK.configured_by,
+            format!("{} or VITALS_CONFIG", keys.join(", "))
+        );
+    }
+
+}
