@@ -176,7 +176,7 @@ fn alert_send_goes_through_the_channels_set_up_right() {
     let out = send(&["--channel", "slack"]);
     out.assert_code(0);
     assert_eq!(out.stderr, "");
-    assert_eq!(summary(&out.json()), [slack_delivered.clone()]);
+    assert_eq!(summary(&out.json()), std::slice::from_ref(&slack_delivered));
     assert_eq!(hook.request_count(), 1);
 
     // Every configured channel: the broken one is a failed delivery, as a

@@ -95,6 +95,7 @@ mod tests {
     use super::*;
     use crate::checks::Check;
     use crate::net::tls::Trust;
+
     #[test]
     fn the_value_used_is_the_value_scrubbed() {
         // Quoted with a stray space in a .env: the key sent is the trimmed one.
@@ -122,5 +123,4 @@ mod tests {
             format!("{} or VITALS_CONFIG", keys.join(", "))
         );
     }
-
 }
