@@ -90,17 +90,19 @@ fn check_db_is_not_stopped_by_settings_it_does_not_use() {
     );
 }
 
+fn check_db_alert(test: Test, database: &str) -> Outcome {
+    test.env("DATABASE_URL", database)
+        .args(["check", "db", "--alert", "--json"])
+        .run()
+}
+
 #[test]
 fn check_alert_says_a_channel_mistake_after_the_result() {
     let pg = PgServer::shared();
     let url = pg.create_database();
 
     // Healthy, nothing to raise: the broken channel is still an alerting failure.
-    let out = Test::new()
-        .env("DATABASE_URL", &url)
-        .env("SLACK_WEBHOOK_URL", "not a url")
-        .args(["check", "db", "--alert", "--json"])
-        .run();
+    let out = check_db_alert(Test::new().env("SLACK_WEBHOOK_URL", "not a url"), &url);
     out.assert_code(1);
     assert_eq!(out.json()["status"], "healthy");
     assert_eq!(
@@ -115,14 +117,10 @@ fn check_alert_says_a_channel_mistake_after_the_result() {
     // as a channel that cannot be used, and as this alert's failed delivery.
     let hook = HttpServer::replying(Reply::text(200, "ok"));
     let port = free_port();
-    let out = slack_at(&hook)
-        .env(
-            "DATABASE_URL",
-            format!("postgres://app@127.0.0.1:{port}/app?sslmode=disable"),
-        )
-        .env("TWILIO_ACCOUNT_SID", "AC123")
-        .args(["check", "db", "--alert", "--json"])
-        .run();
+    let out = check_db_alert(
+        slack_at(&hook).env("TWILIO_ACCOUNT_SID", "AC123"),
+        &format!("postgres://app@127.0.0.1:{port}/app?sslmode=disable"),
+    );
     out.assert_code(2);
     assert_eq!(
         out.json()["message"],
@@ -143,11 +141,7 @@ fn check_alert_says_a_channel_mistake_after_the_result() {
     );
 
     // The general alert settings stop alerting, not the check.
-    let out = slack_at(&hook)
-        .env("DATABASE_URL", &url)
-        .env("ALERT_RATE_LIMIT", "lots")
-        .args(["check", "db", "--alert", "--json"])
-        .run();
+    let out = check_db_alert(slack_at(&hook).env("ALERT_RATE_LIMIT", "lots"), &url);
     out.assert_code(1);
     assert_eq!(out.json()["status"], "healthy");
     assert_eq!(

@@ -14,44 +14,31 @@ use crate::settings;
 /// Every `alert` command reads the general settings and the alert state's;
 /// all but `list` the channels too.
 pub fn run(command: &AlertCommand, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
-    let alerting = || settings::alerting(&ProcessEnv);
     match command {
-        AlertCommand::Send(args) => {
-            let (config, entries) = alerting()?;
-            let alert = send::alert_from_args(args)?;
-            send::run(
-                alert,
-                &args.channel,
-                args.dry_run,
-                &config,
-                entries,
-                out,
-                timeout,
-            )
-        }
-        AlertCommand::Test(args) => {
-            let (config, entries) = alerting()?;
-            let alert = crate::alerts::test_alert()?;
-            send::run(
-                alert,
-                &args.channel,
-                args.dry_run,
-                &config,
-                entries,
-                out,
-                timeout,
-            )
-        }
+        AlertCommand::Send(args) => send::run(
+            || send::alert_from_args(args),
+            &args.channel,
+            args.dry_run,
+            out,
+            timeout,
+        ),
+        AlertCommand::Test(args) => send::run(
+            crate::alerts::test_alert,
+            &args.channel,
+            args.dry_run,
+            out,
+            timeout,
+        ),
         AlertCommand::List(args) => {
             let config = settings::general(&ProcessEnv)?;
             lifecycle::list(args, &config, out, timeout)
         }
         AlertCommand::Ack(args) => {
-            let (config, entries) = alerting()?;
+            let (config, entries) = settings::alerting(&ProcessEnv)?;
             lifecycle::acknowledge(args, &config, &entries, out, timeout)
         }
         AlertCommand::Resolve(args) => {
-            let (config, entries) = alerting()?;
+            let (config, entries) = settings::alerting(&ProcessEnv)?;
             lifecycle::resolve(args, &config, &entries, out, timeout)
         }
     }
