@@ -7,7 +7,6 @@
 
 pub mod runner;
 
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -109,12 +108,6 @@ impl CheckId {
 impl AsRef<str> for CheckId {
     fn as_ref(&self) -> &str {
         self.0
-    }
-}
-
-impl fmt::Display for CheckId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
     }
 }
 
