@@ -90,6 +90,25 @@ fn check_db_is_not_stopped_by_settings_it_does_not_use() {
     );
 }
 
+/// A secret `check db` never reads is still scrubbed from what it prints: here
+/// a mistyped value quoted back in an error.
+#[test]
+fn secrets_the_command_does_not_read_are_scrubbed_too() {
+    let token = format!("tok-scope-{}", crate::support::random_token());
+    let out = Test::new()
+        .env("DATABASE_URL", "postgres://app@127.0.0.1:1/app")
+        .env("TWILIO_AUTH_TOKEN", &token)
+        .env("DB_SLOW_MS", &token)
+        .args(["check", "db"])
+        .run();
+    out.assert_code(3).assert_no_secrets(&[&token]);
+    assert_eq!(
+        out.stderr,
+        "error: invalid configuration\n  DB_SLOW_MS: expected a number of milliseconds or a \
+         duration such as 500ms, got \"***\"\n"
+    );
+}
+
 fn check_db_alert(test: Test, database: &str) -> Outcome {
     test.env("DATABASE_URL", database)
         .args(["check", "db", "--alert", "--json"])
