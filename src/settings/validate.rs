@@ -51,7 +51,8 @@ pub struct Report {
 struct Read {
     key: &'static str,
     configured: bool,
-    /// Problems beyond malformed variables: a channel's missing ones.
+    /// What makes a channel unusable: its malformed variables (listed by
+    /// variable already) and what is missing.
     problems: Vec<ConfigError>,
 }
 
