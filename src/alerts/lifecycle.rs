@@ -291,13 +291,12 @@ pub enum Change<'a> {
 /// they could be recorded.
 pub async fn change(
     config: &Config,
+    entries: &[Entry],
     timeout: Duration,
     id: &str,
     by: &str,
     change: Change<'_>,
 ) -> anyhow::Result<(Alert, anyhow::Result<()>)> {
-    let shared = channels::Shared::new(config);
-    let entries = channels::registry(config, &shared);
     let policy = Policy::new(timeout, config.alert_retry_backoff);
     let mut store = open_store(config, timeout).await?;
     let now = Timestamp::now();
@@ -306,7 +305,7 @@ pub async fn change(
         Change::Resolve { note } => (store.resolve(id, by, note, now).await, Event::Resolve),
     };
     let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
-    let deliveries = follow_up(&entries, &alert, event, &policy).await;
+    let deliveries = follow_up(entries, &alert, event, &policy).await;
     let stored = store
         .add_deliveries(&alert.id, &deliveries)
         .await
@@ -364,12 +363,20 @@ fn check_alert_types(id: CheckId) -> [String; 2] {
 pub async fn alert_checks(
     checks: &[(CheckId, CheckResult)],
     config: &Config,
+    entries: &[Entry],
     timeout: Duration,
     notice: &mut dyn FnMut(String),
 ) -> Exit {
     let mut exit = Exit::Ok;
-    let shared = channels::Shared::new(config);
-    let entries = channels::registry(config, &shared);
+    // A channel set up wrongly is an alerting failure even when nothing is raised.
+    for entry in entries.iter().filter(|e| !e.problems().is_empty()) {
+        notice(format!(
+            "--alert: {} is not configured: {}",
+            entry.id,
+            channels::describe_problems(entry.problems())
+        ));
+        exit = Exit::Warning;
+    }
     if entries.iter().all(|e| e.ready().is_none()) {
         notice(
             "--alert: no alert channel is configured, so alerts are recorded but nobody is notified"
@@ -395,7 +402,7 @@ pub async fn alert_checks(
         .iter()
         .filter_map(|(id, result)| check_alert(*id, result))
         .collect();
-    let raised = raise_all(store.as_mut(), config, &entries, raising, &rules, &policy).await;
+    let raised = raise_all(store.as_mut(), config, entries, raising, &rules, &policy).await;
     for r in &raised {
         if let Some(e) = &r.store_error {
             notice(format!(
@@ -444,7 +451,7 @@ pub async fn alert_checks(
                     continue;
                 }
             };
-            let deliveries = follow_up(&entries, &alert, Event::Resolve, &policy).await;
+            let deliveries = follow_up(entries, &alert, Event::Resolve, &policy).await;
             tracing::info!(
                 "{alert_type}: resolved ({note}); {} of {} resolved notifications delivered",
                 deliveries
@@ -525,6 +532,8 @@ pub enum AlertError {
     NotConfigured { channel: ChannelId, hint: String },
     #[error("no alert channel is configured: {0}")]
     NothingConfigured(String),
+    #[error("no alert channel can be used: {0}")]
+    NoneUsable(String),
 }
 
 /// The channels to use: those listed (each must be usable), or every
@@ -553,17 +562,17 @@ pub fn select(entries: Vec<Entry>, only: &[ChannelId]) -> Result<Vec<Entry>, Ale
         let incomplete: Vec<String> = entries
             .iter()
             .filter(|e| matches!(e.slot, Slot::Incomplete(_)))
-            .filter_map(|e| Some(format!("{} is incomplete ({})", e.id, unusable(e)?)))
+            .filter_map(|e| Some(format!("{} ({})", e.id, unusable(e)?)))
             .collect();
-        return Err(AlertError::NothingConfigured(if incomplete.is_empty() {
+        return Err(if incomplete.is_empty() {
             let each: Vec<String> = entries
                 .iter()
                 .map(|e| format!("{}: {}", e.id, e.id.configured_by()))
                 .collect();
-            format!("set one of {}", each.join("; "))
+            AlertError::NothingConfigured(format!("set one of {}", each.join("; ")))
         } else {
-            incomplete.join("; ")
-        }));
+            AlertError::NoneUsable(incomplete.join("; "))
+        });
     }
     Ok(entries
         .into_iter()

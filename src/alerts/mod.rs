@@ -17,7 +17,7 @@ pub use alert::{
     parse_context, test_alert,
 };
 use channels::Message;
-pub use delivery::{Accepted, Attempt, Delivery, Event, Outcome, Provider, exit_for};
+pub use delivery::{Accepted, Attempt, Delivery, Event, Outcome, exit_for};
 pub use retry::Policy;
 
 /// `--dry-run`: the alert and exactly what each channel would send.

@@ -4,26 +4,30 @@
 use std::time::Duration;
 
 use super::super::until_signal;
-use crate::alerts::channels::{self, ChannelId};
+use crate::alerts::channels::ChannelId;
 use crate::alerts::lifecycle::{self, Raised};
 use crate::alerts::{self, Alert, InputError, MAX_MESSAGE_BYTES, Outcome, Policy, Preview};
 use crate::cli::SendArgs;
-use crate::config::Config;
+use crate::config::ProcessEnv;
 use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
+use crate::settings;
 
-/// Sends `alert` through the channels of `only` (every configured one when empty).
+/// Sends the alert through the channels of `only` (every configured one
+/// when empty). The settings are read first, so their mistakes are said
+/// before the alert's.
 pub fn run(
-    alert: Alert,
+    alert: impl FnOnce() -> Result<Alert, InputError>,
     only: &[ChannelId],
     dry_run: bool,
-    config: &Config,
     out: &Output,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
-    let shared = channels::Shared::new(config);
-    let selected = lifecycle::select(channels::registry(config, &shared), only)?;
+    let (config, entries) = settings::alerting(&ProcessEnv)?;
+    let config = &config;
+    let alert = alert()?;
+    let selected = lifecycle::select(entries, only)?;
 
     if dry_run {
         let messages = selected.iter().flat_map(|s| s.preview(&alert)).collect();
