@@ -2,6 +2,7 @@
 //! and `commands/`. Global options work before or after the subcommand, and
 //! every option with an environment equivalent takes it.
 
+use std::iter::once;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -11,15 +12,25 @@ use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use strum::{EnumMessage, IntoEnumIterator};
 
 use crate::alerts::Severity;
-use crate::alerts::channels::ChannelId;
-use crate::checks::CheckId;
+use crate::alerts::channels::{CHANNELS, ChannelId};
+use crate::checks::{BUILTINS, CheckId};
 use crate::exit_codes_help;
 use crate::output::{ColorChoice, Format};
 
-/// Parses one of the domain's named enums (checks, channels, severities,
-/// formats) by the names strum gives it: the first name of each variant is
-/// the one shown, any others are accepted as aliases, and its doc comment is
+/// One value an option takes: the name shown, the other names accepted, and
 /// its help, as clap's own `ValueEnum` would show them.
+fn possible(name: &'static str, aliases: &[&'static str], help: Option<&str>) -> PossibleValue {
+    let value = PossibleValue::new(name).aliases(aliases.iter().copied());
+    match help {
+        // clap shows a one-sentence doc comment without its full stop.
+        Some(doc) => value.help(doc.trim_end_matches('.').to_owned()),
+        None => value,
+    }
+}
+
+/// Parses one of the domain's named enums (severities, formats) by the
+/// names strum gives it: the first name of each variant is the one shown,
+/// any others are accepted as aliases, and its doc comment is its help.
 fn named<T>() -> impl TypedValueParser<Value = T>
 where
     T: IntoEnumIterator + EnumMessage + FromStr + Clone + Send + Sync + 'static,
@@ -30,14 +41,39 @@ where
             .get_serializations()
             .split_first()
             .map_or(("", &[][..]), |(first, rest)| (*first, rest));
-        let possible = PossibleValue::new(first).aliases(aliases.iter().copied());
-        match value.get_documentation() {
-            // clap shows a one-sentence doc comment without its full stop.
-            Some(doc) => possible.help(doc.trim_end_matches('.').to_owned()),
-            None => possible,
-        }
+        possible(first, aliases, value.get_documentation())
     });
     PossibleValuesParser::new(values).try_map(|name| T::from_str(&name))
+}
+
+/// A built-in check by any of its names (the short one shown first), with
+/// its help when `help` is set.
+fn check_values(help: bool) -> impl Iterator<Item = PossibleValue> {
+    BUILTINS.iter().map(move |check| {
+        let (first, other) = check.names();
+        possible(first, other.as_slice(), help.then_some(check.help))
+    })
+}
+
+fn check_name() -> impl TypedValueParser<Value = CheckId> {
+    PossibleValuesParser::new(check_values(false)).try_map(|name| CheckId::from_str(&name))
+}
+
+fn check_target() -> impl TypedValueParser<Value = CheckTarget> {
+    let all = possible("all", &[], Some("Every check, concurrently."));
+    PossibleValuesParser::new(once(all).chain(check_values(true))).try_map(|name| {
+        match name.as_str() {
+            "all" => Ok(CheckTarget::All),
+            name => CheckId::from_str(name).map(CheckTarget::One),
+        }
+    })
+}
+
+fn channel_name() -> impl TypedValueParser<Value = ChannelId> {
+    let values = CHANNELS
+        .iter()
+        .map(|channel| possible(channel.name, &[], Some(channel.help)));
+    PossibleValuesParser::new(values).try_map(|name| ChannelId::from_str(&name))
 }
 
 #[derive(Debug, Parser)]
@@ -157,11 +193,11 @@ With --alert the exit code is still the checks' own, raised to at least 1 when a
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// What to check.
-    #[arg(value_enum)]
+    #[arg(value_parser = check_target())]
     pub target: CheckTarget,
 
     /// Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated).
-    #[arg(long, value_parser = named::<CheckId>(), value_delimiter = ',', value_name = "LIST")]
+    #[arg(long, value_parser = check_name(), value_delimiter = ',', value_name = "LIST")]
     pub require: Vec<CheckId>,
 
     /// Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE).
@@ -170,19 +206,10 @@ pub struct CheckArgs {
 }
 
 /// `check` targets: one check, or all of them at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckTarget {
-    /// Every check, concurrently.
     All,
-    /// PostgreSQL (DATABASE_URL).
-    #[value(alias = "database")]
-    Db,
-    /// Redis (REDIS_URL).
-    Cache,
-    /// The agent registry (AGENT_REGISTRY_URL).
-    Agents,
-    /// External APIs (ANTHROPIC_API_KEY, HUBSPOT_API_KEY, SENDGRID_API_KEY) and the endpoints in vitals.toml.
-    Services,
+    One(CheckId),
 }
 
 impl CheckTarget {
@@ -190,10 +217,7 @@ impl CheckTarget {
     pub fn single(self) -> Option<CheckId> {
         match self {
             CheckTarget::All => None,
-            CheckTarget::Db => Some(CheckId::Database),
-            CheckTarget::Cache => Some(CheckId::Cache),
-            CheckTarget::Agents => Some(CheckId::Agents),
-            CheckTarget::Services => Some(CheckId::ExternalServices),
+            CheckTarget::One(id) => Some(id),
         }
     }
 }
@@ -300,7 +324,7 @@ pub struct SendArgs {
     pub label: Vec<String>,
 
     /// Only these channels (comma-separated); each must be configured.
-    #[arg(long, value_parser = named::<ChannelId>(), value_delimiter = ',', value_name = "LIST")]
+    #[arg(long, value_parser = channel_name(), value_delimiter = ',', value_name = "LIST")]
     pub channel: Vec<ChannelId>,
 
     /// Say what a send would do (the alert store is read, not written) and print exactly what each channel would send; send nothing.
@@ -311,7 +335,7 @@ pub struct SendArgs {
 #[derive(Debug, Args)]
 pub struct TestArgs {
     /// Only these channels (comma-separated); each must be configured.
-    #[arg(long, value_parser = named::<ChannelId>(), value_delimiter = ',', value_name = "LIST")]
+    #[arg(long, value_parser = channel_name(), value_delimiter = ',', value_name = "LIST")]
     pub channel: Vec<ChannelId>,
 
     /// Print exactly what each channel would send, and send nothing.
@@ -428,7 +452,13 @@ mod tests {
         else {
             panic!("parse failed");
         };
-        assert_eq!(args.require, [CheckId::Database, CheckId::Cache]);
+        assert_eq!(
+            args.require,
+            [
+                crate::checks::database::CHECK.id(),
+                crate::checks::cache::CHECK.id()
+            ]
+        );
     }
 
     #[test]
@@ -459,7 +489,8 @@ mod tests {
         assert_eq!(args.alert_type, "disk_full");
         assert_eq!(args.severity, Severity::Critical);
         assert_eq!(args.context.as_deref(), Some("{}"));
-        assert_eq!(args.channel, [ChannelId::Slack, ChannelId::PagerDuty]);
+        use crate::alerts::channels::{pagerduty, slack};
+        assert_eq!(args.channel, [slack::CHANNEL.id(), pagerduty::CHANNEL.id()]);
         assert!(args.dry_run);
     }
 }

@@ -365,14 +365,14 @@ fn malformed_variables_exit_3_naming_the_variable() {
             "DATABASE_URL: expected a URL starting with postgres:// or postgresql://",
         ),
         (
-            "SMTP_PORT",
-            "abc",
-            "SMTP_PORT: expected a port number from 1 to 65535, got \"abc\"",
+            "DB_SLOW_MS",
+            "soon",
+            "DB_SLOW_MS: expected a number of milliseconds or a duration such as 500ms, got \"soon\"",
         ),
         (
-            "EMAIL_PROVIDER",
-            "pigeon",
-            "EMAIL_PROVIDER: expected \"smtp\" or \"sendgrid\", got \"pigeon\"",
+            "SSL_CERT_FILE",
+            "/nonexistent/ca.pem",
+            "SSL_CERT_FILE: expected the path of a readable file (no such file), got \"/nonexistent/ca.pem\"",
         ),
     ] {
         let out = Test::new()

@@ -53,7 +53,7 @@ fn golden(name: &str, actual: &str) {
 
 /// What varies between runs, replaced by a placeholder. `replace` pairs are
 /// literal (ports, directories, the host name), applied first.
-fn normalise(text: &str, replace: &[(String, &str)]) -> String {
+pub(crate) fn normalise(text: &str, replace: &[(String, &str)]) -> String {
     let mut text = text.to_owned();
     for (from, to) in replace {
         text = text.replace(from.as_str(), to);

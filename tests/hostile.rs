@@ -131,15 +131,16 @@ fn invalid_utf8_in_env_values_is_named_never_shown() {
         value.extend_from_slice(b"\xff\xfe-secret-tail");
         OsStr::from_bytes(&value).to_owned()
     };
-    for (var, value) in [
-        ("DATABASE_URL", bad(b"postgres://u:pw")),
-        ("REDIS_PASSWORD", bad(b"pw")),
-        ("ALERT_EMAIL_RECIPIENTS", bad(b"ops@")),
+    // Each variable is read by the command that uses it.
+    for (var, value, command) in [
+        ("DATABASE_URL", bad(b"postgres://u:pw"), "db"),
+        ("REDIS_PASSWORD", bad(b"pw"), "cache"),
     ] {
         let out = Test::new()
             .env("DATABASE_URL", "postgres://u@127.0.0.1:1/db")
+            .env("REDIS_URL", "redis://127.0.0.1:1")
             .env(var, &value)
-            .args(["check", "db"])
+            .args(["check", command])
             .run();
         out.assert_code(3).assert_no_secrets(&["-secret-tail"]);
         assert_eq!(
@@ -148,6 +149,17 @@ fn invalid_utf8_in_env_values_is_named_never_shown() {
         );
         assert_eq!(out.stdout, "");
     }
+    let out = Test::new()
+        .env("SMTP_HOST", "smtp.example.com")
+        .env("ALERT_EMAIL_RECIPIENTS", bad(b"ops@"))
+        .args(["alert", "test", "--channel", "email"])
+        .run();
+    out.assert_code(3).assert_no_secrets(&["-secret-tail"]);
+    assert_eq!(
+        out.stderr,
+        "error: email is not configured: ALERT_EMAIL_RECIPIENTS: value is not valid UTF-8\n"
+    );
+    assert_eq!(out.stdout, "");
     // An option's environment equivalent is read by the argument parser: a usage error.
     let out = Test::new()
         .env("DATABASE_URL", "postgres://u@127.0.0.1:1/db")
@@ -182,12 +194,12 @@ fn header_injection_through_subject_or_recipients_goes_nowhere() {
         (
             "ALERT_EMAIL_RECIPIENTS",
             "ops@example.com\r\nBcc: evil@example.com",
-            "error: invalid configuration\n  ALERT_EMAIL_RECIPIENTS: expected a comma-separated list, each item an e-mail address (bad item \"ops@example.com\\r\\nBcc: evil@example.com\"), got \"ops@example.com\\r\\nBcc: evil@example.com\"\n",
+            "error: no alert channel can be used: email (ALERT_EMAIL_RECIPIENTS: expected a comma-separated list, each item an e-mail address (bad item \"ops@example.com\\r\\nBcc: evil@example.com\"), got \"ops@example.com\\r\\nBcc: evil@example.com\")\n",
         ),
         (
             "ALERT_SENDER_EMAIL",
             "alerts@example.com\nBcc: evil@example.com",
-            "error: invalid configuration\n  ALERT_SENDER_EMAIL: expected an e-mail address, got \"alerts@example.com\\nBcc: evil@example.com\"\n",
+            "error: no alert channel can be used: email (ALERT_SENDER_EMAIL: expected an e-mail address, got \"alerts@example.com\\nBcc: evil@example.com\")\n",
         ),
     ] {
         let out = smtp()
@@ -269,7 +281,7 @@ fn e164_edge_cases() {
         assert_eq!(
             out.stderr,
             format!(
-                "error: invalid configuration\n  ALERT_SMS_RECIPIENTS: expected a comma-separated list, each item a phone number in E.164 form, such as +14155550123 (bad item {bad:?}), got {bad:?}\n"
+                "error: no alert channel can be used: sms (ALERT_SMS_RECIPIENTS: expected a comma-separated list, each item a phone number in E.164 form, such as +14155550123 (bad item {bad:?}), got {bad:?})\n"
             ),
             "{bad:?}"
         );

@@ -21,6 +21,7 @@ mod check_db;
 mod check_services;
 mod cli;
 mod clock;
+mod config_scope;
 mod config_validate;
 mod docs;
 mod faults;

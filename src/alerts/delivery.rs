@@ -8,18 +8,6 @@ use super::channels::ChannelId;
 use crate::exit::Exit;
 use crate::text::one_line;
 
-/// Where a notification went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::AsRefStr)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum Provider {
-    Smtp,
-    SendGrid,
-    Slack,
-    Twilio,
-    PagerDuty,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::AsRefStr)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
@@ -93,8 +81,9 @@ impl Attempt {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
     pub channel: ChannelId,
-    /// `None` when the channel is only partly configured and nothing was tried.
-    pub provider: Option<Provider>,
+    /// Who carried it (the channel's provider: `smtp`, `sendgrid`, `twilio`…);
+    /// `None` when the channel could not be used and nothing was tried.
+    pub provider: Option<String>,
     /// Shown as it may be printed: a webhook is only its origin.
     pub recipient: String,
     pub outcome: Outcome,
@@ -119,7 +108,7 @@ impl Delivery {
     /// an attempt went out and was never answered.
     pub fn finished(
         channel: ChannelId,
-        provider: Provider,
+        provider: &str,
         recipient: String,
         result: Result<Accepted, impl std::fmt::Display + Unsure>,
         history: Vec<Attempt>,
@@ -135,7 +124,7 @@ impl Delivery {
         let said = |text: Option<String>| text.map(|t| one_line(&t, MAX_SAID_CHARS));
         Delivery {
             channel,
-            provider: Some(provider),
+            provider: Some(provider.to_owned()),
             recipient,
             outcome,
             attempts: u32::try_from(history.len()).unwrap_or(u32::MAX),
@@ -151,14 +140,14 @@ impl Delivery {
     /// A notification that was not attempted, and why.
     pub fn not_sent(
         channel: ChannelId,
-        provider: Option<Provider>,
+        provider: Option<&str>,
         recipient: String,
         outcome: Outcome,
         reason: String,
     ) -> Delivery {
         Delivery {
             channel,
-            provider,
+            provider: provider.map(str::to_owned),
             recipient,
             outcome,
             attempts: 0,
@@ -170,18 +159,17 @@ impl Delivery {
             event: Event::Trigger,
         }
     }
-}
 
-impl Delivery {
     /// A notification about to be sent, recorded before its request goes out.
     pub fn pending(
         channel: ChannelId,
-        provider: Provider,
+        provider: &str,
         recipient: String,
         event: Event,
     ) -> Delivery {
         Delivery {
             event,
+            error: None,
             ..Delivery::not_sent(
                 channel,
                 Some(provider),
@@ -190,7 +178,6 @@ impl Delivery {
                 String::new(),
             )
         }
-        .without_error()
     }
 
     /// A notification whose sending was cut short: it may have gone out.
@@ -202,11 +189,6 @@ impl Delivery {
             )),
             ..pending.clone()
         }
-    }
-
-    fn without_error(mut self) -> Delivery {
-        self.error = None;
-        self
     }
 }
 

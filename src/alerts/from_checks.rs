@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::channels;
+use super::channels::{self, Entry};
 use super::lifecycle::{Raised, Raising, follow_up, in_store, open_store, raise_all, rules};
 use super::store::Matching;
 use super::{Alert, Delivery, Event, Held, Labels, Outcome, Policy, Severity, Timestamp};
-use crate::checks::{CheckId, CheckResult};
+use crate::checks::{CheckId, CheckResult, services};
 use crate::config::Config;
 use crate::error::report;
 use crate::exit::Exit;
@@ -89,7 +89,7 @@ pub fn check_alerts(id: CheckId, result: &CheckResult, instance: &str) -> Vec<Al
         .and_then(|a| a.with_labels(labels))
         .ok()
     };
-    if id == CheckId::ExternalServices {
+    if id == services::CHECK.id() {
         let each: Vec<Alert> = services(result)
             .into_iter()
             .filter_map(|(name, status, object)| {
@@ -135,7 +135,7 @@ fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching
             },
             note(id.key(), &result.message),
         ));
-    } else if id == CheckId::ExternalServices {
+    } else if id == services::CHECK.id() {
         for (name, status, object) in services(result) {
             if status != Status::Healthy {
                 continue;
@@ -195,14 +195,22 @@ fn stale_reason(alert: &Alert, checks: &[(CheckId, CheckResult)]) -> Option<Stri
 pub async fn alert_checks(
     checks: &[(CheckId, CheckResult)],
     config: &Config,
+    entries: &[Entry],
     timeout: Duration,
     notice: &mut dyn FnMut(String),
     stop: &Stop,
 ) -> (Exit, Option<&'static str>) {
     let mut exit = Exit::Ok;
     let instance = &config.state.instance;
-    let shared = channels::Shared::new(config);
-    let entries = channels::registry(config, &shared);
+    // A channel set up wrongly is an alerting failure even when nothing is raised.
+    for entry in entries.iter().filter(|e| !e.problems().is_empty()) {
+        notice(format!(
+            "--alert: {} is not configured: {}",
+            entry.id,
+            channels::describe_problems(entry.problems())
+        ));
+        exit = Exit::Warning;
+    }
     let raising: Vec<Raising> = checks
         .iter()
         .flat_map(|(id, result)| check_alerts(*id, result, instance))
@@ -232,7 +240,7 @@ pub async fn alert_checks(
     let raised = raise_all(
         store.as_mut(),
         config,
-        &entries,
+        entries,
         raising,
         &rules,
         &policy,
@@ -291,7 +299,7 @@ pub async fn alert_checks(
     store.release();
     let alerts: Vec<Alert> = resolved.iter().map(|(a, _)| a.clone()).collect();
     let (follow_ups, interrupted) =
-        follow_up(&entries, &alerts, Event::Resolve, &policy, stop).await;
+        follow_up(entries, &alerts, Event::Resolve, &policy, stop).await;
     for ((alert, note), deliveries) in resolved.iter().zip(follow_ups) {
         tracing::info!(
             "{}: resolved ({note}); {} of {} resolved notifications delivered",

@@ -305,14 +305,13 @@ pub struct Changes {
 /// prefix of it), then tells the channels that may have announced it.
 pub async fn change(
     config: &Config,
+    entries: &[Entry],
     timeout: Duration,
     id: &str,
     by: &str,
     change: Change<'_>,
     stop: &Stop,
 ) -> anyhow::Result<Changes> {
-    let shared = channels::Shared::new(config);
-    let entries = channels::registry(config, &shared);
     let policy = Policy::new(timeout, config.alert_retry_backoff);
     let mut store = open_store(config, timeout).await?;
     let now = Timestamp::now();
@@ -323,7 +322,7 @@ pub async fn change(
     let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
     store.release();
     let (deliveries, interrupted) =
-        follow_up(&entries, std::slice::from_ref(&alert), event, &policy, stop).await;
+        follow_up(entries, std::slice::from_ref(&alert), event, &policy, stop).await;
     let deliveries = deliveries.into_iter().next().unwrap_or_default();
     let stored = store
         .add_deliveries(&alert.id, &deliveries)
@@ -459,6 +458,8 @@ pub enum AlertError {
     NotConfigured { channel: ChannelId, hint: String },
     #[error("no alert channel is configured: {0}")]
     NothingConfigured(String),
+    #[error("no alert channel can be used: {0}")]
+    NoneUsable(String),
 }
 
 /// The channels to use: those listed (each must be usable), or every
@@ -487,17 +488,17 @@ pub fn select(entries: Vec<Entry>, only: &[ChannelId]) -> Result<Vec<Entry>, Ale
         let incomplete: Vec<String> = entries
             .iter()
             .filter(|e| matches!(e.slot, Slot::Incomplete(_)))
-            .filter_map(|e| Some(format!("{} is incomplete ({})", e.id, unusable(e)?)))
+            .filter_map(|e| Some(format!("{} ({})", e.id, unusable(e)?)))
             .collect();
-        return Err(AlertError::NothingConfigured(if incomplete.is_empty() {
+        return Err(if incomplete.is_empty() {
             let each: Vec<String> = entries
                 .iter()
                 .map(|e| format!("{}: {}", e.id, e.id.configured_by()))
                 .collect();
-            format!("set one of {}", each.join("; "))
+            AlertError::NothingConfigured(format!("set one of {}", each.join("; ")))
         } else {
-            incomplete.join("; ")
-        }));
+            AlertError::NoneUsable(incomplete.join("; "))
+        });
     }
     Ok(entries
         .into_iter()

@@ -20,7 +20,7 @@ pub use alert::{
     alert_id, parse_context, test_alert,
 };
 use channels::Message;
-pub use delivery::{Accepted, Attempt, Delivery, Event, Outcome, Provider, exit_for};
+pub use delivery::{Accepted, Attempt, Delivery, Event, Outcome, exit_for};
 pub use labels::{LabelError, Labels, RESERVED, parse_user_labels};
 pub use retry::Policy;
 

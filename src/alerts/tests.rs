@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::alert::clean_message;
-use super::channels::ChannelId;
+use super::channels::{slack, sms};
 use super::*;
 use crate::exit::Exit;
 
@@ -33,8 +33,8 @@ fn alert_json_round_trips_unchanged() {
     let mut a = alert(Severity::Critical);
     a.context.insert("host".into(), Value::String("db1".into()));
     a.deliveries.push(Delivery::finished(
-        ChannelId::Sms,
-        Provider::Twilio,
+        sms::CHANNEL.id(),
+        "twilio",
         "+14155550101".into(),
         Ok::<_, String>(Accepted {
             id: Some("SM1".into()),
@@ -134,8 +134,8 @@ fn bad_types_and_messages_are_refused() {
 fn exit_codes_follow_the_deliveries() {
     let d = |outcome| {
         Delivery::not_sent(
-            ChannelId::Slack,
-            Some(Provider::Slack),
+            slack::CHANNEL.id(),
+            Some("slack"),
             "x".into(),
             outcome,
             String::new(),

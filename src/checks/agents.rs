@@ -12,8 +12,8 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckId, CheckResult};
-use crate::config::{AgentsConfig, SecretUrl};
+use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use crate::config::{Group, Reader, Secrecy, SecretUrl, var};
 use crate::metrics::{Metric, Unit, count};
 use crate::net::http::{self, Method};
 use crate::net::tls::Trust;
@@ -23,6 +23,38 @@ use crate::status::Status;
 /// batches, never one round trip per key, and never one unbounded reply.
 const BATCH: usize = 2000;
 
+pub const CHECK: BuiltinCheck = BuiltinCheck {
+    name: "agents",
+    alias: None,
+    help: "The agent registry (AGENT_REGISTRY_URL).",
+    configured_by: "AGENT_REGISTRY_URL",
+    group: Group {
+        key: "agents",
+        title: "Agent registry",
+        vars: &[
+            var(
+                "AGENT_REGISTRY_URL",
+                Secrecy::UrlCredentials,
+                None,
+                "Agent registry: the orchestrator's http(s):// status endpoint, or a redis(s):// RQ registry.",
+            ),
+            var(
+                "AGENT_HEARTBEAT_MAX_AGE",
+                Secrecy::Public,
+                Some("480s"),
+                "An agent whose last heartbeat is older than this counts as offline.",
+            ),
+            var(
+                "AGENT_QUEUE_DEGRADED_THRESHOLD",
+                Secrecy::Public,
+                Some("100"),
+                "Degraded when more tasks than this are pending.",
+            ),
+        ],
+    },
+    read: |r, trust| Box::new(Agents::read(r, trust)),
+};
+
 pub struct Agents {
     registry: Option<SecretUrl>,
     heartbeat_max_age: Duration,
@@ -31,11 +63,11 @@ pub struct Agents {
 }
 
 impl Agents {
-    pub fn new(config: &AgentsConfig, trust: &Trust) -> Self {
+    pub fn read(r: &mut Reader<'_>, trust: &Trust) -> Self {
         Agents {
-            registry: config.registry.clone(),
-            heartbeat_max_age: config.heartbeat_max_age,
-            queue_degraded_threshold: config.queue_degraded_threshold,
+            registry: r.url("AGENT_REGISTRY_URL", &["http", "https", "redis", "rediss"]),
+            heartbeat_max_age: r.duration("AGENT_HEARTBEAT_MAX_AGE"),
+            queue_degraded_threshold: r.count("AGENT_QUEUE_DEGRADED_THRESHOLD"),
             trust: trust.clone(),
         }
     }
@@ -43,7 +75,11 @@ impl Agents {
 
 impl Check for Agents {
     fn id(&self) -> CheckId {
-        CheckId::Agents
+        CHECK.id()
+    }
+
+    fn configured(&self) -> bool {
+        self.registry.is_some()
     }
 
     fn target(&self) -> Option<String> {
@@ -55,7 +91,7 @@ impl Check for Agents {
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
         Box::pin(async move {
             let Some(url) = &self.registry else {
-                return CheckResult::unconfigured("AGENT_REGISTRY_URL");
+                return CheckResult::unconfigured(CHECK.configured_by);
             };
             let started = Instant::now();
             let source = Source::of(url);
@@ -264,7 +300,9 @@ impl Agents {
     }
 
     async fn read_rq(&self, url: &SecretUrl, deadline: Instant) -> Result<Census, String> {
-        let mut con = super::cache::connect(url, None, &self.trust, deadline).await?;
+        let mut con = super::cache::connect(url, None, &self.trust, deadline)
+            .await
+            .map_err(|e| e.to_string())?;
         let (workers, queues): (Vec<String>, Vec<String>) = redis::pipe()
             .smembers("rq:workers")
             .smembers("rq:queues")

@@ -11,13 +11,51 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckId, CheckResult};
-use crate::config::{CacheConfig, Secret, SecretUrl};
+use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use crate::config::{Group, Reader, Secrecy, Secret, SecretUrl, var};
 use crate::error::{chain_text, find_cause};
 use crate::metrics::{Metric, Unit, count};
-use crate::net::tls::{self, Trust};
+use crate::net::tls::{self, Trust, TrustError};
 use crate::status::Status;
 use crate::text::millis;
+
+pub const CHECK: BuiltinCheck = BuiltinCheck {
+    name: "cache",
+    alias: None,
+    help: "Redis (REDIS_URL).",
+    configured_by: "REDIS_URL",
+    group: Group {
+        key: "cache",
+        title: "Cache (Redis)",
+        vars: &[
+            var(
+                "REDIS_URL",
+                Secrecy::UrlCredentials,
+                None,
+                "Redis URL: redis://, rediss:// (TLS) or unix:///path/to/redis.sock.",
+            ),
+            var(
+                "REDIS_PASSWORD",
+                Secrecy::Secret,
+                None,
+                "Redis password, used when REDIS_URL carries none.",
+            ),
+            var(
+                "CACHE_MEMORY_DEGRADED_PERCENT",
+                Secrecy::Public,
+                Some("90"),
+                "Degraded when Redis memory use exceeds this percentage of its limit.",
+            ),
+            var(
+                "CACHE_SLOW_MS",
+                Secrecy::Public,
+                Some("500"),
+                "Degraded when PING and INFO take longer than this many milliseconds.",
+            ),
+        ],
+    },
+    read: |r, trust| Box::new(Cache::read(r, trust)),
+};
 
 pub struct Cache {
     url: Option<SecretUrl>,
@@ -28,12 +66,15 @@ pub struct Cache {
 }
 
 impl Cache {
-    pub fn new(config: &CacheConfig, trust: &Trust) -> Self {
+    pub fn read(r: &mut Reader<'_>, trust: &Trust) -> Self {
         Cache {
-            url: config.url.clone(),
-            password: config.password.clone(),
-            memory_degraded_percent: config.memory_degraded_percent,
-            slow: config.slow,
+            url: r.url(
+                "REDIS_URL",
+                &["redis", "rediss", "unix", "redis+unix", "valkey", "valkeys"],
+            ),
+            password: r.secret("REDIS_PASSWORD"),
+            memory_degraded_percent: r.percent("CACHE_MEMORY_DEGRADED_PERCENT"),
+            slow: r.millis("CACHE_SLOW_MS"),
             trust: trust.clone(),
         }
     }
@@ -41,7 +82,11 @@ impl Cache {
 
 impl Check for Cache {
     fn id(&self) -> CheckId {
-        CheckId::Cache
+        CHECK.id()
+    }
+
+    fn configured(&self) -> bool {
+        self.url.is_some()
     }
 
     fn target(&self) -> Option<String> {
@@ -53,7 +98,7 @@ impl Check for Cache {
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
         Box::pin(async move {
             let Some(url) = &self.url else {
-                return CheckResult::unconfigured("REDIS_URL");
+                return CheckResult::unconfigured(CHECK.configured_by);
             };
             let started = Instant::now();
             match self.probe(url, deadline).await {
@@ -66,6 +111,18 @@ impl Check for Cache {
     }
 }
 
+/// Why no connection to Redis was opened, in words for people (the client's
+/// own error is the source).
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("not a usable Redis URL: {}", describe(.0))]
+    Url(#[source] RedisError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    #[error("{}", describe(.0))]
+    Connect(#[source] RedisError),
+}
+
 /// Opens a connection to a Redis URL with the shared trust roots and
 /// `REDIS_PASSWORD` when the URL has none. Also used by the RQ agent registry.
 pub async fn connect(
@@ -73,12 +130,12 @@ pub async fn connect(
     password: Option<&Secret>,
     trust: &Trust,
     deadline: Instant,
-) -> Result<redis::aio::MultiplexedConnection, String> {
+) -> Result<redis::aio::MultiplexedConnection, ConnectError> {
     let info = url
         .expose()
         .as_str()
         .into_connection_info()
-        .map_err(|e| format!("not a usable Redis URL: {}", describe(&e)))?;
+        .map_err(ConnectError::Url)?;
     let mut settings = info.redis_settings().clone().set_skip_set_lib_name();
     if settings.password().is_none()
         && let Some(password) = password
@@ -88,7 +145,7 @@ pub async fn connect(
     let is_tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
     let info = info.set_redis_settings(settings);
     let client = if is_tls {
-        let pem = trust.pem().map_err(|e| e.to_string())?;
+        let pem = trust.pem()?;
         // Load the provider before redis builds its rustls config.
         tls::provider();
         redis::Client::build_with_tls(
@@ -101,7 +158,7 @@ pub async fn connect(
     } else {
         redis::Client::open(info)
     }
-    .map_err(|e| format!("not a usable Redis URL: {}", describe(&e)))?;
+    .map_err(ConnectError::Url)?;
     tracing::debug!("redis: connecting to {url}");
     let limit = deadline.saturating_duration_since(Instant::now()) + super::GRACE;
     let config = AsyncConnectionConfig::new()
@@ -110,7 +167,7 @@ pub async fn connect(
     client
         .get_multiplexed_async_connection_with_config(&config)
         .await
-        .map_err(|e| describe(&e))
+        .map_err(ConnectError::Connect)
 }
 
 /// The Python module's fields (docs/COMPATIBILITY.md) plus what an operator
@@ -135,7 +192,9 @@ impl Cache {
         url: &SecretUrl,
         deadline: Instant,
     ) -> Result<(HashMap<String, String>, Duration), String> {
-        let mut connection = connect(url, self.password.as_ref(), &self.trust, deadline).await?;
+        let mut connection = connect(url, self.password.as_ref(), &self.trust, deadline)
+            .await
+            .map_err(|e| e.to_string())?;
         let started = Instant::now();
         let (_pong, info): (String, String) = redis::pipe()
             .cmd("PING")

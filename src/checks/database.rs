@@ -9,8 +9,8 @@ use tokio_postgres::SimpleQueryMessage;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckId, CheckResult};
-use crate::config::{DatabaseConfig, SecretUrl};
+use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use crate::config::{Group, Reader, Secrecy, SecretUrl, var};
 use crate::metrics::{Metric, Unit};
 use crate::net::pg::{ConnectError, Target, describe};
 use crate::net::tls::Trust;
@@ -27,6 +27,38 @@ const FACTS_QUERY: &str = "SELECT current_setting('server_version'), \
           ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END, \
      (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())";
 
+pub const CHECK: BuiltinCheck = BuiltinCheck {
+    name: "database",
+    alias: Some("db"),
+    help: "PostgreSQL (DATABASE_URL).",
+    configured_by: "DATABASE_URL",
+    group: Group {
+        key: "database",
+        title: "Database (PostgreSQL)",
+        vars: &[
+            var(
+                "DATABASE_URL",
+                Secrecy::UrlCredentials,
+                None,
+                "PostgreSQL URL, e.g. postgres://user:pass@host:5432/db?sslmode=verify-full&sslrootcert=/path/ca.pem.",
+            ),
+            var(
+                "DB_CONNECTIONS_DEGRADED_PERCENT",
+                Secrecy::Public,
+                Some("80"),
+                "Degraded when connections in use exceed this percentage of max_connections.",
+            ),
+            var(
+                "DB_SLOW_MS",
+                Secrecy::Public,
+                Some("1000"),
+                "Degraded when SELECT 1 takes longer than this many milliseconds.",
+            ),
+        ],
+    },
+    read: |r, trust| Box::new(Database::read(r, trust)),
+};
+
 pub struct Database {
     url: Option<SecretUrl>,
     connections_degraded_percent: f64,
@@ -35,11 +67,11 @@ pub struct Database {
 }
 
 impl Database {
-    pub fn new(config: &DatabaseConfig, trust: &Trust) -> Self {
+    pub fn read(r: &mut Reader<'_>, trust: &Trust) -> Self {
         Database {
-            url: config.url.clone(),
-            connections_degraded_percent: config.connections_degraded_percent,
-            slow: config.slow,
+            url: r.url("DATABASE_URL", &["postgres", "postgresql"]),
+            connections_degraded_percent: r.percent("DB_CONNECTIONS_DEGRADED_PERCENT"),
+            slow: r.millis("DB_SLOW_MS"),
             trust: trust.clone(),
         }
     }
@@ -47,13 +79,17 @@ impl Database {
 
 impl Check for Database {
     fn id(&self) -> CheckId {
-        CheckId::Database
+        CHECK.id()
+    }
+
+    fn configured(&self) -> bool {
+        self.url.is_some()
     }
 
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
         Box::pin(async move {
             let Some(url) = &self.url else {
-                return CheckResult::unconfigured("DATABASE_URL");
+                return CheckResult::unconfigured(CHECK.configured_by);
             };
             match Target::parse(url.expose()) {
                 Ok(target) => self.probe(&target, deadline).await,

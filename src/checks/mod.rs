@@ -1,15 +1,13 @@
 //! Health checks: the `Check` seam, the checks vitals knows and their
 //! registry. `runner` runs them, bounded and concurrently.
 //!
-//! Adding a check is one new file and one line in [`registry`]
-//! (docs/ARCHITECTURE.md shows it).
+//! A check kind is one file declaring a [`BuiltinCheck`] (its names, its
+//! variables, how it reads them) and implementing [`Check`], plus one line
+//! in `builtins!` below (docs/ARCHITECTURE.md shows it).
 
-pub mod agents;
-pub mod cache;
-pub mod database;
 pub mod runner;
-pub mod services;
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -18,60 +16,127 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::config::Config;
+use crate::config::{Group, Reader};
 use crate::metrics::Metric;
 use crate::net::tls::Trust;
 use crate::status::Status;
 use crate::text::millis;
 
-/// The checks vitals knows. The first name of each is the one the command
-/// line shows, the others are accepted too; the longest is the key in
-/// `check all`'s `checks` object (the names of the Python module vitals
-/// replaces, docs/COMPATIBILITY.md).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    strum::AsRefStr,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumIter,
-    strum::EnumMessage,
-)]
-pub enum CheckId {
-    #[strum(serialize = "db", serialize = "database")]
-    Database,
-    #[strum(serialize = "cache")]
-    Cache,
-    #[strum(serialize = "agents")]
-    Agents,
-    #[strum(serialize = "services", serialize = "external_services")]
-    ExternalServices,
+/// Declares each check's module and lists its descriptor in `BUILTINS`, so
+/// that registering a check is one line.
+macro_rules! builtins {
+    ($($check:ident,)*) => {
+        $(pub mod $check;)*
+
+        /// Every built-in check, in the order of the `check all` document.
+        pub const BUILTINS: &[BuiltinCheck] = &[$($check::CHECK),*];
+    };
 }
+
+builtins! {
+    database,
+    cache,
+    agents,
+    services,
+}
+
+/// What vitals knows of a built-in check before reading its settings.
+pub struct BuiltinCheck {
+    /// The canonical name: its key in `check all`'s `checks` object, its
+    /// alerts' types (the names of the Python module vitals replaces,
+    /// docs/COMPATIBILITY.md).
+    pub name: &'static str,
+    /// A shorter name, accepted too and shown first on the command line (`db`).
+    pub alias: Option<&'static str>,
+    /// Its line in `check --help`.
+    pub help: &'static str,
+    /// What to set so that it has something to check.
+    pub configured_by: &'static str,
+    /// Its variables, under its title in `config validate` and `.env.example`.
+    pub group: Group,
+    /// Reads its settings (problems go to the reader) and builds it.
+    pub read: fn(&mut Reader<'_>, &Trust) -> Box<dyn Check>,
+}
+
+impl BuiltinCheck {
+    pub const fn id(&self) -> CheckId {
+        CheckId(self.name)
+    }
+
+    /// Its names on the command line: the one shown first, then the others.
+    pub fn names(&self) -> (&'static str, Option<&'static str>) {
+        match self.alias {
+            Some(alias) => (alias, Some(self.name)),
+            None => (self.name, None),
+        }
+    }
+}
+
+/// Reads the settings of the checks `wanted` picks and builds them, in registry order.
+pub fn read(
+    reader: &mut Reader<'_>,
+    trust: &Trust,
+    wanted: impl Fn(CheckId) -> bool,
+) -> Vec<Box<dyn Check>> {
+    BUILTINS
+        .iter()
+        .filter(|spec| wanted(spec.id()))
+        .map(|spec| (spec.read)(reader, trust))
+        .collect()
+}
+
+/// A check, by its canonical name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CheckId(&'static str);
 
 impl CheckId {
     /// The key in `check all`'s `checks` object.
     pub fn key(self) -> &'static str {
-        self.into()
+        self.0
+    }
+
+    fn spec(self) -> Option<&'static BuiltinCheck> {
+        BUILTINS.iter().find(|c| c.name == self.0)
     }
 
     /// The variable that configures this check, for "nothing configured" hints.
     pub fn configured_by(self) -> &'static str {
-        match self {
-            CheckId::Database => "DATABASE_URL",
-            CheckId::Cache => "REDIS_URL",
-            CheckId::Agents => "AGENT_REGISTRY_URL",
-            CheckId::ExternalServices => services::configured_by(),
-        }
+        self.spec().map_or("", |c| c.configured_by)
+    }
+}
+
+impl AsRef<str> for CheckId {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+/// The name is none of a check vitals knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown check {0:?}")]
+pub struct UnknownCheck(String);
+
+/// A check by its canonical name or its alias.
+impl FromStr for CheckId {
+    type Err = UnknownCheck;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        BUILTINS
+            .iter()
+            .find(|c| c.name == name || c.alias == Some(name))
+            .map(BuiltinCheck::id)
+            .ok_or_else(|| UnknownCheck(name.to_owned()))
     }
 }
 
 /// One health check. `run` must return by `deadline`; the runner enforces it anyway.
 pub trait Check: Send + Sync {
     fn id(&self) -> CheckId;
+
+    /// Whether its settings name something to check (an unconfigured check
+    /// still runs, and says what to set).
+    fn configured(&self) -> bool;
+
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult>;
 
     /// What it looks at, as alert labels name it (`db.internal:5432/app`):
@@ -85,16 +150,6 @@ pub trait Check: Send + Sync {
     fn part_targets(&self) -> Vec<(String, String)> {
         Vec::new()
     }
-}
-
-/// Every check, in the order of the `check all` document.
-pub fn registry(config: &Config, trust: &Trust) -> Vec<Box<dyn Check>> {
-    vec![
-        Box::new(database::Database::new(&config.database, trust)),
-        Box::new(cache::Cache::new(&config.cache, trust)),
-        Box::new(agents::Agents::new(&config.agents, trust)),
-        Box::new(services::Services::new(&config.services, trust)),
-    ]
 }
 
 /// What a check found: `status`, `response_time_ms` and `message` as the

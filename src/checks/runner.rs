@@ -122,14 +122,11 @@ mod tests {
 
     #[test]
     fn required_unconfigured_becomes_unhealthy() {
-        let r = enforce_required(
-            CheckId::Cache,
-            CheckResult::unconfigured("REDIS_URL"),
-            &[CheckId::Cache],
-        );
+        let cache = crate::checks::cache::CHECK.id();
+        let r = enforce_required(cache, CheckResult::unconfigured("REDIS_URL"), &[cache]);
         assert_eq!(r.status, Status::Unhealthy);
         assert_eq!(r.message, "required but not configured: set REDIS_URL");
-        let r = enforce_required(CheckId::Cache, CheckResult::unconfigured("REDIS_URL"), &[]);
+        let r = enforce_required(cache, CheckResult::unconfigured("REDIS_URL"), &[]);
         assert_eq!(r.status, Status::Unconfigured);
     }
 }

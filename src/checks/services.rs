@@ -4,7 +4,9 @@
 //! once, at most [`MAX_IN_FLIGHT`] at a time, each bounded by its own timeout
 //! and all by the check's.
 
-use std::sync::LazyLock;
+mod apis;
+mod declared;
+
 use std::time::Duration;
 
 use serde::Serialize;
@@ -14,13 +16,11 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckId, CheckResult};
-use crate::config::{
-    ApiConfig, Auth, BUILTINS, DeclaredService, Secret, ServicesConfig, StatusSet,
-};
+use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use crate::config::{Group, Reader, Secrecy, StatusSet, var};
 use crate::json;
 use crate::metrics::{Metric, Unit};
-use crate::net::http::{self, HttpError, Method, Request, Response};
+use crate::net::http::{self, HttpError, Request, Response};
 use crate::net::tls::Trust;
 use crate::status::Status;
 use crate::text::millis;
@@ -44,14 +44,67 @@ const DETAIL_MAX_CHARS: usize = 200;
 /// Names listed in the summary message before "and N more".
 const SUMMARY_NAMES: usize = 10;
 
-/// What to set so that the check has something to do.
-pub fn configured_by() -> &'static str {
-    static TEXT: LazyLock<String> = LazyLock::new(|| {
-        let keys: Vec<&str> = BUILTINS.iter().map(|b| b.key_var).collect();
-        format!("{} or VITALS_CONFIG", keys.join(", "))
-    });
-    TEXT.as_str()
-}
+pub const CHECK: BuiltinCheck = BuiltinCheck {
+    name: "external_services",
+    alias: Some("services"),
+    help: "External APIs (ANTHROPIC_API_KEY, HUBSPOT_API_KEY, SENDGRID_API_KEY) and the endpoints in vitals.toml.",
+    configured_by: "ANTHROPIC_API_KEY, HUBSPOT_API_KEY, SENDGRID_API_KEY or VITALS_CONFIG",
+    group: Group {
+        key: "services",
+        title: "External services",
+        vars: &[
+            var(
+                "ANTHROPIC_API_KEY",
+                Secrecy::Secret,
+                None,
+                "Anthropic (Claude) API key; unset means anthropic_api is unconfigured.",
+            ),
+            var(
+                "ANTHROPIC_BASE_URL",
+                Secrecy::UrlCredentials,
+                Some("https://api.anthropic.com"),
+                "Anthropic API base URL (proxies, tests).",
+            ),
+            var(
+                "HUBSPOT_API_KEY",
+                Secrecy::Secret,
+                None,
+                "HubSpot private-app token; unset means hubspot_api is unconfigured.",
+            ),
+            var(
+                "HUBSPOT_BASE_URL",
+                Secrecy::UrlCredentials,
+                Some("https://api.hubapi.com"),
+                "HubSpot API base URL.",
+            ),
+            var(
+                "SENDGRID_API_KEY",
+                Secrecy::Secret,
+                None,
+                "SendGrid API key: checked as a service, and used for e-mail when EMAIL_PROVIDER=sendgrid.",
+            ),
+            var(
+                "SENDGRID_BASE_URL",
+                Secrecy::UrlCredentials,
+                Some("https://api.sendgrid.com"),
+                "SendGrid API base URL.",
+            ),
+            var(
+                "SERVICE_SLOW_MS",
+                Secrecy::Public,
+                Some("2000"),
+                "Degraded when a service answers slower than this many milliseconds.",
+            ),
+            var(
+                "VITALS_CONFIG",
+                Secrecy::Public,
+                Some("vitals.toml"),
+                "File declaring your own HTTP endpoints to check (used when present).",
+            ),
+        ],
+    },
+    read: |r, trust| Box::new(Services::read(r, trust)),
+};
 
 pub struct Services {
     client: http::Client,
@@ -86,18 +139,26 @@ struct Probe {
 }
 
 impl Services {
-    pub fn new(config: &ServicesConfig, trust: &Trust) -> Self {
-        let apis = config.apis.iter().map(|api| match &api.key {
-            None => Entry::Unconfigured {
-                name: api.service.name,
-                key_var: api.service.key_var,
-            },
-            Some(key) => Entry::Probe(Box::new(api_probe(api, key, config.slow))),
-        });
-        let declared = config
-            .declared
+    pub fn read(r: &mut Reader<'_>, trust: &Trust) -> Self {
+        let keys: Vec<_> = apis::APIS
             .iter()
-            .map(|service| Entry::Probe(Box::new(declared_probe(service, config.slow))));
+            .map(|service| {
+                let key = r.secret(service.key_var);
+                (service, key, r.base_url(service.base_url_var))
+            })
+            .collect();
+        let slow = r.millis("SERVICE_SLOW_MS");
+        let declared = declared::read(r);
+        let apis = keys.into_iter().map(|(service, key, base_url)| match key {
+            None => Entry::Unconfigured {
+                name: service.name,
+                key_var: service.key_var,
+            },
+            Some(key) => Entry::Probe(Box::new(apis::probe(service, &key, &base_url, slow))),
+        });
+        let declared = declared
+            .iter()
+            .map(|service| Entry::Probe(Box::new(declared::probe(service, slow))));
         Services {
             client: http::Client::new(trust).max_in_flight(MAX_IN_FLIGHT),
             entries: apis.chain(declared).collect(),
@@ -105,52 +166,13 @@ impl Services {
     }
 }
 
-fn api_probe(api: &ApiConfig, key: &Secret, slow: Duration) -> Probe {
-    let service = api.service;
-    let key = key.expose();
-    let mut request = Request::new(
-        Method::Get,
-        http::join(api.base_url.expose(), service.path),
-        Duration::ZERO,
-    );
-    request = match service.auth {
-        Auth::Header(name) => request.header(name, key),
-        Auth::Bearer => request.header("authorization", format!("Bearer {key}")),
-    };
-    for (name, value) in service.headers {
-        request = request.header(name, *value);
-    }
-    Probe {
-        name: service.name.to_owned(),
-        kind: Kind::Api,
-        request: request.truncate_body_at(BODY_CAP).no_redirects(),
-        expect: StatusSet::range(200..=299),
-        body_contains: None,
-        slow,
-        timeout: None,
-    }
-}
-
-fn declared_probe(service: &DeclaredService, slow: Duration) -> Probe {
-    let mut request = Request::new(service.method, service.url.expose().clone(), Duration::ZERO);
-    for (name, value) in &service.headers {
-        request = request.header(name, value.expose());
-    }
-    Probe {
-        name: service.name.clone(),
-        kind: Kind::Endpoint,
-        request: request.truncate_body_at(BODY_CAP).no_redirects(),
-        expect: service.expect_status.clone(),
-        body_contains: service.body_contains.clone(),
-        slow: service.slow.unwrap_or(slow),
-        timeout: service.timeout,
-    }
-}
-
-/// The API path under the base URL, keeping any path prefix a proxy needs.
 impl Check for Services {
     fn id(&self) -> CheckId {
-        CheckId::ExternalServices
+        CHECK.id()
+    }
+
+    fn configured(&self) -> bool {
+        self.entries.iter().any(|e| matches!(e, Entry::Probe(_)))
     }
 
     fn part_targets(&self) -> Vec<(String, String)> {
@@ -393,7 +415,7 @@ fn summarize(services: Vec<(String, ServiceResult)>) -> CheckResult {
     let (status, message) = if total == 0 {
         (
             Status::Unconfigured,
-            format!("not configured: set {}", configured_by()),
+            format!("not configured: set {}", CHECK.configured_by),
         )
     } else if failing.is_empty() {
         (Status::Healthy, "External services operational".to_owned())

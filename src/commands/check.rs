@@ -7,27 +7,23 @@ use std::time::Duration;
 use super::{Stopped, until_signal, until_stopped};
 use crate::alerts::from_checks;
 use crate::checks::runner::{Report, Single, run_all};
-use crate::checks::{Check, CheckId, CheckResult, registry};
+use crate::checks::{Check, CheckId, CheckResult};
 use crate::cli::CheckArgs;
-use crate::config::Config;
+use crate::config::ProcessEnv;
 use crate::error::report;
 use crate::exit::Exit;
-use crate::net::tls::Trust;
 use crate::output::{self, Output};
+use crate::settings;
 use crate::status::Status;
 
-pub fn run(
-    args: &CheckArgs,
-    config: &Config,
-    out: &Output,
-    timeout: Duration,
-) -> anyhow::Result<Exit> {
-    let trust = Trust::new(config.extra_ca_file.clone());
-    let selected: Vec<Arc<dyn Check>> = registry(config, &trust)
-        .into_iter()
-        .filter(|c| args.target.single().is_none_or(|id| id == c.id()))
-        .map(Arc::from)
-        .collect();
+pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
+    // Only the selected checks' settings: a mistake elsewhere does not stop them.
+    let wanted = args.target.single();
+    let selected: Vec<Arc<dyn Check>> =
+        settings::checks(&ProcessEnv, |id| wanted.is_none_or(|w| w == id))?
+            .into_iter()
+            .map(Arc::from)
+            .collect();
 
     // A thread per check (up to 4): one check's CPU work (SCRAM hashing, TLS
     // handshakes) must not stall another's clock, or its response time lies.
@@ -58,19 +54,29 @@ pub fn run(
     // Opened only here: a plain `check` never touches the alert store. With
     // nothing configured it still runs, to name the alerts this leaves stale.
     if args.alert {
-        exit = exit.max(alert(&report.checks, config, timeout));
+        exit = exit.max(alert(&report.checks, timeout));
     }
     emitted?;
     Ok(exit)
 }
 
 /// `--alert`: the checks' alerts raised and resolved; what went wrong is on
-/// stderr, and the exit code says whether alerting worked.
-fn alert(checks: &[(CheckId, CheckResult)], config: &Config, timeout: Duration) -> Exit {
+/// stderr, and the exit code says whether alerting worked. Its settings are
+/// read only now, after the checks' result is out.
+fn alert(checks: &[(CheckId, CheckResult)], timeout: Duration) -> Exit {
+    let (config, entries) = match settings::alerting(&ProcessEnv) {
+        Ok(read) => read,
+        Err(errors) => {
+            output::error(&format!(
+                "--alert: no alert was raised or resolved: {errors}"
+            ));
+            return Exit::Warning;
+        }
+    };
     let mut notice = |message: String| output::error(&message);
     let what = "alerting was stopped; the checks' result above stands";
     let alerting = until_stopped(1, what, |stop| async move {
-        from_checks::alert_checks(checks, config, timeout, &mut notice, &stop).await
+        from_checks::alert_checks(checks, &config, &entries, timeout, &mut notice, &stop).await
     });
     match alerting {
         Ok(((exit, None), _)) => exit,

@@ -1,13 +1,13 @@
 //! `vitals config validate`: every variable group as configured, not
 //! configured or invalid, with secrets hidden.
 
-use crate::config::validate::{self, Verdict};
-use crate::config::{Loaded, ProcessEnv};
+use crate::config::{EnvFile, ProcessEnv};
 use crate::exit::Exit;
 use crate::output::Output;
+use crate::settings::validate::{self, Verdict};
 
-pub fn validate(loaded: Loaded, out: &Output) -> anyhow::Result<Exit> {
-    let report = validate::build(loaded, &ProcessEnv);
+pub fn validate(env_file: Option<&EnvFile>, out: &Output) -> anyhow::Result<Exit> {
+    let report = validate::build(&ProcessEnv, env_file);
     out.emit(&report)?;
     Ok(exit(report.result))
 }

@@ -11,12 +11,12 @@ use std::future::Future;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::dotenv::EnvFileError;
-use crate::config::{Config, EnvFile};
+use crate::config::{EnvFile, ProcessEnv};
 use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Format, Output};
 use crate::runtime::{self, Interrupted, Stop};
-use crate::{clock, logging};
+use crate::{clock, logging, settings};
 
 /// Runs the parsed command line; `env_file` is what loading `.env` came to
 /// (loaded before parsing, so that options see its values; reported here,
@@ -55,16 +55,12 @@ fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Resul
     {
         anyhow::bail!(output::MONITORING_FORMATS_ONLY_FOR_CHECK);
     }
+    // Each command reads only the settings it uses; every secret is scrubbed all the same.
+    settings::register_secrets(&ProcessEnv);
     match &cli.command {
-        Command::Check(args) => {
-            let config = Config::load(env_file).into_result()?;
-            check::run(args, &config, out, cli.global.timeout)
-        }
-        Command::Alert(command) => {
-            let config = Config::load(env_file).into_result()?;
-            alert::run(command, &config, out, cli.global.timeout)
-        }
-        Command::Config(ConfigCommand::Validate) => config::validate(Config::load(env_file), out),
+        Command::Check(args) => check::run(args, out, cli.global.timeout),
+        Command::Alert(command) => alert::run(command, out, cli.global.timeout),
+        Command::Config(ConfigCommand::Validate) => config::validate(env_file.as_ref(), out),
         Command::Completions { shell } => Ok(completions::run(*shell)),
     }
 }

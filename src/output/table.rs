@@ -11,7 +11,7 @@ use crate::alerts::store::StatusFilter;
 use crate::alerts::{Alert, AlertStatus, Delivery, Outcome, Preview, Timestamp};
 use crate::checks::runner::{Report, Single};
 use crate::checks::{CheckId, CheckResult};
-use crate::config::validate::{self, GroupStatus, Verdict};
+use crate::settings::validate::{self, GroupStatus, Verdict};
 use crate::status::Status;
 use crate::text::printable;
 
@@ -531,10 +531,7 @@ impl Render for Preview {
             self.alert.severity.label()
         );
         for m in &self.messages {
-            let via = m
-                .provider
-                .map(|p| format!(" via {}", p.as_ref()))
-                .unwrap_or_default();
+            let via = m.provider.map(|p| format!(" via {p}")).unwrap_or_default();
             let to = if m.to.is_empty() {
                 String::new()
             } else {

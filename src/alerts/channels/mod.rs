@@ -1,68 +1,119 @@
 //! Alert channels behind one small trait, and the registry of them.
 //!
-//! Adding a channel is one new file, a [`ChannelId`] variant and one line in
-//! [`registry`] (docs/ARCHITECTURE.md shows it). Whether a channel is configured is decided by its typed
-//! settings (`config::Channel::{Unset, Incomplete, Ready}`): only a `Ready`
-//! one is ever built, so a [`Notifier`] always has what it needs.
+//! A channel is one file declaring a [`ChannelSpec`] (its name, its
+//! variables, how it reads them) and implementing [`Notifier`], plus one
+//! line in `channels!` below (docs/ARCHITECTURE.md shows it). Whether a
+//! channel can be used is decided when its settings are read: only a
+//! `Ready` one is ever built, so a [`Notifier`] always has what it needs.
 
-pub mod email;
-pub mod pagerduty;
+/// E-mail's second transport (the first is SMTP, in `email/`).
 pub mod sendgrid;
-pub mod slack;
-pub mod sms;
+
+use std::fmt;
+use std::str::FromStr;
 
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Alert, Delivery, Event, Outcome, Policy, Provider};
-use crate::config::{self, Config, ConfigError};
+use super::{Alert, Delivery, Event, Outcome, Policy};
+use crate::config::{Channel, Config, ConfigError, Group, Reader};
 use crate::net::http;
 use crate::net::tls::Trust;
 
-/// The channels, by the name `--channel` takes and the JSON records carry;
-/// each variant's doc comment is its `--help` text.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::AsRefStr,
-    strum::Display,
-    strum::EnumString,
-    strum::EnumIter,
-    strum::EnumMessage,
-)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum ChannelId {
-    /// E-mail through SMTP or SendGrid.
-    Email,
-    /// A Slack incoming webhook.
-    Slack,
-    /// Twilio SMS (critical alerts only).
-    Sms,
-    /// PagerDuty Events API v2.
-    PagerDuty,
+/// Declares each channel's module and lists its descriptor in `CHANNELS`,
+/// so that registering a channel is one line.
+macro_rules! channels {
+    ($($channel:ident,)*) => {
+        $(pub mod $channel;)*
+
+        /// Every channel, in the order deliveries are reported.
+        pub const CHANNELS: &[ChannelSpec] = &[$($channel::CHANNEL),*];
+    };
 }
 
+channels! {
+    email,
+    slack,
+    sms,
+    pagerduty,
+}
+
+/// What vitals knows of a channel before reading its settings.
+pub struct ChannelSpec {
+    /// What `--channel` takes and delivery records carry (in the store too).
+    pub name: &'static str,
+    /// Its line in `--channel`'s help.
+    pub help: &'static str,
+    /// What to set to use it.
+    pub configured_by: &'static str,
+    /// Its variables, under its title in `config validate` and `.env.example`.
+    pub group: Group,
+    /// Reads its settings (problems go to the reader) and, when they are
+    /// complete, builds it.
+    pub read: fn(&mut Reader<'_>, &Shared) -> Channel<Box<dyn Notifier>>,
+}
+
+impl ChannelSpec {
+    pub const fn id(&self) -> ChannelId {
+        ChannelId(self.name)
+    }
+}
+
+/// A channel, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChannelId(&'static str);
+
 impl ChannelId {
+    fn spec(self) -> Option<&'static ChannelSpec> {
+        CHANNELS.iter().find(|c| c.name == self.0)
+    }
+
     /// What to set to use this channel.
     pub fn configured_by(self) -> &'static str {
-        match self {
-            ChannelId::Email => {
-                "SMTP_HOST and ALERT_EMAIL_RECIPIENTS (or EMAIL_PROVIDER=sendgrid, SENDGRID_API_KEY and ALERT_EMAIL_RECIPIENTS)"
-            }
-            ChannelId::Slack => "SLACK_WEBHOOK_URL",
-            ChannelId::Sms => {
-                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and ALERT_SMS_RECIPIENTS"
-            }
-            ChannelId::PagerDuty => "PAGERDUTY_ROUTING_KEY",
-        }
+        self.spec().map_or("", |c| c.configured_by)
+    }
+}
+
+impl AsRef<str> for ChannelId {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+impl fmt::Display for ChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The name is not one of a channel vitals knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown channel {0:?}")]
+pub struct UnknownChannel(String);
+
+impl FromStr for ChannelId {
+    type Err = UnknownChannel;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        CHANNELS
+            .iter()
+            .find(|c| c.name == name)
+            .map(ChannelSpec::id)
+            .ok_or_else(|| UnknownChannel(name.to_owned()))
+    }
+}
+
+impl Serialize for ChannelId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChannelId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -70,7 +121,8 @@ impl ChannelId {
 pub trait Notifier: Send + Sync {
     fn name(&self) -> ChannelId;
 
-    fn provider(&self) -> Provider;
+    /// Who carries the message (`smtp`, `sendgrid`, `twilio`…), as delivery records name it.
+    fn provider(&self) -> &'static str;
 
     /// Who receives notifications, as they may be printed (a webhook as its origin only).
     fn recipients(&self) -> Vec<String>;
@@ -103,7 +155,7 @@ pub trait Notifier: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     pub channel: ChannelId,
-    pub provider: Option<Provider>,
+    pub provider: Option<&'static str>,
     pub to: Vec<String>,
     #[serde(flatten)]
     pub content: Content,
@@ -175,7 +227,7 @@ impl Shared {
             http: http::Client::new(&trust),
             trust,
             platform: config.platform_name.clone(),
-            host: config::host_name(),
+            host: crate::config::host_name(),
         }
     }
 }
@@ -183,7 +235,8 @@ impl Shared {
 /// A channel as configured.
 pub enum Slot {
     Ready(Box<dyn Notifier>),
-    /// Partly set up: using it is an error to report, with what is missing.
+    /// Partly set up, or a variable of it malformed: using it is an error
+    /// to report, with what is wrong.
     Incomplete(Vec<ConfigError>),
     Unset,
 }
@@ -193,35 +246,37 @@ pub struct Entry {
     pub slot: Slot,
 }
 
-/// Every channel, in the order deliveries are reported.
-pub fn registry(config: &Config, shared: &Shared) -> Vec<Entry> {
-    vec![
-        entry(ChannelId::Email, &config.email, |c| {
-            Box::new(email::Email::new(c, shared))
-        }),
-        entry(ChannelId::Slack, &config.slack, |c| {
-            Box::new(slack::Slack::new(c, shared))
-        }),
-        entry(ChannelId::Sms, &config.sms, |c| {
-            Box::new(sms::Sms::new(c, shared))
-        }),
-        entry(ChannelId::PagerDuty, &config.pagerduty, |c| {
-            Box::new(pagerduty::PagerDuty::new(c, shared))
-        }),
-    ]
-}
-
-fn entry<T>(
-    id: ChannelId,
-    settings: &config::Channel<T>,
-    build: impl FnOnce(&T) -> Box<dyn Notifier>,
-) -> Entry {
-    let slot = match settings {
-        config::Channel::Ready(c) => Slot::Ready(build(c)),
-        config::Channel::Incomplete(problems) => Slot::Incomplete(problems.clone()),
-        config::Channel::Unset => Slot::Unset,
-    };
-    Entry { id, slot }
+/// Reads every channel's settings, in the order deliveries are reported. A
+/// channel with a malformed variable is unusable, as a half-configured one
+/// is, and says why; it stops neither the other channels nor the command.
+pub fn read(reader: &mut Reader<'_>, shared: &Shared) -> Vec<Entry> {
+    CHANNELS
+        .iter()
+        .map(|spec| {
+            let before = reader.errors().len();
+            let channel = (spec.read)(reader, shared);
+            let mut problems = reader.errors()[before..].to_vec();
+            let slot = match channel {
+                Channel::Ready(notifier) if problems.is_empty() => Slot::Ready(notifier),
+                Channel::Unset if problems.is_empty() => Slot::Unset,
+                Channel::Incomplete(missing) => {
+                    // A variable set but malformed is said once, as malformed.
+                    let malformed: Vec<&str> = problems.iter().map(|p| p.var).collect();
+                    let missing: Vec<ConfigError> = missing
+                        .into_iter()
+                        .filter(|m| !malformed.contains(&m.var))
+                        .collect();
+                    problems.extend(missing);
+                    Slot::Incomplete(problems)
+                }
+                Channel::Ready(_) | Channel::Unset => Slot::Incomplete(problems),
+            };
+            Entry {
+                id: spec.id(),
+                slot,
+            }
+        })
+        .collect()
 }
 
 pub fn describe_problems(problems: &[ConfigError]) -> String {
@@ -230,6 +285,14 @@ pub fn describe_problems(problems: &[ConfigError]) -> String {
 }
 
 impl Entry {
+    /// What makes the channel unusable, if anything.
+    pub fn problems(&self) -> &[ConfigError] {
+        match &self.slot {
+            Slot::Incomplete(problems) => problems,
+            Slot::Ready(_) | Slot::Unset => &[],
+        }
+    }
+
     fn not_configured(&self, problems: &[ConfigError]) -> String {
         format!("not configured: {}", describe_problems(problems))
     }

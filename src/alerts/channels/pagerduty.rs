@@ -5,13 +5,59 @@
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{ChannelId, Content, Message, Notifier, Shared};
+use super::{ChannelId, ChannelSpec, Content, Message, Notifier, Shared};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider};
-use crate::config::{PagerDutyConfig, Secret};
+use crate::alerts::{Accepted, Alert, Delivery, Event, Policy};
+use crate::config::{Channel, Group, Reader, Secrecy, Secret, SecretUrl, var};
 use crate::net::http::{self, Method};
 use crate::redact;
 use crate::text::cut;
+
+pub const CHANNEL: ChannelSpec = ChannelSpec {
+    name: "pagerduty",
+    help: "PagerDuty Events API v2.",
+    configured_by: "PAGERDUTY_ROUTING_KEY",
+    group: Group {
+        key: "pagerduty",
+        title: "PagerDuty alerts",
+        vars: &[
+            var(
+                "PAGERDUTY_ROUTING_KEY",
+                Secrecy::Secret,
+                None,
+                "PagerDuty Events API v2 integration (routing) key.",
+            ),
+            var(
+                "PAGERDUTY_BASE_URL",
+                Secrecy::UrlCredentials,
+                Some("https://events.pagerduty.com"),
+                "PagerDuty Events API base URL.",
+            ),
+        ],
+    },
+    read: |r, shared| {
+        settings(r).map(|s| Box::new(PagerDuty::new(&s, shared)) as Box<dyn Notifier>)
+    },
+};
+
+const PROVIDER: &str = "pagerduty";
+
+#[derive(Debug, Clone)]
+pub struct PagerDutyConfig {
+    pub routing_key: Secret,
+    pub base_url: SecretUrl,
+}
+
+pub fn settings(r: &mut Reader<'_>) -> Channel<PagerDutyConfig> {
+    let base_url = r.base_url("PAGERDUTY_BASE_URL");
+    match r.secret("PAGERDUTY_ROUTING_KEY") {
+        Some(routing_key) => Channel::Ready(PagerDutyConfig {
+            routing_key,
+            base_url,
+        }),
+        None => Channel::Unset,
+    }
+}
 
 /// PagerDuty refuses longer summaries.
 const MAX_SUMMARY_CHARS: usize = 1024;
@@ -99,11 +145,11 @@ fn accepted(response: &http::Response) -> Accepted {
 
 impl Notifier for PagerDuty {
     fn name(&self) -> ChannelId {
-        ChannelId::PagerDuty
+        CHANNEL.id()
     }
 
-    fn provider(&self) -> Provider {
-        Provider::PagerDuty
+    fn provider(&self) -> &'static str {
+        PROVIDER
     }
 
     fn recipients(&self) -> Vec<String> {
@@ -117,8 +163,8 @@ impl Notifier for PagerDuty {
 
     fn render(&self, alert: &Alert, action: Event) -> Vec<Message> {
         vec![Message {
-            channel: ChannelId::PagerDuty,
-            provider: Some(Provider::PagerDuty),
+            channel: CHANNEL.id(),
+            provider: Some(PROVIDER),
             to: self.recipients(),
             content: Content::Json {
                 body: event(action, alert, redact::MASK, &self.source),
@@ -139,8 +185,8 @@ impl Notifier for PagerDuty {
             let (result, history) =
                 retry::deliver_http(policy, &self.http, &request, 202, describe).await;
             vec![Delivery::finished(
-                ChannelId::PagerDuty,
-                Provider::PagerDuty,
+                CHANNEL.id(),
+                PROVIDER,
                 redact::url(&self.url),
                 result.map(|r| accepted(&r)),
                 history,

@@ -3,12 +3,14 @@
 
 use serde_json::{Value, json};
 
-use super::email::EmailContent;
-use super::{ChannelId, Shared};
+use super::Shared;
+use super::email::{CHANNEL, EmailConfig, EmailContent};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Delivery, Policy, Provider};
-use crate::config::{EmailConfig, Secret};
+use crate::alerts::{Accepted, Delivery, Policy};
+use crate::config::Secret;
 use crate::net::http::{self, Method};
+
+pub const PROVIDER: &str = "sendgrid";
 
 pub struct SendGrid {
     key: Secret,
@@ -87,8 +89,8 @@ impl SendGrid {
             .iter()
             .map(|to| {
                 Delivery::finished(
-                    ChannelId::Email,
-                    Provider::SendGrid,
+                    CHANNEL.id(),
+                    PROVIDER,
                     to.clone(),
                     result.clone(),
                     history.clone(),

@@ -6,12 +6,71 @@ use serde_json::{Value, json};
 
 use futures_util::future::BoxFuture;
 
-use super::{ChannelId, Content, Message, Notifier, Shared, read_by_people, resolution_lines};
+use super::{
+    ChannelId, ChannelSpec, Content, Message, Notifier, Shared, read_by_people, resolution_lines,
+};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity};
-use crate::config::SlackConfig;
+use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Severity};
+use crate::config::{Channel, Group, Reader, Secrecy, SecretUrl, required, var};
 use crate::net::http::{self, Method};
 use crate::redact;
+
+pub const CHANNEL: ChannelSpec = ChannelSpec {
+    name: "slack",
+    help: "A Slack incoming webhook.",
+    configured_by: "SLACK_WEBHOOK_URL",
+    group: Group {
+        key: "slack",
+        title: "Slack alerts",
+        vars: &[
+            var(
+                "SLACK_WEBHOOK_URL",
+                Secrecy::Secret,
+                None,
+                "Slack incoming-webhook URL (the whole URL is a secret).",
+            ),
+            var(
+                "SLACK_CHANNEL",
+                Secrecy::Public,
+                None,
+                "Slack channel name (informational; the webhook decides).",
+            ),
+        ],
+    },
+    read: |r, shared| settings(r).map(|s| Box::new(Slack::new(&s, shared)) as Box<dyn Notifier>),
+};
+
+const PROVIDER: &str = "slack";
+
+#[derive(Debug, Clone)]
+pub struct SlackConfig {
+    pub webhook: SecretUrl,
+    pub channel: Option<String>,
+}
+
+pub fn settings(r: &mut Reader<'_>) -> Channel<SlackConfig> {
+    let given = r.raw("SLACK_WEBHOOK_URL").is_some();
+    let webhook = r.url("SLACK_WEBHOOK_URL", &["https", "http"]);
+    let channel = r.raw("SLACK_CHANNEL");
+    if let Some(webhook) = &webhook {
+        // The raw value is registered already; its parsed form, its path
+        // and the path's last segment (Slack's token) may be quoted alone.
+        let url = webhook.expose();
+        redact::register(url.as_str());
+        redact::register(url.path());
+        if let Some(token) = url.path_segments().and_then(|mut s| s.next_back()) {
+            redact::register(token);
+        }
+    }
+    match webhook {
+        Some(webhook) => Channel::Ready(SlackConfig { webhook, channel }),
+        None if channel.is_some() && !given => Channel::Incomplete(vec![required(
+            "SLACK_WEBHOOK_URL",
+            "SLACK_CHANNEL is set, but Slack alerts are posted to a webhook",
+        )]),
+        None => Channel::Unset,
+    }
+}
 
 pub struct Slack {
     webhook: url::Url,
@@ -102,11 +161,11 @@ pub fn payload(alert: &Alert, event: Event, platform: &str, channel: Option<&str
 
 impl Notifier for Slack {
     fn name(&self) -> ChannelId {
-        ChannelId::Slack
+        CHANNEL.id()
     }
 
-    fn provider(&self) -> Provider {
-        Provider::Slack
+    fn provider(&self) -> &'static str {
+        PROVIDER
     }
 
     /// The webhook URL is the credential: only its origin is ever shown.
@@ -120,8 +179,8 @@ impl Notifier for Slack {
 
     fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
         vec![Message {
-            channel: ChannelId::Slack,
-            provider: Some(Provider::Slack),
+            channel: CHANNEL.id(),
+            provider: Some(PROVIDER),
             to: self.recipients(),
             content: Content::Json {
                 body: payload(alert, event, &self.platform, self.channel.as_deref()),
@@ -143,8 +202,8 @@ impl Notifier for Slack {
             let (result, history) =
                 retry::deliver_http(policy, &self.http, &request, 200, body_excerpt).await;
             vec![Delivery::finished(
-                ChannelId::Slack,
-                Provider::Slack,
+                CHANNEL.id(),
+                PROVIDER,
                 redact::url_origin(&self.webhook),
                 result.map(|_| Accepted::default()),
                 history,

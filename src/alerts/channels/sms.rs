@@ -6,11 +6,128 @@
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use super::{ChannelId, Content, Message, Notifier, Shared};
+use super::{ChannelId, ChannelSpec, Content, Message, Notifier, Shared};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Provider, Severity};
-use crate::config::{Secret, SmsConfig};
+use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Severity};
+use crate::config::parse::{Expected, parse_phone};
+use crate::config::{
+    Channel, ConfigError, Group, Reader, Secrecy, Secret, SecretUrl, required, var,
+};
+use crate::net::basic_credentials;
 use crate::net::http::{self, Method};
+use crate::redact;
+
+pub const CHANNEL: ChannelSpec = ChannelSpec {
+    name: "sms",
+    help: "Twilio SMS (critical alerts only).",
+    configured_by: "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and ALERT_SMS_RECIPIENTS",
+    group: Group {
+        key: "sms",
+        title: "SMS alerts (Twilio)",
+        vars: &[
+            var(
+                "TWILIO_ACCOUNT_SID",
+                Secrecy::Public,
+                None,
+                "Twilio Account SID (AC followed by 32 hex digits).",
+            ),
+            var(
+                "TWILIO_AUTH_TOKEN",
+                Secrecy::Secret,
+                None,
+                "Twilio auth token.",
+            ),
+            var(
+                "TWILIO_FROM_NUMBER",
+                Secrecy::Public,
+                None,
+                "Sending number in E.164 form, e.g. +14155550123.",
+            ),
+            var(
+                "ALERT_SMS_RECIPIENTS",
+                Secrecy::Public,
+                None,
+                "Comma-separated E.164 numbers that receive critical alerts.",
+            ),
+            var(
+                "TWILIO_BASE_URL",
+                Secrecy::UrlCredentials,
+                Some("https://api.twilio.com"),
+                "Twilio API base URL.",
+            ),
+        ],
+    },
+    read: |r, shared| settings(r).map(|s| Box::new(Sms::new(&s, shared)) as Box<dyn Notifier>),
+};
+
+const PROVIDER: &str = "twilio";
+
+#[derive(Debug, Clone)]
+pub struct SmsConfig {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    pub from: String,
+    pub recipients: Vec<String>,
+    pub base_url: SecretUrl,
+}
+
+pub fn settings(r: &mut Reader<'_>) -> Channel<SmsConfig> {
+    let sid = r.optional("TWILIO_ACCOUNT_SID", |v| {
+        if v.len() == 34 && v.starts_with("AC") && v[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(v.to_owned())
+        } else {
+            Err(Expected(
+                "a Twilio Account SID: \"AC\" followed by 32 hex digits".to_owned(),
+            ))
+        }
+    });
+    let token = r.secret("TWILIO_AUTH_TOKEN");
+    let from = r.optional("TWILIO_FROM_NUMBER", parse_phone);
+    let recipients = r.list("ALERT_SMS_RECIPIENTS", parse_phone);
+    let base_url = r.base_url("TWILIO_BASE_URL");
+    if let (Some(sid), Some(token)) = (&sid, &token) {
+        // Basic auth carries SID:token base64-encoded; a server echoing it must not leak the token.
+        redact::register(&basic_credentials(sid, token.expose()));
+    }
+    let given = [
+        ("TWILIO_ACCOUNT_SID", sid.is_some()),
+        ("TWILIO_AUTH_TOKEN", token.is_some()),
+        ("TWILIO_FROM_NUMBER", from.is_some()),
+        ("ALERT_SMS_RECIPIENTS", recipients.is_some()),
+    ];
+    if given.iter().all(|(_, set)| !set) {
+        return Channel::Unset;
+    }
+    match (sid, token, from, recipients) {
+        (Some(account_sid), Some(auth_token), Some(from), Some(recipients)) => {
+            Channel::Ready(SmsConfig {
+                account_sid,
+                auth_token,
+                from,
+                recipients,
+                base_url,
+            })
+        }
+        _ => {
+            // A variable that is set but malformed is already reported; name only the absent ones.
+            let missing: Vec<ConfigError> = given
+                .iter()
+                .filter(|(var, set)| !set && r.raw(var).is_none())
+                .map(|(var, _)| {
+                    required(
+                        var,
+                        "SMS alerts need every TWILIO_* variable and ALERT_SMS_RECIPIENTS",
+                    )
+                })
+                .collect();
+            if missing.is_empty() {
+                Channel::Unset
+            } else {
+                Channel::Incomplete(missing)
+            }
+        }
+    }
+}
 
 /// Characters of the message an SMS carries, cut where the Python module
 /// vitals replaces cut it (docs/COMPATIBILITY.md).
@@ -87,11 +204,11 @@ fn accepted(response: &http::Response) -> Accepted {
 
 impl Notifier for Sms {
     fn name(&self) -> ChannelId {
-        ChannelId::Sms
+        CHANNEL.id()
     }
 
-    fn provider(&self) -> Provider {
-        Provider::Twilio
+    fn provider(&self) -> &'static str {
+        PROVIDER
     }
 
     fn recipients(&self) -> Vec<String> {
@@ -112,8 +229,8 @@ impl Notifier for Sms {
         self.recipients
             .iter()
             .map(|to| Message {
-                channel: ChannelId::Sms,
-                provider: Some(Provider::Twilio),
+                channel: CHANNEL.id(),
+                provider: Some(PROVIDER),
                 to: vec![to.clone()],
                 content: Content::Form {
                     form: form(&self.from, to, &body),
@@ -145,8 +262,8 @@ impl Notifier for Sms {
                     let (result, history) =
                         retry::deliver_http(&once, &self.http, &request, 201, describe).await;
                     Delivery::finished(
-                        ChannelId::Sms,
-                        Provider::Twilio,
+                        CHANNEL.id(),
+                        PROVIDER,
                         to.clone(),
                         result.map(|r| accepted(&r)),
                         history,

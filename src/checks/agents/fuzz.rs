@@ -65,14 +65,12 @@ fn status_doc() -> impl Strategy<Value = Value> {
 }
 
 fn agents(max_age: u64) -> Agents {
-    Agents::new(
-        &AgentsConfig {
-            registry: None,
-            heartbeat_max_age: Duration::from_secs(max_age),
-            queue_degraded_threshold: 100,
-        },
-        &Trust::new(None),
-    )
+    Agents {
+        registry: None,
+        heartbeat_max_age: Duration::from_secs(max_age),
+        queue_degraded_threshold: 100,
+        trust: Trust::new(None),
+    }
 }
 
 proptest! {

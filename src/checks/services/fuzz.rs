@@ -2,6 +2,7 @@
 //! case count comes from `PROPTEST_CASES`).
 
 use super::*;
+use crate::net::http::Method;
 use proptest::prelude::*;
 
 fn response(status: u16, body: Vec<u8>) -> Response {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::super::{until_signal, until_stopped};
 use crate::alerts::AlertStatus;
 use crate::alerts::Outcome;
+use crate::alerts::channels::Entry;
 use crate::alerts::lifecycle::{self, AlertList, Change, Changed};
 use crate::alerts::store::StatusFilter;
 use crate::cli::{AckArgs, ListArgs, ListStatus, ResolveArgs};
@@ -44,12 +45,14 @@ pub fn list(
 pub fn acknowledge(
     args: &AckArgs,
     config: &Config,
+    entries: &[Entry],
     out: &Output,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
     let by = who(args.by.as_deref())?;
     change(
         config,
+        entries,
         out,
         timeout,
         args.id.trim(),
@@ -62,6 +65,7 @@ pub fn acknowledge(
 pub fn resolve(
     args: &ResolveArgs,
     config: &Config,
+    entries: &[Entry],
     out: &Output,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
@@ -73,6 +77,7 @@ pub fn resolve(
         .filter(|n| !n.is_empty());
     change(
         config,
+        entries,
         out,
         timeout,
         args.id.trim(),
@@ -119,6 +124,7 @@ fn current_uid() -> u32 {
 /// Applies an acknowledge or resolve and prints the alert with the follow-ups sent.
 fn change(
     config: &Config,
+    entries: &[Entry],
     out: &Output,
     timeout: Duration,
     id: &str,
@@ -128,7 +134,7 @@ fn change(
     let (changes, _) = until_stopped(
         1,
         "the change may be recorded, its notifications may not have gone out, and no result was printed",
-        |stop| async move { lifecycle::change(config, timeout, id, by, change, &stop).await },
+        |stop| async move { lifecycle::change(config, entries, timeout, id, by, change, &stop).await },
     )?;
     let changes = changes?;
     if let Some(signal) = changes.interrupted {

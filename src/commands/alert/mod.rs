@@ -6,27 +6,40 @@ mod send;
 use std::time::Duration;
 
 use crate::cli::AlertCommand;
-use crate::config::Config;
+use crate::config::ProcessEnv;
 use crate::exit::Exit;
 use crate::output::Output;
+use crate::settings;
 
-pub fn run(
-    command: &AlertCommand,
-    config: &Config,
-    out: &Output,
-    timeout: Duration,
-) -> anyhow::Result<Exit> {
+/// Every `alert` command reads the general settings and the alert state's;
+/// all but `list` the channels too.
+pub fn run(command: &AlertCommand, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
     match command {
-        AlertCommand::Send(args) => {
-            let alert = send::alert_from_args(args)?;
-            send::run(alert, &args.channel, args.dry_run, config, out, timeout)
+        AlertCommand::Send(args) => send::run(
+            || send::alert_from_args(args),
+            &args.channel,
+            args.dry_run,
+            out,
+            timeout,
+        ),
+        AlertCommand::Test(args) => send::run(
+            crate::alerts::test_alert,
+            &args.channel,
+            args.dry_run,
+            out,
+            timeout,
+        ),
+        AlertCommand::List(args) => {
+            let config = settings::general(&ProcessEnv)?;
+            lifecycle::list(args, &config, out, timeout)
         }
-        AlertCommand::Test(args) => {
-            let alert = crate::alerts::test_alert()?;
-            send::run(alert, &args.channel, args.dry_run, config, out, timeout)
+        AlertCommand::Ack(args) => {
+            let (config, entries) = settings::alerting(&ProcessEnv)?;
+            lifecycle::acknowledge(args, &config, &entries, out, timeout)
         }
-        AlertCommand::List(args) => lifecycle::list(args, config, out, timeout),
-        AlertCommand::Ack(args) => lifecycle::acknowledge(args, config, out, timeout),
-        AlertCommand::Resolve(args) => lifecycle::resolve(args, config, out, timeout),
+        AlertCommand::Resolve(args) => {
+            let (config, entries) = settings::alerting(&ProcessEnv)?;
+            lifecycle::resolve(args, &config, &entries, out, timeout)
+        }
     }
 }

@@ -10,22 +10,26 @@ use crate::alerts::{
     self, Alert, InputError, MAX_MESSAGE_BYTES, Outcome, Policy, Preview, parse_user_labels,
 };
 use crate::cli::SendArgs;
-use crate::config::Config;
+use crate::config::{Config, ProcessEnv};
 use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
+use crate::settings;
 
-/// Sends `alert` through the channels of `only` (every configured one when empty).
+/// Sends the alert through the channels of `only` (every configured one
+/// when empty). The settings are read first, so their mistakes are said
+/// before the alert's.
 pub fn run(
-    alert: Alert,
+    alert: impl FnOnce() -> Result<Alert, InputError>,
     only: &[ChannelId],
     dry_run: bool,
-    config: &Config,
     out: &Output,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
-    let shared = channels::Shared::new(config);
-    let selected = lifecycle::select(channels::registry(config, &shared), only)?;
+    let (config, entries) = settings::alerting(&ProcessEnv)?;
+    let config = &config;
+    let alert = alert()?;
+    let selected = lifecycle::select(entries, only)?;
 
     if dry_run {
         return preview(alert, &selected, config, out, timeout);

@@ -2,16 +2,75 @@
 //! SendGrid's API (`super::sendgrid`), as configured.
 
 mod compose;
+mod settings;
 mod smtp;
 
 pub use compose::{EmailContent, color, compose, html_escape};
+pub use settings::{EmailConfig, EmailTransport, SmtpConfig, SmtpTls, settings};
 
 use futures_util::future::BoxFuture;
 
-use super::sendgrid::SendGrid;
-use super::{ChannelId, Content, Message, Notifier, Shared, read_by_people};
-use crate::alerts::{Alert, Delivery, Event, Policy, Provider};
-use crate::config::{EmailConfig, EmailTransport};
+use super::sendgrid::{self, SendGrid};
+use super::{ChannelId, ChannelSpec, Content, Message, Notifier, Shared, read_by_people};
+use crate::alerts::{Alert, Delivery, Event, Policy};
+use crate::config::{Group, Secrecy, var};
+
+pub const CHANNEL: ChannelSpec = ChannelSpec {
+    name: "email",
+    help: "E-mail through SMTP or SendGrid.",
+    configured_by: "SMTP_HOST and ALERT_EMAIL_RECIPIENTS (or EMAIL_PROVIDER=sendgrid, SENDGRID_API_KEY and ALERT_EMAIL_RECIPIENTS)",
+    group: Group {
+        key: "email",
+        title: "E-mail alerts",
+        vars: &[
+            var(
+                "EMAIL_PROVIDER",
+                Secrecy::Public,
+                Some("smtp"),
+                "How alert e-mail is sent: smtp or sendgrid.",
+            ),
+            var("SMTP_HOST", Secrecy::Public, None, "SMTP server host name."),
+            var(
+                "SMTP_PORT",
+                Secrecy::Public,
+                None,
+                "SMTP port; default 587 (STARTTLS), 465 when SMTP_TLS=tls, 25 when SMTP_TLS=none.",
+            ),
+            var(
+                "SMTP_USER",
+                Secrecy::Public,
+                None,
+                "SMTP user name (AUTH is only ever sent over TLS).",
+            ),
+            var("SMTP_PASSWORD", Secrecy::Secret, None, "SMTP password."),
+            var(
+                "SMTP_TLS",
+                Secrecy::Public,
+                None,
+                "starttls (default), tls (implicit TLS, default on port 465) or none (only without credentials or to a loopback host).",
+            ),
+            var(
+                "SMTP_CA_FILE",
+                Secrecy::Public,
+                None,
+                "PEM bundle trusted for the SMTP server, e.g. a private CA.",
+            ),
+            var(
+                "ALERT_EMAIL_RECIPIENTS",
+                Secrecy::Public,
+                None,
+                "Comma-separated e-mail addresses that receive alerts.",
+            ),
+            var(
+                "ALERT_SENDER_EMAIL",
+                Secrecy::Public,
+                Some("alerts@digital-agency.ai"),
+                "From address of alert e-mail.",
+            ),
+        ],
+    },
+    read: |r, shared| settings(r).map(|s| Box::new(Email::new(&s, shared)) as Box<dyn Notifier>),
+};
 
 /// The e-mail channel: one message, the same for every recipient, through
 /// the configured provider.
@@ -45,13 +104,13 @@ impl Email {
 
 impl Notifier for Email {
     fn name(&self) -> ChannelId {
-        ChannelId::Email
+        CHANNEL.id()
     }
 
-    fn provider(&self) -> Provider {
+    fn provider(&self) -> &'static str {
         match self.transport {
-            Transport::Smtp(_) => Provider::Smtp,
-            Transport::SendGrid(_) => Provider::SendGrid,
+            Transport::Smtp(_) => smtp::PROVIDER,
+            Transport::SendGrid(_) => sendgrid::PROVIDER,
         }
     }
 
@@ -66,7 +125,7 @@ impl Notifier for Email {
     fn render(&self, alert: &Alert, event: Event) -> Vec<Message> {
         let content = compose(alert, event, &self.platform);
         vec![Message {
-            channel: ChannelId::Email,
+            channel: CHANNEL.id(),
             provider: Some(self.provider()),
             to: self.recipients.clone(),
             content: Content::Email {

@@ -18,16 +18,18 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::time::Instant;
 
-use super::super::{ChannelId, Shared};
-use super::EmailContent;
+use super::super::Shared;
+use super::{CHANNEL, EmailConfig, EmailContent, SmtpConfig, SmtpTls};
 use crate::alerts::retry::{Failure, Schedule, Step};
-use crate::alerts::{Accepted, Attempt, Delivery, Policy, Provider, Timestamp};
-use crate::config::{EmailConfig, Secret, SmtpConfig, SmtpTls};
+use crate::alerts::{Accepted, Attempt, Delivery, Policy, Timestamp};
+use crate::config::Secret;
 use crate::error::{chain_text, find_cause};
 use crate::net::http::HttpError;
 use crate::net::is_loopback;
 use crate::net::tls::{self, Trust};
 use crate::text::millis;
+
+pub const PROVIDER: &str = "smtp";
 
 pub struct Smtp {
     host: String,
@@ -352,7 +354,7 @@ fn finish(targets: Vec<Target>, why: Option<&str>) -> Vec<Delivery> {
                     (_, None) => t.last_error,
                 })
             });
-            Delivery::finished(ChannelId::Email, Provider::Smtp, t.shown, result, t.history)
+            Delivery::finished(CHANNEL.id(), PROVIDER, t.shown, result, t.history)
         })
         .collect()
 }

@@ -4,7 +4,10 @@
 use serde::Serialize;
 use url::Url;
 
-use super::{Channel, Config, Group, Loaded, Secrecy, Source, StateLocation, VARIABLES};
+use super::Everything;
+use crate::alerts::channels::CHANNELS;
+use crate::checks::BUILTINS;
+use crate::config::{ConfigError, EnvFile, GENERAL, Group, STATE, Secrecy, Source};
 use crate::net::tls;
 use crate::{json, redact};
 
@@ -44,71 +47,103 @@ pub struct Report {
     pub errors: Vec<String>,
 }
 
-pub fn build(loaded: Loaded, source: &dyn Source) -> Report {
-    let Loaded { config, mut errors } = loaded;
-    for (var, path) in [
-        ("SSL_CERT_FILE", config.extra_ca_file.as_ref()),
-        ("SMTP_CA_FILE", smtp_ca_file(&config)),
-    ] {
-        if let Some(path) = path
-            && let Err(e) = tls::read_pem_file(path)
-        {
-            errors.push(super::ConfigError {
-                var,
-                problem: e.to_string(),
-            });
-        }
+/// What reading one group came to.
+struct Read {
+    key: &'static str,
+    configured: bool,
+    /// What makes a channel unusable: its malformed variables (listed by
+    /// variable already) and what is missing.
+    problems: Vec<ConfigError>,
+}
+
+/// Reads every variable (the general settings, each check's, each
+/// channel's, the alert state's) and reports each group.
+pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
+    let table = super::table();
+    let Everything {
+        config,
+        checks,
+        channels: entries,
+        findings,
+    } = super::everything(source);
+    let mut errors = findings.errors;
+    if let Some(path) = &config.extra_ca_file
+        && let Err(e) = tls::read_pem_file(path)
+    {
+        errors.push(ConfigError {
+            var: "SSL_CERT_FILE",
+            problem: e.to_string(),
+        });
     }
 
-    let groups: Vec<(&'static str, GroupReport)> = Group::ALL
-        .into_iter()
+    let mut reads = vec![Read {
+        key: GENERAL.key,
+        configured: true,
+        problems: Vec::new(),
+    }];
+    reads.extend(BUILTINS.iter().zip(&checks).map(|(spec, check)| Read {
+        key: spec.group.key,
+        configured: check.configured(),
+        problems: Vec::new(),
+    }));
+    reads.extend(CHANNELS.iter().zip(&entries).map(|(spec, entry)| Read {
+        key: spec.group.key,
+        configured: entry.ready().is_some(),
+        problems: entry.problems().to_vec(),
+    }));
+    reads.push(Read {
+        key: STATE.key,
+        configured: config.state.location.is_some(),
+        problems: Vec::new(),
+    });
+
+    let groups: Vec<(&'static str, GroupReport)> = table
+        .groups()
+        .iter()
         .map(|group| {
-            let mut group_errors: Vec<String> = errors
+            let read = reads.iter().find(|r| r.key == group.key);
+            let mut group_errors: Vec<&ConfigError> = errors
                 .iter()
-                .filter(|e| super::vars::spec(e.var).group == group)
-                .map(ToString::to_string)
+                .filter(|e| table.find(e.var).is_some_and(|(g, _)| g.key == group.key))
                 .collect();
-            group_errors.extend(incomplete(&config, group).iter().map(ToString::to_string));
+            // A channel's problems include its malformed variables, listed already.
+            for problem in read.map_or(&[][..], |r| &r.problems) {
+                if !group_errors.contains(&problem) {
+                    group_errors.push(problem);
+                }
+            }
             let status = if !group_errors.is_empty() {
                 GroupStatus::Invalid
-            } else if is_configured(&config, group) {
+            } else if read.is_some_and(|r| r.configured) {
                 GroupStatus::Configured
             } else {
                 GroupStatus::NotConfigured
             };
             let report = GroupReport {
-                title: group.title(),
+                title: group.title,
                 status,
-                variables: shown_variables(&config, group, source),
-                errors: group_errors,
+                variables: shown_variables(group, source, &findings.notes),
+                errors: group_errors.iter().map(ToString::to_string).collect(),
             };
-            (group.key(), report)
+            (group.key, report)
         })
         .collect();
 
     let mut warnings = Vec::new();
-    if !config.any_channel_ready() {
+    if !entries.iter().any(|e| e.ready().is_some()) {
         warnings.push(
             "no alert channel is configured: set SLACK_WEBHOOK_URL, SMTP_HOST (or EMAIL_PROVIDER=sendgrid), \
              TWILIO_* or PAGERDUTY_ROUTING_KEY"
                 .to_owned(),
         );
     }
-    if ![
-        Group::Database,
-        Group::Cache,
-        Group::Agents,
-        Group::Services,
-    ]
-    .into_iter()
-    .any(|g| is_configured(&config, g))
-    {
+    if !checks.iter().any(|c| c.configured()) {
         warnings.push(
             "nothing to check is configured: set DATABASE_URL, REDIS_URL, AGENT_REGISTRY_URL or an API key"
                 .to_owned(),
         );
     }
-    if let Some(file) = &config.env_file
+    if let Some(file) = env_file
         && let Some(mode) = file.mode
         && mode & 0o077 != 0
     {
@@ -130,70 +165,27 @@ pub fn build(loaded: Loaded, source: &dyn Source) -> Report {
     };
     Report {
         result,
-        env_file: config
-            .env_file
-            .as_ref()
-            .map(|f| f.path.display().to_string()),
+        env_file: env_file.map(|f| f.path.display().to_string()),
         groups,
         warnings,
         errors: all_errors,
     }
 }
 
-fn smtp_ca_file(config: &Config) -> Option<&std::path::PathBuf> {
-    match &config.email {
-        Channel::Ready(super::EmailConfig {
-            transport: super::EmailTransport::Smtp(smtp),
-            ..
-        }) => smtp.ca_file.as_ref(),
-        _ => None,
-    }
-}
-
-fn incomplete(config: &Config, group: Group) -> &[super::ConfigError] {
-    fn of<T>(channel: &Channel<T>) -> &[super::ConfigError] {
-        match channel {
-            Channel::Incomplete(problems) => problems,
-            _ => &[],
-        }
-    }
-    match group {
-        Group::Email => of(&config.email),
-        Group::Slack => of(&config.slack),
-        Group::Sms => of(&config.sms),
-        Group::PagerDuty => of(&config.pagerduty),
-        _ => &[],
-    }
-}
-
-fn is_configured(config: &Config, group: Group) -> bool {
-    match group {
-        Group::General => true,
-        Group::Database => config.database.url.is_some(),
-        Group::Cache => config.cache.url.is_some(),
-        Group::Agents => config.agents.registry.is_some(),
-        Group::Services => {
-            let s = &config.services;
-            s.apis.iter().any(|api| api.key.is_some()) || !s.declared.is_empty()
-        }
-        Group::Email => config.email.ready().is_some(),
-        Group::Slack => config.slack.ready().is_some(),
-        Group::Sms => config.sms.ready().is_some(),
-        Group::PagerDuty => config.pagerduty.ready().is_some(),
-        Group::State => config.state.location.is_some(),
-    }
-}
-
-/// The set variables of a group, each shown as safely as its secrecy demands.
+/// The set variables of a group, each shown as safely as its secrecy
+/// demands, or as the reader noted it (an effective default, a file's content).
 fn shown_variables(
-    config: &Config,
-    group: Group,
+    group: &Group,
     source: &dyn Source,
+    notes: &[(&'static str, String)],
 ) -> Vec<(&'static str, String)> {
-    let mut shown: Vec<(&'static str, String)> = VARIABLES
+    group
+        .vars
         .iter()
-        .filter(|v| v.group == group)
         .filter_map(|v| {
+            if let Some((_, shown)) = notes.iter().find(|(name, _)| *name == v.name) {
+                return Some((v.name, shown.clone()));
+            }
             let value = source
                 .get(v.name)
                 .ok()
@@ -207,51 +199,27 @@ fn shown_variables(
                     Ok(url) if url.has_host() => redact::url_origin(&url),
                     _ => format!("{} (set, hidden)", redact::MASK),
                 },
-                Secrecy::UrlCredentials => match Url::parse(value) {
+                // A file path is no secret; a broken URL may hold one.
+                Secrecy::PathOrUrl if !v.secrecy.url_credentials(value) => value.to_owned(),
+                Secrecy::UrlCredentials | Secrecy::PathOrUrl => match Url::parse(value) {
                     Ok(url) => redact::url(&url),
-                    // A file path is no secret; a broken URL may hold one.
-                    Err(_) if group == Group::State && !value.contains("://") => value.to_owned(),
                     Err(_) => format!("{} (unparseable, hidden)", redact::MASK),
                 },
             };
             Some((v.name, display))
         })
-        .collect();
-    if group == Group::Services
-        && let Some(path) = &config.services.config_file
-    {
-        let count = config.services.declared.len();
-        let described = if count == 0 {
-            path.display().to_string()
-        } else {
-            format!("{} ({count} services declared)", path.display())
-        };
-        match shown.iter_mut().find(|(name, _)| *name == "VITALS_CONFIG") {
-            Some(entry) => entry.1 = described,
-            None => shown.push(("VITALS_CONFIG", described)),
-        }
-    }
-    if group == Group::State && !shown.iter().any(|(name, _)| *name == "VITALS_STATE") {
-        let effective = match &config.state.location {
-            Some(StateLocation::File(path)) => format!("{} (default)", path.display()),
-            Some(StateLocation::Postgres(url)) => url.to_string(),
-            None => "none: set VITALS_STATE, XDG_STATE_HOME or HOME".to_owned(),
-        };
-        shown.insert(0, ("VITALS_STATE", effective));
-    }
-    shown
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::EnvFile;
     use std::collections::HashMap;
     use std::path::PathBuf;
 
     fn report(pairs: &[(&'static str, &'static str)], env_file: Option<EnvFile>) -> Report {
         let map: HashMap<_, _> = pairs.iter().copied().collect();
-        build(Config::load_from(&map, env_file), &map)
+        build(&map, env_file.as_ref())
     }
 
     fn group<'a>(r: &'a Report, key: &str) -> &'a GroupReport {
