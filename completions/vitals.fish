@@ -93,7 +93,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l label -d 'A label (repeatable): with the type, the alert\'s identity, so add --label host=db1 to tell servers apart. Names as Prometheus\'; alertname, check, target, instance, service, metric and severity are vitals\' own' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
 slack\t'A Slack incoming webhook'
-sms\t'Twilio SMS (critical alerts only)'
+sms\t'Twilio SMS (critical alerts only, unless SMS_MIN_SEVERITY says otherwise)'
 pagerduty\t'PagerDuty Events API v2'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -112,7 +112,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
 slack\t'A Slack incoming webhook'
-sms\t'Twilio SMS (critical alerts only)'
+sms\t'Twilio SMS (critical alerts only, unless SMS_MIN_SEVERITY says otherwise)'
 pagerduty\t'PagerDuty Events API v2'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l format -d 'Output format' -r -f -a "table\t''
 json\t''

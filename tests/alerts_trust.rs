@@ -1068,3 +1068,120 @@ fn a_newer_schema_is_used_when_compatible_and_refused_otherwise(backend: Backend
         "the store was rewritten"
     );
 }
+
+// --- 4. Severity and routing ---------------------------------------------------
+
+on_both!(outages_reach_sms_when_the_routing_says_so);
+fn outages_reach_sms_when_the_routing_says_so(backend: Backend) {
+    let site = Site::new(backend);
+    let twilio = HttpServer::replying(Reply::json(
+        201,
+        &json!({"sid": "SM0001", "status": "queued"}),
+    ));
+    let port = free_port();
+    let down = format!("postgres://app:pw@127.0.0.1:{port}/app");
+    // Each instance raises its own outage: a new alert, notified at once.
+    let outage = |instance: &str, settings: &[(&str, &str)]| {
+        let out = site
+            .host(instance)
+            .env("TWILIO_BASE_URL", twilio.url())
+            .env("TWILIO_ACCOUNT_SID", format!("AC{}", random_token()))
+            .env("TWILIO_AUTH_TOKEN", random_token())
+            .env("TWILIO_FROM_NUMBER", "+14155550100")
+            .env("ALERT_SMS_RECIPIENTS", "+14155550101")
+            .env("DATABASE_URL", &down)
+            .envs(settings.iter().copied())
+            .args(["check", "db", "--alert"])
+            .run();
+        out.assert_code(2);
+        assert_eq!(out.stderr, "", "{instance}");
+        let alerts = site.store.alerts();
+        alerts
+            .into_iter()
+            .find(|a| a["labels"]["instance"] == instance)
+            .unwrap_or_else(|| panic!("no alert of {instance}"))
+    };
+    let sms = |alert: &Value| {
+        alert["deliveries"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["channel"] == "sms").cloned())
+            .unwrap_or_else(|| panic!("no SMS delivery: {alert}"))
+    };
+
+    // As before: an outage is an error, and SMS takes critical alerts only.
+    let plain = outage("web1", &[]);
+    assert_eq!(plain["severity"], "error");
+    assert_eq!(sms(&plain)["outcome"], "skipped");
+    assert_eq!(
+        sms(&plain)["error"],
+        "sms takes critical alerts and above (SMS_MIN_SEVERITY); this one is error"
+    );
+    assert_eq!(twilio.request_count(), 0);
+    // The database's outages are critical: SMS is sent.
+    let critical = outage("web2", &[("VITALS_ALERT_SEVERITY", "db=critical")]);
+    assert_eq!(critical["severity"], "critical");
+    assert_eq!(sms(&critical)["outcome"], "delivered");
+    assert_eq!(twilio.request_count(), 1);
+    assert_eq!(
+        twilio.requests()[0].form_value("Body").unwrap_or_default(),
+        format!(
+            "CRITICAL ALERT: database_failure\ndatabase is unhealthy: 127.0.0.1:{port}: \
+             connection refused"
+        )
+    );
+    // Or SMS takes errors too.
+    let routed = outage("web3", &[("SMS_MIN_SEVERITY", "error")]);
+    assert_eq!(routed["severity"], "error");
+    assert_eq!(sms(&routed)["outcome"], "delivered");
+    assert_eq!(twilio.request_count(), 2);
+    // PagerDuty only for critical ones: an error is recorded as skipped there.
+    let paged = outage("web4", &[("PAGERDUTY_MIN_SEVERITY", "critical")]);
+    let skipped: Vec<(String, String)> = events(&paged)
+        .into_iter()
+        .filter(|(_, _, outcome)| outcome == "skipped")
+        .map(|(_, channel, outcome)| (channel, outcome))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("sms".to_owned(), "skipped".to_owned()),
+            ("pagerduty".to_owned(), "skipped".to_owned())
+        ]
+    );
+
+    // A mistyped check name stops alerting, and says what it looks like.
+    let typo = site
+        .host("web5")
+        .env("DATABASE_URL", &down)
+        .env("VITALS_ALERT_SEVERITY", "databse=critical")
+        .args(["check", "db", "--alert"])
+        .run();
+    typo.assert_code(2);
+    assert_eq!(
+        typo.stderr,
+        "error: --alert: no alert was raised or resolved: invalid configuration\n  \
+         VITALS_ALERT_SEVERITY: expected CHECK=SEVERITY pairs such as \
+         database=critical,cache=error (\"databse\" is not a check; did you mean database?), \
+         got \"databse=critical\"\n"
+    );
+
+    // config validate shows where each severity goes.
+    let validate = site
+        .host("web1")
+        .env("SMS_MIN_SEVERITY", "error")
+        .env("TWILIO_ACCOUNT_SID", format!("AC{}", random_token()))
+        .env("TWILIO_AUTH_TOKEN", random_token())
+        .env("TWILIO_FROM_NUMBER", "+14155550100")
+        .env("ALERT_SMS_RECIPIENTS", "+14155550101")
+        .args(["config", "validate", "--json"])
+        .run();
+    assert_eq!(
+        validate.json()["routing"],
+        json!({
+            "info": ["slack", "pagerduty"],
+            "warning": ["slack", "pagerduty"],
+            "error": ["slack", "sms", "pagerduty"],
+            "critical": ["slack", "sms", "pagerduty"],
+        })
+    );
+}

@@ -14,15 +14,81 @@ use super::store::Matching;
 use super::{Alert, Delivery, Event, Held, Labels, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult, services};
 use crate::config::Config;
+use crate::config::parse::Expected;
 use crate::error::report;
 use crate::exit::Exit;
 use crate::runtime::Stop;
 use crate::status::Status;
 
+/// The severity of each check's `{check}_failure` alert
+/// (`VITALS_ALERT_SEVERITY=database=critical,cache=error`); `error` for the others.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailureSeverity(Vec<(CheckId, Severity)>);
+
+impl FailureSeverity {
+    pub fn of(&self, id: CheckId) -> Severity {
+        self.0
+            .iter()
+            .find(|(check, _)| *check == id)
+            .map_or(Severity::Error, |(_, severity)| *severity)
+    }
+
+    /// `name=severity,…`, each name a check's (or its alias), each once.
+    pub fn parse(text: &str) -> Result<FailureSeverity, Expected> {
+        let expected = |why: String| {
+            Expected(format!(
+                "CHECK=SEVERITY pairs such as database=critical,cache=error ({why})"
+            ))
+        };
+        let mut pairs = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (name, severity) = item
+                .split_once('=')
+                .ok_or_else(|| expected(format!("{item:?} has no =")))?;
+            let name = name.trim();
+            let id = name.parse::<CheckId>().map_err(|_| {
+                expected(format!(
+                    "{name:?} is not a check{}",
+                    did_you_mean(name)
+                        .map(|n| format!("; did you mean {n}?"))
+                        .unwrap_or_default()
+                ))
+            })?;
+            let severity = severity
+                .trim()
+                .to_ascii_lowercase()
+                .parse::<Severity>()
+                .map_err(|_| {
+                    expected(format!(
+                        "{:?} is not one of info, warning, error, critical",
+                        severity.trim()
+                    ))
+                })?;
+            if pairs.iter().any(|(check, _)| *check == id) {
+                return Err(expected(format!("{} is given twice", id.key())));
+            }
+            pairs.push((id, severity));
+        }
+        Ok(FailureSeverity(pairs))
+    }
+}
+
+/// The check name most like `name`, when one is close (a typo).
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    crate::checks::BUILTINS
+        .iter()
+        .flat_map(|c| [Some(c.name), c.alias])
+        .flatten()
+        .map(|known| (strsim::jaro(name, known), known))
+        .filter(|(likeness, _)| *likeness > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, known)| known)
+}
+
 /// The type suffix and severity of a check in trouble; `None` when it is not.
-fn trouble(status: Status) -> Option<(&'static str, Severity)> {
+fn trouble(status: Status, failure: Severity) -> Option<(&'static str, Severity)> {
     match status {
-        Status::Unhealthy => Some(("failure", Severity::Error)),
+        Status::Unhealthy => Some(("failure", failure)),
         Status::Degraded => Some(("degraded", Severity::Warning)),
         Status::Healthy | Status::Unconfigured => None,
     }
@@ -77,9 +143,14 @@ fn part_target<'a>(result: &'a CheckResult, part: &str) -> Option<&'a str> {
 /// The alerts a check in trouble raises: `{check}_failure` (error) when it
 /// is unhealthy, `{check}_degraded` (warning) when degraded, with the check's
 /// result as context; for external services, one per service in trouble.
-pub fn check_alerts(id: CheckId, result: &CheckResult, instance: &str) -> Vec<Alert> {
+pub fn check_alerts(
+    id: CheckId,
+    result: &CheckResult,
+    instance: &str,
+    failure: &FailureSeverity,
+) -> Vec<Alert> {
     let raise = |status: Status, message: String, context: Map<String, Value>, labels: Labels| {
-        let (suffix, severity) = trouble(status)?;
+        let (suffix, severity) = trouble(status, failure.of(id))?;
         Alert::new(
             &format!("{}_{suffix}", id.key()),
             severity,
@@ -196,6 +267,7 @@ pub async fn alert_checks(
     checks: &[(CheckId, CheckResult)],
     config: &Config,
     entries: &[Entry],
+    failure: &FailureSeverity,
     timeout: Duration,
     notice: &mut dyn FnMut(String),
     stop: &Stop,
@@ -213,7 +285,7 @@ pub async fn alert_checks(
     }
     let raising: Vec<Raising> = checks
         .iter()
-        .flat_map(|(id, result)| check_alerts(*id, result, instance))
+        .flat_map(|(id, result)| check_alerts(*id, result, instance, failure))
         .map(|alert| Raising { alert, adopt: true })
         .collect();
     if entries.iter().all(|e| e.ready().is_none()) {
@@ -431,4 +503,51 @@ fn failures(deliveries: &[Delivery]) -> String {
         })
         .collect();
     each.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(name: &str) -> CheckId {
+        name.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn failure_severity_takes_names_and_aliases_and_suggests_on_a_typo() {
+        let parsed = FailureSeverity::parse("db=critical, cache=WARNING,");
+        assert_eq!(
+            parsed,
+            Ok(FailureSeverity(vec![
+                (id("database"), Severity::Critical),
+                (id("cache"), Severity::Warning)
+            ]))
+        );
+        let parsed = parsed.unwrap_or_default();
+        assert_eq!(parsed.of(id("database")), Severity::Critical);
+        assert_eq!(parsed.of(id("agents")), Severity::Error);
+        let refused = |text: &str| FailureSeverity::parse(text).err().map(|e| e.0);
+        let pairs = "CHECK=SEVERITY pairs such as database=critical,cache=error";
+        assert_eq!(
+            refused("databse=critical"),
+            Some(format!(
+                "{pairs} (\"databse\" is not a check; did you mean database?)"
+            ))
+        );
+        assert_eq!(
+            refused("queue=critical"),
+            Some(format!("{pairs} (\"queue\" is not a check)"))
+        );
+        assert_eq!(
+            refused("db=loud"),
+            Some(format!(
+                "{pairs} (\"loud\" is not one of info, warning, error, critical)"
+            ))
+        );
+        assert_eq!(refused("db"), Some(format!("{pairs} (\"db\" has no =)")));
+        assert_eq!(
+            refused("db=error,database=critical"),
+            Some(format!("{pairs} (database is given twice)"))
+        );
+    }
 }

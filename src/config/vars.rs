@@ -169,6 +169,12 @@ pub const STATE: Group = Group {
             "This vitals in alert labels (instance=…), default the host name: alerts raised by check --alert are this instance's, and only its own healthy runs resolve them. Give every host its own; all instances of one serve deployment share one.",
         ),
         var(
+            "VITALS_ALERT_SEVERITY",
+            Public,
+            None,
+            "Severity of each check's {check}_failure alert from check --alert, e.g. database=critical,cache=error (check names or aliases; the others error).",
+        ),
+        var(
             "ALERT_REPEAT_INTERVAL",
             Public,
             Some("4h"),

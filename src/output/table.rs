@@ -173,6 +173,16 @@ impl Render for validate::Report {
             table.add_row(vec![group.title.to_owned(), state, lines.join("\n")]);
         }
         let mut text = table.to_string();
+        text.push_str("\nrouting (which alerts reach which channel):");
+        for (severity, channels) in &self.routing {
+            let reached: Vec<&str> = channels.iter().map(AsRef::as_ref).collect();
+            let reached = if reached.is_empty() {
+                "no channel".to_owned()
+            } else {
+                reached.join(", ")
+            };
+            text.push_str(&format!("\n  {:<9} {reached}", severity.as_ref()));
+        }
         for warning in &self.warnings {
             text.push_str(&format!("\nwarning: {warning}"));
         }

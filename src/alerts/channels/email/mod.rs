@@ -19,6 +19,7 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
     name: "email",
     help: "E-mail through SMTP or SendGrid.",
     configured_by: "SMTP_HOST and ALERT_EMAIL_RECIPIENTS (or EMAIL_PROVIDER=sendgrid, SENDGRID_API_KEY and ALERT_EMAIL_RECIPIENTS)",
+    min_severity: "EMAIL_MIN_SEVERITY",
     group: Group {
         key: "email",
         title: "E-mail alerts",
@@ -66,6 +67,12 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
                 Secrecy::Public,
                 Some("alerts@digital-agency.ai"),
                 "From address of alert e-mail.",
+            ),
+            var(
+                "EMAIL_MIN_SEVERITY",
+                Secrecy::Public,
+                Some("info"),
+                "The least severe alert e-mailed: info, warning, error or critical.",
             ),
         ],
     },
