@@ -1185,3 +1185,72 @@ fn outages_reach_sms_when_the_routing_says_so(backend: Backend) {
         })
     );
 }
+
+// --- E-mail threads --------------------------------------------------------------
+
+on_both!(e_mail_follow_ups_reply_to_the_first_notification);
+fn e_mail_follow_ups_reply_to_the_first_notification(backend: Backend) {
+    let store = Store::fresh(backend);
+    let all = crate::support::alerts::Everything::start();
+    let start = Utc::now();
+    let at = |secs: i64| {
+        all.test()
+            .env("VITALS_STATE", &store.location)
+            .env("VITALS_NOW", later(start, secs))
+    };
+    let send = |secs: i64, message: &str| {
+        at(secs)
+            .args([
+                "alert",
+                "send",
+                "--type",
+                "disk_full",
+                "--severity",
+                "error",
+            ])
+            .args(["--message", message, "--json"])
+            .run()
+    };
+    let first = send(0, "/var is 91% full");
+    first.assert_code(0);
+    let id = s(&first.json()["id"]).to_owned();
+    // Past the repeat interval: notified again, in the same thread.
+    send(5 * 3600, "/var is 97% full").assert_code(0);
+    at(5 * 3600 + 60)
+        .args(["alert", "resolve", &id[..6], "--by", "bob"])
+        .run()
+        .assert_code(0);
+    let mails = all.smtp.messages();
+    assert_eq!(mails.len(), 3);
+    let root = format!("<{id}@digital-agency.ai>");
+    assert_eq!(
+        (
+            mails[0].str("message_id"),
+            mails[0].str("in_reply_to"),
+            mails[0].str("references")
+        ),
+        (root.as_str(), "", "")
+    );
+    for (mail, event) in [(&mails[1], "trigger"), (&mails[2], "resolve")] {
+        let own = mail.str("message_id");
+        assert!(
+            own.starts_with(&format!("<{id}.{event}.")) && own.ends_with("@digital-agency.ai>"),
+            "{own}"
+        );
+        assert_eq!(
+            (mail.str("in_reply_to"), mail.str("references")),
+            (root.as_str(), root.as_str())
+        );
+    }
+    assert_eq!(
+        mails[2].str("subject"),
+        "[RESOLVED] Digital Agency Alert: disk_full"
+    );
+    assert!(
+        mails[2].parts()[0].1.contains(
+            "First notified: /var is 91% full\r\nOccurrences: 2\r\nLatest message: /var is 97% full\r\n"
+        ),
+        "{:?}",
+        mails[2].parts()
+    );
+}

@@ -5,14 +5,14 @@ mod compose;
 mod settings;
 mod smtp;
 
-pub use compose::{EmailContent, color, compose, html_escape};
+pub use compose::{EmailContent, Thread, color, compose, html_escape};
 pub use settings::{EmailConfig, EmailTransport, SmtpConfig, SmtpTls, settings};
 
 use futures_util::future::BoxFuture;
 
 use super::sendgrid::{self, SendGrid};
 use super::{ChannelId, ChannelSpec, Content, Message, Notifier, Shared, read_by_people};
-use crate::alerts::{Alert, Delivery, Event, Policy};
+use crate::alerts::{Alert, Delivery, Event, Policy, Timestamp};
 use crate::config::{Group, Secrecy, var};
 
 pub const CHANNEL: ChannelSpec = ChannelSpec {
@@ -84,6 +84,8 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
 pub struct Email {
     recipients: Vec<String>,
     platform: String,
+    /// The sender's domain, for the messages' ids.
+    domain: String,
     transport: Transport,
 }
 
@@ -97,6 +99,11 @@ impl Email {
         Email {
             recipients: config.recipients.clone(),
             platform: shared.platform.clone(),
+            domain: config
+                .sender
+                .rsplit_once('@')
+                .map_or("vitals.invalid", |(_, domain)| domain)
+                .to_owned(),
             transport: match &config.transport {
                 EmailTransport::Smtp(smtp) => {
                     Transport::Smtp(smtp::Smtp::new(smtp, config, shared))
@@ -150,7 +157,10 @@ impl Notifier for Email {
         policy: &'a Policy,
     ) -> BoxFuture<'a, Vec<Delivery>> {
         Box::pin(async move {
-            let content = compose(alert, event, &self.platform);
+            let content = EmailContent {
+                thread: Some(Thread::of(alert, event, &self.domain, Timestamp::now())),
+                ..compose(alert, event, &self.platform)
+            };
             match &self.transport {
                 Transport::Smtp(smtp) => smtp.deliver(&content, policy).await,
                 Transport::SendGrid(sendgrid) => sendgrid.deliver(&content, policy).await,
