@@ -1254,3 +1254,80 @@ fn e_mail_follow_ups_reply_to_the_first_notification(backend: Backend) {
         mails[2].parts()
     );
 }
+
+// --- 3. alert test -----------------------------------------------------------------
+
+on_both!(alert_test_closes_the_incident_it_opens);
+fn alert_test_closes_the_incident_it_opens(backend: Backend) {
+    let store = Store::fresh(backend);
+    let all = crate::support::alerts::Everything::start();
+    let out = all
+        .test()
+        .env("VITALS_STATE", &store.location)
+        .args(["alert", "test", "--json"])
+        .run();
+    out.assert_code(0);
+    all.check(&out);
+    let alert = out.json();
+    let id = s(&alert["id"]).to_owned();
+    let key = format!("vitals_test-{id}");
+    assert_eq!(alert["dedup_key"], key.as_str());
+    assert_eq!(alert["status"], "resolved");
+    assert_eq!(alert["resolved_by"], "vitals alert test");
+    let pd: Vec<Value> = all.pagerduty.requests().iter().map(|r| r.json()).collect();
+    assert_eq!(
+        pd.iter()
+            .map(|e| (
+                s(&e["event_action"]).to_owned(),
+                s(&e["dedup_key"]).to_owned()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("trigger".to_owned(), key.clone()),
+            ("resolve".to_owned(), key)
+        ]
+    );
+    assert!(
+        s(&pd[0]["payload"]["summary"]).starts_with("[INFO] vitals_test: This is a test alert"),
+        "{}",
+        pd[0]
+    );
+    // People are told once, and told it is a test.
+    assert_eq!(all.slack.request_count(), 1);
+    let slack = all.slack.requests()[0].json();
+    assert!(
+        s(&slack["attachments"][0]["text"]).starts_with("This is a test alert"),
+        "{slack}"
+    );
+    assert_eq!(all.smtp.messages().len(), 1);
+    assert!(
+        all.smtp.messages()[0].parts()[0]
+            .1
+            .contains("This is a test alert"),
+        "{:?}",
+        all.smtp.messages()[0].parts()
+    );
+    assert_eq!(
+        all.twilio.requests()[0]
+            .form_value("Body")
+            .unwrap_or_default()
+            .lines()
+            .next(),
+        Some("TEST ALERT: vitals_test")
+    );
+    assert_eq!(
+        events(&alert)
+            .into_iter()
+            .filter(|(event, _, _)| event == "resolve")
+            .collect::<Vec<_>>(),
+        [e("resolve", "pagerduty", "delivered")]
+    );
+    // Not recorded: nothing in the store, and a second test opens and closes its own.
+    assert_eq!(store.alerts(), Vec::<Value>::new());
+    all.test()
+        .env("VITALS_STATE", &store.location)
+        .args(["alert", "test"])
+        .run()
+        .assert_code(0);
+    assert_eq!(all.pagerduty.request_count(), 4);
+}

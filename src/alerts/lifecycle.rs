@@ -223,6 +223,28 @@ pub(super) async fn follow_up(
     send_all(&jobs, policy, stop).await
 }
 
+/// `alert test` closes what it opened: the incident tools the test reached
+/// (the channels that take acknowledgements: PagerDuty) hear it resolved,
+/// under the test's own key. People's channels are not told twice.
+pub async fn close_test(entries: &[Entry], alert: &mut Alert, policy: &Policy, stop: &Stop) {
+    let now = Timestamp::now();
+    alert.status = super::AlertStatus::Resolved;
+    alert.resolved_at = Some(now);
+    alert.resolved_by = Some("vitals alert test".to_owned());
+    let tools: Vec<&Entry> = told(entries, alert, Event::Resolve)
+        .into_iter()
+        .filter(|e| e.ready().is_some_and(|n| n.takes(Event::Acknowledge)))
+        .collect();
+    let job = Job {
+        alert,
+        event: Event::Resolve,
+        entries: tools,
+        suppressed: &[],
+    };
+    let (mut closed, _) = send_all(&[job], policy, stop).await;
+    alert.deliveries.extend(closed.pop().unwrap_or_default());
+}
+
 /// `alert send` as printed: the alert, and in the table why it was not notified.
 pub struct Sent<'a> {
     pub alert: &'a Alert,

@@ -68,6 +68,10 @@ pub fn run(
             if let (Some(r), Some(e)) = (all.raised.first_mut(), open_error) {
                 r.store_error = Some(e);
             }
+            // A test closes what it opened (a PagerDuty incident), unless interrupted.
+            if let (Some(r), None, false) = (all.raised.first_mut(), all.interrupted, recorded) {
+                lifecycle::close_test(&selected, &mut r.alert, &policy, &stop).await;
+            }
             all.raised
         },
     )?;
