@@ -113,6 +113,18 @@ fn redacted(store: &Store) -> String {
         .replacen(&format!(":{}@", PgServer::shared().password()), ":***@", 1)
 }
 
+/// `alert send --type disk_full --severity SEVERITY`.
+fn send_disk_full(severity: &str) -> [&str; 6] {
+    [
+        "alert",
+        "send",
+        "--type",
+        "disk_full",
+        "--severity",
+        severity,
+    ]
+}
+
 fn send(test: Test, args: &[&str]) -> Outcome {
     test.args(["alert", "send", "--json"]).args(args).run()
 }
@@ -393,14 +405,7 @@ fn a_send_killed_midway_is_notified_again_after_its_lease_and_resolved_everywher
     let at = |secs: i64| {
         site.host("web1")
             .env("VITALS_NOW", later(start, secs))
-            .args([
-                "alert",
-                "send",
-                "--type",
-                "disk_full",
-                "--severity",
-                "critical",
-            ])
+            .args(send_disk_full("critical"))
             .args(["--message", "/var is full", "--timeout", "2s"])
     };
     let killed = at(0).run_killed(|| site.told() == (1, 1));
@@ -1200,14 +1205,7 @@ fn e_mail_follow_ups_reply_to_the_first_notification(backend: Backend) {
     };
     let send = |secs: i64, message: &str| {
         at(secs)
-            .args([
-                "alert",
-                "send",
-                "--type",
-                "disk_full",
-                "--severity",
-                "error",
-            ])
+            .args(send_disk_full("error"))
             .args(["--message", message, "--json"])
             .run()
     };

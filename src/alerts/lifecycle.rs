@@ -18,7 +18,7 @@ use super::{Alert, Delivery, Event, InputError, Outcome, Policy, Severity, Times
 use crate::config::{Config, StateLocation};
 use crate::net::tls::Trust;
 use crate::runtime::Stop;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 /// Where the store is, as it may be printed.
 pub(super) fn store_name(config: &Config) -> String {
@@ -50,8 +50,9 @@ pub async fn open_store(config: &Config, timeout: Duration) -> anyhow::Result<Al
         )
     })?;
     let trust = Trust::new(config.extra_ca_file.clone());
-    AlertStore::open(location, &trust, timeout)
+    Store::open(location, &trust, timeout)
         .await
+        .map(AlertStore::new)
         .with_context(|| store_name(config))
 }
 
@@ -413,8 +414,13 @@ pub async fn foresee(config: &Config, timeout: Duration, alert: Alert) -> (Alert
     }
     let rules = rules(config, timeout);
     let trust = Trust::new(config.extra_ca_file.clone());
-    let foreseen = match AlertStore::open_read_only(location, &trust, timeout).await {
-        Ok(mut store) => store.foresee(&alert, false, Timestamp::now(), &rules).await,
+    let foreseen = match Store::open_read_only(location, &trust, timeout).await {
+        Ok(store) => {
+            let mut alerts = AlertStore::new(store);
+            alerts
+                .foresee(&alert, false, Timestamp::now(), &rules)
+                .await
+        }
         Err(e) => Err(e),
     };
     match foreseen {

@@ -20,8 +20,7 @@ use serde_json::{Map, Value};
 use super::channels::ChannelId;
 use super::policy::{Reason, Rules, decide};
 use super::{Alert, AlertStatus, Delivery, Held, Labels, Outcome, Severity, Timestamp};
-use crate::config::{RateLimit, StateLocation};
-use crate::net::tls::Trust;
+use crate::config::RateLimit;
 use crate::store::{
     Backend, Lock, Param, Result, Row, Store, StoreError, Tx, first_int, int, text,
 };
@@ -114,28 +113,10 @@ pub struct AlertStore {
 }
 
 impl AlertStore {
-    /// Opens the store at `location`, creating or migrating it as needed.
-    /// Every transaction, its retries and lock waits included, is bounded by `timeout`.
-    pub async fn open(
-        location: &StateLocation,
-        trust: &Trust,
-        timeout: Duration,
-    ) -> Result<AlertStore> {
-        Store::open(location, trust, timeout)
-            .await
-            .map(|store| AlertStore { store })
-    }
-
-    /// Opens the store to read it only (`--dry-run`): its schema is neither
-    /// created nor migrated.
-    pub async fn open_read_only(
-        location: &StateLocation,
-        trust: &Trust,
-        timeout: Duration,
-    ) -> Result<AlertStore> {
-        Store::open_read_only(location, trust, timeout)
-            .await
-            .map(|store| AlertStore { store })
+    /// The alerts of an open store: one opened as usual (created or migrated
+    /// as needed), or only to be read (`--dry-run`).
+    pub fn new(store: Store) -> AlertStore {
+        AlertStore { store }
     }
 
     /// Closes the connection while notifications go out; the next call opens another.
