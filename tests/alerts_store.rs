@@ -462,6 +462,18 @@ fn the_rate_limit_records_suppressed_notifications(backend: Backend) {
         [("trigger".into(), "slack".into(), "suppressed".into())]
     );
     assert_eq!(c["last_notified_at"], Value::Null);
+    // Held back, and said why, until a notification gets through.
+    assert_eq!(c["held"], "rate_limited");
+    assert_eq!(
+        c["held_reason"],
+        "rate limit reached: 2 notifications per 1h on slack (ALERT_RATE_LIMIT)"
+    );
+    let table = slack_only(&store, &slack).args(["alert", "list"]).run();
+    assert!(
+        table.stdout.contains("| active (rate_limited) |"),
+        "{}",
+        table.stdout
+    );
     // A suppressed notification is owed: the next occurrence tries again (and is held again).
     let fourth = send("c_down");
     fourth.assert_code(2);
