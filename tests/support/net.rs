@@ -183,3 +183,139 @@ fn relay(client: TcpStream, server: TcpStream, marker: &[u8], hook: &Mutex<Optio
     }
     let _ = to_server.shutdown(std::net::Shutdown::Write);
 }
+
+/// A TCP proxy that holds each new connection for `delay` before it opens
+/// its own to the upstream server and relays both ways: a slow connection
+/// set-up (a far-away or overloaded server), as the client sees it. The delay
+/// is the behaviour under test, not a wait.
+pub struct DelayProxy {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl DelayProxy {
+    pub fn start(upstream: u16, delay: std::time::Duration) -> DelayProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind delay proxy");
+        let port = listener.local_addr().expect("delay proxy address").port();
+        let (stop, accepted) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (stopping, count) = (stop.clone(), accepted.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    if let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) {
+                        relay_both_ways(client, server);
+                    }
+                });
+            }
+        });
+        DelayProxy {
+            port,
+            stop,
+            accepted,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Connections accepted so far: proves the client went through the proxy.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for DelayProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn relay_both_ways(client: TcpStream, server: TcpStream) {
+    let (Ok(mut from_server), Ok(mut to_client)) = (server.try_clone(), client.try_clone()) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let _ = to_client.shutdown(std::net::Shutdown::Both);
+    });
+    let (mut from_client, mut to_server) = (client, server);
+    let _ = std::io::copy(&mut from_client, &mut to_server);
+    let _ = to_server.shutdown(std::net::Shutdown::Write);
+}
+
+/// A server of another protocol on a free port, as such servers behave when
+/// a client speaks PostgreSQL (or anything else) to them: it sends its
+/// `greeting` on accept (MySQL/MariaDB, NATS), reads what the client sends,
+/// answers `reply` (an error, or its own protocol header as AMQP brokers do)
+/// and closes.
+pub struct Impostor {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Impostor {
+    /// The first packet of a MySQL/MariaDB server (protocol 10): a 3-byte
+    /// length, sequence 0, the protocol number and a version string.
+    pub const MYSQL_GREETING: &'static [u8] =
+        b"J\x00\x00\x00\x0a10.11.6-MariaDB\x00\x2a\x00\x00\x00abcdefgh\x00\xfe\xf7\x2d\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00\x00\x1d\x00\x00\x00ijklmnopqrst\x00mysql_native_password\x00";
+    /// What an AMQP 0-9-1 broker (RabbitMQ) answers a foreign protocol header with.
+    pub const AMQP_HEADER: &'static [u8] = b"AMQP\x00\x00\x09\x01";
+
+    pub fn start(greeting: &'static [u8], reply: &'static [u8]) -> Impostor {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind impostor");
+        let port = listener.local_addr().expect("impostor address").port();
+        let (stop, accepted) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (stopping, count) = (stop.clone(), accepted.clone());
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let _ = conn.write_all(greeting);
+                    let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                    let mut buf = [0u8; 1024];
+                    let _ = std::io::Read::read(&mut conn, &mut buf);
+                    let _ = conn.write_all(reply);
+                    let _ = conn.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Impostor {
+            port,
+            stop,
+            accepted,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Impostor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
