@@ -21,6 +21,7 @@ mod cli;
 mod clock;
 mod config_scope;
 mod config_validate;
+mod critical_services;
 mod docs;
 mod faults;
 mod formats;
