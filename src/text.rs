@@ -55,6 +55,16 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
+/// "slow: SELECT 1 took 1.2 s (threshold 1.0 s)": how every check says a
+/// time went over its threshold; `what` ends with its verb ("answered in").
+pub fn slow(what: &str, took: Duration, threshold: Duration) -> String {
+    format!(
+        "slow: {what} {} (threshold {})",
+        duration(took),
+        duration(threshold)
+    )
+}
+
 /// Milliseconds with two decimals, as every JSON document reports them.
 pub fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0

@@ -272,19 +272,11 @@ impl Cache {
             ),
             _ if probe.connect > self.connect_slow => (
                 Status::Degraded,
-                format!(
-                    "slow: connecting took {} (threshold {})",
-                    text::duration(probe.connect),
-                    text::duration(self.connect_slow)
-                ),
+                text::slow("connecting took", probe.connect, self.connect_slow),
             ),
             _ if elapsed > self.slow => (
                 Status::Degraded,
-                format!(
-                    "slow: PING and INFO took {} (threshold {})",
-                    text::duration(elapsed),
-                    text::duration(self.slow)
-                ),
+                text::slow("PING and INFO took", elapsed, self.slow),
             ),
             _ => (Status::Healthy, "Cache operational".to_owned()),
         };

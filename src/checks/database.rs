@@ -270,21 +270,13 @@ impl Database {
         if connect_time > self.connect_slow {
             return (
                 Status::Degraded,
-                format!(
-                    "slow: connecting took {} (threshold {})",
-                    text::duration(connect_time),
-                    text::duration(self.connect_slow)
-                ),
+                text::slow("connecting took", connect_time, self.connect_slow),
             );
         }
         if query_time > self.slow {
             return (
                 Status::Degraded,
-                format!(
-                    "slow: SELECT 1 took {} (threshold {})",
-                    text::duration(query_time),
-                    text::duration(self.slow)
-                ),
+                text::slow("SELECT 1 took", query_time, self.slow),
             );
         }
         match facts_error {

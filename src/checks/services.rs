@@ -391,11 +391,7 @@ fn judge(probe: &Probe, response: &Response) -> ServiceResult {
             ),
             _ if response.elapsed > probe.slow => (
                 Status::Degraded,
-                format!(
-                    "slow: answered in {} (threshold {})",
-                    text::duration(response.elapsed),
-                    text::duration(probe.slow)
-                ),
+                text::slow("answered in", response.elapsed, probe.slow),
             ),
             _ => match probe.kind {
                 Kind::Api => (Status::Healthy, "API key accepted".to_owned()),
