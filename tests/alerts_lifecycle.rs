@@ -57,7 +57,8 @@ fn outage_raises_once_and_recovery_resolves(backend: Backend) {
     assert_eq!(a["severity"], "error");
     assert_eq!(a["status"], "active");
     assert_eq!(a["occurrences"], 3);
-    let endpoint = format!("127.0.0.1:{}", pg.port());
+    let name = database.rsplit('/').next().unwrap_or_default();
+    let endpoint = format!("127.0.0.1:{}/{name}", pg.port());
     assert_eq!(
         a["message"],
         format!("database is unhealthy: {endpoint}: connection refused")
@@ -215,7 +216,7 @@ fn alerting_trouble_raises_the_exit_code_to_at_least_warning() {
         out.stderr,
         format!(
             "error: --alert: alert store postgres://vitals:***@127.0.0.1:{port}/alerts: \
-             127.0.0.1:{port}: connection refused: alerts are notified without \
+             127.0.0.1:{port}/alerts: connection refused: alerts are notified without \
              de-duplication and cannot be resolved\n"
         )
     );
@@ -232,8 +233,10 @@ fn alerting_trouble_raises_the_exit_code_to_at_least_warning() {
         format!(
             "error: --alert: external_services_failure{{check=\"external_services\",\
              instance=\"web1\",service=\"anthropic_api\",target=\"127.0.0.1:{}/v1/models\"}}: \
-             slack to http://127.0.0.1/*** failed: HTTP 500: no_service; gave up after 3 attempts\n",
-            down.port()
+             slack to http://127.0.0.1/*** failed: 127.0.0.1:{}: HTTP 500: no_service; gave up after \
+             3 attempts\n",
+            down.port(),
+            failing_hook.port()
         )
     );
     let stored = store.alerts();
