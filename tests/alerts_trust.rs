@@ -521,7 +521,7 @@ fn a_store_out_of_reach_for_the_whole_budget_still_lets_every_outage_out(backend
             let port = free_port();
             (
                 format!("postgres://vitals:pw@127.0.0.1:{port}/alerts"),
-                format!("127.0.0.1:{port}: connection refused"),
+                format!("127.0.0.1:{port}/alerts: connection refused"),
                 None,
             )
         }
@@ -533,7 +533,7 @@ fn a_store_out_of_reach_for_the_whole_budget_still_lets_every_outage_out(backend
                 .unwrap_or_else(|e| panic!("{e}"));
             (
                 store.location.clone(),
-                "still locked by another process after 1s".to_owned(),
+                "still locked by another process after 1.0 s".to_owned(),
                 Some((lock, store)),
             )
         }
@@ -768,7 +768,7 @@ fn a_dry_run_asks_the_store_what_a_send_would_do(backend: Backend) {
     assert_eq!(
         blind["decision"]["summary"],
         format!(
-            "alert store postgres://vitals:***@127.0.0.1:{port}/alerts: 127.0.0.1:{port}: connection refused: cannot tell whether it repeats an open alert; if it is new, every channel below would be notified"
+            "alert store postgres://vitals:***@127.0.0.1:{port}/alerts: 127.0.0.1:{port}/alerts: connection refused: cannot tell whether it repeats an open alert; if it is new, every channel below would be notified"
         )
     );
 }
@@ -1130,7 +1130,7 @@ fn outages_reach_sms_when_the_routing_says_so(backend: Backend) {
     assert_eq!(
         twilio.requests()[0].form_value("Body").unwrap_or_default(),
         format!(
-            "CRITICAL ALERT: database_failure\ndatabase is unhealthy: 127.0.0.1:{port}: \
+            "CRITICAL ALERT: database_failure\ndatabase is unhealthy: 127.0.0.1:{port}/app: \
              connection refused"
         )
     );
