@@ -551,3 +551,34 @@ mod tests {
         );
     }
 }
+
+/// Property tests over `VITALS_ALERT_SEVERITY` (`fuzz/run` runs them at scale).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any value is read, each named check once with its severity, or
+        /// refused saying what was expected; never a panic.
+        #[test]
+        fn failure_severity_is_read_or_explained(
+            text in prop_oneof![
+                any::<String>(),
+                "((db|database|cache|agents|services|databse|x)=(info|error|CRITICAL|loud)[, ]{0,2}){0,4}",
+            ],
+        ) {
+            match FailureSeverity::parse(&text) {
+                Ok(read) => {
+                    for (i, (id, _)) in read.0.iter().enumerate() {
+                        prop_assert!(read.0[i + 1..].iter().all(|(other, _)| other != id));
+                    }
+                }
+                Err(e) => prop_assert!(
+                    e.0.starts_with("CHECK=SEVERITY pairs such as database=critical,cache=error ("),
+                    "{}", e.0
+                ),
+            }
+        }
+    }
+}

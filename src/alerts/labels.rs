@@ -226,3 +226,44 @@ mod tests {
         );
     }
 }
+
+/// Property tests over what users give as labels (`fuzz/run` runs them at scale).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever is given, the labels taken follow Prometheus' syntax,
+        /// none is vitals' own, and their identity fits; a refusal names
+        /// `--label` and never panics.
+        #[test]
+        fn user_labels_are_valid_or_refused(
+            items in prop::collection::vec(
+                prop_oneof![
+                    any::<String>(),
+                    "[a-zA-Z_][a-zA-Z0-9_]{0,8}=[^\u{0}-\u{1f}]{0,12}",
+                    "(instance|check|service|__x|9a)=[a-z]{1,4}",
+                ],
+                0..6,
+            ),
+            alert_type in "[a-z_]{1,20}",
+        ) {
+            match parse_user_labels(&items) {
+                Ok(labels) => {
+                    for (name, value) in &labels {
+                        prop_assert!(valid_name(name), "{name:?}");
+                        prop_assert!(!RESERVED.contains(&name.as_str()), "{name}");
+                        prop_assert!(valid_value(value), "{value:?}");
+                    }
+                    let identity = Identity::of(&alert_type, &labels);
+                    if let Ok(identity) = identity {
+                        prop_assert!(identity.as_str().starts_with(&alert_type));
+                        prop_assert_eq!(identity.fingerprint().len(), 12);
+                    }
+                }
+                Err(e) => prop_assert!(e.to_string().starts_with("--label"), "{e}"),
+            }
+        }
+    }
+}
