@@ -137,7 +137,11 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
                 .to_owned(),
         );
     }
-    if !checks.iter().any(|c| c.configured()) {
+    // A check set but set wrong is reported as its error, not as "nothing to check".
+    let check_invalid = groups.iter().any(|(key, g)| {
+        g.status == GroupStatus::Invalid && BUILTINS.iter().any(|b| b.group.key == *key)
+    });
+    if !checks.iter().any(|c| c.configured()) && !check_invalid {
         warnings.push(
             "nothing to check is configured: set DATABASE_URL, REDIS_URL, AGENT_REGISTRY_URL or an API key"
                 .to_owned(),
