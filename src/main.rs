@@ -18,17 +18,17 @@ fn main() -> ExitCode {
     let env_file = config::dotenv::load(&args);
     let exit = match Cli::try_parse_from(&args) {
         Ok(cli) => commands::run(&cli, env_file),
-        Err(e) => usage_exit(&e),
+        Err(e) => usage_exit(&args, &e),
     };
     ExitCode::from(exit.code())
 }
 
 /// `--help` and `--version` succeed; every usage error is UNKNOWN (3), not clap's 2.
-fn usage_exit(error: &clap::Error) -> Exit {
+fn usage_exit(args: &[OsString], error: &clap::Error) -> Exit {
     // Printing fails only if the stream is closed, and then nobody is listening.
     let _ = error.print();
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Exit::Ok,
-        _ => Exit::Unknown,
+        _ => commands::refused(args, error),
     }
 }

@@ -30,3 +30,4 @@ mod hostile;
 mod recipes;
 mod secrets;
 mod store_faults;
+mod truth_config;

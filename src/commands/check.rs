@@ -31,7 +31,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
     // its time (thread start, a malloc arena).
     let (checks, duration) = until_signal(
         selected.len().min(4),
-        "the checks were stopped and no result was printed",
+        "the checks were stopped before they had a result",
         run_all(&selected, timeout, &args.require),
     )?;
     let report = Report::new(checks, duration);

@@ -34,6 +34,28 @@ pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
     out
 }
 
+/// The plugin output of a run that has no result: UNKNOWN and why. A
+/// reason with details under its first line ("invalid configuration" and
+/// each variable's problem) has the first detail on the status line and the
+/// others as long output.
+pub fn failure(reason: &str) -> String {
+    let mut lines = reason
+        .lines()
+        .map(|l| plain(l.trim()))
+        .filter(|l| !l.is_empty());
+    let mut status = lines.next().unwrap_or_else(|| "no result".to_owned());
+    let details = reason.lines().nth(1).is_some_and(|l| l.starts_with(' '));
+    if details && let Some(first) = lines.next() {
+        status = format!("{}: {first}", status.trim_end_matches(':'));
+    }
+    let mut out = format!("VITALS UNKNOWN - {status}");
+    for line in lines {
+        out.push('\n');
+        out.push_str(&line);
+    }
+    out
+}
+
 /// Problems first, with their reasons; then the healthy checks by name.
 fn summary(results: &[(CheckId, &CheckResult)], overall: Status) -> String {
     if overall == Status::Unconfigured {
