@@ -113,7 +113,10 @@ fn typos_in_urls_are_configuration_errors_never_outages() {
 
         let out = check("table");
         out.assert_code(3);
-        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", stderr.as_str()));
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str()),
+            ("", stderr.as_str())
+        );
 
         // With --alert nothing is raised: nobody is paged for a typo.
         let hook = HttpServer::replying(Reply::text(200, "ok"));
@@ -140,7 +143,10 @@ fn typos_in_urls_are_configuration_errors_never_outages() {
 #[test]
 fn the_store_url_and_declared_endpoints_are_checked_too() {
     let out = Test::new()
-        .env("VITALS_STATE", "postgres://vitals:pw@127.0.0.1:1/alerts?sslmod=require")
+        .env(
+            "VITALS_STATE",
+            "postgres://vitals:pw@127.0.0.1:1/alerts?sslmod=require",
+        )
         .args(["alert", "list"])
         .run();
     out.assert_code(3);
@@ -158,7 +164,10 @@ fn the_store_url_and_declared_endpoints_are_checked_too() {
     let out = test.args(["check", "services", "--format", "nagios"]).run();
     out.assert_code(3);
     let said = "VITALS_CONFIG: vitals.toml:3: service \"billing\": url: port `99999` is out of range: expected 1 to 65535";
-    assert_eq!(out.stdout, format!("VITALS UNKNOWN - invalid configuration: {said}\n"));
+    assert_eq!(
+        out.stdout,
+        format!("VITALS UNKNOWN - invalid configuration: {said}\n")
+    );
 }
 
 /// What each format prints when `check` has no result: Nagios `status`
@@ -203,7 +212,10 @@ fn assert_failure_documents(test: impl Fn() -> Test, status: &str, error: &str) 
 
     let out = run(&["check", "all"]);
     out.assert_code(3);
-    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", stderr.as_str()));
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("", stderr.as_str())
+    );
 }
 
 #[test]
@@ -281,13 +293,19 @@ const STOPPED: &str = "the checks were stopped before they had a result";
 fn sigterm_at_the_earliest_moment_is_caught_and_said() {
     let server = SilentServer::start();
     for (format, stdout) in [
-        ("nagios", format!("VITALS UNKNOWN - interrupted by SIGTERM: {STOPPED}\n")),
+        (
+            "nagios",
+            format!("VITALS UNKNOWN - interrupted by SIGTERM: {STOPPED}\n"),
+        ),
         ("table", String::new()),
     ] {
         let out = hanging(format, &server).run_interrupted("TERM", || true);
         out.assert_code(3).assert_within(Duration::from_secs(15));
         assert_eq!(out.stdout, stdout);
-        assert_eq!(out.stderr, format!("error: interrupted by SIGTERM: {STOPPED}\n"));
+        assert_eq!(
+            out.stderr,
+            format!("error: interrupted by SIGTERM: {STOPPED}\n")
+        );
     }
 }
 
@@ -334,8 +352,7 @@ fn a_failed_write_to_stdout_is_exit_3_and_said() {
         .run();
         out.assert_code(3);
         assert_eq!(
-            out.stderr,
-            "error: cannot write to stdout: No space left on device (os error 28)\n",
+            out.stderr, "error: cannot write to stdout: No space left on device (os error 28)\n",
             "{format}"
         );
     }
@@ -389,12 +406,20 @@ fn a_full_file_system_leaves_the_old_output_whole() {
         .program("unshare")
         .env("VITALS", env!("CARGO_BIN_EXE_vitals"))
         .env("DATABASE_URL", "postgres://app@127.0.0.1:1/app")
-        .args(["--user", "--map-root-user", "--mount", "/bin/sh", "-c", script])
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "/bin/sh",
+            "-c",
+            script,
+        ])
         .run();
     out.assert_code(0);
     assert_eq!(out.stdout, "exit 3\nfiller\nvitals.prom\nvitals_up 1\n");
     assert!(
-        out.stderr.ends_with("/full/vitals.prom: No space left on device (os error 28)\n"),
+        out.stderr
+            .ends_with("/full/vitals.prom: No space left on device (os error 28)\n"),
         "{}",
         out.stderr
     );
@@ -411,9 +436,15 @@ fn output_keeps_links_and_writes_into_pipes() {
     std::os::unix::fs::symlink(&real, test.dir().join("latest")).expect("symlink");
     test.run().assert_code(2);
     let link = std::fs::symlink_metadata(test.dir().join("latest")).expect("latest");
-    assert!(link.file_type().is_symlink(), "the link was replaced by a file");
+    assert!(
+        link.file_type().is_symlink(),
+        "the link was replaced by a file"
+    );
     let written = std::fs::read_to_string(&real).expect("real.txt");
-    assert!(written.starts_with("VITALS CRITICAL - database unhealthy"), "{written}");
+    assert!(
+        written.starts_with("VITALS CRITICAL - database unhealthy"),
+        "{written}"
+    );
 
     let test = Test::new()
         .env("DATABASE_URL", "postgres://app@127.0.0.1:1/app")
@@ -430,7 +461,70 @@ fn output_keeps_links_and_writes_into_pipes() {
         .recv_timeout(Duration::from_secs(10))
         .expect("nothing was written into the pipe")
         .expect("read the pipe");
-    assert!(read.starts_with("VITALS CRITICAL - database unhealthy"), "{read}");
+    assert!(
+        read.starts_with("VITALS CRITICAL - database unhealthy"),
+        "{read}"
+    );
     let kind = std::fs::symlink_metadata(&fifo).expect("fifo").file_type();
     assert!(kind.is_fifo(), "the pipe was replaced by a file");
+}
+
+/// In a URL vitals shows, where it connects is never masked; the password
+/// always is, and the rest only where it equals a secret.
+#[test]
+fn redaction_keeps_scheme_host_and_port() {
+    let out = Test::new()
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres:postgres@db.internal/postgres",
+        )
+        .env("REDIS_URL", "redis://app:s3cret@cache.internal/0")
+        .env(
+            "AGENT_REGISTRY_URL",
+            "redis://:registry-pw@agents.internal:6380/2",
+        )
+        .args(["config", "validate", "--json"])
+        .run();
+    out.assert_code(1);
+    let report = out.json();
+    assert_eq!(
+        report["groups"]["database"]["variables"]["DATABASE_URL"],
+        "postgres://***:***@db.internal:5432/***"
+    );
+    assert_eq!(
+        report["groups"]["cache"]["variables"]["REDIS_URL"],
+        "redis://app:***@cache.internal:6379/0"
+    );
+    assert_eq!(
+        report["groups"]["agents"]["variables"]["AGENT_REGISTRY_URL"],
+        "redis://:***@agents.internal:6380/2"
+    );
+    assert_eq!(
+        report["warnings"],
+        json!([
+            "no alert channel is configured: set SLACK_WEBHOOK_URL, SMTP_HOST (or EMAIL_PROVIDER=sendgrid), TWILIO_* or PAGERDUTY_ROUTING_KEY",
+            "DATABASE_URL: the password equals the user name: vitals masks its text wherever it \
+             appears, so every message containing that word is masked too, the user name included",
+            "REDIS_URL: the password is shorter than 8 characters: vitals masks its text wherever \
+             it appears, so every message containing that word is masked too",
+        ])
+    );
+
+    // In messages too: the scheme survives a password that spells it.
+    let port = free_port();
+    let out = Test::new()
+        .env(
+            "VITALS_STATE",
+            format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres"),
+        )
+        .args(["alert", "list"])
+        .run();
+    out.assert_code(3);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: alert store postgres://***:***@127.0.0.1:{port}/***: 127.0.0.1:{port}: \
+             connection refused\n"
+        )
+    );
 }

@@ -98,9 +98,15 @@ fn port_problem(port: &str, what: &str) -> Invalid {
 }
 
 /// The port as written in a URL the URL standard refused, if that is why.
+/// Not when an `@` follows the authority: then a password holding `/`, `?`
+/// or `#` ended it early, and what looks like the port is part of the password.
 fn written_port(value: &str) -> Option<&str> {
     let (_, rest) = value.split_once("://")?;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest[end..].contains('@') {
+        return None;
+    }
+    let authority = &rest[..end];
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let after_host = match host_port.strip_prefix('[') {
         Some(v6) => v6.split_once(']')?.1,
@@ -122,7 +128,9 @@ fn parse_any_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
         .map_err(|e| match e {
             url::ParseError::RelativeUrlWithoutBase => Invalid::from(expected()),
             url::ParseError::InvalidPort
-                if schemes.iter().any(|s| value.starts_with(&format!("{s}://"))) =>
+                if schemes
+                    .iter()
+                    .any(|s| value.starts_with(&format!("{s}://"))) =>
             {
                 match written_port(value) {
                     Some(port) if port.bytes().all(|b| b.is_ascii_digit()) => {
@@ -174,7 +182,10 @@ fn check_redis(url: &Url) -> Result<(), Invalid> {
     if socket {
         return Ok(());
     }
-    if url.host_str().is_some_and(|h| matches!(h, "0.0.0.0" | "[::]")) {
+    if url
+        .host_str()
+        .is_some_and(|h| matches!(h, "0.0.0.0" | "[::]"))
+    {
         return Err(Invalid::Part(format!(
             "host `{}` is a wildcard address: name the server's address",
             url.host_str().unwrap_or_default()
@@ -452,14 +463,26 @@ mod tests {
             pg("sslcert=/c.pem"),
             "parameter `sslcert` (client certificates) is not supported by vitals"
         );
-        assert_eq!(pg("ssl=true"), "parameter `ssl` is not supported by vitals: use sslmode=require");
-        assert_eq!(pg("service=main"), "parameter `service` is not supported by vitals");
+        assert_eq!(
+            pg("ssl=true"),
+            "parameter `ssl` is not supported by vitals: use sslmode=require"
+        );
+        assert_eq!(
+            pg("service=main"),
+            "parameter `service` is not supported by vitals"
+        );
         assert_eq!(
             pg("connect_timeout=5s"),
             "connect_timeout `5s` is not valid: expected a whole number of seconds"
         );
-        assert_eq!(pg("port=5432,70000"), "port `70000` is out of range: expected 1 to 65535");
-        assert_eq!(pg("hostaddr=db.local"), "hostaddr `db.local` is not an IP address");
+        assert_eq!(
+            pg("port=5432,70000"),
+            "port `70000` is out of range: expected 1 to 65535"
+        );
+        assert_eq!(
+            pg("hostaddr=db.local"),
+            "hostaddr `db.local` is not an IP address"
+        );
         assert_eq!(
             pg("sslrootcert=/nonexistent/ca.pem"),
             "sslrootcert `/nonexistent/ca.pem`: no such file (a PEM file, or `system`)"
@@ -494,6 +517,13 @@ mod tests {
             "port `0` is out of range: expected 1 to 65535"
         );
         assert_eq!(written_port("redis://:p@w@[::1]:7x/0"), Some("7x"));
+        // A password with a slash ends the authority early: its first part
+        // looks like a port, and is never quoted.
+        assert_eq!(written_port("postgres://u:12345/secret@db/app"), None);
+        assert_eq!(
+            refusal("postgres://u:12345/secret@db/app", schemes),
+            "expected a URL starting with postgres:// or redis:// (invalid port number)"
+        );
     }
 
     #[test]
@@ -542,7 +572,10 @@ mod tests {
             "redis://cache/?protocol=resp3",
             "unix:///run/redis.sock?db=2&pass=x",
         ] {
-            assert!(parse_url(fine, &["redis", "rediss", "unix"]).is_ok(), "{fine}");
+            assert!(
+                parse_url(fine, &["redis", "rediss", "unix"]).is_ok(),
+                "{fine}"
+            );
         }
     }
 

@@ -7,7 +7,7 @@ use url::Url;
 use super::Everything;
 use crate::alerts::channels::CHANNELS;
 use crate::checks::BUILTINS;
-use crate::config::{ConfigError, EnvFile, GENERAL, Group, STATE, Secrecy, Source};
+use crate::config::{ConfigError, EnvFile, GENERAL, Group, STATE, Secrecy, Source, Table};
 use crate::net::tls;
 use crate::{json, redact};
 
@@ -159,6 +159,8 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
         ));
     }
 
+    warnings.extend(weak_secrets(table, source));
+
     let all_errors: Vec<String> = groups.iter().flat_map(|(_, g)| g.errors.clone()).collect();
     let result = if !all_errors.is_empty() {
         Verdict::Errors
@@ -174,6 +176,60 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
         warnings,
         errors: all_errors,
     }
+}
+
+/// Shorter than this, a secret is easy to guess, and its text is common
+/// enough that masking it everywhere masks words in messages too.
+const SHORT_SECRET: usize = 8;
+
+/// Secrets that will mask more than themselves, or are easy to guess: too
+/// short, or equal to the user name beside them.
+fn weak_secrets(table: &Table, source: &dyn Source) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for var in table.vars().filter(|v| v.secrecy != Secrecy::Public) {
+        let Some(value) = source.get(var.name).ok().flatten() else {
+            continue;
+        };
+        let value = value.trim();
+        let (secrets, user) = if value.is_empty() {
+            continue;
+        } else if var.secrecy.url_credentials(value) {
+            match Url::parse(value) {
+                Ok(url) => (redact::url_credentials(&url), url.username().to_owned()),
+                Err(_) => continue,
+            }
+        } else if var.secrecy == Secrecy::Secret {
+            (
+                vec![("the value".to_owned(), value.to_owned())],
+                String::new(),
+            )
+        } else {
+            continue;
+        };
+        let Some((what, secret)) = secrets.into_iter().next() else {
+            continue;
+        };
+        let masked = "vitals masks its text wherever it appears, so every message \
+                      containing that word is masked too";
+        if secret.chars().count() < redact::MIN_SCRUB_LEN {
+            warnings.push(format!(
+                "{}: {what} is shorter than {SHORT_SECRET} characters: easy to guess, and too \
+                 short for vitals to mask in messages",
+                var.name
+            ));
+        } else if secret.chars().count() < SHORT_SECRET {
+            warnings.push(format!(
+                "{}: {what} is shorter than {SHORT_SECRET} characters: {masked}",
+                var.name
+            ));
+        } else if !user.is_empty() && secret == user {
+            warnings.push(format!(
+                "{}: {what} equals the user name: {masked}, the user name included",
+                var.name
+            ));
+        }
+    }
+    warnings
 }
 
 /// The set variables of a group, each shown as safely as its secrecy
