@@ -528,3 +528,120 @@ fn redaction_keeps_scheme_host_and_port() {
         )
     );
 }
+
+const NO_STORE: &str = "nothing has been recorded there (`alert send` and `check --alert` create it where VITALS_STATE says)";
+
+/// A mistyped `VITALS_STATE` creates nothing: commands that only read say
+/// there is no store; one that records creates the file, but not the
+/// directories of a location it was given.
+#[test]
+fn a_mistyped_state_location_creates_nothing() {
+    let test = Test::new();
+    let typo = test.dir().join("nonexistent/x/alerts.db");
+    for args in [
+        &["alert", "list"][..],
+        &["alert", "list", "--status", "all", "--json"],
+        &["alert", "ack", "0123456789ab", "--by", "alice"],
+        &["alert", "resolve", "0123456789ab", "--by", "alice"],
+    ] {
+        let out = Test::new().env("VITALS_STATE", &typo).args(args).run();
+        out.assert_code(3);
+        assert_eq!(
+            out.stderr,
+            format!("error: no alert store at {}: {NO_STORE}\n", typo.display()),
+            "{args:?}"
+        );
+        assert_eq!(out.stdout, "", "{args:?}");
+    }
+    assert!(!test.dir().join("nonexistent").exists());
+
+    // The default location, before anything was recorded: the same answer.
+    let fresh = Test::new().args(["alert", "list"]);
+    let out = fresh.run();
+    out.assert_code(3);
+    let default = fresh.state_dir().join("vitals/alerts.db");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: no alert store at {}: {NO_STORE}\n",
+            default.display()
+        )
+    );
+    assert!(!fresh.state_dir().exists());
+
+    // Recording: the alert still goes out; the store is not made in a
+    // directory that does not exist.
+    let hook = HttpServer::replying(Reply::text(200, "ok"));
+    let out = slack_at(&hook)
+        .env("VITALS_STATE", &typo)
+        .args([
+            "alert",
+            "send",
+            "--type",
+            "disk_full",
+            "--severity",
+            "error",
+            "--message",
+            "m",
+        ])
+        .run();
+    out.assert_code(1);
+    assert_eq!(hook.request_count(), 1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: alert store {}: cannot create it: its directory {} does not exist: the \
+             alert was not recorded, so it was notified without de-duplication\n",
+            typo.display(),
+            typo.parent().expect("parent").display()
+        )
+    );
+    assert!(!test.dir().join("nonexistent").exists());
+
+    // At the default location its directories are made.
+    let out = slack_at(&hook)
+        .env("XDG_STATE_HOME", fresh.state_dir())
+        .args([
+            "alert",
+            "send",
+            "--type",
+            "disk_full",
+            "--severity",
+            "error",
+            "--message",
+            "m",
+        ])
+        .run();
+    out.assert_code(0);
+    assert!(default.is_file());
+}
+
+/// A PostgreSQL database without the store's tables is no store either:
+/// reading creates no tables in it.
+#[test]
+fn reading_a_postgres_store_that_is_not_there_creates_no_tables() {
+    let pg = crate::support::postgres::PgServer::shared();
+    let url = pg.create_database();
+    let out = Test::new()
+        .env("VITALS_STATE", &url)
+        .args(["alert", "list"])
+        .run();
+    out.assert_code(3);
+    assert!(
+        out.stderr
+            .starts_with("error: no alert store at postgres://")
+            && out.stderr.ends_with(&format!(": {NO_STORE}\n")),
+        "{}",
+        out.stderr
+    );
+    let db = url.rsplit('/').next().unwrap_or_default();
+    let tables: i64 = pg
+        .client(db)
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .map(|r| r.get(0))
+        .expect("count tables");
+    assert_eq!(tables, 0);
+}
