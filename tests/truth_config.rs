@@ -645,3 +645,45 @@ fn reading_a_postgres_store_that_is_not_there_creates_no_tables() {
         .expect("count tables");
     assert_eq!(tables, 0);
 }
+
+/// Nagios rewrites `;` in plugin output to `:`: vitals uses none outside
+/// the perfdata, between checks or inside their messages.
+#[test]
+fn nagios_output_has_no_semicolon_before_the_perfdata() {
+    let api = HttpServer::replying(Reply::json(
+        401,
+        &json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key; rotate it"}}),
+    ));
+    let port = free_port();
+    let out = Test::new()
+        .env(
+            "DATABASE_URL",
+            format!("postgres://app@127.0.0.1:{port}/app"),
+        )
+        .env("ANTHROPIC_API_KEY", "sk-semicolons")
+        .env("ANTHROPIC_BASE_URL", api.url())
+        .args(["check", "all", "--format", "nagios"])
+        .run();
+    out.assert_code(2);
+    let (status, long) = out.stdout.split_once('\n').expect("long output");
+    let (text, perfdata) = status.split_once(" | ").expect("perfdata");
+    let services = "anthropic_api: API key rejected (HTTP 401: authentication_error: invalid \
+                    x-api-key, rotate it)";
+    assert_eq!(
+        text,
+        format!(
+            "VITALS CRITICAL - database unhealthy: 127.0.0.1:{port}: connection refused / \
+             external_services unhealthy: {services}"
+        )
+    );
+    assert!(perfdata.contains(";;;0"), "{perfdata}");
+    assert_eq!(
+        long,
+        format!(
+            "database: unhealthy - 127.0.0.1:{port}: connection refused\n\
+             cache: unconfigured - not configured: set REDIS_URL\n\
+             agents: unconfigured - not configured: set AGENT_REGISTRY_URL\n\
+             external_services: unhealthy - {services}\n"
+        )
+    );
+}

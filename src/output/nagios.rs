@@ -75,13 +75,16 @@ fn summary(results: &[(CheckId, &CheckResult)], overall: Status) -> String {
     if !healthy.is_empty() {
         parts.push(format!("{} healthy", healthy.join(", ")));
     }
-    parts.join("; ")
+    parts.join(" / ")
 }
 
 /// Plugin output is line- and `|`-delimited: neither may appear inside a
-/// message, and nor may other control characters (outside text).
+/// message, and nor may other control characters (outside text). Nagios
+/// rewrites `;` to `:` on its way through, so a message's `;` is a `,`
+/// before Nagios gets to choose.
 fn plain(text: &str) -> String {
     text.replace('|', "/")
+        .replace(';', ",")
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -176,6 +179,10 @@ mod tests {
     fn labels_are_quoted_and_cleaned() {
         assert_eq!(label("it's a=b|c"), "'it''s a_b/c'");
         assert_eq!(plain("a|b\nc"), "a/b c");
+        assert_eq!(
+            plain("connection refused; gave up after 3 attempts"),
+            "connection refused, gave up after 3 attempts"
+        );
         assert_eq!(number(1.5), "1.5");
         assert_eq!(number(2.0), "2");
         assert_eq!(number(1e21), "1000000000000000000000");
