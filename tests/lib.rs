@@ -30,4 +30,5 @@ mod hostile;
 mod recipes;
 mod secrets;
 mod store_faults;
+mod truth_cli;
 mod truth_config;

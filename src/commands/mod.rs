@@ -15,7 +15,7 @@ use std::panic::AssertUnwindSafe;
 use clap::CommandFactory;
 
 use crate::cli::{CheckTarget, Cli, Command, ConfigCommand};
-use crate::config::dotenv::EnvFileError;
+use crate::config::dotenv::{self, EnvFileError};
 use crate::config::{EnvFile, ProcessEnv};
 use crate::error::report;
 use crate::exit::Exit;
@@ -32,11 +32,25 @@ pub fn run(cli: &Cli, env_file: Result<Option<EnvFile>, EnvFileError>) -> Exit {
     if let Err(e) = runtime::catch_signals() {
         tracing::debug!("SIGINT and SIGTERM are not caught: {e}");
     }
-    let out = Output::new(
-        cli.global.format(),
-        cli.global.color,
-        cli.global.output.clone(),
-    );
+    // A relative VITALS_OUTPUT from the env file is relative to the file's directory.
+    let output = cli
+        .global
+        .output
+        .as_deref()
+        .map(|path| match std::env::var_os("VITALS_OUTPUT") {
+            Some(set) if set == path.as_os_str() => dotenv::resolve("VITALS_OUTPUT", path),
+            _ => path.to_owned(),
+        });
+    let out = Output::new(cli.global.format(), cli.global.color, output);
+    // `config validate` lists them with the rest of its warnings.
+    if let Ok(Some(file)) = &env_file
+        && !cli.global.quiet
+        && !matches!(cli.command, Command::Config(_))
+    {
+        for warning in &file.warnings {
+            output::warning(warning);
+        }
+    }
     // These two say their causes in their own words: as text, not as chains.
     let ran = env_file
         .map_err(|e| anyhow::anyhow!("{e}"))

@@ -83,7 +83,10 @@ fn state_location(r: &mut Reader<'_>) -> (Option<StateLocation>, bool) {
             );
             None
         }
-        Some(v) => Some(StateLocation::File(PathBuf::from(v))),
+        Some(v) => Some(StateLocation::File(super::dotenv::resolve(
+            "VITALS_STATE",
+            Path::new(&v),
+        ))),
         None => {
             let default = default_state_file(r.source());
             r.note(

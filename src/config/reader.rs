@@ -3,7 +3,7 @@
 //! else sees them, and every problem collected rather than the first one
 //! returned. Checks and channels read their own settings with a [`Reader`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
@@ -205,8 +205,12 @@ impl<'a> Reader<'a> {
             .unwrap_or_else(|| self.default_of(var, parse_count, 0))
     }
 
+    /// A file that must exist; relative to the env file's directory when the
+    /// env file set it.
     pub fn existing_file(&mut self, var: &'static str) -> Option<PathBuf> {
-        self.optional(var, parse_existing_file)
+        let value = self.raw(var)?;
+        let path = super::dotenv::resolve(var, Path::new(&value));
+        self.parse(var, &path.to_string_lossy(), parse_existing_file)
     }
 
     /// A provider's base URL. Every one has a valid default, so the placeholder

@@ -229,6 +229,17 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// A warning for the user, on stderr.
+pub fn warning(message: &str) {
+    let label = if stderr_color() {
+        "warning:".yellow().bold().to_string()
+    } else {
+        "warning:".to_owned()
+    };
+    let message = redact::scrub(message);
+    let _ = writeln!(io::stderr(), "{label} {}", printable(&message));
+}
+
 /// An error for the user, on stderr.
 pub fn error(message: &str) {
     let label = if stderr_color() {

@@ -147,8 +147,13 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
                 .to_owned(),
         );
     }
+    if let Some(file) = env_file {
+        warnings.extend(file.warnings.iter().cloned());
+    }
+    // Only a regular file's mode is the author's to change (not /dev/null's).
     if let Some(file) = env_file
         && let Some(mode) = file.mode
+        && mode & 0o170_000 == 0o100_000
         && mode & 0o077 != 0
     {
         warnings.push(format!(
@@ -345,6 +350,7 @@ mod tests {
         let env_file = EnvFile {
             path: PathBuf::from("/srv/.env"),
             mode: Some(0o100644),
+            warnings: Vec::new(),
         };
         let r = report(
             &[("HOME", "/h"), ("REDIS_URL", "redis://c")],
