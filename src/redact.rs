@@ -315,6 +315,21 @@ fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
+/// What a URL points at, as an alert label shows it: `host:port/path`,
+/// without the scheme, the credentials or the query (where secrets hide).
+/// A URL without a host (a Unix socket) is its path.
+pub fn url_target(url: &Url) -> String {
+    let path = url.path().trim_end_matches('/');
+    match (
+        url.host_str().filter(|h| !h.is_empty()),
+        url.port_or_known_default(),
+    ) {
+        (Some(host), Some(port)) => format!("{host}:{port}{path}"),
+        (Some(host), None) => format!("{host}{path}"),
+        (None, _) => path.to_owned(),
+    }
+}
+
 /// Only the scheme and host of a URL whose path is itself a secret (webhooks).
 pub fn url_origin(url: &Url) -> String {
     match url.host_str() {

@@ -45,6 +45,26 @@ pub fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// A duration in a message for people: whole milliseconds below one second
+/// (`494 ms`), seconds with one decimal from one second on (`5.0 s`). Every
+/// message that states a time says it this way, whatever measured it.
+pub fn duration(d: Duration) -> String {
+    match d.as_millis() {
+        ms @ 0..1000 => format!("{ms} ms"),
+        _ => format!("{:.1} s", d.as_secs_f64()),
+    }
+}
+
+/// "slow: SELECT 1 took 1.2 s (threshold 1.0 s)": how every check says a
+/// time went over its threshold; `what` ends with its verb ("answered in").
+pub fn slow(what: &str, took: Duration, threshold: Duration) -> String {
+    format!(
+        "slow: {what} {} (threshold {})",
+        duration(took),
+        duration(threshold)
+    )
+}
+
 /// Milliseconds with two decimals, as every JSON document reports them.
 pub fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0
@@ -78,6 +98,23 @@ mod tests {
             one_line("key: cut-through-secret-1234 rest", 12),
             "key: *** res…"
         );
+    }
+
+    #[test]
+    fn durations_for_people() {
+        let cases = [
+            (Duration::from_nanos(494_871_888), "494 ms"),
+            (Duration::from_micros(140), "0 ms"),
+            (Duration::from_micros(999_999), "999 ms"),
+            (Duration::from_secs(1), "1.0 s"),
+            (Duration::from_nanos(4_999_871_888), "5.0 s"),
+            (Duration::from_millis(1500), "1.5 s"),
+            (Duration::from_millis(3007), "3.0 s"),
+            (Duration::from_secs(90), "90.0 s"),
+        ];
+        for (d, shown) in cases {
+            assert_eq!(duration(d), shown, "{d:?}");
+        }
     }
 
     #[test]

@@ -127,7 +127,10 @@ fn slack_errors_are_reported_and_not_retried() {
         let slack = Slack::new(HttpServer::replying(Reply::text(status, body)));
         let (out, alert) = slack.send(slack.test());
         out.assert_code(2);
-        assert_eq!(error_of(&alert, 0), format!("HTTP {status}: {body}"));
+        assert_eq!(
+            error_of(&alert, 0),
+            format!("127.0.0.1:{}: HTTP {status}: {body}", slack.server.port())
+        );
         assert_eq!(
             slack.server.request_count(),
             1,
@@ -177,7 +180,11 @@ fn slack_does_not_wait_past_its_deadline() {
     out.assert_code(2);
     assert_eq!(
         error_of(&alert, 0),
-        "HTTP 429: rate_limited; gave up: waiting 1m more would pass the time limit"
+        format!(
+            "127.0.0.1:{}: HTTP 429: rate_limited; gave up: waiting 60.0 s more would pass the \
+             time limit",
+            slack.server.port()
+        )
     );
     assert_eq!(slack.server.request_count(), 1);
     out.assert_within(Duration::from_secs(5));
@@ -190,7 +197,10 @@ fn slack_hanging_is_bounded_by_the_timeout() {
     out.assert_code(2);
     assert_eq!(
         error_of(&alert, 0),
-        "timed out after 500ms; gave up after 3 attempts"
+        format!(
+            "127.0.0.1:{}: timed out after 500 ms; gave up after 3 attempts",
+            slack.server.port()
+        )
     );
     assert_eq!(slack.server.request_count(), 3);
     out.assert_within(Duration::from_secs(3));
@@ -358,8 +368,9 @@ fn one_bad_number_does_not_stop_the_others() {
     assert_eq!(
         error_of(&alert, 1),
         format!(
-            "HTTP 400: Twilio error 21211: The 'To' number {BAD_NUMBER} is not a valid phone number. \
-             (https://www.twilio.com/docs/errors/21211)"
+            "127.0.0.1:{}: HTTP 400: Twilio error 21211: The 'To' number {BAD_NUMBER} is not a \
+             valid phone number. (https://www.twilio.com/docs/errors/21211)",
+            twilio.server.port()
         )
     );
     assert_eq!(twilio.server.request_count(), 3);
@@ -377,7 +388,7 @@ fn sms_that_may_have_been_sent_is_not_retried() {
         ),
         (
             Reply::Hang,
-            "timed out after 500ms; not retried: the message may have been sent, and must not arrive twice",
+            "timed out after 500 ms; not retried: the message may have been sent, and must not arrive twice",
         ),
     ] {
         let twilio = Twilio::new(HttpServer::replying(reply));
@@ -388,7 +399,10 @@ fn sms_that_may_have_been_sent_is_not_retried() {
             .run();
         out.assert_code(2);
         twilio.check(&out);
-        assert_eq!(error_of(&out.json(), 0), expected);
+        assert_eq!(
+            error_of(&out.json(), 0),
+            format!("127.0.0.1:{}: {expected}", twilio.server.port())
+        );
         assert_eq!(twilio.server.request_count(), 1);
     }
 }
@@ -534,7 +548,11 @@ fn pagerduty_400_is_final_429_and_5xx_are_retried() {
     out.assert_code(2);
     assert_eq!(
         error_of(&alert, 0),
-        "HTTP 400: Event object is invalid: Length of 'routing_key' is incorrect (should be 32 characters)"
+        format!(
+            "127.0.0.1:{}: HTTP 400: Event object is invalid: Length of 'routing_key' is \
+             incorrect (should be 32 characters)",
+            pd.server.port()
+        )
     );
     assert_eq!(pd.server.request_count(), 1);
 
@@ -564,7 +582,10 @@ fn pagerduty_hanging_is_bounded_by_the_timeout() {
     out.assert_code(2);
     assert_eq!(
         error_of(&alert, 0),
-        "timed out after 300ms; gave up after 3 attempts"
+        format!(
+            "127.0.0.1:{}: timed out after 300 ms; gave up after 3 attempts",
+            pd.server.port()
+        )
     );
     out.assert_within(Duration::from_secs(2));
 }
@@ -662,7 +683,11 @@ fn sendgrid_errors_name_the_problem() {
     for i in 0..2 {
         assert_eq!(
             error_of(&alert, i),
-            "HTTP 401: The provided authorization grant is invalid, expired, or revoked"
+            format!(
+                "127.0.0.1:{}: HTTP 401: The provided authorization grant is invalid, expired, \
+                 or revoked",
+                sg.server.port()
+            )
         );
     }
     assert_eq!(sg.server.request_count(), 1);
@@ -675,7 +700,11 @@ fn sendgrid_errors_name_the_problem() {
     out.assert_code(2);
     assert_eq!(
         error_of(&alert, 0),
-        "HTTP 400: The from email does not contain a valid address. (field from.email)"
+        format!(
+            "127.0.0.1:{}: HTTP 400: The from email does not contain a valid address. (field \
+             from.email)",
+            sg.server.port()
+        )
     );
 }
 

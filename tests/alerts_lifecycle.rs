@@ -56,7 +56,8 @@ fn outage_raises_once_and_recovery_resolves(backend: Backend) {
     assert_eq!(a["severity"], "error");
     assert_eq!(a["status"], "active");
     assert_eq!(a["occurrences"], 3);
-    let endpoint = format!("127.0.0.1:{}", pg.port());
+    let name = database.rsplit('/').next().unwrap_or_default();
+    let endpoint = format!("127.0.0.1:{}/{name}", pg.port());
     assert_eq!(
         a["message"],
         format!("database is unhealthy: {endpoint}: connection refused")
@@ -213,7 +214,7 @@ fn alerting_trouble_raises_the_exit_code_to_at_least_warning() {
         out.stderr,
         format!(
             "error: --alert: alert store postgres://vitals:***@127.0.0.1:{port}/alerts: \
-             127.0.0.1:{port}: connection refused: alerts are notified without \
+             127.0.0.1:{port}/alerts: connection refused: alerts are notified without \
              de-duplication and cannot be resolved\n"
         )
     );
@@ -227,8 +228,11 @@ fn alerting_trouble_raises_the_exit_code_to_at_least_warning() {
     out.assert_code(2);
     assert_eq!(
         out.stderr,
-        "error: --alert: external_services_failure: slack to http://127.0.0.1/*** failed: \
-         HTTP 500: no_service; gave up after 3 attempts\n"
+        format!(
+            "error: --alert: external_services_failure: slack to http://127.0.0.1/*** failed: \
+             127.0.0.1:{}: HTTP 500: no_service; gave up after 3 attempts\n",
+            failing_hook.port()
+        )
     );
     let stored = store.alerts();
     assert_eq!(stored[0]["alert_type"], "external_services_failure");

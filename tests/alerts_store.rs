@@ -413,7 +413,10 @@ fn a_notification_that_reached_nobody_is_retried_next_time(backend: Backend) {
     assert_eq!(failed["attempts"], 3);
     assert_eq!(
         failed["error"],
-        "HTTP 500: no_service; gave up after 3 attempts"
+        format!(
+            "127.0.0.1:{}: HTTP 500: no_service; gave up after 3 attempts",
+            slack.port()
+        )
     );
 
     let second = slack_only(&store, &slack)
@@ -781,7 +784,7 @@ fn an_unreachable_postgres_store_still_lets_the_alert_out() {
     assert_eq!(outcomes(&out), ["delivered"]);
     assert_eq!(slack.request_count(), 1);
     let expected = format!(
-        "error: alert store postgres://vitals:***@127.0.0.1:{port}/alerts: 127.0.0.1:{port}: connection refused"
+        "error: alert store postgres://vitals:***@127.0.0.1:{port}/alerts: 127.0.0.1:{port}/alerts: connection refused"
     );
     assert!(
         out.stderr.lines().any(|l| l

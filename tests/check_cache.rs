@@ -138,7 +138,11 @@ fn password_protected_server_with_and_without_the_password() {
     out.assert_code(2);
     assert_eq!(
         out.json()["message"],
-        "authentication required: put the password in REDIS_URL or set REDIS_PASSWORD"
+        format!(
+            "127.0.0.1:{}: authentication required: put the password in REDIS_URL or set \
+             REDIS_PASSWORD",
+            redis.port()
+        )
     );
 
     let out = Test::new()
@@ -159,7 +163,10 @@ fn password_protected_server_with_and_without_the_password() {
         .assert_no_secrets(&["wrong-password-123"]);
     assert_eq!(
         out.json()["message"],
-        "authentication failed: wrong password or user name"
+        format!(
+            "127.0.0.1:{}: authentication failed: wrong password or user name",
+            redis.port()
+        )
     );
 }
 
@@ -209,7 +216,10 @@ fn stopped_server_is_refused() {
     redis.stop();
     let out = check_cache(&url);
     out.assert_code(2);
-    assert_eq!(out.json()["message"], "connection refused");
+    assert_eq!(
+        out.json()["message"],
+        format!("127.0.0.1:{}: connection refused", redis.port())
+    );
 }
 
 #[test]
@@ -222,7 +232,10 @@ fn paused_server_times_out_within_the_timeout() {
         .run();
     redis.resume();
     out.assert_code(2);
-    assert_eq!(out.json()["message"], "timed out after 1s");
+    assert_eq!(
+        out.json()["message"],
+        format!("127.0.0.1:{}: timed out after 1.0 s", redis.port())
+    );
     out.assert_within(Duration::from_millis(2500));
 }
 
@@ -235,7 +248,10 @@ fn listeners_that_are_not_redis() {
     assert_eq!(v["status"], "unhealthy");
     assert_eq!(
         v["message"],
-        "the server closed the connection without answering as Redis does (broken pipe)"
+        format!(
+            "127.0.0.1:{}: the server closed the connection without answering as Redis does",
+            garbage.port()
+        )
     );
 
     let silent = SilentServer::start();
@@ -244,7 +260,10 @@ fn listeners_that_are_not_redis() {
         .args(["check", "cache", "--json", "--timeout", "700ms"])
         .run();
     out.assert_code(2);
-    assert_eq!(out.json()["message"], "timed out after 700ms");
+    assert_eq!(
+        out.json()["message"],
+        format!("127.0.0.1:{}: timed out after 700 ms", silent.port())
+    );
 }
 
 #[test]
@@ -256,6 +275,9 @@ fn loading_server_is_unhealthy() {
     out.assert_code(2);
     assert_eq!(
         out.json()["message"],
-        "Redis is loading its dataset into memory"
+        format!(
+            "127.0.0.1:{}: Redis is loading its dataset into memory",
+            loading.port()
+        )
     );
 }

@@ -73,7 +73,7 @@ fn stopped_server_is_unhealthy_and_refused() {
     assert_eq!(v["status"], "unhealthy");
     assert_eq!(
         v["message"],
-        format!("127.0.0.1:{}: connection refused", pg.port())
+        format!("127.0.0.1:{}/postgres: connection refused", pg.port())
     );
 }
 
@@ -120,7 +120,10 @@ fn paused_server_times_out_within_the_timeout() {
     out.assert_code(2);
     let v = out.json();
     assert_eq!(v["status"], "unhealthy");
-    assert_eq!(v["message"], "timed out after 1s");
+    assert_eq!(
+        v["message"],
+        format!("127.0.0.1:{}/postgres: timed out after 1.0 s", pg.port())
+    );
     out.assert_within(Duration::from_millis(2500));
 }
 
@@ -143,7 +146,7 @@ fn a_port_speaking_something_else_is_unhealthy() {
         out.assert_code(2);
         assert_eq!(
             out.json()["message"],
-            "timed out after 700ms",
+            format!("127.0.0.1:{}/db: timed out after 700 ms", garbage.port()),
             "sslmode={sslmode}"
         );
     }
@@ -154,13 +157,12 @@ fn a_port_speaking_something_else_is_unhealthy() {
         garbage.port()
     ));
     out.assert_code(2);
-    let msg = out.json()["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        msg.starts_with(&format!("127.0.0.1:{}: ", garbage.port())),
-        "{msg}"
+    assert_eq!(
+        out.json()["message"],
+        format!(
+            "127.0.0.1:{}/db: not a PostgreSQL server: it answered the SSL negotiation with 'H'",
+            garbage.port()
+        )
     );
 
     // A listener that never answers is bounded by the timeout too.
@@ -173,7 +175,10 @@ fn a_port_speaking_something_else_is_unhealthy() {
         .args(["check", "db", "--json", "--timeout", "700ms"])
         .run();
     out.assert_code(2);
-    assert_eq!(out.json()["message"], "timed out after 700ms");
+    assert_eq!(
+        out.json()["message"],
+        format!("127.0.0.1:{}/db: timed out after 700 ms", silent.port())
+    );
 }
 
 #[test]
@@ -186,7 +191,7 @@ fn unresolvable_host_is_reported() {
         .to_owned();
     assert_eq!(
         msg,
-        "no-such-host.invalid:5432: could not resolve the host name"
+        "no-such-host.invalid:5432/db: could not resolve the host name"
     );
 }
 

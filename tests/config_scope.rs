@@ -143,7 +143,7 @@ fn check_alert_says_a_channel_mistake_after_the_result() {
     out.assert_code(2);
     assert_eq!(
         out.json()["message"],
-        format!("127.0.0.1:{port}: connection refused")
+        format!("127.0.0.1:{port}/app: connection refused")
     );
     assert_eq!(
         out.stderr,

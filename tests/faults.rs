@@ -211,6 +211,14 @@ fn delivered(test: Test, timeout: &str) -> (i32, Vec<(String, String, u64, Strin
     (out.code, found)
 }
 
+/// `host:port` of a stand-in's base URL, as failure messages name what was tried.
+fn tried(base: &str) -> String {
+    base.split_once("://")
+        .map_or(base, |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
@@ -259,19 +267,20 @@ const MAY_HAVE_BEEN_SENT: &str =
 #[test]
 fn http_refused() {
     let base = format!("http://127.0.0.1:{}", free_port());
-    let refused = "connection refused";
+    let at_ = tried(&base);
+    let refused = format!("{at_}: connection refused");
     assert_eq!(
         checked(at(&base), "2s"),
         (
             2,
             apis_and_agents(
-                ("unhealthy", refused),
-                ("unhealthy", "status endpoint: connection refused")
+                ("unhealthy", &refused),
+                ("unhealthy", &format!("{at_}/status: connection refused"))
             )
         )
     );
     // Nothing was sent, so even SMS is tried again.
-    let gave_up = "connection refused; gave up after 3 attempts";
+    let gave_up = &format!("{at_}: connection refused; gave up after 3 attempts");
     assert_eq!(
         delivered(at(&base), "2s"),
         (2, all_failed((3, gave_up), (3, gave_up)))
@@ -281,14 +290,20 @@ fn http_refused() {
 #[test]
 fn http_reset_mid_response() {
     let server = every_target(|_, _| Reply::ResetMidway);
-    let closed = "the connection was closed before the whole response arrived";
+    let at_ = tried(&server.url());
+    let closed = &format!("{at_}: the connection was closed before the whole response arrived");
     assert_eq!(
         checked(at(&server.url()), "2s"),
         (
             2,
             apis_and_agents(
                 ("unhealthy", closed),
-                ("unhealthy", &format!("status endpoint: {closed}"))
+                (
+                    "unhealthy",
+                    &format!(
+                        "{at_}/status: the connection was closed before the whole response arrived"
+                    )
+                )
             )
         )
     );
@@ -310,13 +325,17 @@ fn http_slowloris_one_byte_per_second() {
         response: Box::new(target.success()),
         per_byte: Duration::from_secs(1),
     });
-    let timed_out = "timed out after 1s 500ms";
+    let at_ = tried(&server.url());
+    let timed_out = &format!("{at_}: timed out after 1.5 s");
     let checks_started = std::time::Instant::now();
     assert_eq!(
         checked(at(&server.url()), "1500ms"),
         (
             2,
-            apis_and_agents(("unhealthy", timed_out), ("unhealthy", timed_out))
+            apis_and_agents(
+                ("unhealthy", timed_out),
+                ("unhealthy", &format!("{at_}/status: timed out after 1.5 s"))
+            )
         )
     );
     assert!(
@@ -354,7 +373,10 @@ fn http_ten_megabyte_body() {
                 ("healthy", "API key accepted"),
                 (
                     "unhealthy",
-                    "status endpoint: response body larger than 1048576 bytes"
+                    &format!(
+                        "{}/status: response body larger than 1048576 bytes",
+                        tried(&server.url())
+                    )
                 )
             )
         )
@@ -381,11 +403,15 @@ fn http_redirect_loop() {
                     "unhealthy",
                     "unexpected HTTP 302 (expected 200-299)"
                 ),
-                row("agents", "unhealthy", "status endpoint: too many redirects"),
+                row(
+                    "agents",
+                    "unhealthy",
+                    &format!("{}/status: too many redirects", tried(&server.url()))
+                ),
             ]
         )
     );
-    let loop_ = "too many redirects";
+    let loop_ = &format!("{}: too many redirects", tried(&server.url()));
     assert_eq!(
         delivered(at(&server.url()), "2s"),
         (2, all_failed((1, loop_), (1, loop_)))
@@ -399,14 +425,16 @@ fn http_invalid_tls() {
         &untrusted.issue(&["localhost"]),
         counting(|t, _| t.success()),
     );
-    let bad = "server certificate is not signed by a trusted CA (unknown issuer; set SSL_CERT_FILE or sslrootcert)";
+    let why = "server certificate is not signed by a trusted CA (unknown issuer; set SSL_CERT_FILE or sslrootcert)";
+    let at_ = tried(&server.url());
+    let bad = &format!("{at_}: {why}");
     assert_eq!(
         checked(at(&server.url()), "2s"),
         (
             2,
             apis_and_agents(
                 ("unhealthy", bad),
-                ("unhealthy", &format!("status endpoint: {bad}"))
+                ("unhealthy", &format!("{at_}/status: {why}"))
             )
         )
     );
@@ -431,7 +459,7 @@ fn http_429_with_and_without_retry_after() {
             _ => target.success(),
         });
         let limited = match retry_after {
-            Some(_) => "rate limited (HTTP 429, retry after 1s)",
+            Some(_) => "rate limited (HTTP 429, retry after 1.0 s)",
             None => "rate limited (HTTP 429)",
         };
         assert_eq!(
@@ -440,7 +468,13 @@ fn http_429_with_and_without_retry_after() {
                 2,
                 apis_and_agents(
                     ("degraded", limited),
-                    ("unhealthy", "status endpoint returned HTTP 429")
+                    (
+                        "unhealthy",
+                        &format!(
+                            "{}/status: the status endpoint answered HTTP 429 (expected 2xx)",
+                            tried(&server.url())
+                        )
+                    )
                 )
             ),
             "Retry-After {retry_after:?}"
@@ -473,7 +507,13 @@ fn http_5xx_flapping() {
             2,
             apis_and_agents(
                 ("unhealthy", "server error (HTTP 503)"),
-                ("unhealthy", "status endpoint returned HTTP 503")
+                (
+                    "unhealthy",
+                    &format!(
+                        "{}/status: the status endpoint answered HTTP 503 (expected 2xx)",
+                        tried(&server.url())
+                    )
+                )
             )
         )
     );
@@ -499,7 +539,10 @@ fn http_5xx_flapping() {
                     "sms",
                     "failed",
                     1,
-                    &format!("HTTP 503: upstream down; {MAY_HAVE_BEEN_SENT}")
+                    &format!(
+                        "{}: HTTP 503: upstream down; {MAY_HAVE_BEEN_SENT}",
+                        tried(&server.url())
+                    )
                 ),
                 sent("pagerduty", "delivered", 2, ""),
             ]
@@ -576,7 +619,11 @@ fn postgres_paused_mid_query() {
     out.assert_code(2);
     let v = out.json();
     assert_eq!(v["status"], "unhealthy");
-    assert_eq!(v["message"], "timed out after 1s");
+    let message = text(&v["message"]);
+    assert!(
+        message.starts_with("127.0.0.1:") && message.ends_with("/postgres: timed out after 1.0 s"),
+        "{message}"
+    );
     out.assert_within(Duration::from_millis(2500));
 }
 
@@ -589,9 +636,11 @@ fn postgres_killed_between_connect_and_query() {
     out.assert_code(2);
     let v = out.json();
     assert_eq!(v["status"], "unhealthy");
-    assert_eq!(
-        v["message"],
-        "SELECT 1 failed: the server closed the connection (connection closed)"
+    let message = text(&v["message"]);
+    assert!(
+        message.starts_with("127.0.0.1:")
+            && message.ends_with("/postgres: SELECT 1 failed: the server closed the connection"),
+        "{message}"
     );
 }
 

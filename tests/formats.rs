@@ -280,9 +280,11 @@ fn nagios_output_follows_the_plugin_grammar() {
             "'database_time'",
             "'database_connections'",
             "'database_max_connections'",
+            "'database_available_connections'",
             "'database_connect'",
             "'database_replica'",
             "'cache_time'",
+            "'cache_connect'",
             "'cache_memory_used'",
             "'cache_memory_usage'",
             "'cache_memory_limit'",
@@ -300,7 +302,7 @@ fn nagios_output_follows_the_plugin_grammar() {
     assert!(
         items
             .iter()
-            .any(|i| i.starts_with("'database_connections'=") && i.ends_with(";80;;0;100")),
+            .any(|i| i.starts_with("'database_connections'=") && i.ends_with(";77.6;;0;97")),
         "{items:?}"
     );
     let long: Vec<&str> = lines.collect();
@@ -325,8 +327,9 @@ fn nagios_states_follow_the_exit_codes() {
         .run();
     out.assert_code(2);
     assert!(
-        out.stdout
-            .starts_with("VITALS CRITICAL - database unhealthy: 127.0.0.1:1: connection refused |"),
+        out.stdout.starts_with(
+            "VITALS CRITICAL - database unhealthy: 127.0.0.1:1/db: connection refused |"
+        ),
         "{}",
         out.stdout
     );

@@ -90,7 +90,12 @@ fn sqlite_store_locked_by_another_process() {
         .expect("lock the store");
     let out = send(&slack, &state, "second");
     drop(holder);
-    delivered_but_not_recorded(&out, &slack, 1, "still locked by another process after 1s");
+    delivered_but_not_recorded(
+        &out,
+        &slack,
+        1,
+        "still locked by another process after 1.0 s",
+    );
     out.assert_within(std::time::Duration::from_secs(5));
 
     // Once the lock is gone, the store works again: nothing was corrupted.

@@ -139,7 +139,7 @@ pub enum GaveUp {
     OneAttempt,
     #[error("gave up after {0} attempts")]
     Attempts(u32),
-    #[error("gave up: waiting {} more would pass the time limit", humantime::format_duration(*.0))]
+    #[error("gave up: waiting {} more would pass the time limit", crate::text::duration(*.0))]
     Deadline(Duration),
 }
 
@@ -248,10 +248,17 @@ pub async fn deliver_http(
     success: u16,
     describe: fn(&http::Response) -> String,
 ) -> (Result<http::Response, Failure>, Vec<Attempt>) {
-    run(policy, |timeout| {
+    let (result, history) = run(policy, |timeout| {
         http(client, request, success, describe, timeout)
     })
-    .await
+    .await;
+    // What was tried, as every failure message names it; never a path, which may be a secret.
+    let tried = crate::net::host_port(&request.url);
+    let result = result.map_err(|mut f| {
+        f.error = format!("{tried}: {}", f.error);
+        f
+    });
+    (result, history)
 }
 
 /// One HTTP request to a provider, judged the same way for all of them:
@@ -503,7 +510,7 @@ mod tests {
         assert_eq!(
             result.map_err(|f| f.error),
             Err(
-                "HTTP 429: rate_limited; gave up: waiting 30s more would pass the time limit"
+                "HTTP 429: rate_limited; gave up: waiting 30.0 s more would pass the time limit"
                     .to_owned()
             )
         );

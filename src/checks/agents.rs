@@ -97,11 +97,20 @@ impl Check for Agents {
                 Ok(census) => self
                     .judge(&census, source)
                     .with_response_time(started.elapsed()),
-                Err(problem) => {
-                    CheckResult::unhealthy(problem).with_response_time(started.elapsed())
-                }
+                // Nothing was counted: every metric unknown.
+                Err(problem) => CheckResult::unhealthy(format!(
+                    "{}: {problem}",
+                    crate::redact::url_target(url.expose())
+                ))
+                .with_metrics(self.metrics(None)),
             }
         })
+    }
+
+    fn target(&self) -> Option<String> {
+        self.registry
+            .as_ref()
+            .map(|u| crate::redact::url_target(u.expose()))
     }
 }
 
@@ -226,16 +235,17 @@ impl Agents {
                 failed_tasks: census.failed,
                 source,
             })
-            .with_metrics(self.metrics(census))
+            .with_metrics(self.metrics(Some(census)))
     }
 
-    fn metrics(&self, census: &Census) -> Vec<Metric> {
-        let b = &census.agents;
+    /// The census's numbers; all unknown when the registry could not be read.
+    fn metrics(&self, census: Option<&Census>) -> Vec<Metric> {
+        let b = census.map(|c| &c.agents);
         let agents = [
-            ("idle", b.idle),
-            ("busy", b.busy),
-            ("error", b.error),
-            ("offline", b.offline),
+            ("idle", b.map(|b| b.idle)),
+            ("busy", b.map(|b| b.busy)),
+            ("error", b.map(|b| b.error)),
+            ("offline", b.map(|b| b.offline)),
         ]
         .into_iter()
         .map(|(state, n)| {
@@ -243,18 +253,20 @@ impl Agents {
                 "agents",
                 "Registered agents by state.",
                 Unit::Count,
-                count(Some(n)),
+                count(n),
             )
             .label("state", state)
         });
         let tasks = [
-            ("pending", Some(census.pending)),
-            ("active", Some(census.active)),
-            ("completed", Some(census.completed)),
-            ("failed", census.failed),
+            ("pending", census.map(|c| c.pending)),
+            ("active", census.map(|c| c.active)),
+            ("completed", census.map(|c| c.completed)),
+            ("failed", census.and_then(|c| c.failed)),
         ]
         .into_iter()
-        .filter(|(_, n)| n.is_some())
+        // A source that does not count failed tasks has no such metric; an
+        // unread registry has every one, unknown.
+        .filter(|(_, n)| n.is_some() || census.is_none())
         .map(|(state, n)| {
             let metric = Metric::gauge("tasks", "Tasks by state.", Unit::Count, count(n))
                 .label("state", state);
@@ -276,19 +288,22 @@ impl Agents {
     }
 
     async fn read_http(&self, url: &SecretUrl, deadline: Instant) -> Result<Census, String> {
-        let timeout = deadline.saturating_duration_since(Instant::now());
+        // The runner's deadline, with its uniform message, fires first.
+        let timeout = deadline.saturating_duration_since(Instant::now()) + super::GRACE;
         let client = http::Client::new(&self.trust);
         let request = http::Request::new(Method::Get, url.expose().clone(), timeout)
             .header("accept", "application/json");
-        let response = client
-            .send_async(request)
-            .await
-            .map_err(|e| format!("status endpoint: {e}"))?;
+        let response = client.send_async(request).await.map_err(|e| e.to_string())?;
         if !(200..300).contains(&response.status) {
-            return Err(format!("status endpoint returned HTTP {}", response.status));
+            return Err(format!(
+                "the status endpoint answered HTTP {} (expected 2xx)",
+                response.status
+            ));
         }
-        let body: Value = serde_json::from_slice(&response.body)
-            .map_err(|e| format!("status endpoint did not return JSON ({e})"))?;
+        let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
+            tracing::info!("status endpoint: not JSON: {e}");
+            "the status endpoint did not answer with JSON".to_owned()
+        })?;
         parse_status(&body, |at| self.fresh(at, Utc::now()))
             .map_err(|e| format!("status endpoint: {e}"))
     }

@@ -17,7 +17,7 @@ use crate::error::{chain_text, find_cause};
 use crate::metrics::{Metric, Unit, count};
 use crate::net::tls::{self, Trust, TrustError};
 use crate::status::Status;
-use crate::text::millis;
+use crate::text::{self, millis};
 
 pub const CHECK: BuiltinCheck = BuiltinCheck {
     name: "cache",
@@ -52,6 +52,12 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
                 Some("500"),
                 "Degraded when PING and INFO take longer than this many milliseconds.",
             ),
+            var(
+                "CACHE_CONNECT_SLOW_MS",
+                Secrecy::Public,
+                Some("1000"),
+                "Degraded when connecting (TCP, TLS, AUTH, SELECT) takes longer than this many milliseconds.",
+            ),
         ],
     },
     read: |r, trust| Box::new(Cache::read(r, trust)),
@@ -62,6 +68,7 @@ pub struct Cache {
     password: Option<Secret>,
     memory_degraded_percent: f64,
     slow: Duration,
+    connect_slow: Duration,
     trust: Trust,
 }
 
@@ -75,6 +82,7 @@ impl Cache {
             password: r.secret("REDIS_PASSWORD"),
             memory_degraded_percent: r.percent("CACHE_MEMORY_DEGRADED_PERCENT"),
             slow: r.millis("CACHE_SLOW_MS"),
+            connect_slow: r.millis("CACHE_CONNECT_SLOW_MS"),
             trust: trust.clone(),
         }
     }
@@ -94,15 +102,31 @@ impl Check for Cache {
             let Some(url) = &self.url else {
                 return CheckResult::unconfigured(CHECK.configured_by);
             };
-            let started = Instant::now();
             match self.probe(url, deadline).await {
-                Ok((info, elapsed)) => self.judge(&info, elapsed),
-                Err(problem) => {
-                    CheckResult::unhealthy(problem).with_response_time(started.elapsed())
-                }
+                Ok(times) => self.judge(&times),
+                // Nothing was measured: no time, and every metric unknown.
+                Err(problem) => CheckResult::unhealthy(format!(
+                    "{}: {problem}",
+                    crate::redact::url_target(url.expose())
+                ))
+                .with_response_threshold(self.slow)
+                .with_metrics(self.metrics(&facts(&HashMap::new()), None)),
             }
         })
     }
+
+    fn target(&self) -> Option<String> {
+        self.url
+            .as_ref()
+            .map(|u| crate::redact::url_target(u.expose()))
+    }
+}
+
+/// What one successful probe read and how long its two steps took.
+struct Probe {
+    info: HashMap<String, String>,
+    connect: Duration,
+    round_trip: Duration,
 }
 
 /// Why no connection to Redis was opened, in words for people (the client's
@@ -113,6 +137,12 @@ pub enum ConnectError {
     Url(#[source] RedisError),
     #[error(transparent)]
     Trust(#[from] TrustError),
+    #[error("the server has no database {database} ({})", .error.detail().unwrap_or("SELECT refused"))]
+    NoDatabase {
+        database: i64,
+        #[source]
+        error: RedisError,
+    },
     #[error("{}", describe(.0))]
     Connect(#[source] RedisError),
 }
@@ -131,6 +161,7 @@ pub async fn connect(
         .into_connection_info()
         .map_err(ConnectError::Url)?;
     let mut settings = info.redis_settings().clone().set_skip_set_lib_name();
+    let database = settings.db();
     if settings.password().is_none()
         && let Some(password) = password
     {
@@ -161,13 +192,21 @@ pub async fn connect(
     client
         .get_multiplexed_async_connection_with_config(&config)
         .await
-        .map_err(ConnectError::Connect)
+        .map_err(|e| {
+            // The client's words for a failed SELECT; the server's are its detail.
+            if chain_text(&e).contains("refused to switch database") {
+                ConnectError::NoDatabase { database, error: e }
+            } else {
+                ConnectError::Connect(e)
+            }
+        })
 }
 
 /// The Python module's fields (docs/COMPATIBILITY.md) plus what an operator
 /// wants to know next.
 #[derive(Debug, Serialize)]
 struct Facts {
+    connect_time_ms: Option<f64>,
     memory_usage_bytes: Option<u64>,
     memory_usage_percent: Option<f64>,
     memory_limit_bytes: Option<u64>,
@@ -181,14 +220,12 @@ struct Facts {
 }
 
 impl Cache {
-    async fn probe(
-        &self,
-        url: &SecretUrl,
-        deadline: Instant,
-    ) -> Result<(HashMap<String, String>, Duration), String> {
+    async fn probe(&self, url: &SecretUrl, deadline: Instant) -> Result<Probe, String> {
+        let started = Instant::now();
         let mut connection = connect(url, self.password.as_ref(), &self.trust, deadline)
             .await
             .map_err(|e| e.to_string())?;
+        let connect = started.elapsed();
         let started = Instant::now();
         let (_pong, info): (String, String) = redis::pipe()
             .cmd("PING")
@@ -196,11 +233,19 @@ impl Cache {
             .query_async(&mut connection)
             .await
             .map_err(|e| describe(&e))?;
-        Ok((parse_info(&info), started.elapsed()))
+        Ok(Probe {
+            info: parse_info(&info),
+            connect,
+            round_trip: started.elapsed(),
+        })
     }
 
-    fn judge(&self, info: &HashMap<String, String>, elapsed: Duration) -> CheckResult {
-        let facts = facts(info);
+    fn judge(&self, probe: &Probe) -> CheckResult {
+        let (info, elapsed) = (&probe.info, probe.round_trip);
+        let facts = Facts {
+            connect_time_ms: Some(millis(probe.connect)),
+            ..facts(info)
+        };
         let (status, message) = match facts.memory_usage_percent {
             // Full with nothing to evict: every write fails with OOM.
             Some(percent)
@@ -225,25 +270,33 @@ impl Cache {
                     self.memory_degraded_percent
                 ),
             ),
+            _ if probe.connect > self.connect_slow => (
+                Status::Degraded,
+                text::slow("connecting took", probe.connect, self.connect_slow),
+            ),
             _ if elapsed > self.slow => (
                 Status::Degraded,
-                format!(
-                    "slow: PING and INFO took {:.2} ms (threshold {} ms)",
-                    millis(elapsed),
-                    self.slow.as_millis()
-                ),
+                text::slow("PING and INFO took", elapsed, self.slow),
             ),
             _ => (Status::Healthy, "Cache operational".to_owned()),
         };
         CheckResult::new(status, message)
             .with_response_time(elapsed)
+            .with_response_threshold(self.slow)
             .with_details(&facts)
-            .with_metrics(self.metrics(&facts))
+            .with_metrics(self.metrics(&facts, Some(probe.connect)))
     }
 
-    fn metrics(&self, facts: &Facts) -> Vec<Metric> {
+    fn metrics(&self, facts: &Facts, connect_time: Option<Duration>) -> Vec<Metric> {
         let limit = count(facts.memory_limit_bytes);
         vec![
+            Metric::gauge(
+                "cache_connect_seconds",
+                "Connection set-up: TCP, TLS, AUTH and SELECT.",
+                Unit::Seconds,
+                connect_time.map(|t| t.as_secs_f64()),
+            )
+            .warn(Some(self.connect_slow.as_secs_f64())),
             Metric::gauge(
                 "cache_memory_used_bytes",
                 "Redis used_memory.",
@@ -312,6 +365,7 @@ fn facts(info: &HashMap<String, String>) -> Facts {
         _ => None,
     };
     Facts {
+        connect_time_ms: None,
         memory_usage_bytes: used,
         memory_usage_percent: percent,
         memory_limit_bytes: limit,
@@ -324,8 +378,15 @@ fn facts(info: &HashMap<String, String>) -> Facts {
     }
 }
 
-/// A short, specific reason for a Redis failure.
+/// A short, specific reason for a Redis failure. The client's own text is
+/// logged (`-v`), not shown.
 pub fn describe(error: &RedisError) -> String {
+    let words = reason(error);
+    tracing::info!("redis: {words} (client: {})", chain_text(error));
+    words
+}
+
+fn reason(error: &RedisError) -> String {
     match server_code(error).as_deref() {
         Some("NOAUTH") => {
             return "authentication required: put the password in REDIS_URL or set REDIS_PASSWORD"
@@ -352,17 +413,26 @@ pub fn describe(error: &RedisError) -> String {
         return "timed out waiting for Redis to answer".to_owned();
     }
     let text = chain_text(error);
+    if text.contains("failed to lookup address") || text.contains("Name or service not known") {
+        return "could not resolve the host name".to_owned();
+    }
+    if find_cause::<std::io::Error>(error).is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+    {
+        return "no server socket at this path".to_owned();
+    }
     if error.kind() == redis::ErrorKind::Parse {
-        return format!("the server did not answer as Redis does ({text})");
+        return "the server did not answer as Redis does".to_owned();
     }
     // A server that is not Redis: the client drops the connection at its
     // first unreadable byte, and only "broken pipe" is left to report.
     if error.is_connection_dropped() {
-        return format!(
-            "the server closed the connection without answering as Redis does ({text})"
-        );
+        return "the server closed the connection without answering as Redis does".to_owned();
     }
-    text
+    // The server's own words, when it answered with an error.
+    if let (Some(code), Some(detail)) = (server_code(error), error.detail()) {
+        return format!("the server answered {code} {detail}");
+    }
+    "the connection failed (vitals -v shows the client's report)".to_owned()
 }
 
 /// The server's error code, also when it came back for a command inside a pipeline.

@@ -15,11 +15,15 @@ use crate::metrics::{Metric, Unit};
 use crate::net::pg::{ConnectError, Target, describe};
 use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::text::millis;
+use crate::text::{self, millis};
 
 /// Client backends only: background workers do not use up `max_connections`.
+/// `reserved_connections` exists from PostgreSQL 16 on: asked with
+/// `missing_ok`, older servers answer NULL.
 const FACTS_QUERY: &str = "SELECT current_setting('server_version'), \
      current_setting('max_connections'), \
+     current_setting('superuser_reserved_connections'), \
+     current_setting('reserved_connections', true), \
      (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'), \
      pg_is_in_recovery(), \
      CASE WHEN NOT pg_is_in_recovery() THEN NULL \
@@ -46,13 +50,19 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
                 "DB_CONNECTIONS_DEGRADED_PERCENT",
                 Secrecy::Public,
                 Some("80"),
-                "Degraded when connections in use exceed this percentage of max_connections.",
+                "Degraded when connections in use exceed this percentage of the connections applications can get (max_connections less superuser_reserved_connections and, from PostgreSQL 16, reserved_connections).",
             ),
             var(
                 "DB_SLOW_MS",
                 Secrecy::Public,
                 Some("1000"),
                 "Degraded when SELECT 1 takes longer than this many milliseconds.",
+            ),
+            var(
+                "DB_CONNECT_SLOW_MS",
+                Secrecy::Public,
+                Some("1000"),
+                "Degraded when connecting (TCP, TLS, authentication) takes longer than this many milliseconds.",
             ),
         ],
     },
@@ -63,6 +73,7 @@ pub struct Database {
     url: Option<SecretUrl>,
     connections_degraded_percent: f64,
     slow: Duration,
+    connect_slow: Duration,
     trust: Trust,
 }
 
@@ -72,6 +83,7 @@ impl Database {
             url: r.url("DATABASE_URL", &["postgres", "postgresql"]),
             connections_degraded_percent: r.percent("DB_CONNECTIONS_DEGRADED_PERCENT"),
             slow: r.millis("DB_SLOW_MS"),
+            connect_slow: r.millis("DB_CONNECT_SLOW_MS"),
             trust: trust.clone(),
         }
     }
@@ -97,6 +109,13 @@ impl Check for Database {
             }
         })
     }
+
+    /// `host:port/database`, as libpq would connect.
+    fn target(&self) -> Option<String> {
+        Target::parse(self.url.as_ref()?.expose())
+            .ok()
+            .map(|t| t.shown())
+    }
 }
 
 /// The Python module's fields beyond status/response_time_ms/message
@@ -108,7 +127,15 @@ struct Facts {
     connect_time_ms: f64,
     server_version: Option<String>,
     max_connections: Option<u32>,
+    /// Slots only superusers may take.
+    superuser_reserved_connections: Option<u32>,
+    /// Slots for roles with `pg_use_reserved_connections` (PostgreSQL 16
+    /// and later; `null` before).
+    reserved_connections: Option<u32>,
+    /// What applications can get: `max_connections` less both reservations.
+    available_connections: Option<u32>,
     connections_in_use: Option<u32>,
+    /// Of `available_connections`.
     connections_percent: Option<f64>,
     is_replica: Option<bool>,
     replication_lag_seconds: Option<f64>,
@@ -125,16 +152,18 @@ impl Database {
                 return CheckResult::unhealthy(problem.to_string());
             }
             Err(ConnectError::Connect(problem)) => {
-                return CheckResult::unhealthy(problem.to_string())
-                    .with_response_time(started.elapsed());
+                return self.failed(problem.to_string());
             }
         };
         let connect_time = started.elapsed();
 
         let query_started = Instant::now();
         if let Err(e) = client.simple_query("SELECT 1").await {
-            return CheckResult::unhealthy(format!("SELECT 1 failed: {}", describe(&e)))
-                .with_response_time(query_started.elapsed());
+            return self.failed(format!(
+                "{}: SELECT 1 failed: {}",
+                target.shown(),
+                describe(&e)
+            ));
         }
         let query_time = query_started.elapsed();
 
@@ -146,15 +175,23 @@ impl Database {
             Ok(messages) => read_facts(&messages, &mut facts).err(),
             Err(e) => Some(describe(&e)),
         };
-        let (status, message) = self.judge(&facts, query_time, facts_error);
+        let (status, message) = self.judge(&facts, connect_time, query_time, facts_error);
         CheckResult::new(status, message)
             .with_response_time(query_time)
+            .with_response_threshold(self.slow)
             .with_details(&facts)
-            .with_metrics(self.metrics(&facts, connect_time))
+            .with_metrics(self.metrics(&facts, Some(connect_time)))
     }
 
-    fn metrics(&self, facts: &Facts, connect_time: Duration) -> Vec<Metric> {
-        let max = facts.max_connections.map(f64::from);
+    /// Nothing was measured: no time, and every metric unknown.
+    fn failed(&self, message: String) -> CheckResult {
+        CheckResult::unhealthy(message)
+            .with_response_threshold(self.slow)
+            .with_metrics(self.metrics(&Facts::default(), None))
+    }
+
+    fn metrics(&self, facts: &Facts, connect_time: Option<Duration>) -> Vec<Metric> {
+        let available = facts.available_connections.map(f64::from);
         let mut metrics = vec![
             Metric::gauge(
                 "database_connections",
@@ -162,20 +199,27 @@ impl Database {
                 Unit::Count,
                 facts.connections_in_use.map(f64::from),
             )
-            .warn(max.map(|m| m * self.connections_degraded_percent / 100.0))
-            .max(max),
+            .warn(available.map(|a| a * self.connections_degraded_percent / 100.0))
+            .max(available),
             Metric::gauge(
                 "database_max_connections",
                 "The server's max_connections.",
                 Unit::Count,
-                max,
+                facts.max_connections.map(f64::from),
+            ),
+            Metric::gauge(
+                "database_available_connections",
+                "Connections applications can get: max_connections less the reserved ones.",
+                Unit::Count,
+                available,
             ),
             Metric::gauge(
                 "database_connect_seconds",
                 "Connection set-up: TCP, TLS and authentication.",
                 Unit::Seconds,
-                Some(connect_time.as_secs_f64()),
-            ),
+                connect_time.map(|t| t.as_secs_f64()),
+            )
+            .warn(Some(self.connect_slow.as_secs_f64())),
             Metric::gauge(
                 "database_replica",
                 "1 when the server is a replica (in recovery).",
@@ -197,31 +241,42 @@ impl Database {
     fn judge(
         &self,
         facts: &Facts,
+        connect_time: Duration,
         query_time: Duration,
         facts_error: Option<String>,
     ) -> (Status, String) {
-        if let (Some(percent), Some(used), Some(max)) = (
+        if let (Some(percent), Some(used), Some(available)) = (
             facts.connections_percent,
             facts.connections_in_use,
-            facts.max_connections,
+            facts.available_connections,
         ) && percent > self.connections_degraded_percent
         {
+            let of = match reservations(facts) {
+                Some(reserved) => format!(
+                    "the {available} applications can get ({used} in use; max_connections {} \
+                     less {reserved})",
+                    facts.max_connections.unwrap_or_default()
+                ),
+                None => format!("max_connections ({used}/{available})"),
+            };
             return (
                 Status::Degraded,
                 format!(
-                    "connections at {percent:.0}% of max_connections ({used}/{max}), above the {}% threshold",
+                    "connections at {percent:.0}% of {of}, above the {}% threshold",
                     self.connections_degraded_percent
                 ),
+            );
+        }
+        if connect_time > self.connect_slow {
+            return (
+                Status::Degraded,
+                text::slow("connecting took", connect_time, self.connect_slow),
             );
         }
         if query_time > self.slow {
             return (
                 Status::Degraded,
-                format!(
-                    "slow: SELECT 1 took {:.2} ms (threshold {} ms)",
-                    millis(query_time),
-                    self.slow.as_millis()
-                ),
+                text::slow("SELECT 1 took", query_time, self.slow),
             );
         }
         match facts_error {
@@ -235,6 +290,19 @@ impl Database {
     }
 }
 
+/// The reservations that make `available_connections` smaller than
+/// `max_connections` ("1 reserved for superusers"), `None` when there are none.
+fn reservations(facts: &Facts) -> Option<String> {
+    let held: Vec<String> = [
+        (facts.superuser_reserved_connections, "for superusers"),
+        (facts.reserved_connections, "for pg_use_reserved_connections"),
+    ]
+    .into_iter()
+    .filter_map(|(n, whom)| n.filter(|&n| n > 0).map(|n| format!("{n} reserved {whom}")))
+    .collect();
+    (!held.is_empty()).then(|| held.join(" and "))
+}
+
 fn read_facts(messages: &[SimpleQueryMessage], facts: &mut Facts) -> Result<(), String> {
     let row = messages
         .iter()
@@ -244,19 +312,26 @@ fn read_facts(messages: &[SimpleQueryMessage], facts: &mut Facts) -> Result<(), 
         })
         .ok_or_else(|| "the facts query returned no row".to_owned())?;
     let text = |i: usize| row.try_get(i).ok().flatten();
+    let number = |i: usize| text(i).and_then(|v| v.parse::<u32>().ok());
     facts.server_version = text(0).map(str::to_owned);
-    facts.max_connections = text(1).and_then(|v| v.parse().ok());
-    facts.connections_in_use = text(2).and_then(|v| v.parse().ok());
-    facts.is_replica = text(3).map(|v| v == "t");
-    facts.replication_lag_seconds = text(4)
+    facts.max_connections = number(1);
+    facts.superuser_reserved_connections = number(2);
+    facts.reserved_connections = number(3);
+    facts.connections_in_use = number(4);
+    facts.is_replica = text(5).map(|v| v == "t");
+    facts.replication_lag_seconds = text(6)
         .and_then(|v| v.parse::<f64>().ok())
         .map(|s| (s * 1000.0).round() / 1000.0);
-    facts.tls = text(5).map(|v| v == "t");
-    if let (Some(used), Some(max)) = (facts.connections_in_use, facts.max_connections)
-        && max > 0
+    facts.tls = text(7).map(|v| v == "t");
+    facts.available_connections = facts.max_connections.map(|max| {
+        max.saturating_sub(facts.superuser_reserved_connections.unwrap_or(0))
+            .saturating_sub(facts.reserved_connections.unwrap_or(0))
+    });
+    if let (Some(used), Some(available)) = (facts.connections_in_use, facts.available_connections)
+        && available > 0
     {
         facts.connections_percent =
-            Some((f64::from(used) * 10_000.0 / f64::from(max)).round() / 100.0);
+            Some((f64::from(used) * 10_000.0 / f64::from(available)).round() / 100.0);
     }
     Ok(())
 }

@@ -138,6 +138,19 @@ pub trait Check: Send + Sync {
     fn configured(&self) -> bool;
 
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult>;
+
+    /// What it looks at (`db.internal:5432/app`): an endpoint without
+    /// credentials; `None` when unconfigured. Its failure messages start
+    /// with it, the runner's timeout message too.
+    fn target(&self) -> Option<String> {
+        None
+    }
+
+    /// Whether it times one round trip (`response_time_ms`). A check made
+    /// of parts (the services, each with its own time) does not.
+    fn timed(&self) -> bool {
+        true
+    }
 }
 
 /// What a check found: `status`, `response_time_ms` and `message` as the
@@ -147,7 +160,13 @@ pub trait Check: Send + Sync {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckResult {
     pub status: Status,
+    /// `None` when nothing was measured (the connection failed, say): `null`
+    /// in JSON, `U` in perfdata, no Prometheus sample.
     pub response_time_ms: Option<f64>,
+    /// Above this the check is degraded: the perfdata's warning threshold.
+    pub response_time_warn: Option<Duration>,
+    /// Whether the check has a `response_time_ms` at all ([`Check::timed`]).
+    pub timed: bool,
     pub details: Map<String, Value>,
     pub message: String,
     pub metrics: Vec<Metric>,
@@ -160,6 +179,8 @@ impl CheckResult {
         CheckResult {
             status,
             response_time_ms: None,
+            response_time_warn: None,
+            timed: true,
             details: Map::new(),
             message: message.into(),
             metrics: Vec::new(),
@@ -183,6 +204,17 @@ impl CheckResult {
         self
     }
 
+    /// Whether `response_time_ms` is shown (`null` when not measured): a
+    /// timed check that ran. An unconfigured check was never run.
+    pub fn reports_time(&self) -> bool {
+        self.timed && self.status != Status::Unconfigured
+    }
+
+    pub fn with_response_threshold(mut self, slow: Duration) -> Self {
+        self.response_time_warn = Some(slow);
+        self
+    }
+
     pub fn with_metrics(mut self, metrics: impl IntoIterator<Item = Metric>) -> Self {
         self.metrics.extend(metrics);
         self
@@ -201,8 +233,8 @@ impl Serialize for CheckResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("status", &self.status)?;
-        if let Some(ms) = self.response_time_ms {
-            map.serialize_entry("response_time_ms", &ms)?;
+        if self.reports_time() {
+            map.serialize_entry("response_time_ms", &self.response_time_ms)?;
         }
         for (k, v) in &self.details {
             map.serialize_entry(k, v)?;

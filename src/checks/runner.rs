@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::{Check, CheckId, CheckResult};
 use crate::status::Status;
-use crate::text::millis;
+use crate::text::{self, millis};
 use crate::{clock, json};
 
 /// Runs one check, bounded by the timeout whatever the check does.
@@ -19,12 +19,10 @@ pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
     let deadline = started + timeout;
     let mut result = match tokio::time::timeout_at(deadline, check.run(deadline)).await {
         Ok(result) => result,
-        Err(_) => CheckResult::unhealthy(format!(
-            "timed out after {}",
-            humantime::format_duration(timeout)
-        )),
+        Err(_) => CheckResult::unhealthy(timed_out(check.target().as_deref(), timeout)),
     };
     result.duration = Some(started.elapsed());
+    result.timed = check.timed();
     tracing::info!(
         "{}: {} after {:.2} ms: {}",
         check.id().key(),
@@ -33,6 +31,15 @@ pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
         result.message
     );
     result
+}
+
+/// "`target`: timed out after 5.0 s", the one wording of a check's timeout.
+pub fn timed_out(target: Option<&str>, limit: Duration) -> String {
+    let what = format!("timed out after {}", text::duration(limit));
+    match target {
+        Some(target) => format!("{target}: {what}"),
+        None => what,
+    }
 }
 
 /// Runs `checks` at once, each on its own task so that one check's CPU work
@@ -105,10 +112,13 @@ impl Serialize for Single<'_> {
 /// `--require`: an unconfigured check that must be there is a failure, not a shrug.
 pub fn enforce_required(id: CheckId, result: CheckResult, required: &[CheckId]) -> CheckResult {
     if result.status == Status::Unconfigured && required.contains(&id) {
-        CheckResult::unhealthy(format!(
-            "required but not configured: set {}",
-            id.configured_by()
-        ))
+        CheckResult {
+            timed: result.timed,
+            ..CheckResult::unhealthy(format!(
+                "required but not configured: set {}",
+                id.configured_by()
+            ))
+        }
     } else {
         result
     }

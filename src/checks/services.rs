@@ -17,14 +17,14 @@ use tokio::time::Instant;
 use futures_util::future::BoxFuture;
 
 use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use crate::config::parse::nearest;
 use crate::config::{Group, Reader, Secrecy, StatusSet, var};
 use crate::json;
 use crate::metrics::{Metric, Unit};
 use crate::net::http::{self, HttpError, Request, Response};
 use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::text::millis;
-use crate::text::one_line;
+use crate::text::{self, millis, one_line};
 
 /// Requests in flight at once. Each holds a blocking thread and a socket
 /// while it runs, so this bounds both; at 128, 500 endpoints answering in
@@ -90,6 +90,12 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
                 "SendGrid API base URL.",
             ),
             var(
+                "VITALS_CRITICAL_SERVICES",
+                Secrecy::Public,
+                None,
+                "Built-in services whose failure makes the check unhealthy (anthropic_api, hubspot_api, sendgrid_api or anthropic, hubspot, sendgrid); mark your own with critical = true in vitals.toml.",
+            ),
+            var(
                 "SERVICE_SLOW_MS",
                 Secrecy::Public,
                 Some("2000"),
@@ -136,6 +142,8 @@ struct Probe {
     body_contains: Option<String>,
     slow: Duration,
     timeout: Option<Duration>,
+    /// Its failure makes the whole check unhealthy.
+    critical: bool,
 }
 
 impl Services {
@@ -149,12 +157,30 @@ impl Services {
             .collect();
         let slow = r.millis("SERVICE_SLOW_MS");
         let declared = declared::read(r);
+        let critical = critical_builtins(r, &declared);
+        for (service, key, _) in &keys {
+            if key.is_none() && critical.contains(&service.name) {
+                r.error(
+                    CRITICAL,
+                    format!(
+                        "`{}` is critical, but {} is not set",
+                        service.name, service.key_var
+                    ),
+                );
+            }
+        }
         let apis = keys.into_iter().map(|(service, key, base_url)| match key {
             None => Entry::Unconfigured {
                 name: service.name,
                 key_var: service.key_var,
             },
-            Some(key) => Entry::Probe(Box::new(apis::probe(service, &key, &base_url, slow))),
+            Some(key) => Entry::Probe(Box::new(apis::probe(
+                service,
+                &key,
+                &base_url,
+                slow,
+                critical.contains(&service.name),
+            ))),
         });
         let declared = declared
             .iter()
@@ -173,6 +199,10 @@ impl Check for Services {
 
     fn configured(&self) -> bool {
         self.entries.iter().any(|e| matches!(e, Entry::Probe(_)))
+    }
+
+    fn timed(&self) -> bool {
+        false
     }
 
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
@@ -202,6 +232,52 @@ impl Check for Services {
     }
 }
 
+const CRITICAL: &str = "VITALS_CRITICAL_SERVICES";
+
+/// The built-in services `VITALS_CRITICAL_SERVICES` names, by their
+/// canonical names; each unknown name is reported, with the closest known one.
+fn critical_builtins(
+    r: &mut Reader<'_>,
+    declared: &[crate::config::DeclaredService],
+) -> Vec<&'static str> {
+    let Some(value) = r.raw(CRITICAL) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(api) = apis::APIS
+            .iter()
+            .find(|a| a.name == item || a.alias == item)
+        {
+            names.push(api.name);
+        } else if declared.iter().any(|d| d.name == item) {
+            r.error(
+                CRITICAL,
+                format!("`{item}` is declared in vitals.toml: mark it there with critical = true"),
+            );
+        } else {
+            let known: Vec<&str> = apis::APIS
+                .iter()
+                .flat_map(|a| [a.name, a.alias])
+                .collect();
+            let hint = nearest(item, &known)
+                .map(|c| format!(" — did you mean `{c}`?"))
+                .unwrap_or_default();
+            let canonical: Vec<&str> = apis::APIS.iter().map(|a| a.name).collect();
+            let short: Vec<&str> = apis::APIS.iter().map(|a| a.alias).collect();
+            r.error(
+                CRITICAL,
+                format!(
+                    "unknown service `{item}`{hint} (expected {}, or {})",
+                    canonical.join(", "),
+                    short.join(", ")
+                ),
+            );
+        }
+    }
+    names
+}
+
 fn ceil_millis(d: Duration) -> Duration {
     Duration::from_millis(
         d.as_nanos()
@@ -220,12 +296,14 @@ impl Services {
         // ureq enforces `allowed` itself; this also covers a DNS lookup it cannot interrupt.
         let give_up = (started + allowed).min(finish_by);
         let outcome = tokio::time::timeout_at(give_up, self.client.send_async(request)).await;
-        let elapsed = started.elapsed();
-        let result = match outcome {
+        let tried = crate::net::host_port(&probe.request.url);
+        let mut result = match outcome {
             Ok(Ok(response)) => judge(probe, &response),
-            Ok(Err(error)) => ServiceResult::failed(error.to_string(), elapsed),
-            Err(_) => ServiceResult::failed(HttpError::Timeout(allowed).to_string(), elapsed),
+            Ok(Err(error)) => ServiceResult::failed(format!("{tried}: {error}")),
+            Err(_) => ServiceResult::failed(format!("{tried}: {}", HttpError::Timeout(allowed))),
         };
+        result.slow = Some(probe.slow);
+        result.critical = probe.critical;
         tracing::debug!("{}: {}: {}", probe.name, result.status, result.message);
         result
     }
@@ -236,9 +314,14 @@ impl Services {
 #[derive(Debug, Clone, PartialEq)]
 struct ServiceResult {
     status: Status,
+    /// `None` when no answer came: nothing was measured.
     response_time_ms: Option<f64>,
     status_code: Option<u16>,
     message: String,
+    /// Its slow threshold, the perfdata's warning threshold; not in the JSON.
+    slow: Option<Duration>,
+    /// Marked critical; not in the JSON (the check lists them).
+    critical: bool,
 }
 
 impl ServiceResult {
@@ -248,15 +331,19 @@ impl ServiceResult {
             response_time_ms: None,
             status_code: None,
             message: format!("not configured: set {key_var}"),
+            slow: None,
+            critical: false,
         }
     }
 
-    fn failed(message: String, elapsed: Duration) -> Self {
+    fn failed(message: String) -> Self {
         ServiceResult {
             status: Status::Unhealthy,
-            response_time_ms: Some(millis(elapsed)),
+            response_time_ms: None,
             status_code: None,
             message,
+            slow: None,
+            critical: false,
         }
     }
 }
@@ -293,11 +380,7 @@ fn judge(probe: &Probe, response: &Response) -> ServiceResult {
             ),
             _ if response.elapsed > probe.slow => (
                 Status::Degraded,
-                format!(
-                    "slow: answered in {:.2} ms (threshold {} ms)",
-                    millis(response.elapsed),
-                    probe.slow.as_millis()
-                ),
+                text::slow("answered in", response.elapsed, probe.slow),
             ),
             _ => match probe.kind {
                 Kind::Api => (Status::Healthy, "API key accepted".to_owned()),
@@ -319,7 +402,7 @@ fn judge(probe: &Probe, response: &Response) -> ServiceResult {
             429 => {
                 let retry = response
                     .retry_after()
-                    .map(|d| format!(", retry after {}", humantime::format_duration(d)))
+                    .map(|d| format!(", retry after {}", text::duration(d)))
                     .unwrap_or_default();
                 (Status::Degraded, format!("rate limited (HTTP 429{retry})"))
             }
@@ -342,6 +425,8 @@ fn judge(probe: &Probe, response: &Response) -> ServiceResult {
         response_time_ms: Some(millis(response.elapsed)),
         status_code: Some(code),
         message,
+        slow: None,
+        critical: false,
     }
 }
 
@@ -379,11 +464,15 @@ struct Details {
     services: Vec<(String, ServiceResult)>,
     total_services: usize,
     configured_services: usize,
+    /// Those whose failure makes the check unhealthy (absent when none are).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    critical_services: Vec<String>,
 }
 
-/// Healthy when every configured service is, unhealthy when all of them are,
-/// degraded in between; unconfigured when nothing is configured, so that
-/// `check all` passes over it.
+/// Healthy when every configured service is, unhealthy when all of them are
+/// or a critical one is, degraded in between (the rule of the Python module
+/// vitals replaces, docs/COMPATIBILITY.md); unconfigured when nothing is
+/// configured, so that `check all` passes over it.
 fn summarize(services: Vec<(String, ServiceResult)>) -> CheckResult {
     let configured: Vec<&(String, ServiceResult)> = services
         .iter()
@@ -415,6 +504,8 @@ fn summarize(services: Vec<(String, ServiceResult)>) -> CheckResult {
             ),
         };
         (Status::Unhealthy, message)
+    } else if let Some(message) = critical_failure(&failing) {
+        (Status::Unhealthy, message)
     } else {
         (
             Status::Degraded,
@@ -433,11 +524,34 @@ fn summarize(services: Vec<(String, ServiceResult)>) -> CheckResult {
     let details = Details {
         total_services: services.len(),
         configured_services: total,
+        critical_services: services
+            .iter()
+            .filter(|(_, r)| r.critical)
+            .map(|(name, _)| name.clone())
+            .collect(),
         services,
     };
     CheckResult::new(status, message)
         .with_details(&details)
         .with_metrics(metrics)
+}
+
+/// "critical service x unhealthy: why" when critical services failed.
+fn critical_failure(failing: &[&(String, ServiceResult)]) -> Option<String> {
+    let critical: Vec<&(String, ServiceResult)> = failing
+        .iter()
+        .copied()
+        .filter(|(_, r)| r.critical && r.status == Status::Unhealthy)
+        .collect();
+    match critical.as_slice() {
+        [] => None,
+        [(name, only)] => Some(format!("critical service {name} unhealthy: {}", only.message)),
+        several => Some(format!(
+            "{} critical services unhealthy: {}",
+            several.len(),
+            name_list(several.iter().map(|(name, _)| name.clone()))
+        )),
+    }
 }
 
 /// Up and response time of every configured service, labelled by its name.
@@ -464,6 +578,7 @@ fn metrics(services: &[(String, ServiceResult)]) -> Vec<Metric> {
             Unit::Seconds,
             r.response_time_ms.map(|ms| ms / 1000.0),
         )
+        .warn(r.slow.map(|d| d.as_secs_f64()))
         .label("service", name.clone())
     });
     up.chain(times).collect()
@@ -520,6 +635,8 @@ mod tests {
             response_time_ms: Some(1.0),
             status_code: Some(200),
             message: message.to_owned(),
+            slow: None,
+            critical: false,
         };
         let named = |list: Vec<(&str, ServiceResult)>| {
             list.into_iter()

@@ -76,7 +76,7 @@ proptest! {
                 prop_assert!(schemes.contains(&url.scheme()));
                 prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()) || has_host_param(&url));
             }
-            Err(Invalid::Expected(expected)) => prop_assert!(expected.0.starts_with("a URL starting with "), "{expected}"),
+            Err(Invalid::Expected(expected)) => prop_assert!(expected.0.starts_with("a URL starting with ") || expected.0.starts_with("a valid URL ("), "{expected}"),
             // Said in full, naming the wrong part: never the whole value.
             Err(Invalid::Part(problem)) => prop_assert!(
                 problem.starts_with("port `") || problem.starts_with("unknown parameter `")

@@ -20,7 +20,8 @@ use crate::net::http::Method;
 use crate::redact;
 
 /// The keys a `[[service]]` table may have.
-const FIELDS: &str = "name, url, method, expect_status, headers, body_contains, slow_ms, timeout";
+const FIELDS: &str =
+    "name, url, method, expect_status, headers, body_contains, slow_ms, timeout, critical";
 
 /// Header names whose literal values are treated as secrets, like expanded ones.
 const SECRET_HEADER_WORDS: &[&str] = &[
@@ -48,6 +49,8 @@ pub struct DeclaredService {
     pub body_contains: Option<String>,
     pub slow: Option<Duration>,
     pub timeout: Option<Duration>,
+    /// Its failure makes the whole services check unhealthy.
+    pub critical: bool,
 }
 
 /// HTTP status codes counted as success: single codes and inclusive ranges.
@@ -244,6 +247,7 @@ impl Parser<'_> {
         let mut body_contains_at = 0;
         let mut slow = None;
         let mut timeout = None;
+        let mut critical = false;
         for (key, value) in table {
             let field = key.get_ref().as_ref();
             let f = Field {
@@ -267,6 +271,13 @@ impl Parser<'_> {
                         .map(Duration::from_millis)
                 }
                 "timeout" => timeout = self.timeout(&f),
+                "critical" => match value.get_ref() {
+                    DeValue::Boolean(b) => critical = *b,
+                    other => {
+                        let problem = format!("expected true or false, got {}", other.type_str());
+                        self.field_error(&f, problem);
+                    }
+                },
                 other => self.fail(
                     key.span().start,
                     format!("{context}: unknown field {other:?} (expected one of: {FIELDS})"),
@@ -303,6 +314,7 @@ impl Parser<'_> {
             body_contains,
             slow,
             timeout,
+            critical,
         })
     }
 

@@ -183,7 +183,7 @@ impl Response {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("timed out after {}", humantime::format_duration(*.0))]
+    #[error("timed out after {}", crate::text::duration(*.0))]
     Timeout(Duration),
     #[error("connection refused")]
     Refused,
@@ -197,6 +197,10 @@ pub enum HttpError {
     Redirects,
     #[error("the connection was closed before the whole response arrived")]
     Closed,
+    #[error("the server did not answer with HTTP")]
+    NotHttp(#[source] ureq::Error),
+    #[error("the response header is larger than {0} bytes")]
+    LargeHeader(usize),
     #[error("{0}")]
     Other(#[source] Worded),
 }
@@ -384,9 +388,21 @@ fn agent(tls: TlsConfig) -> ureq::Agent {
         .new_agent()
 }
 
+/// ureq's error in words; its own text goes to the log (`-v`) when the words leave it out.
 fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
+    let chain = crate::error::chain_text(&error);
+    let words = reason(error, timeout);
+    if !matches!(words, HttpError::Timeout(_) | HttpError::Refused) {
+        tracing::info!("{words} (client: {chain})");
+    }
+    words
+}
+
+fn reason(error: ureq::Error, timeout: Duration) -> HttpError {
     use ureq::Error as E;
     match error {
+        E::Protocol(_) => HttpError::NotHttp(error),
+        E::LargeResponseHeader(size, _) => HttpError::LargeHeader(size),
         E::Timeout(_) => HttpError::Timeout(timeout),
         E::HostNotFound => HttpError::Dns,
         E::BodyExceedsLimit(limit) => HttpError::TooLarge(limit),
@@ -418,14 +434,17 @@ fn describe(error: ureq::Error, timeout: Duration) -> HttpError {
                 match crate::error::find_cause::<rustls::Error>(&io).map(crate::net::tls::describe)
                 {
                     Some(words) => HttpError::Tls(Worded::new(words, io)),
-                    None => HttpError::Other(Worded::new(io.to_string(), io)),
+                    None => HttpError::Other(Worded::new(FAILED, io)),
                 }
             }
         },
         E::ConnectionFailed => HttpError::Refused,
-        other => HttpError::Other(Worded::new(other.to_string(), other)),
+        other => HttpError::Other(Worded::new(FAILED, other)),
     }
 }
+
+/// What is said of a failure vitals has no better words for.
+const FAILED: &str = "the request failed (vitals -v shows the client's report)";
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, NoTls};
 use url::Url;
@@ -147,12 +150,27 @@ impl Target {
 
     /// Host and port, never the credentials.
     pub fn endpoint(&self) -> String {
-        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let port = self.port();
         match self.config.get_hosts().first() {
             Some(Host::Tcp(host)) => format!("{host}:{port}"),
             Some(Host::Unix(dir)) => format!("{}/.s.PGSQL.{port}", dir.display()),
             None => format!("localhost:{port}"),
         }
+    }
+
+    /// `host:port/database`, as messages name what was tried (libpq's
+    /// default database is the user's name).
+    pub fn shown(&self) -> String {
+        let database = self
+            .config
+            .get_dbname()
+            .or(self.config.get_user())
+            .unwrap_or("postgres");
+        format!("{}/{database}", self.endpoint())
+    }
+
+    fn port(&self) -> u16 {
+        self.config.get_ports().first().copied().unwrap_or(5432)
     }
 }
 
@@ -160,6 +178,7 @@ impl Target {
     /// Connects within `timeout` (unless the URL sets `connect_timeout`), with
     /// TLS as `sslmode` says; the connection is driven by a spawned task.
     pub async fn connect(&self, trust: &Trust, timeout: Duration) -> Result<Client, ConnectError> {
+        let started = Instant::now();
         let mut pg = self.config.clone();
         if pg.get_connect_timeout().is_none() {
             pg.connect_timeout(timeout);
@@ -169,7 +188,7 @@ impl Target {
         }
         tracing::debug!(
             "postgres: connecting to {} (sslmode {:?})",
-            self.endpoint(),
+            self.shown(),
             self.mode
         );
         let connected = match self.tls(trust)? {
@@ -182,50 +201,135 @@ impl Target {
                 client
             }),
         };
-        connected.map_err(|e| {
-            ConnectError::Connect(Worded::new(
-                format!("{}: {}", self.endpoint(), describe(&e)),
-                e,
-            ))
-        })
+        let error = match connected {
+            Ok(client) => return Ok(client),
+            Err(e) => e,
+        };
+        let mut words = reason(&error);
+        if words.maybe_not_postgres {
+            let left = timeout.saturating_sub(started.elapsed()).min(PROBE_LIMIT);
+            if let Some(answer) = self.negotiation_answer(left).await {
+                words.text = answer;
+            }
+        }
+        let words = format!("{}: {}", self.shown(), words.text);
+        tracing::info!("{words} (driver: {})", chain_text(&error));
+        Err(ConnectError::Connect(Worded::new(words, error)))
+    }
+
+    /// A server that is not PostgreSQL shows it in its answer to the
+    /// request that opens every PostgreSQL conversation (SSLRequest): libpq
+    /// and check_pgsql name that answer, while the driver only sees the
+    /// connection end later. Asked on a connection of its own, after a
+    /// failure that looked like it; `None` when the answer is PostgreSQL's
+    /// or none came.
+    async fn negotiation_answer(&self, within: Duration) -> Option<String> {
+        let Some(Host::Tcp(host)) = self.config.get_hosts().first() else {
+            return None;
+        };
+        let port = self.port();
+        let ask = async {
+            let mut stream = tokio::net::TcpStream::connect((host.as_str(), port))
+                .await
+                .ok()?;
+            stream.write_all(&SSL_REQUEST).await.ok()?;
+            let mut answer = [0u8];
+            stream.read_exact(&mut answer).await.ok()?;
+            Some(answer[0])
+        };
+        let answer = tokio::time::timeout(within, ask).await.ok()??;
+        if matches!(answer, b'S' | b'N' | b'E') {
+            return None;
+        }
+        let shown = if answer.is_ascii_graphic() {
+            format!("{:?}", char::from(answer))
+        } else {
+            format!("byte 0x{answer:02x}")
+        };
+        Some(format!(
+            "not a PostgreSQL server: it answered the SSL negotiation with {shown}"
+        ))
+    }
+}
+
+/// The 8 bytes of PostgreSQL's SSLRequest: length 8, code 80877103.
+const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+/// The longest a failed connection waits for the SSLRequest answer that names
+/// what answered instead of PostgreSQL.
+const PROBE_LIMIT: Duration = Duration::from_secs(1);
+
+/// A failure in words, and whether it looks like a server that does not
+/// speak PostgreSQL at all.
+struct Reason {
+    text: String,
+    maybe_not_postgres: bool,
+}
+
+impl Reason {
+    fn new(text: impl Into<String>) -> Reason {
+        Reason {
+            text: text.into(),
+            maybe_not_postgres: false,
+        }
+    }
+
+    fn odd(text: &str) -> Reason {
+        Reason {
+            text: text.to_owned(),
+            maybe_not_postgres: true,
+        }
     }
 }
 
 /// A short, specific reason: the server's own message when it sent one.
+/// The driver's own text is logged (`-v`), not shown.
 pub fn describe(error: &tokio_postgres::Error) -> String {
+    let words = reason(error).text;
+    tracing::info!("postgres: {words} (driver: {})", chain_text(error));
+    words
+}
+
+fn reason(error: &tokio_postgres::Error) -> Reason {
     if let Some(db) = error.as_db_error() {
-        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
+        return Reason::new(format!("{} (SQLSTATE {})", db.message(), db.code().code()));
     }
     if let Some(tls) = find_cause::<rustls::Error>(error) {
-        return tls::describe(tls);
-    }
-    if let Some(io) = find_cause::<std::io::Error>(error) {
-        match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => return "connection refused".to_owned(),
-            std::io::ErrorKind::TimedOut => return "connection timed out".to_owned(),
-            std::io::ErrorKind::ConnectionReset => {
-                return "connection reset by the server".to_owned();
-            }
-            _ => {}
-        }
+        return Reason::new(tls::describe(tls));
     }
     let text = chain_text(error);
     if text.contains("failed to lookup address") || text.contains("Name or service not known") {
-        return "could not resolve the host name".to_owned();
+        return Reason::new("could not resolve the host name");
     }
+    if let Some(io) = find_cause::<std::io::Error>(error) {
+        use std::io::ErrorKind as K;
+        match io.kind() {
+            K::ConnectionRefused => return Reason::new("connection refused"),
+            K::TimedOut => return Reason::new("connection timed out"),
+            K::NotFound => return Reason::new("no server socket at this path"),
+            K::PermissionDenied => return Reason::new("permission denied"),
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+                return Reason::odd("the server reset the connection");
+            }
+            K::UnexpectedEof => return Reason::odd("the server closed the connection"),
+            _ => {}
+        }
+    }
+    // Said of any answer but "S" to the SSLRequest: also of a server that is no PostgreSQL.
     if text.contains("server does not support TLS") {
-        return "the server does not support TLS, but sslmode requires it".to_owned();
+        return Reason::odd("the server does not support TLS, but sslmode requires it");
     }
     if text.contains("unexpected message")
         || text.contains("invalid message")
         || text.contains("unknown authentication")
+        || text.contains("bytes remaining")
     {
-        return format!("the server did not answer as PostgreSQL does ({text})");
+        return Reason::odd("the server did not answer as PostgreSQL does");
     }
     if error.is_closed() || text.contains("unexpected EOF") {
-        return format!("the server closed the connection ({text})");
+        return Reason::odd("the server closed the connection");
     }
-    text
+    Reason::new("the connection failed (vitals -v shows the driver's report)")
 }
 
 #[cfg(test)]

@@ -92,11 +92,17 @@ fn plain(text: &str) -> String {
 
 fn perfdata(id: CheckId, result: &CheckResult) -> Vec<String> {
     let mut perf = Vec::new();
-    if let Some(ms) = result.response_time_ms {
+    if result.reports_time() {
+        let value = result
+            .response_time_ms
+            .map_or_else(|| "U".to_owned(), |ms| format!("{}ms", number(ms)));
+        let warn = result
+            .response_time_warn
+            .map(|d| number(d.as_secs_f64() * 1000.0))
+            .unwrap_or_default();
         perf.push(format!(
-            "{}={}ms;;;0",
+            "{}={value};{warn};;0",
             label(&format!("{}_time", id.key())),
-            number(ms)
         ));
     }
     perf.extend(result.metrics.iter().map(metric));

@@ -77,13 +77,14 @@ fn common(id: CheckId, result: &CheckResult) -> Vec<Metric> {
             .label("status", status.as_ref()),
         );
     }
-    if let Some(ms) = result.response_time_ms {
+    // Declared also when not measured (no sample), so the families keep their order.
+    if result.reports_time() {
         metrics.push(
             Metric::gauge(
                 "check_response_seconds",
                 "The check's timed round trip (e.g. SELECT 1, PING+INFO).",
                 Unit::Seconds,
-                Some(ms / 1000.0),
+                result.response_time_ms.map(|ms| ms / 1000.0),
             )
             .label("check", check),
         );

@@ -71,7 +71,7 @@ pub enum StoreError {
     /// A PostgreSQL connection whose last operation was abandoned midway.
     #[error("an earlier operation timed out midway; the connection is not used again")]
     Abandoned,
-    #[error("no answer within {}", humantime::format_duration(*.0))]
+    #[error("no answer within {}", crate::text::duration(*.0))]
     Timeout(Duration),
     #[error(
         "it was written by a newer vitals (schema version {found}; this one knows up to {known}); upgrade vitals"

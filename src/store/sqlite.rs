@@ -116,7 +116,7 @@ fn describe(error: &rusqlite::Error, timeout: Duration) -> String {
         }
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
             "still locked by another process after {}",
-            humantime::format_duration(timeout)
+            crate::text::duration(timeout)
         ),
         _ => error.to_string(),
     }

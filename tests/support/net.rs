@@ -150,7 +150,7 @@ impl Drop for Proxy {
 }
 
 /// Copies both ways; the client's bytes are watched for the marker (also
-/// across reads) and held until the hook has run.
+/// across reads) and held until the hook has run. An empty marker is a plain relay.
 fn relay(client: TcpStream, server: TcpStream, marker: &[u8], hook: &Mutex<Option<Hook>>) {
     let (Ok(mut from_server), Ok(mut to_client)) = (server.try_clone(), client.try_clone()) else {
         return;
@@ -168,7 +168,7 @@ fn relay(client: TcpStream, server: TcpStream, marker: &[u8], hook: &Mutex<Optio
             Ok(n) => n,
         };
         seen.extend_from_slice(&buf[..n]);
-        if seen.windows(marker.len()).any(|w| w == marker) {
+        if !marker.is_empty() && seen.windows(marker.len()).any(|w| w == marker) {
             let pending = hook.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(hook) = pending {
                 hook();
@@ -182,4 +182,110 @@ fn relay(client: TcpStream, server: TcpStream, marker: &[u8], hook: &Mutex<Optio
         }
     }
     let _ = to_server.shutdown(std::net::Shutdown::Write);
+}
+
+/// Accepts connections on a free port of 127.0.0.1 and hands each to
+/// `serve` on a thread of its own, until dropped.
+struct Listener {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Listener {
+    fn start(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Listener {
+        // Binding port 0 directly: no window for another process to take it.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a test listener");
+        let port = listener.local_addr().expect("listener address").port();
+        let (stop, accepted) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (stopping, count) = (stop.clone(), accepted.clone());
+        let serve = Arc::new(serve);
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let serve = serve.clone();
+                std::thread::spawn(move || serve(conn));
+            }
+        });
+        Listener {
+            port,
+            stop,
+            accepted,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the blocking accept() so the thread sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// A TCP proxy that holds each new connection for `delay` before it opens
+/// its own to the upstream server and relays both ways: a slow connection
+/// set-up (a far-away or overloaded server), as the client sees it. The delay
+/// is the behaviour under test, not a wait.
+pub struct DelayProxy(Listener);
+
+impl DelayProxy {
+    pub fn start(upstream: u16, delay: std::time::Duration) -> DelayProxy {
+        DelayProxy(Listener::start(move |client| {
+            std::thread::sleep(delay);
+            if let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) {
+                relay(client, server, &[], &Mutex::new(None));
+            }
+        }))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.port
+    }
+
+    /// Connections accepted so far: proves the client went through the proxy.
+    pub fn connections(&self) -> usize {
+        self.0.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// A server of another protocol on a free port, as such servers behave when
+/// a client speaks PostgreSQL (or anything else) to them: it sends its
+/// `greeting` on accept (MySQL/MariaDB, NATS), reads what the client sends,
+/// answers `reply` (an error, or its own protocol header as AMQP brokers do)
+/// and closes.
+pub struct Impostor(Listener);
+
+impl Impostor {
+    /// The first packet of a MySQL/MariaDB server (protocol 10): a 3-byte
+    /// length, sequence 0, the protocol number and a version string.
+    pub const MYSQL_GREETING: &'static [u8] =
+        b"J\x00\x00\x00\x0a10.11.6-MariaDB\x00\x2a\x00\x00\x00abcdefgh\x00\xfe\xf7\x2d\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00\x00\x1d\x00\x00\x00ijklmnopqrst\x00mysql_native_password\x00";
+    /// What an AMQP 0-9-1 broker (RabbitMQ) answers a foreign protocol header with.
+    pub const AMQP_HEADER: &'static [u8] = b"AMQP\x00\x00\x09\x01";
+
+    pub fn start(greeting: &'static [u8], reply: &'static [u8]) -> Impostor {
+        Impostor(Listener::start(move |mut conn| {
+            let _ = conn.write_all(greeting);
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+            let mut buf = [0u8; 1024];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+            let _ = conn.write_all(reply);
+            let _ = conn.shutdown(std::net::Shutdown::Both);
+        }))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.port
+    }
+
+    pub fn connections(&self) -> usize {
+        self.0.accepted.load(Ordering::SeqCst)
+    }
 }

@@ -32,6 +32,9 @@ pub struct SmtpOptions {
     pub reject: Vec<String>,
     /// The first N `DATA` commands are answered `451`.
     pub tempfail: u32,
+    /// Refuse a HELO/EHLO name that is not fully qualified, as Postfix's
+    /// `reject_non_fqdn_helo_hostname` does (at RCPT, with `504 5.5.2`).
+    pub fqdn_helo: bool,
 }
 
 impl Default for SmtpOptions {
@@ -41,6 +44,7 @@ impl Default for SmtpOptions {
             login: None,
             reject: Vec::new(),
             tempfail: 0,
+            fqdn_helo: false,
         }
     }
 }
@@ -132,6 +136,9 @@ impl SmtpServer {
             cmd.args(["--reject", address]);
         }
         cmd.args(["--tempfail", &opts.tempfail.to_string()]);
+        if opts.fqdn_helo {
+            cmd.args(["--helo-policy", "fqdn"]);
+        }
         daemon.spawn(cmd);
 
         let port_file = dir.path().join("port");

@@ -67,10 +67,16 @@ class Handler:
         self.messages = os.path.join(args.dir, "messages")
         os.makedirs(self.messages, exist_ok=True)
         self.reject = set(args.reject)
+        self.fqdn_helo = args.helo_policy == "fqdn"
         self.tempfail_left = args.tempfail
         self.accepted = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # Postfix's reject_non_fqdn_helo_hostname, refused at RCPT as its
+        # default smtpd_delay_reject=yes does, in its words.
+        name = session.host_name or ""
+        if self.fqdn_helo and not (name.startswith("[") or "." in name.strip(".")):
+            return f"504 5.5.2 <{name}>: Helo command rejected: need fully-qualified hostname"
         if address in self.reject:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
@@ -161,6 +167,13 @@ def main():
     p.add_argument("--password")
     p.add_argument("--reject", action="append", default=[], help="answer RCPT for this address with 550")
     p.add_argument("--tempfail", type=int, default=0, help="answer the first N DATA with 451")
+    p.add_argument(
+        "--helo-policy",
+        choices=["any", "fqdn"],
+        default="any",
+        help="fqdn: refuse a HELO/EHLO name that is not fully qualified, as Postfix's "
+        "reject_non_fqdn_helo_hostname does",
+    )
     asyncio.run(serve(p.parse_args()))
 
 

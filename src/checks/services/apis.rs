@@ -22,6 +22,8 @@ pub enum Auth {
 #[derive(Debug)]
 pub struct BuiltinService {
     pub name: &'static str,
+    /// The short name accepted beside it (`VITALS_CRITICAL_SERVICES=anthropic`).
+    pub alias: &'static str,
     pub key_var: &'static str,
     pub base_url_var: &'static str,
     /// Path and query of one cheap authenticated read, after the base URL.
@@ -33,6 +35,7 @@ pub struct BuiltinService {
 pub const APIS: &[BuiltinService] = &[
     BuiltinService {
         name: "anthropic_api",
+        alias: "anthropic",
         key_var: "ANTHROPIC_API_KEY",
         base_url_var: "ANTHROPIC_BASE_URL",
         path: "/v1/models?limit=1",
@@ -41,6 +44,7 @@ pub const APIS: &[BuiltinService] = &[
     },
     BuiltinService {
         name: "hubspot_api",
+        alias: "hubspot",
         key_var: "HUBSPOT_API_KEY",
         base_url_var: "HUBSPOT_BASE_URL",
         path: "/account-info/v3/details",
@@ -50,6 +54,7 @@ pub const APIS: &[BuiltinService] = &[
     // /v3/scopes answers for any valid key, even one restricted to mail.send.
     BuiltinService {
         name: "sendgrid_api",
+        alias: "sendgrid",
         key_var: "SENDGRID_API_KEY",
         base_url_var: "SENDGRID_BASE_URL",
         path: "/v3/scopes",
@@ -64,6 +69,7 @@ pub(super) fn probe(
     key: &Secret,
     base_url: &SecretUrl,
     slow: Duration,
+    critical: bool,
 ) -> Probe {
     let key = key.expose();
     let mut request = Request::new(
@@ -86,6 +92,7 @@ pub(super) fn probe(
         body_contains: None,
         slow,
         timeout: None,
+        critical,
     }
 }
 

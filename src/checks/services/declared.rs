@@ -59,6 +59,7 @@ pub(super) fn probe(service: &DeclaredService, slow: Duration) -> Probe {
         body_contains: service.body_contains.clone(),
         slow: service.slow.unwrap_or(slow),
         timeout: service.timeout,
+        critical: service.critical,
     }
 }
 

@@ -56,6 +56,12 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
                 "PEM bundle trusted for the SMTP server, e.g. a private CA.",
             ),
             var(
+                "SMTP_HELO_NAME",
+                Secrecy::Public,
+                None,
+                "The name vitals gives in EHLO; default this host's fully qualified name when it has one, else its host name.",
+            ),
+            var(
                 "ALERT_EMAIL_RECIPIENTS",
                 Secrecy::Public,
                 None,

@@ -23,6 +23,8 @@ pub struct SmtpConfig {
     pub password: Option<Secret>,
     pub tls: SmtpTls,
     pub ca_file: Option<PathBuf>,
+    /// `SMTP_HELO_NAME`; `None` to use this host's name.
+    pub helo_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +59,7 @@ pub fn settings(r: &mut Reader<'_>) -> Channel<EmailConfig> {
         _ => Err(Expected("\"starttls\", \"tls\" or \"none\"".to_owned())),
     });
     let ca_file = r.existing_file("SMTP_CA_FILE");
+    let helo_name = r.optional("SMTP_HELO_NAME", parse_helo_name);
     let recipients = r.list("ALERT_EMAIL_RECIPIENTS", parse_email);
     let sender = r.typed("ALERT_SENDER_EMAIL", parse_email);
 
@@ -115,6 +118,7 @@ pub fn settings(r: &mut Reader<'_>) -> Channel<EmailConfig> {
             password,
             tls,
             ca_file,
+            helo_name,
         })
     } else {
         // SendGrid's variables belong to the services check, which checks the same key.
@@ -139,6 +143,32 @@ pub fn settings(r: &mut Reader<'_>) -> Channel<EmailConfig> {
             sender,
         }),
         None => Channel::Unset, // malformed sender already reported
+    }
+}
+
+/// A domain name (`mail.example.com`) or an address literal (`[192.0.2.1]`),
+/// as EHLO takes them (RFC 5321 4.1.4).
+fn parse_helo_name(value: &str) -> Result<String, Expected> {
+    let literal = value
+        .strip_prefix('[')
+        .and_then(|v| v.strip_suffix(']'))
+        .is_some_and(|inner| match inner.strip_prefix("IPv6:") {
+            Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => inner.parse::<std::net::Ipv4Addr>().is_ok(),
+        });
+    let domain = !value.starts_with(['.', '-'])
+        && !value.ends_with(['.', '-'])
+        && value.len() <= 255
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if literal || domain {
+        Ok(value.to_owned())
+    } else {
+        Err(Expected(
+            "a host name such as mail.example.com, or an address literal such as [192.0.2.1]"
+                .to_owned(),
+        ))
     }
 }
 

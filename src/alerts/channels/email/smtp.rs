@@ -41,6 +41,8 @@ pub struct Smtp {
     trust: Trust,
     sender: String,
     recipients: Vec<String>,
+    /// `SMTP_HELO_NAME`; this host's name when unset.
+    helo_name: Option<String>,
 }
 
 impl Smtp {
@@ -56,6 +58,30 @@ impl Smtp {
             },
             sender: email.sender.clone(),
             recipients: email.recipients.clone(),
+            helo_name: smtp.helo_name.clone(),
+        }
+    }
+
+    /// The name given in EHLO: `SMTP_HELO_NAME`, else this host's fully
+    /// qualified name when it has one (mail servers often refuse a bare
+    /// one, as Postfix's reject_non_fqdn_helo_hostname does), else its name.
+    async fn hello(&self) -> ClientId {
+        if let Some(name) = &self.helo_name {
+            return ClientId::Domain(name.clone());
+        }
+        let lookup = tokio::task::spawn_blocking(crate::net::fully_qualified_host_name);
+        match tokio::time::timeout(NAME_LOOKUP_LIMIT, lookup).await {
+            Ok(Ok(Some(name))) => ClientId::Domain(name),
+            _ => ClientId::default(),
+        }
+    }
+
+    /// `host:port`, as failure messages name the server tried.
+    fn tried(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
         }
     }
 
@@ -83,22 +109,23 @@ impl Smtp {
     async fn connect(
         &self,
         tls: Option<&TlsParameters>,
+        hello: &ClientId,
         timeout: Duration,
     ) -> Result<AsyncSmtpConnection, Rejection> {
-        let hello = ClientId::default();
         let wrapped = match self.tls {
             SmtpTls::Implicit => tls.cloned(),
             SmtpTls::StartTls | SmtpTls::None => None,
         };
+        // lettre itself says QUIT when EHLO is refused.
         let mut conn = AsyncSmtpConnection::connect_tokio1(
             (self.host.as_str(), self.port),
             Some(timeout),
-            &hello,
+            hello,
             wrapped,
             None,
         )
         .await
-        .map_err(|e| Rejection::from_smtp(&e))?;
+        .map_err(|e| Rejection::from_smtp(&e, "EHLO"))?;
         if self.tls == SmtpTls::StartTls {
             let Some(params) = tls.filter(|_| conn.can_starttls()) else {
                 conn.abort().await;
@@ -107,9 +134,9 @@ impl Smtp {
                      (SMTP_TLS=starttls)",
                 ));
             };
-            conn.starttls(params.clone(), &hello)
+            conn.starttls(params.clone(), hello)
                 .await
-                .map_err(|e| Rejection::from_smtp(&e))?;
+                .map_err(|e| Rejection::from_smtp(&e, "STARTTLS"))?;
         }
         if let Some((user, password)) = &self.credentials {
             // Checked on the live connection, whatever the configuration allowed:
@@ -122,74 +149,38 @@ impl Smtp {
                 ));
             }
             let credentials = Credentials::new(user.clone(), password.expose().to_owned());
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+            if let Err(e) = conn
+                .auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
                 .await
-                .map_err(|e| Rejection::from_smtp(&e))?;
+            {
+                conn.abort().await;
+                return Err(Rejection::from_smtp(&e, "AUTH"));
+            }
         }
         Ok(conn)
     }
 
-    /// One session: a single message, one RCPT per recipient, a result for each.
+    /// One session: a single message, one RCPT per recipient, a result for
+    /// each; it ends with QUIT whatever happened, as long as the server listens.
     async fn session(
         &self,
         tls: Option<&TlsParameters>,
+        hello: &ClientId,
         message: &[u8],
         from: &Address,
         to: &[Address],
         timeout: Duration,
     ) -> Result<Vec<Step<Accepted>>, Rejection> {
-        let mut conn = self.connect(tls, timeout).await?;
-        conn.command(Mail::new(Some(from.clone()), Vec::new()))
-            .await
-            .map_err(|e| Rejection::from_smtp(&e))?;
-        let mut steps: Vec<Option<Step<Accepted>>> = Vec::with_capacity(to.len());
-        let mut accepted = Vec::new();
-        for (i, rcpt) in to.iter().enumerate() {
-            match conn.command(Rcpt::new(rcpt.clone(), Vec::new())).await {
-                Ok(_) => {
-                    accepted.push(i);
-                    steps.push(None);
-                }
-                // A reply about this one address; anything else ends the session.
-                Err(e) if e.status().is_some() => steps.push(Some(Rejection::from_smtp(&e).step())),
-                Err(e) => return Err(Rejection::from_smtp(&e)),
+        let mut conn = self.connect(tls, hello, timeout).await?;
+        let steps = transaction(&mut conn, message, from, to).await;
+        match &steps {
+            Ok(_) => {
+                let _ = conn.quit().await;
             }
+            Err(_) => conn.abort().await,
         }
-        if accepted.is_empty() {
-            let _ = conn.command(Rset).await;
-        } else {
-            let sent = match conn.command(Data).await {
-                Ok(_) => conn.command(DataPayload::new(message)).await,
-                Err(e) => Err(e),
-            };
-            for &i in &accepted {
-                steps[i] = Some(match &sent {
-                    Ok(reply) => Step {
-                        status: Some(reply.code().into()),
-                        result: Ok(Accepted {
-                            id: None,
-                            status: Some(
-                                format!(
-                                    "{} {}",
-                                    reply.code(),
-                                    reply.message().collect::<Vec<_>>().join(" ")
-                                )
-                                .trim()
-                                .to_owned(),
-                            ),
-                        }),
-                    },
-                    Err(e) => Rejection::from_smtp(e).step(),
-                });
-            }
-        }
-        let _ = conn.quit().await;
-        Ok(steps
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|| Rejection::transient("no reply from the server").step()))
-            .collect())
+        steps
     }
-
     fn message(
         &self,
         content: &EmailContent,
@@ -244,6 +235,7 @@ impl Smtp {
             Err(e) => return finish(targets, Some(&e)),
         };
 
+        let hello = self.hello().await;
         let mut schedule = Schedule::new(policy);
         loop {
             let pending: Vec<usize> = (0..targets.len())
@@ -263,7 +255,7 @@ impl Smtp {
             let started = Instant::now();
             let steps = match tokio::time::timeout(
                 timeout,
-                self.session(tls.as_ref(), &message, &from, &to, timeout),
+                self.session(tls.as_ref(), &hello, &message, &from, &to, timeout),
             )
             .await
             {
@@ -276,6 +268,13 @@ impl Smtp {
                     ]
                 }
             };
+            // Every failure the server had a part in names it.
+            let steps = steps.into_iter().map(|mut step| {
+                if let Err(f) = &mut step.result {
+                    f.error = format!("{}: {}", self.tried(), f.error);
+                }
+                step
+            });
             let duration_ms = millis(started.elapsed());
             let mut retry = false;
             for (&i, step) in pending.iter().zip(steps) {
@@ -302,6 +301,68 @@ impl Smtp {
         finish(targets, None)
     }
 }
+
+/// MAIL, one RCPT per recipient and, when any was accepted, DATA: a step per recipient.
+async fn transaction(
+    conn: &mut AsyncSmtpConnection,
+    message: &[u8],
+    from: &Address,
+    to: &[Address],
+) -> Result<Vec<Step<Accepted>>, Rejection> {
+    conn.command(Mail::new(Some(from.clone()), Vec::new()))
+        .await
+        .map_err(|e| Rejection::from_smtp(&e, "MAIL"))?;
+    let mut steps: Vec<Option<Step<Accepted>>> = Vec::with_capacity(to.len());
+    let mut accepted = Vec::new();
+    for (i, rcpt) in to.iter().enumerate() {
+        match conn.command(Rcpt::new(rcpt.clone(), Vec::new())).await {
+            Ok(_) => {
+                accepted.push(i);
+                steps.push(None);
+            }
+            // A reply about this one address; anything else ends the session.
+            Err(e) if e.status().is_some() => {
+                steps.push(Some(Rejection::from_smtp(&e, "RCPT").step()));
+            }
+            Err(e) => return Err(Rejection::from_smtp(&e, "RCPT")),
+        }
+    }
+    if accepted.is_empty() {
+        let _ = conn.command(Rset).await;
+    } else {
+        let sent = match conn.command(Data).await {
+            Ok(_) => conn.command(DataPayload::new(message)).await,
+            Err(e) => Err(e),
+        };
+        for &i in &accepted {
+            steps[i] = Some(match &sent {
+                Ok(reply) => Step {
+                    status: Some(reply.code().into()),
+                    result: Ok(Accepted {
+                        id: None,
+                        status: Some(
+                            format!(
+                                "{} {}",
+                                reply.code(),
+                                reply.message().collect::<Vec<_>>().join(" ")
+                            )
+                            .trim()
+                            .to_owned(),
+                        ),
+                    }),
+                },
+                Err(e) => Rejection::from_smtp(e, "DATA").step(),
+            });
+        }
+    }
+    Ok(steps
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Rejection::transient("no reply from the server").step()))
+        .collect())
+}
+
+/// How long the search for this host's fully qualified name may take.
+const NAME_LOOKUP_LIMIT: Duration = Duration::from_secs(2);
 
 /// The message after `DATA`, dot-stuffed (RFC 5321 4.5.2) and terminated,
 /// in one buffer so it leaves in one write: lettre writes the body and the
@@ -382,12 +443,13 @@ impl Rejection {
     }
 
     /// 4xx replies and network trouble are worth another attempt; 5xx
-    /// replies, TLS failures and client-side refusals are not.
-    fn from_smtp(error: &lettre::transport::smtp::Error) -> Rejection {
+    /// replies, TLS failures and client-side refusals are not. `command` is
+    /// the step that failed, as a reply names it ("AUTH refused: 535 …").
+    fn from_smtp(error: &lettre::transport::smtp::Error, command: &str) -> Rejection {
         let tls_error = find_cause::<rustls::Error>(error);
         let text = match tls_error {
             Some(tls_error) => tls::describe(tls_error),
-            None => chain_text(error),
+            None => smtp_reason(error, command),
         };
         // A certificate that is not trusted now will not be in a second either.
         let permanent =
@@ -408,6 +470,46 @@ impl Rejection {
             result: Err(self.failure.clone()),
         }
     }
+}
+
+/// An SMTP failure in words: the server's reply with its code, or what
+/// happened to the connection. lettre's own text is logged (`-v`), not shown.
+fn smtp_reason(error: &lettre::transport::smtp::Error, command: &str) -> String {
+    let chain = chain_text(error);
+    if let Some(code) = error.status() {
+        // The reply's own lines are the error's source.
+        let said = std::error::Error::source(error)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        let said = format!("{command} refused: {code} {said}").trim_end().to_owned();
+        // Refused at EHLO, or later for it (Postfix delays its HELO checks to RCPT).
+        return if said.to_ascii_lowercase().contains("helo") {
+            format!("{said} (SMTP_HELO_NAME sets the name vitals gives)")
+        } else {
+            said
+        };
+    }
+    let words = if chain.contains("failed to lookup address") {
+        "could not resolve the host name"
+    } else if let Some(io) = find_cause::<std::io::Error>(error) {
+        use std::io::ErrorKind as K;
+        match io.kind() {
+            K::ConnectionRefused => "connection refused",
+            K::TimedOut => "connection timed out",
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                "the server closed the connection"
+            }
+            _ => "the SMTP conversation failed (vitals -v shows the client's report)",
+        }
+    } else if chain.contains("No compatible authentication mechanism") {
+        "the server offers no AUTH mechanism vitals can use (PLAIN or LOGIN)"
+    } else if error.is_response() {
+        "the server did not answer as an SMTP server does"
+    } else {
+        "the SMTP conversation failed (vitals -v shows the client's report)"
+    };
+    tracing::info!("smtp: {command}: {words} (client: {chain})");
+    words.to_owned()
 }
 
 #[cfg(test)]
