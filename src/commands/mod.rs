@@ -90,15 +90,18 @@ pub fn refused(args: &[OsString], error: &clap::Error) -> Exit {
         .ok()
         .and_then(|m| m.subcommand_matches("check"));
     if let Some(check) = check {
-        let format = if check.get_flag("json") {
+        // What a refused command line left unset is not there to ask for.
+        let format = if check.try_get_one::<bool>("json").ok().flatten() == Some(&true) {
             Format::Json
         } else {
             check
-                .get_one::<Format>("format")
+                .try_get_one::<Format>("format")
+                .ok()
+                .flatten()
                 .copied()
                 .unwrap_or(Format::Table)
         };
-        let document = match check.get_one::<CheckTarget>("target") {
+        let document = match check.try_get_one::<CheckTarget>("target").ok().flatten() {
             Some(CheckTarget::One(_)) => Document::Single,
             _ => Document::All,
         };

@@ -519,9 +519,9 @@ mod tests {
         assert_eq!(written_port("redis://:p@w@[::1]:7x/0"), Some("7x"));
         // A password with a slash ends the authority early: its first part
         // looks like a port, and is never quoted.
-        assert_eq!(written_port("postgres://u:12345/secret@db/app"), None);
+        assert_eq!(written_port("postgres://u:99999/secret@db/app"), None);
         assert_eq!(
-            refusal("postgres://u:12345/secret@db/app", schemes),
+            refusal("postgres://u:99999/secret@db/app", schemes),
             "expected a valid URL (invalid port number)"
         );
     }
