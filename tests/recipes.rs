@@ -105,6 +105,18 @@ fn shell(script: &str) -> Test {
         .args(["-c", script])
 }
 
+/// `/etc/vitals/vitals.env` with a database and a cache that are up.
+fn healthy_env_file(test: &Test) -> std::path::PathBuf {
+    test.write_file(
+        "vitals.env",
+        format!(
+            "DATABASE_URL={}\nREDIS_URL={}\n",
+            PgServer::shared().create_database(),
+            RedisServer::shared().url()
+        ),
+    )
+}
+
 fn healthy_env(test: Test) -> Test {
     test.env("DATABASE_URL", PgServer::shared().create_database())
         .env("REDIS_URL", RedisServer::shared().url())
@@ -159,14 +171,7 @@ fn icinga_check_command_runs_as_a_plugin() {
         .expect("a command line");
     assert_eq!(command[0], "/usr/local/bin/vitals");
     let test = Test::new();
-    let env_file = test.write_file(
-        "vitals.env",
-        format!(
-            "DATABASE_URL={}\nREDIS_URL={}\n",
-            PgServer::shared().create_database(),
-            RedisServer::shared().url()
-        ),
-    );
+    let env_file = healthy_env_file(&test);
     let args: Vec<String> = command[1..]
         .iter()
         .map(|a| {
@@ -224,14 +229,7 @@ fn node_exporter_cron_line_writes_the_textfile() {
     let test = Test::new();
     let dir = test.dir().join("textfile_collector");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let env_file = test.write_file(
-        "vitals.env",
-        format!(
-            "DATABASE_URL={}\nREDIS_URL={}\n",
-            PgServer::shared().create_database(),
-            RedisServer::shared().url()
-        ),
-    );
+    let env_file = healthy_env_file(&test);
     let out = cron(
         &recipe("node-exporter"),
         &[

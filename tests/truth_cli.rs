@@ -335,37 +335,31 @@ fn a_relative_path_in_an_env_file_is_relative_to_its_directory() {
             server.url()
         )
     };
-    let test = Test::new().args([
-        "--env-file",
-        "etc/vitals/vitals.env",
-        "check",
-        "services",
-        "--json",
-    ]);
-    test.write_file("etc/vitals/vitals.env", "VITALS_CONFIG=services.toml\n");
-    test.write_file("etc/vitals/services.toml", declare("beside_the_env_file"));
-    test.write_file("services.toml", declare("in_the_working_directory"));
-    let out = test.run();
-    out.assert_code(0);
-    let services = out.json()["services"].clone();
-    assert_eq!(declared(&services), ["beside_the_env_file"], "{services}");
-
-    let test = Test::new().env("VITALS_CONFIG", "services.toml").args([
-        "--env-file",
-        "etc/vitals/vitals.env",
-        "check",
-        "services",
-        "--json",
-    ]);
-    test.write_file("etc/vitals/vitals.env", "");
-    test.write_file("etc/vitals/services.toml", declare("beside_the_env_file"));
-    test.write_file("services.toml", declare("in_the_working_directory"));
-    let out = test.run();
-    out.assert_code(0);
-    let services = out.json()["services"].clone();
-    assert_eq!(
-        declared(&services),
-        ["in_the_working_directory"],
-        "{services}"
-    );
+    // The same files each time; VITALS_CONFIG set in the env file or in the environment.
+    let services = |in_env_file: bool| {
+        let mut test = Test::new();
+        if !in_env_file {
+            test = test.env("VITALS_CONFIG", "services.toml");
+        }
+        let test = test.args([
+            "--env-file",
+            "etc/vitals/vitals.env",
+            "check",
+            "services",
+            "--json",
+        ]);
+        let setting = if in_env_file {
+            "VITALS_CONFIG=services.toml\n"
+        } else {
+            ""
+        };
+        test.write_file("etc/vitals/vitals.env", setting);
+        test.write_file("etc/vitals/services.toml", declare("beside_the_env_file"));
+        test.write_file("services.toml", declare("in_the_working_directory"));
+        let out = test.run();
+        out.assert_code(0);
+        declared(&out.json()["services"])
+    };
+    assert_eq!(services(true), ["beside_the_env_file"]);
+    assert_eq!(services(false), ["in_the_working_directory"]);
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::alerts::slack_at;
+use crate::support::alerts::{send_args, slack_at};
 use crate::support::cmd::{Outcome, Test};
 use crate::support::http::{HttpServer, Reply};
 use crate::support::net::{SilentServer, free_port};
@@ -523,7 +523,7 @@ fn redaction_keeps_scheme_host_and_port() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: alert store postgres://***:***@127.0.0.1:{port}/***: 127.0.0.1:{port}: \
+            "error: alert store postgres://***:***@127.0.0.1:{port}/***: 127.0.0.1:{port}/***: \
              connection refused\n"
         )
     );
@@ -574,16 +574,7 @@ fn a_mistyped_state_location_creates_nothing() {
     let hook = HttpServer::replying(Reply::text(200, "ok"));
     let out = slack_at(&hook)
         .env("VITALS_STATE", &typo)
-        .args([
-            "alert",
-            "send",
-            "--type",
-            "disk_full",
-            "--severity",
-            "error",
-            "--message",
-            "m",
-        ])
+        .args(send_args("error", "m"))
         .run();
     out.assert_code(1);
     assert_eq!(hook.request_count(), 1);
@@ -601,16 +592,7 @@ fn a_mistyped_state_location_creates_nothing() {
     // At the default location its directories are made.
     let out = slack_at(&hook)
         .env("XDG_STATE_HOME", fresh.state_dir())
-        .args([
-            "alert",
-            "send",
-            "--type",
-            "disk_full",
-            "--severity",
-            "error",
-            "--message",
-            "m",
-        ])
+        .args(send_args("error", "m"))
         .run();
     out.assert_code(0);
     assert!(default.is_file());
@@ -672,7 +654,7 @@ fn nagios_output_has_no_semicolon_before_the_perfdata() {
     assert_eq!(
         text,
         format!(
-            "VITALS CRITICAL - database unhealthy: 127.0.0.1:{port}: connection refused / \
+            "VITALS CRITICAL - database unhealthy: 127.0.0.1:{port}/app: connection refused / \
              external_services unhealthy: {services}"
         )
     );
@@ -680,7 +662,7 @@ fn nagios_output_has_no_semicolon_before_the_perfdata() {
     assert_eq!(
         long,
         format!(
-            "database: unhealthy - 127.0.0.1:{port}: connection refused\n\
+            "database: unhealthy - 127.0.0.1:{port}/app: connection refused\n\
              cache: unconfigured - not configured: set REDIS_URL\n\
              agents: unconfigured - not configured: set AGENT_REGISTRY_URL\n\
              external_services: unhealthy - {services}\n"

@@ -231,21 +231,24 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
 
 /// A warning for the user, on stderr.
 pub fn warning(message: &str) {
-    let label = if stderr_color() {
-        "warning:".yellow().bold().to_string()
-    } else {
-        "warning:".to_owned()
-    };
-    let message = redact::scrub(message);
-    let _ = writeln!(io::stderr(), "{label} {}", printable(&message));
+    tell(
+        "warning:",
+        |label| label.yellow().bold().to_string(),
+        message,
+    );
 }
 
 /// An error for the user, on stderr.
 pub fn error(message: &str) {
+    tell("error:", |label| label.red().bold().to_string(), message);
+}
+
+/// `label message` on stderr, the label coloured by `paint` when stderr may be.
+fn tell(label: &str, paint: fn(&str) -> String, message: &str) {
     let label = if stderr_color() {
-        "error:".red().bold().to_string()
+        paint(label)
     } else {
-        "error:".to_owned()
+        label.to_owned()
     };
     let message = redact::scrub(message);
     let _ = writeln!(io::stderr(), "{label} {}", printable(&message));
