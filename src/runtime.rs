@@ -1,11 +1,19 @@
 //! Ctrl-C and `kill`: a command that is interrupted stops at once, prints no
 //! partial result on stdout, says so in one line on stderr, and exits
 //! UNKNOWN (3), so a script or a monitoring system never reads half a document.
+//!
+//! SIGINT and SIGTERM are caught from the start of a command
+//! ([`catch_signals`]), before any work: one that arrives before the work
+//! starts stops it before it starts, one that arrives between two stretches
+//! of work stops the next, and none ends the process half-way through
+//! printing.
 
 use std::future::Future;
+use std::sync::OnceLock;
 
 use tokio::runtime::Runtime;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
 
 /// The command was stopped by a signal before it had a result.
 #[derive(Debug, thiserror::Error)]
@@ -32,27 +40,92 @@ pub fn build(workers: usize) -> std::io::Result<Runtime> {
 }
 
 /// Runs `work` on `runtime` until it finishes, or until SIGINT or SIGTERM
-/// arrives; then the name of the signal.
+/// arrives (or has arrived already: then `work` does not start); then the
+/// name of the signal.
 pub fn run_until_signal<F: Future>(runtime: &Runtime, work: F) -> Result<F::Output, &'static str> {
     runtime.block_on(async {
-        // A handler that cannot be installed leaves that signal's default
-        // action (ending the process), which is still an interruption.
-        let mut term = signal(SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(term) => term.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        let interrupted = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
+        let mut signals = Signals::install();
         tokio::select! {
+            // A signal that came before the work started stops it before it starts.
+            biased;
+            signal = signals.next() => Err(signal),
             done = work => Ok(done),
-            () = interrupted => Err("SIGINT"),
-            _ = terminated => Err("SIGTERM"),
         }
     })
+}
+
+/// How many signals have arrived, and the name of the last one.
+type Arrived = (u64, &'static str);
+
+static ARRIVED: OnceLock<watch::Receiver<Arrived>> = OnceLock::new();
+
+/// Catches SIGINT and SIGTERM for the rest of the process, on a thread of
+/// its own (runtimes come and go; a signal between two of them must not be
+/// lost, nor end the process while it prints). Returns once the handlers
+/// are installed.
+pub fn catch_signals() -> std::io::Result<()> {
+    if ARRIVED.get().is_some() {
+        return Ok(());
+    }
+    let (ready, installed) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("signals".to_owned())
+        .spawn(move || {
+            let listen = async {
+                let mut int = signal(SignalKind::interrupt())?;
+                let mut term = signal(SignalKind::terminate())?;
+                let (tell, told) = watch::channel((0, ""));
+                let _ = ready.send(Ok(told));
+                let mut count = 0;
+                loop {
+                    let name = tokio::select! {
+                        Some(()) = int.recv() => "SIGINT",
+                        Some(()) = term.recv() => "SIGTERM",
+                        else => return Ok::<(), std::io::Error>(()),
+                    };
+                    count += 1;
+                    tell.send_replace((count, name));
+                }
+            };
+            let failed = match build(1) {
+                Ok(runtime) => runtime.block_on(listen).err(),
+                Err(e) => Some(e),
+            };
+            if let Some(e) = failed {
+                let _ = ready.send(Err(e));
+            }
+        })?;
+    let told = installed
+        .recv()
+        .map_err(|_| std::io::Error::other("the signal thread ended"))??;
+    let _ = ARRIVED.set(told);
+    Ok(())
+}
+
+/// SIGINT and SIGTERM as they arrive, counting those that arrived before.
+pub struct Signals {
+    told: Option<watch::Receiver<Arrived>>,
+    seen: u64,
+}
+
+impl Signals {
+    /// Signals from the start of the command on; none without [`catch_signals`].
+    pub fn install() -> Signals {
+        Signals {
+            told: ARRIVED.get().cloned(),
+            seen: 0,
+        }
+    }
+
+    /// The next signal not seen yet.
+    pub async fn next(&mut self) -> &'static str {
+        if let Some(told) = self.told.as_mut()
+            && let Ok(arrived) = told.wait_for(|(count, _)| *count > self.seen).await
+        {
+            let (count, name) = *arrived;
+            self.seen = count;
+            return name;
+        }
+        std::future::pending().await
+    }
 }

@@ -19,7 +19,7 @@ use crate::error::report;
 use crate::exit::Exit;
 use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::store::StoreError;
+use crate::store::{Create, StoreError};
 
 /// Where the store is, as it may be printed.
 fn store_name(config: &Config) -> String {
@@ -42,8 +42,14 @@ pub fn rules(config: &Config, timeout: Duration) -> Rules {
     }
 }
 
-/// Opens the configured store, saying which one in any error.
-pub async fn open_store(config: &Config, timeout: Duration) -> anyhow::Result<AlertStore> {
+/// Opens the configured store, saying which one in any error. Only a
+/// command that records (`writes`) creates it, and the directories above it
+/// only at the default location: a mistyped `VITALS_STATE` creates nothing.
+pub async fn open_store(
+    config: &Config,
+    timeout: Duration,
+    writes: bool,
+) -> anyhow::Result<AlertStore> {
     let location = config.state.location.as_ref().with_context(|| {
         format!(
             "{}: no location: set VITALS_STATE (a file path or a postgres:// URL), or HOME",
@@ -51,9 +57,20 @@ pub async fn open_store(config: &Config, timeout: Duration) -> anyhow::Result<Al
         )
     })?;
     let trust = Trust::new(config.extra_ca_file.clone());
-    AlertStore::open(location, &trust, timeout)
-        .await
-        .with_context(|| store_name(config))
+    let create = match (writes, config.state.default_location) {
+        (false, _) => Create::Nothing,
+        (true, true) => Create::Directories,
+        (true, false) => Create::Store,
+    };
+    match AlertStore::open(location, &trust, timeout, create).await {
+        Ok(store) => Ok(store),
+        Err(StoreError::Missing) => Err(anyhow::anyhow!(
+            "no {}: nothing has been recorded there (`alert send` and `check --alert` create \
+             it where VITALS_STATE says)",
+            store_name(config).replacen("alert store ", "alert store at ", 1)
+        )),
+        Err(e) => Err(anyhow::Error::new(e).context(store_name(config))),
+    }
 }
 
 pub fn in_store(config: &Config, e: StoreError) -> anyhow::Error {
@@ -272,7 +289,7 @@ pub async fn list(
     filter: StatusFilter,
     severity: Option<Severity>,
 ) -> anyhow::Result<Vec<Alert>> {
-    let mut store = open_store(config, timeout).await?;
+    let mut store = open_store(config, timeout, false).await?;
     store
         .list(filter, severity)
         .await
@@ -298,7 +315,7 @@ pub async fn change(
     change: Change<'_>,
 ) -> anyhow::Result<(Alert, anyhow::Result<()>)> {
     let policy = Policy::new(timeout, config.alert_retry_backoff);
-    let mut store = open_store(config, timeout).await?;
+    let mut store = open_store(config, timeout, false).await?;
     let now = Timestamp::now();
     let (changed, event) = match change {
         Change::Acknowledge => (store.acknowledge(id, by, now).await, Event::Acknowledge),
@@ -384,7 +401,7 @@ pub async fn alert_checks(
         );
         exit = Exit::Warning;
     }
-    let mut store = match open_store(config, timeout).await {
+    let mut store = match open_store(config, timeout, true).await {
         Ok(s) => Some(s),
         Err(e) => {
             notice(format!(

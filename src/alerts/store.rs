@@ -20,7 +20,7 @@ use super::policy::{Notified, Reason, Rules, decide};
 use super::{Alert, AlertStatus, Delivery, Outcome, Severity, Timestamp};
 use crate::config::{RateLimit, StateLocation};
 use crate::net::tls::Trust;
-use crate::store::{Lock, Param, Result, Store, StoreError, bounded, first_int, int, text};
+use crate::store::{Create, Lock, Param, Result, Store, StoreError, bounded, first_int, int, text};
 use rows::{COLUMNS, alert_from_row};
 
 /// Everything that reads and then changes the open alert of one identity.
@@ -61,14 +61,15 @@ pub struct AlertStore {
 }
 
 impl AlertStore {
-    /// Opens the store at `location`, creating or migrating it as needed.
-    /// Every statement and lock wait is bounded by `timeout`.
+    /// Opens the store at `location`, creating what `create` allows or
+    /// migrating it as needed. Every statement and lock wait is bounded by `timeout`.
     pub async fn open(
         location: &StateLocation,
         trust: &Trust,
         timeout: Duration,
+        create: Create,
     ) -> Result<AlertStore> {
-        Store::open(location, trust, timeout)
+        Store::open(location, trust, timeout, create)
             .await
             .map(|store| AlertStore { store })
     }

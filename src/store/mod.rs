@@ -43,8 +43,23 @@ pub enum Cell {
 
 pub type Row = Vec<Cell>;
 
+/// What opening a store may create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// Nothing: the store must exist (for commands that only read, or change
+    /// what is there), so that a mistyped location creates nothing.
+    Nothing,
+    /// The store, in a directory that exists.
+    Store,
+    /// The store and the directories above it (the default location).
+    Directories,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// There is no store there, and nothing was to be created.
+    #[error("it does not exist")]
+    Missing,
     /// The store cannot be opened or created (nothing was changed).
     #[error("{0}")]
     Open(#[source] Worded),
@@ -133,11 +148,16 @@ pub async fn bounded<T>(
 }
 
 impl Store {
-    /// Opens the store, creating it or migrating its schema as needed. Every
-    /// statement and lock wait is bounded by `timeout`.
-    pub async fn open(location: &StateLocation, trust: &Trust, timeout: Duration) -> Result<Store> {
+    /// Opens the store, creating what `create` allows or migrating its
+    /// schema as needed. Every statement and lock wait is bounded by `timeout`.
+    pub async fn open(
+        location: &StateLocation,
+        trust: &Trust,
+        timeout: Duration,
+        create: Create,
+    ) -> Result<Store> {
         let db: Box<dyn Backend> = match location {
-            StateLocation::File(path) => Box::new(sqlite::Sqlite::open(path, timeout)?),
+            StateLocation::File(path) => Box::new(sqlite::Sqlite::open(path, timeout, create)?),
             StateLocation::Postgres(url) => Box::new(
                 bounded(
                     timeout,
@@ -147,6 +167,20 @@ impl Store {
             ),
         };
         let mut store = Store { db, timeout };
+        if create == Create::Nothing && matches!(location, StateLocation::Postgres(_)) {
+            let found = bounded(
+                timeout,
+                store.db.query(
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_name = 'schema_version' AND table_schema = current_schema()",
+                    &[],
+                ),
+            )
+            .await?;
+            if first_int(&found)? == 0 {
+                return Err(StoreError::Missing);
+            }
+        }
         bounded(timeout, schema::migrate(&mut store)).await?;
         Ok(store)
     }
