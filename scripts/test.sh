@@ -2,7 +2,8 @@
 # The whole test suite on a fresh Debian/Ubuntu machine with the Rust toolchain:
 # installs what the tests use when it is missing (PostgreSQL and Redis servers,
 # jq, Python 3 with aiosmtpd, the SMTP server the e-mail tests start, and the
-# Prometheus client's parser), then checks formatting and lints and runs every test.
+# Prometheus client's parser, systemd-analyze), then checks formatting and lints
+# and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,8 @@ have_postgres || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+# `systemd-analyze verify` checks the systemd recipe's units.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 
 if ((${#missing[@]})); then
     if $as_root; then

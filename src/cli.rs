@@ -2,13 +2,16 @@
 //! and `commands/`. Global options work before or after the subcommand, and
 //! every option with an environment equivalent takes it.
 
+use std::ffi::OsString;
 use std::iter::once;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use strum::{EnumMessage, IntoEnumIterator};
 
 use crate::alerts::Severity;
@@ -140,6 +143,34 @@ impl GlobalArgs {
     }
 }
 
+/// Parses the command line. `--json` and `--format` both given as options
+/// must agree: the later one silently winning would hide a mistake. A
+/// `VITALS_FORMAT` from the environment yields to `--json`.
+pub fn parse(args: &[OsString]) -> Result<Cli, clap::Error> {
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut innermost = &matches;
+    while let Some((_, sub)) = innermost.subcommand() {
+        innermost = sub;
+    }
+    let flagged_format = innermost
+        .get_one::<Format>("format")
+        .filter(|_| innermost.value_source("format") == Some(ValueSource::CommandLine));
+    if innermost.get_flag("json")
+        && let Some(format) = flagged_format
+        && *format != Format::Json
+    {
+        let name = format!("{format:?}").to_lowercase();
+        return Err(Cli::command().error(
+            ErrorKind::ArgumentConflict,
+            format!(
+                "--json and --format {name} ask for two formats: give one of them \
+                 (--json is --format json)"
+            ),
+        ));
+    }
+    Cli::from_arg_matches(&matches)
+}
+
 /// A completion script for `shell`, as `vitals completions` prints it.
 pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
     let mut script = Vec::new();
@@ -154,18 +185,27 @@ fn parse_timeout(value: &str) -> Result<Duration, crate::config::Expected> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the health of dependencies.
+    // Each example is a command, then what it does on a line of its own:
+    // on an 80-column terminal no line is wrapped (clap would lose the
+    // indentation). Prose is one line per paragraph, for clap to wrap.
     #[command(after_help = concat!(
         "Examples:
-  vitals check all                          every check, concurrently, as a table
-  vitals check db --json | jq .status       one check, as JSON
-  vitals check all --require db,cache       an unconfigured db or cache counts as unhealthy
-  vitals check all --timeout 2s             each check gets at most 2 seconds
-  vitals check all --alert > /dev/null      from cron: alert on trouble, resolve on recovery
-  vitals check all --format nagios          a Nagios/Icinga plugin status line with perfdata
-  vitals check all --format prometheus --output /var/lib/node_exporter/textfile_collector/vitals.prom
+  vitals check all
+      every check, concurrently, as a table
+  vitals check db --json | jq .status
+      one check, as JSON
+  vitals check all --require db,cache
+      an unconfigured db or cache counts as unhealthy
+  vitals check all --timeout 2s
+      each check gets at most 2 seconds
+  vitals check all --alert > /dev/null
+      from cron: alert on trouble, resolve on recovery
+  vitals check all --format nagios
+      a Nagios/Icinga plugin status line with perfdata
+  vitals check all --format prometheus --output \"$DIR/vitals.prom\"
+      for the node_exporter textfile collector reading $DIR
 
-With --alert the exit code is still the checks' own, raised to at least 1 when alerting failed
-(the alert store, or a notification that reached nobody); the reason is on stderr.
+With --alert the exit code is still the checks' own, raised to at least 1 when alerting failed (the alert store, or a notification that reached nobody); the reason is on stderr.
 
 ",
         exit_codes_help!()
@@ -382,10 +422,69 @@ mod tests {
             clap_mangen::Man::new(page)
                 .render(&mut roff)
                 .unwrap_or_else(|e| panic!("rendering man page {name}: {e}"));
+            roff.extend(environment_and_files(name == "vitals").into_bytes());
             files.push((Path::new("man").join(format!("{name}.1")), roff));
         }
         files.sort();
         files
+    }
+
+    /// The ENVIRONMENT and FILES sections: on vitals(1) every variable of
+    /// the table, group by group, with its default; the other pages point there.
+    fn environment_and_files(root: bool) -> String {
+        use clap_mangen::roff::{Roff, bold, italic, roman};
+        let mut page = Roff::new();
+        page.control("SH", ["ENVIRONMENT"]);
+        if !root {
+            page.text([
+                roman("Every variable vitals reads, and what it means, is in "),
+                bold("vitals"),
+                roman("(1). Real environment variables win over those of the env file."),
+            ]);
+            page.control("SH", ["FILES"]);
+            page.text([roman("See "), bold("vitals"), roman("(1).")]);
+            return page.to_roff();
+        }
+        page.text([roman(
+            "vitals is configured by environment variables, which a .env file in the working \
+             directory (or --env-file) may set; variables already in the environment win. An \
+             empty value means unset.",
+        )]);
+        for group in crate::settings::table().groups() {
+            page.control("SS", [group.title]);
+            for var in group.vars {
+                page.control("TP", []);
+                page.text([bold(var.name)]);
+                let default = var
+                    .default
+                    .map(|d| format!(" Default: {d}."))
+                    .unwrap_or_default();
+                page.text([roman(format!("{}{default}", var.help))]);
+            }
+        }
+        page.control("SH", ["FILES"]);
+        for (file, what) in [
+            (
+                "./.env",
+                "Variables for vitals, loaded when present (another file with --env-file or \
+                 VITALS_ENV_FILE); a relative path in it is relative to its directory. Keep it \
+                 private: chmod 600.",
+            ),
+            (
+                "./vitals.toml",
+                "Your own HTTP endpoints for check services (another file with VITALS_CONFIG).",
+            ),
+            (
+                "$XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db",
+                "The alert store when VITALS_STATE is unset: an SQLite file, created 0600 by \
+                 alert send and check --alert.",
+            ),
+        ] {
+            page.control("TP", []);
+            page.text([italic(file)]);
+            page.text([roman(what)]);
+        }
+        page.to_roff()
     }
 
     /// The committed completions and man pages match what the CLI generates.

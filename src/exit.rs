@@ -16,14 +16,17 @@ impl Exit {
 }
 
 /// The exit-code table, shown in `--help` and the README. A macro, so help
-/// texts can `concat!` it after their examples.
+/// texts can `concat!` it after their examples. No line is longer than 79
+/// characters: clap wraps longer ones on an 80-column terminal without
+/// their indentation.
 #[macro_export]
 macro_rules! exit_codes_help {
     () => {
         "Exit codes (Nagios/Icinga plugin convention):
-  0  OK        everything checked is healthy / every alert delivered / config valid
-  1  WARNING   something degraded / a delivery partly failed / config has warnings
-  2  CRITICAL  something unhealthy / no delivery succeeded / config has errors
-  3  UNKNOWN   usage error, unreadable configuration, nothing configured, internal error"
+  0  OK        everything healthy / every alert delivered / config valid
+  1  WARNING   something degraded / a delivery partly failed / config warnings
+  2  CRITICAL  something unhealthy / no delivery succeeded / config errors
+  3  UNKNOWN   usage error, unreadable configuration, nothing configured,
+               internal error"
     };
 }

@@ -4,10 +4,9 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 
-use vitals::cli::Cli;
+use vitals::cli;
 use vitals::exit::Exit;
 use vitals::{commands, config};
 
@@ -16,19 +15,19 @@ fn main() -> ExitCode {
     // Before parsing, so options with environment equivalents see the file too;
     // a broken file is reported after parsing, so `--help` still works.
     let env_file = config::dotenv::load(&args);
-    let exit = match Cli::try_parse_from(&args) {
+    let exit = match cli::parse(&args) {
         Ok(cli) => commands::run(&cli, env_file),
-        Err(e) => usage_exit(&e),
+        Err(e) => usage_exit(&args, &e),
     };
     ExitCode::from(exit.code())
 }
 
 /// `--help` and `--version` succeed; every usage error is UNKNOWN (3), not clap's 2.
-fn usage_exit(error: &clap::Error) -> Exit {
+fn usage_exit(args: &[OsString], error: &clap::Error) -> Exit {
     // Printing fails only if the stream is closed, and then nobody is listening.
     let _ = error.print();
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Exit::Ok,
-        _ => Exit::Unknown,
+        _ => commands::refused(args, error),
     }
 }

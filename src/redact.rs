@@ -1,10 +1,16 @@
 //! Keeping secrets out of everything vitals prints.
 //!
 //! Two layers: structural redaction where a value is displayed on purpose
-//! (`postgres://user:***@host/db`), and a last-line scrub that replaces every
+//! (`postgres://user:***@host:5432/db`), and a last-line scrub that replaces every
 //! known secret value in every string on its way to stdout, stderr or the log.
+//!
+//! Neither masks the scheme, host or port of a URL: they say where vitals
+//! connects, and a password that happens to be `postgres` must not turn
+//! `postgres://db:5432` into `***://db:5432`. Everything else that equals a
+//! secret is masked wherever it appears, user names and paths included.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use url::Url;
@@ -13,7 +19,7 @@ pub const MASK: &str = "***";
 
 /// Shorter values are only redacted structurally: scrubbing two-letter strings
 /// out of every line would mangle output without protecting anything.
-const MIN_SCRUB_LEN: usize = 4;
+pub const MIN_SCRUB_LEN: usize = 4;
 
 /// Query parameters that carry credentials in connection URLs.
 const SENSITIVE_PARAMS: &[&str] = &[
@@ -108,24 +114,38 @@ pub fn register(secret: &str) {
 /// Registers the credentials a URL carries: its password (as written and
 /// decoded) and the values of credential-like query parameters.
 pub fn register_url_credentials(url: &Url) {
+    for (_, secret) in url_credentials(url) {
+        register(&secret);
+    }
+}
+
+/// The credentials a URL carries, each with what it is: its password (as
+/// written, and decoded when that differs) and the values of credential-like
+/// query parameters.
+pub fn url_credentials(url: &Url) -> Vec<(String, String)> {
+    let mut found = Vec::new();
     if let Some(password) = url.password() {
-        register(password);
-        if let Ok(decoded) = percent_decode_str(password).decode_utf8() {
-            register(&decoded);
+        found.push(("the password".to_owned(), password.to_owned()));
+        if let Ok(decoded) = percent_decode_str(password).decode_utf8()
+            && decoded != password
+        {
+            found.push(("the password".to_owned(), decoded.into_owned()));
         }
     }
     for (key, value) in url.query_pairs() {
         if is_sensitive_param(&key) {
-            register(&value);
+            found.push((format!("parameter `{key}`"), value.into_owned()));
         }
     }
+    found
 }
 
 fn is_sensitive_param(key: &str) -> bool {
     SENSITIVE_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(key))
 }
 
-/// Replaces every registered secret in `text` with `***`.
+/// Replaces every registered secret in `text` with `***`, except where it
+/// lies wholly within the scheme, host or port of a URL.
 ///
 /// Repeated until nothing is left: a replacement can join the text around it
 /// into a secret again (`x***` in `xx***` leaves `x***`). Each pass shortens
@@ -136,8 +156,8 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
         loop {
             let mut changed = false;
             for secret in secrets {
-                if out.contains(secret.as_str()) {
-                    out = Cow::Owned(out.replace(secret.as_str(), MASK));
+                if let Some(masked) = mask(&out, secret) {
+                    out = Cow::Owned(masked);
                     changed = true;
                 }
             }
@@ -146,6 +166,95 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             }
         }
     })
+}
+
+/// `text` with each occurrence of `secret` outside a URL's frame masked;
+/// `None` when there was none.
+fn mask(text: &str, secret: &str) -> Option<String> {
+    if !text.contains(secret) {
+        return None;
+    }
+    let frames = url_frames(text);
+    let (mut masked, mut copied, mut from) = (String::new(), 0, 0);
+    while let Some(found) = text[from..].find(secret) {
+        let at = from + found;
+        let end = at + secret.len();
+        if frames.iter().any(|f| f.start <= at && end <= f.end) {
+            // Shown as it is; an occurrence starting inside it and reaching
+            // beyond is still found.
+            from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        }
+        masked.push_str(&text[copied..at]);
+        masked.push_str(MASK);
+        copied = end;
+        from = end;
+    }
+    if copied == 0 {
+        return None;
+    }
+    masked.push_str(&text[copied..]);
+    Some(masked)
+}
+
+/// Where `text` holds the scheme (with `://`) and the host and port of a
+/// URL, which the scrub leaves as they are.
+fn url_frames(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut frames = Vec::new();
+    for (at, _) in text.match_indices("://") {
+        let scheme_char = |b: u8| b.is_ascii_alphanumeric() || b"+-.".contains(&b);
+        let mut start = at;
+        while start > 0 && scheme_char(bytes[start - 1]) {
+            start -= 1;
+        }
+        // A scheme starts with a letter.
+        while start < at && !bytes[start].is_ascii_alphabetic() {
+            start += 1;
+        }
+        if start == at {
+            continue;
+        }
+        frames.push(start..at + 3);
+        let authority_char =
+            |b: u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:@[]".contains(&b);
+        let rest = &bytes[at + 3..];
+        let authority = rest
+            .iter()
+            .position(|b| !authority_char(*b))
+            .unwrap_or(rest.len());
+        let host = at
+            + 3
+            + rest[..authority]
+                .iter()
+                .rposition(|b| *b == b'@')
+                .map_or(0, |p| p + 1);
+        let mut end = host;
+        if bytes.get(end) == Some(&b'[') {
+            end += bytes[end..]
+                .iter()
+                .position(|b| *b == b']')
+                .map_or(0, |p| p + 1);
+        } else {
+            let host_char = |b: u8| b.is_ascii_alphanumeric() || b"-._~%".contains(&b);
+            while end < bytes.len() && host_char(bytes[end]) {
+                end += 1;
+            }
+        }
+        if bytes.get(end) == Some(&b':') {
+            let digits = bytes[end + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if digits > 0 {
+                end += 1 + digits;
+            }
+        }
+        if end > host {
+            frames.push(host..end);
+        }
+    }
+    frames
 }
 
 /// A JSON value with every known secret scrubbed from its strings and keys.
@@ -163,12 +272,22 @@ pub fn scrub_json(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// A URL with its password and credential-like query values masked.
+/// A URL as it may be shown: its password and credential-like query values
+/// masked, and anything else that equals a secret (the user name, the
+/// database) too; the scheme, host and port never, and the port given even
+/// when the URL leaves it to the default, so that it says where vitals
+/// connects.
 pub fn url(url: &Url) -> String {
     let mut shown = url.clone();
     if shown.password().is_some() {
         // Only fails for URLs that cannot have credentials, which then have no password.
         let _ = shown.set_password(Some(MASK));
+    }
+    if shown.port().is_none()
+        && shown.host_str().is_some_and(|h| !h.is_empty())
+        && let Some(port) = default_port(shown.scheme())
+    {
+        let _ = shown.set_port(Some(port));
     }
     if shown.query_pairs().any(|(k, _)| is_sensitive_param(&k)) {
         let pairs: Vec<(String, String)> = shown
@@ -184,7 +303,16 @@ pub fn url(url: &Url) -> String {
             .collect();
         shown.query_pairs_mut().clear().extend_pairs(pairs);
     }
-    shown.to_string()
+    scrub(shown.as_str()).into_owned()
+}
+
+/// The ports the URL standard does not know as defaults, but their clients do.
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "postgres" | "postgresql" => Some(5432),
+        "redis" | "rediss" | "valkey" | "valkeys" => Some(6379),
+        _ => None,
+    }
 }
 
 /// What a URL points at, as an alert label shows it: `host:port/path`,
@@ -231,6 +359,42 @@ mod tests {
     fn url_without_credentials_is_unchanged() {
         let u = Url::parse("redis://cache.internal:6379/0").map(|u| url(&u));
         assert_eq!(u.as_deref(), Ok("redis://cache.internal:6379/0"));
+    }
+
+    fn shown(text: &str) -> String {
+        let u = Url::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        register_url_credentials(&u);
+        url(&u)
+    }
+
+    #[test]
+    fn scheme_host_and_port_are_never_masked() {
+        assert_eq!(
+            shown("postgres://postgres:postgres@host/postgres"),
+            "postgres://***:***@host:5432/***"
+        );
+        assert_eq!(
+            shown("postgres://app:s3cret-app@host/app"),
+            "postgres://app:***@host:5432/app"
+        );
+        // A secret that is also the host name: where it connects is still said.
+        assert_eq!(
+            shown("redis://:cache-box@cache-box/0"),
+            "redis://:***@cache-box:6379/0"
+        );
+        assert_eq!(
+            scrub("could not reach postgres://db.example:5432 as postgres"),
+            "could not reach postgres://db.example:5432 as ***"
+        );
+    }
+
+    #[test]
+    fn a_secret_reaching_beyond_a_frame_is_masked() {
+        register("host:5432/leak");
+        assert_eq!(scrub("redis://host:5432/leak"), "redis://***");
+        register("ab:99");
+        // Skipping the frame's occurrence does not skip an overlapping one.
+        assert_eq!(scrub("x://ab:99ab:99"), "x://ab:99***");
     }
 
     #[test]
@@ -348,7 +512,7 @@ mod fuzz {
             prop_assert_eq!(shown.password(), url.password().map(|_| MASK));
             prop_assert_eq!(shown.username(), url.username());
             prop_assert_eq!(shown.host_str(), url.host_str());
-            prop_assert_eq!(shown.port(), url.port());
+            prop_assert_eq!(shown.port(), url.port().or_else(|| default_port(url.scheme())));
             prop_assert_eq!(shown.path(), url.path());
             let before: Vec<(String, String)> = url.query_pairs().into_owned().collect();
             let after: Vec<(String, String)> = shown.query_pairs().into_owned().collect();

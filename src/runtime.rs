@@ -1,8 +1,15 @@
 //! Ctrl-C and `kill`: a command that is interrupted stops at once, prints no
 //! partial result on stdout, says so in one line on stderr, and exits
 //! UNKNOWN (3), so a script or a monitoring system never reads half a document.
+//!
+//! SIGINT and SIGTERM are caught from the start of a command
+//! ([`catch_signals`]), before any work: one that arrives before the work
+//! starts stops it before it starts, one that arrives between two stretches
+//! of work stops the next, and none ends the process half-way through
+//! printing.
 
 use std::future::Future;
+use std::sync::OnceLock;
 
 use tokio::runtime::Runtime;
 use tokio::signal::unix::{SignalKind, signal};
@@ -33,13 +40,16 @@ pub fn build(workers: usize) -> std::io::Result<Runtime> {
 }
 
 /// Runs `work` on `runtime` until it finishes, or until SIGINT or SIGTERM
-/// arrives; then the name of the signal.
+/// arrives (or has arrived already: then `work` does not start); then the
+/// name of the signal.
 pub fn run_until_signal<F: Future>(runtime: &Runtime, work: F) -> Result<F::Output, &'static str> {
     runtime.block_on(async {
         let mut signals = Signals::install();
         tokio::select! {
-            done = work => Ok(done),
+            // A signal that came before the work started stops it before it starts.
+            biased;
             signal = signals.next() => Err(signal),
+            done = work => Ok(done),
         }
     })
 }
@@ -47,15 +57,21 @@ pub fn run_until_signal<F: Future>(runtime: &Runtime, work: F) -> Result<F::Outp
 /// Runs `work` on `runtime`, handing it a [`Stop`] that tells it when SIGINT
 /// or SIGTERM arrives, so that it can wind down (record what it did) rather
 /// than vanish; a second signal stops it at once. Returns its output and the
-/// signal that asked it to stop, if one did; or the second signal.
+/// signal that asked it to stop, if one did; or the second signal. A signal
+/// that came before the work started stops it before it starts.
 pub fn run_until_stopped<F: Future>(
     runtime: &Runtime,
     work: impl FnOnce(Stop) -> F,
 ) -> Result<(F::Output, Option<&'static str>), &'static str> {
     runtime.block_on(async {
         let mut signals = Signals::install();
+        tokio::select! {
+            biased;
+            signal = signals.next() => return Err(signal),
+            () = std::future::ready(()) => {}
+        }
         let (tell, told) = watch::channel(None);
-        let work = work(Stop(Some(told)));
+        let work = work(Stop(told));
         tokio::pin!(work);
         let first = tokio::select! {
             done = &mut work => return Ok((done, None)),
@@ -71,58 +87,93 @@ pub fn run_until_stopped<F: Future>(
 
 /// Asks running work to wind down: the signal that arrived, once one has.
 #[derive(Debug, Clone)]
-pub struct Stop(Option<watch::Receiver<Option<&'static str>>>);
+pub struct Stop(watch::Receiver<Option<&'static str>>);
 
 impl Stop {
-    /// For work that nothing will interrupt.
-    pub fn never() -> Stop {
-        Stop(None)
-    }
-
     /// Resolves with the signal's name once one arrived.
     pub async fn requested(&self) -> &'static str {
-        if let Some(told) = &self.0 {
-            let mut told = told.clone();
-            if let Ok(signal) = told.wait_for(Option::is_some).await
-                && let Some(signal) = *signal
-            {
-                return signal;
-            }
+        let mut told = self.0.clone();
+        if let Ok(signal) = told.wait_for(Option::is_some).await
+            && let Some(signal) = *signal
+        {
+            return signal;
         }
         std::future::pending().await
     }
 }
 
-/// SIGINT and SIGTERM, as they arrive.
-struct Signals {
-    term: Option<tokio::signal::unix::Signal>,
-    int: Option<tokio::signal::unix::Signal>,
+/// How many signals have arrived, and the name of the last one.
+type Arrived = (u64, &'static str);
+
+static ARRIVED: OnceLock<watch::Receiver<Arrived>> = OnceLock::new();
+
+/// Catches SIGINT and SIGTERM for the rest of the process, on a thread of
+/// its own (runtimes come and go; a signal between two of them must not be
+/// lost, nor end the process while it prints). Returns once the handlers
+/// are installed.
+pub fn catch_signals() -> std::io::Result<()> {
+    if ARRIVED.get().is_some() {
+        return Ok(());
+    }
+    let (ready, installed) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("signals".to_owned())
+        .spawn(move || {
+            let listen = async {
+                let mut int = signal(SignalKind::interrupt())?;
+                let mut term = signal(SignalKind::terminate())?;
+                let (tell, told) = watch::channel((0, ""));
+                let _ = ready.send(Ok(told));
+                let mut count = 0;
+                loop {
+                    let name = tokio::select! {
+                        Some(()) = int.recv() => "SIGINT",
+                        Some(()) = term.recv() => "SIGTERM",
+                        else => return Ok::<(), std::io::Error>(()),
+                    };
+                    count += 1;
+                    tell.send_replace((count, name));
+                }
+            };
+            let failed = match build(1) {
+                Ok(runtime) => runtime.block_on(listen).err(),
+                Err(e) => Some(e),
+            };
+            if let Some(e) = failed {
+                let _ = ready.send(Err(e));
+            }
+        })?;
+    let told = installed
+        .recv()
+        .map_err(|_| std::io::Error::other("the signal thread ended"))??;
+    let _ = ARRIVED.set(told);
+    Ok(())
+}
+
+/// SIGINT and SIGTERM as they arrive, counting those that arrived before.
+pub struct Signals {
+    told: Option<watch::Receiver<Arrived>>,
+    seen: u64,
 }
 
 impl Signals {
-    /// A handler that cannot be installed leaves that signal's default
-    /// action (ending the process), which is still an interruption.
-    fn install() -> Signals {
+    /// Signals from the start of the command on; none without [`catch_signals`].
+    pub fn install() -> Signals {
         Signals {
-            term: signal(SignalKind::terminate()).ok(),
-            int: signal(SignalKind::interrupt()).ok(),
+            told: ARRIVED.get().cloned(),
+            seen: 0,
         }
     }
 
-    async fn next(&mut self) -> &'static str {
-        async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) {
-            match signal {
-                Some(signal) => {
-                    if signal.recv().await.is_none() {
-                        std::future::pending::<()>().await;
-                    }
-                }
-                None => std::future::pending::<()>().await,
-            }
+    /// The next signal not seen yet.
+    pub async fn next(&mut self) -> &'static str {
+        if let Some(told) = self.told.as_mut()
+            && let Ok(arrived) = told.wait_for(|(count, _)| *count > self.seen).await
+        {
+            let (count, name) = *arrived;
+            self.seen = count;
+            return name;
         }
-        tokio::select! {
-            () = recv(self.int.as_mut()) => "SIGINT",
-            () = recv(self.term.as_mut()) => "SIGTERM",
-        }
+        std::future::pending().await
     }
 }

@@ -268,6 +268,8 @@ fn a_plain_check_never_opens_the_store() {
     };
     check(false).assert_code(0);
     assert!(!file.exists() && !file.parent().is_some_and(|d| d.exists()));
+    // A location given in VITALS_STATE is created in a directory that exists.
+    std::fs::create_dir(file.parent().expect("a parent")).expect("mkdir");
     // With --alert but no channel: recorded (nothing to record when healthy), and said.
     let out = check(true);
     out.assert_code(1);

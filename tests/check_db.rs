@@ -391,13 +391,15 @@ fn malformed_variables_exit_3_naming_the_variable() {
             "no result is printed for an invalid configuration"
         );
     }
+    // A bad sslmode is a mistake in the settings, not an outage.
     let port = free_port();
     let out = check_db(&format!(
         "postgres://u:p@127.0.0.1:{port}/db?sslmode=sometimes"
     ));
-    out.assert_code(2);
+    out.assert_code(3);
     assert_eq!(
-        out.json()["message"],
-        "DATABASE_URL: sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not \"sometimes\""
+        out.json()["error"],
+        "invalid configuration\n  DATABASE_URL: sslmode `sometimes` is not valid: expected \
+         disable, allow, prefer, require, verify-ca or verify-full"
     );
 }

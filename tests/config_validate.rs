@@ -157,6 +157,6 @@ fn table_output_lists_groups() {
     out.assert_code(0)
         .assert_no_secrets(&["validate-tbl-secret", "validate-hook-secret"])
         .assert_stdout_contains("Database (PostgreSQL)")
-        .assert_stdout_contains("DATABASE_URL=postgres://app:***@db/app")
+        .assert_stdout_contains("DATABASE_URL=postgres://app:***@db:5432/app")
         .assert_stdout_contains("configuration: valid");
 }

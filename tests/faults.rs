@@ -22,7 +22,7 @@ use crate::support::redis::{RedisOptions, RedisServer};
 // --- Signals ---------------------------------------------------------------
 
 #[test]
-fn sigint_during_check_all_exits_3_at_once_without_partial_json() {
+fn sigint_during_check_all_exits_3_at_once_with_a_whole_json_document() {
     let (pg, redis) = (SilentServer::start(), SilentServer::start());
     let out = Test::new()
         .env(
@@ -34,10 +34,17 @@ fn sigint_during_check_all_exits_3_at_once_without_partial_json() {
         // Both checks are connected and waiting for an answer: work in progress.
         .run_interrupted("INT", || pg.connections() == 1 && redis.connections() == 1);
     out.assert_code(3);
-    assert_eq!(out.stdout, "", "nothing, not half a document, on stdout");
+    // Not half a document: one that says why there is no result.
+    assert_eq!(
+        out.json(),
+        serde_json::json!({
+            "overall_status": "unknown",
+            "error": "interrupted by SIGINT: the checks were stopped before they had a result"
+        })
+    );
     assert_eq!(
         out.stderr,
-        "error: interrupted by SIGINT: the checks were stopped and no result was printed\n"
+        "error: interrupted by SIGINT: the checks were stopped before they had a result\n"
     );
     // Both checks hang for 20 s: stopping well before proves nobody waited for them.
     out.assert_within(Duration::from_secs(15));

@@ -36,3 +36,5 @@ mod recipes;
 mod secrets;
 mod smtp_manners;
 mod store_faults;
+mod truth_cli;
+mod truth_config;

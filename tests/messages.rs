@@ -194,6 +194,6 @@ fn a_bad_port_in_a_url_is_not_called_a_bad_scheme() {
         .args(["check", "db"])
         .run();
     out.assert_code(3)
-        .assert_stderr_contains("DATABASE_URL: expected a valid URL (invalid port number)");
+        .assert_stderr_contains("DATABASE_URL: port `abc` is not a number: expected 1 to 65535");
     assert!(!out.stderr.contains("starting with"), "{}", out.stderr);
 }

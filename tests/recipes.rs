@@ -105,6 +105,18 @@ fn shell(script: &str) -> Test {
         .args(["-c", script])
 }
 
+/// `/etc/vitals/vitals.env` with a database and a cache that are up.
+fn healthy_env_file(test: &Test) -> std::path::PathBuf {
+    test.write_file(
+        "vitals.env",
+        format!(
+            "DATABASE_URL={}\nREDIS_URL={}\n",
+            PgServer::shared().create_database(),
+            RedisServer::shared().url()
+        ),
+    )
+}
+
 fn healthy_env(test: Test) -> Test {
     test.env("DATABASE_URL", PgServer::shared().create_database())
         .env("REDIS_URL", RedisServer::shared().url())
@@ -159,14 +171,7 @@ fn icinga_check_command_runs_as_a_plugin() {
         .expect("a command line");
     assert_eq!(command[0], "/usr/local/bin/vitals");
     let test = Test::new();
-    let env_file = test.write_file(
-        "vitals.env",
-        format!(
-            "DATABASE_URL={}\nREDIS_URL={}\n",
-            PgServer::shared().create_database(),
-            RedisServer::shared().url()
-        ),
-    );
+    let env_file = healthy_env_file(&test);
     let args: Vec<String> = command[1..]
         .iter()
         .map(|a| {
@@ -187,23 +192,57 @@ fn icinga_check_command_runs_as_a_plugin() {
     );
 }
 
-#[test]
-fn node_exporter_cron_line_writes_the_textfile() {
-    let line = recipe("node-exporter");
-    // An /etc/cron.d line: five time fields and a user, then the command.
+/// Where the recipes expect vitals ([install](../README.md#install)).
+const INSTALLED: &str = "/usr/local/bin/vitals";
+
+/// The command of an `/etc/cron.d` line, run as cron runs it: by `/bin/sh
+/// -c`, in the home directory, with cron's environment and nothing else
+/// (`env -i PATH=/usr/bin:/bin`, HOME, SHELL, LOGNAME). The installed binary
+/// is the one under test; `moved` puts the system paths the line names
+/// into the test's directory.
+fn cron(line: &str, moved: &[(&str, String)]) -> Test {
     let command = line
         .splitn(7, ' ')
         .nth(6)
-        .expect("a command after the user field");
-    let test = healthy_env(Test::new());
+        .expect("a command after the five time fields and the user");
+    assert!(
+        command.starts_with(&format!("{INSTALLED} ")),
+        "cron's PATH is /usr/bin:/bin: name the binary by its full path: {command}"
+    );
+    let mut command = command.replacen(INSTALLED, env!("CARGO_BIN_EXE_vitals"), 1);
+    for (from, to) in moved {
+        command = command.replace(from, to);
+    }
+    let test = Test::new();
+    let home = test.home();
+    test.program("/bin/sh")
+        .env_remove("XDG_STATE_HOME")
+        .env("PATH", "/usr/bin:/bin")
+        .env("SHELL", "/bin/sh")
+        .env("LOGNAME", "root")
+        .current_dir(home)
+        .args(["-c", &command])
+}
+
+#[test]
+fn node_exporter_cron_line_writes_the_textfile() {
+    let test = Test::new();
     let dir = test.dir().join("textfile_collector");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let command = command.replace(
-        "/var/lib/node_exporter/textfile_collector",
-        &dir.display().to_string(),
-    );
-    let out = healthy_env(shell(&command)).current_dir(test.dir()).run();
+    let env_file = healthy_env_file(&test);
+    let out = cron(
+        &recipe("node-exporter"),
+        &[
+            (
+                "/var/lib/node_exporter/textfile_collector",
+                dir.display().to_string(),
+            ),
+            ("/etc/vitals/vitals.env", env_file.display().to_string()),
+        ],
+    )
+    .run();
     out.assert_code(0);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
     let text = std::fs::read_to_string(dir.join("vitals.prom")).expect("vitals.prom written");
     assert!(
         text.contains("vitals_check_up{check=\"database\"} 1\n"),
@@ -301,16 +340,15 @@ fn alerting_env_file(test: &Test, all: &Everything, store: &Path) -> std::path::
 #[test]
 fn cron_alert_line_notifies_once_per_outage() {
     let line = recipe("cron-alert");
-    let command = line
-        .splitn(7, ' ')
-        .nth(6)
-        .expect("a command after the user field");
     let all = Everything::start();
     let test = Test::new();
     let env_file = alerting_env_file(&test, &all, &test.dir().join("alerts.db"));
-    let command = command.replace("/etc/vitals/vitals.env", &env_file.display().to_string());
     for _ in 0..3 {
-        let out = shell(&command).run();
+        let out = cron(
+            &line,
+            &[("/etc/vitals/vitals.env", env_file.display().to_string())],
+        )
+        .run();
         // The database is down: CRITICAL, said once by the alert, silently by cron.
         out.assert_code(2);
         all.check(&out);
@@ -338,8 +376,7 @@ fn shared_store_hosts_each_alert_and_recover_on_their_own() {
         .expect("the recipe sets VITALS_STATE");
     assert!(state.starts_with("postgres://"), "{state}");
     assert!(settings.contains("# VITALS_INSTANCE="));
-    let cron = recipe("cron-alert");
-    let command = cron.splitn(7, ' ').nth(6).expect("a command");
+    let line = recipe("cron-alert");
     let store = PgServer::shared().create_database();
     let database = PgServer::shared().create_database();
     let name = database.rsplit('/').next().unwrap_or_default();
@@ -357,7 +394,10 @@ fn shared_store_hosts_each_alert_and_recover_on_their_own() {
         lines.push(format!("VITALS_INSTANCE={instance}"));
         lines.push(format!("DATABASE_URL={database}"));
         let file = test.write_file(format!("{instance}.env"), lines.join("\n") + "\n");
-        shell(&command.replace("/etc/vitals/vitals.env", &file.display().to_string()))
+        cron(
+            &line,
+            &[("/etc/vitals/vitals.env", file.display().to_string())],
+        )
     };
     for _ in 0..3 {
         host("web1", &database).run().assert_code(0);
@@ -410,6 +450,8 @@ fn systemd_service_runs_its_exec_start_and_counts_health_as_success() {
     let env_file = alerting_env_file(&test, &all, Path::new("/unused"));
     let text = std::fs::read_to_string(&env_file).expect("env file");
     let state = test.dir().join("state-directory/alerts.db");
+    // StateDirectory=vitals: systemd makes the directory before ExecStart.
+    std::fs::create_dir(test.dir().join("state-directory")).expect("mkdir");
     let mut run = Test::new()
         .program(env!("CARGO_BIN_EXE_vitals"))
         .args(&args[1..]);
@@ -483,4 +525,51 @@ fn alert_open_lists_open_alerts_most_severe_first() {
             vec!["warning", "queue_deep", "x1:", "queue_deep"],
         ]
     );
+}
+
+/// The unit and the timer as systemd itself reads them: `systemd-analyze
+/// verify` finds no mistake and warns of nothing (an unknown key, a
+/// misspelt section), with `ExecStart` pointing at the binary under test.
+#[test]
+fn systemd_units_pass_systemd_analyze_verify() {
+    let found = std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "systemd-analyze is needed (Debian: apt-get install systemd; scripts/test.sh installs it)"
+    );
+    let units = recipe("systemd-timer");
+    let test = Test::new();
+    let mut files = Vec::new();
+    let mut current: Option<(String, Vec<&str>)> = None;
+    for line in units.lines() {
+        if let Some(path) = line.strip_prefix("# /etc/systemd/system/") {
+            files.extend(current.take());
+            current = Some((path.to_owned(), Vec::new()));
+        } else if let Some((_, lines)) = current.as_mut() {
+            lines.push(line);
+        }
+    }
+    files.extend(current);
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["vitals-alert.service", "vitals-alert.timer"]);
+    let paths: Vec<std::path::PathBuf> = files
+        .iter()
+        .map(|(name, lines)| {
+            let text = lines
+                .join("\n")
+                .replace(INSTALLED, env!("CARGO_BIN_EXE_vitals"));
+            test.write_file(format!("units/{name}"), text.trim().to_owned() + "\n")
+        })
+        .collect();
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .args(&paths)
+        .env("SYSTEMD_LOG_COLOR", "0")
+        .output()
+        .expect("run systemd-analyze");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "systemd-analyze verify: {stderr}");
+    assert_eq!(stderr, "", "systemd-analyze verify warned");
 }

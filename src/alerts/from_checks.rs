@@ -295,7 +295,7 @@ pub async fn alert_checks(
         );
         exit = Exit::Warning;
     }
-    let mut store = match open_store(config, timeout).await {
+    let mut store = match open_store(config, timeout, true).await {
         Ok(s) => Some(s),
         Err(e) => {
             notice(format!(

@@ -18,7 +18,7 @@ use super::{Alert, Delivery, Event, InputError, Outcome, Policy, Severity, Times
 use crate::config::{Config, StateLocation};
 use crate::net::tls::Trust;
 use crate::runtime::Stop;
-use crate::store::{Store, StoreError};
+use crate::store::{Create, Store, StoreError};
 
 /// Where the store is, as it may be printed.
 pub(super) fn store_name(config: &Config) -> String {
@@ -27,6 +27,11 @@ pub(super) fn store_name(config: &Config) -> String {
         Some(StateLocation::Postgres(url)) => format!("alert store {url}"),
         None => "alert store".to_owned(),
     }
+}
+
+/// "alert store at …", for a store that is not there.
+fn at_store(config: &Config) -> String {
+    store_name(config).replacen("alert store ", "alert store at ", 1)
 }
 
 /// The claim to notify outlives the longest delivery, so it never lapses
@@ -41,8 +46,14 @@ pub fn rules(config: &Config, timeout: Duration) -> Rules {
     }
 }
 
-/// Opens the configured store, saying which one in any error.
-pub async fn open_store(config: &Config, timeout: Duration) -> anyhow::Result<AlertStore> {
+/// Opens the configured store, saying which one in any error. Only a
+/// command that records (`writes`) creates it, and the directories above it
+/// only at the default location: a mistyped `VITALS_STATE` creates nothing.
+pub async fn open_store(
+    config: &Config,
+    timeout: Duration,
+    writes: bool,
+) -> anyhow::Result<AlertStore> {
     let location = config.state.location.as_ref().with_context(|| {
         format!(
             "{}: no location: set VITALS_STATE (a file path or a postgres:// URL), or HOME",
@@ -50,10 +61,20 @@ pub async fn open_store(config: &Config, timeout: Duration) -> anyhow::Result<Al
         )
     })?;
     let trust = Trust::new(config.extra_ca_file.clone());
-    Store::open(location, &trust, timeout)
-        .await
-        .map(AlertStore::new)
-        .with_context(|| store_name(config))
+    let create = match (writes, config.state.default_location) {
+        (false, _) => Create::Nothing,
+        (true, true) => Create::Directories,
+        (true, false) => Create::Store,
+    };
+    match Store::open(location, &trust, timeout, create).await {
+        Ok(store) => Ok(AlertStore::new(store)),
+        Err(StoreError::Missing) => Err(anyhow::anyhow!(
+            "no {}: nothing has been recorded there (`alert send` and `check --alert` create \
+             it where VITALS_STATE says)",
+            at_store(config)
+        )),
+        Err(e) => Err(anyhow::Error::new(e).context(store_name(config))),
+    }
 }
 
 pub fn in_store(config: &Config, e: StoreError) -> anyhow::Error {
@@ -301,7 +322,7 @@ pub async fn list(
     filter: StatusFilter,
     severity: Option<Severity>,
 ) -> anyhow::Result<Vec<Alert>> {
-    let mut store = open_store(config, timeout).await?;
+    let mut store = open_store(config, timeout, false).await?;
     store
         .list(filter, severity, Timestamp::now())
         .await
@@ -336,7 +357,7 @@ pub async fn change(
     stop: &Stop,
 ) -> anyhow::Result<Changes> {
     let policy = Policy::new(timeout, config.alert_retry_backoff);
-    let mut store = open_store(config, timeout).await?;
+    let mut store = open_store(config, timeout, false).await?;
     let now = Timestamp::now();
     let (changed, event) = match change {
         Change::Acknowledge => (store.acknowledge(id, by, now).await, Event::Acknowledge),
@@ -406,12 +427,6 @@ pub async fn foresee(config: &Config, timeout: Duration, alert: Alert) -> (Alert
             cannot_tell(format!("{}: no location", store_name(config))),
         );
     };
-    if let StateLocation::File(path) = location
-        && !path.exists()
-    {
-        let why = format!("there is no alert store at {} yet", path.display());
-        return (alert, new(why));
-    }
     let rules = rules(config, timeout);
     let trust = Trust::new(config.extra_ca_file.clone());
     let foreseen = match Store::open_read_only(location, &trust, timeout).await {
@@ -424,8 +439,8 @@ pub async fn foresee(config: &Config, timeout: Duration, alert: Alert) -> (Alert
         Err(e) => Err(e),
     };
     match foreseen {
-        Err(StoreError::Unmigrated { found: 0, .. }) => {
-            let why = format!("{} holds no alerts yet", store_name(config));
+        Err(StoreError::Missing | StoreError::Unmigrated { found: 0, .. }) => {
+            let why = format!("there is no {} yet", at_store(config));
             (alert, new(why))
         }
         Err(e) => {

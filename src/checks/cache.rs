@@ -309,7 +309,11 @@ impl Cache {
                 "cache_memory_usage_ratio",
                 "used_memory over the memory limit (0 to 1).",
                 Unit::Ratio,
-                facts.memory_usage_percent.map(|p| p / 100.0),
+                // From the bytes, not the rounded percentage: a small share is not 0.
+                count(facts.memory_usage_bytes)
+                    .zip(limit)
+                    .filter(|(_, l)| *l > 0.0)
+                    .map(|(used, l)| used / l),
             )
             .warn(Some(self.memory_degraded_percent / 100.0))
             .max(Some(1.0)),

@@ -50,7 +50,7 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
                 "DB_CONNECTIONS_DEGRADED_PERCENT",
                 Secrecy::Public,
                 Some("80"),
-                "Degraded when connections in use exceed this percentage of max_connections.",
+                "Degraded when connections in use exceed this percentage of the connections applications can get (max_connections less superuser_reserved_connections and, from PostgreSQL 16, reserved_connections).",
             ),
             var(
                 "DB_SLOW_MS",

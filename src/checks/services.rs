@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use futures_util::future::BoxFuture;
 
 use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use crate::config::parse::nearest;
 use crate::config::{Group, Reader, Secrecy, StatusSet, var};
 use crate::json;
 use crate::metrics::{Metric, Unit};
@@ -288,18 +289,6 @@ fn critical_builtins(
         }
     }
     names
-}
-
-/// The closest of `candidates` to a mistyped `word`, when close enough to be
-/// what was meant: at most two edits, one for short words.
-fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = if word.chars().count() <= 4 { 1 } else { 2 };
-    candidates
-        .iter()
-        .map(|c| (strsim::levenshtein(&word.to_ascii_lowercase(), c), *c))
-        .filter(|(distance, _)| *distance <= limit)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, c)| c)
 }
 
 fn ceil_millis(d: Duration) -> Duration {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{Stopped, until_signal, until_stopped};
 use crate::alerts::from_checks;
 use crate::checks::runner::{Report, Single, run_all};
-use crate::checks::{Check, CheckId, CheckResult};
+use crate::checks::{BUILTINS, Check, CheckId, CheckResult};
 use crate::cli::CheckArgs;
 use crate::config::ProcessEnv;
 use crate::error::report;
@@ -19,6 +19,9 @@ use crate::status::Status;
 pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
     // Only the selected checks' settings: a mistake elsewhere does not stop them.
     let wanted = args.target.single();
+    if let Some(target) = wanted {
+        refuse_requiring_others(target, &args.require)?;
+    }
     let selected: Vec<Arc<dyn Check>> =
         settings::checks(&ProcessEnv, |id| wanted.is_none_or(|w| w == id))?
             .into_iter()
@@ -31,7 +34,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
     // its time (thread start, a malloc arena).
     let (checks, duration) = until_signal(
         selected.len().min(4),
-        "the checks were stopped and no result was printed",
+        "the checks were stopped before they had a result",
         run_all(&selected, timeout, &args.require),
     )?;
     let report = Report::new(checks, duration);
@@ -106,4 +109,33 @@ fn alert(checks: &[(CheckId, CheckResult)], timeout: Duration) -> Exit {
             Exit::Unknown
         }
     }
+}
+
+/// `check db --require cache` would require a check it does not run, and
+/// silently succeed whatever the cache's state: refused, with what works.
+fn refuse_requiring_others(target: CheckId, require: &[CheckId]) -> anyhow::Result<()> {
+    let name = |id: CheckId| {
+        BUILTINS
+            .iter()
+            .find(|b| b.id() == id)
+            .map_or(id.key(), |b| b.names().0)
+    };
+    let others: Vec<&str> = require
+        .iter()
+        .filter(|r| **r != target)
+        .map(|r| name(*r))
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let mut all: Vec<&str> = vec![name(target)];
+    all.extend(&others);
+    anyhow::bail!(
+        "--require {}: `vitals check {}` runs only {} (to require several checks, run them \
+         together: `vitals check all --require {}`)",
+        others.join(","),
+        name(target),
+        name(target),
+        all.join(",")
+    )
 }

@@ -2,9 +2,10 @@
 
 use crate::cli;
 use crate::exit::Exit;
-use crate::output;
+use crate::output::Output;
 
-pub fn run(shell: clap_complete::Shell) -> Exit {
-    output::write_stdout_bytes(&cli::completions(shell));
-    Exit::Ok
+pub fn run(shell: clap_complete::Shell, out: &Output) -> anyhow::Result<Exit> {
+    let script = String::from_utf8_lossy(&cli::completions(shell)).into_owned();
+    out.emit_text(&script)?;
+    Ok(Exit::Ok)
 }

@@ -9,12 +9,17 @@ mod config;
 
 use std::future::Future;
 
-use crate::cli::{Cli, Command, ConfigCommand};
-use crate::config::dotenv::EnvFileError;
+use std::ffi::OsString;
+use std::panic::AssertUnwindSafe;
+
+use clap::CommandFactory;
+
+use crate::cli::{CheckTarget, Cli, Command, ConfigCommand};
+use crate::config::dotenv::{self, EnvFileError};
 use crate::config::{EnvFile, ProcessEnv};
 use crate::error::report;
 use crate::exit::Exit;
-use crate::output::{self, Format, Output};
+use crate::output::{self, ColorChoice, Document, Format, Output};
 use crate::runtime::{self, Interrupted, Stop};
 use crate::{clock, logging, settings};
 
@@ -23,29 +28,92 @@ use crate::{clock, logging, settings};
 /// after parsing, so that `--help` works whatever the file holds).
 pub fn run(cli: &Cli, env_file: Result<Option<EnvFile>, EnvFileError>) -> Exit {
     logging::init(cli.global.verbose, cli.global.quiet, output::stderr_color());
-    let env_file = match env_file {
-        Ok(file) => file,
-        Err(e) => {
-            output::error(&e.to_string());
-            return Exit::Unknown;
-        }
-    };
-    if let Err(e) = clock::init() {
-        output::error(&e.to_string());
-        return Exit::Unknown;
+    // Before any work: a signal from here on stops the work, not the process.
+    if let Err(e) = runtime::catch_signals() {
+        tracing::debug!("SIGINT and SIGTERM are not caught: {e}");
     }
-    let out = Output::new(
-        cli.global.format(),
-        cli.global.color,
-        cli.global.output.clone(),
-    );
-    match dispatch(cli, env_file, &out) {
+    // A relative VITALS_OUTPUT from the env file is relative to the file's directory.
+    let output = cli
+        .global
+        .output
+        .as_deref()
+        .map(|path| match std::env::var_os("VITALS_OUTPUT") {
+            Some(set) if set == path.as_os_str() => dotenv::resolve("VITALS_OUTPUT", path),
+            _ => path.to_owned(),
+        });
+    let out = Output::new(cli.global.format(), cli.global.color, output);
+    // `config validate` lists them with the rest of its warnings.
+    if let Ok(Some(file)) = &env_file
+        && !cli.global.quiet
+        && !matches!(cli.command, Command::Config(_))
+    {
+        for warning in &file.warnings {
+            output::warning(warning);
+        }
+    }
+    // These two say their causes in their own words: as text, not as chains.
+    let ran = env_file
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .and_then(|env_file| {
+            clock::init().map_err(|e| anyhow::anyhow!("{e}"))?;
+            // A bug must still leave the caller a document, not silence: the
+            // panic's own report is on stderr already.
+            std::panic::catch_unwind(AssertUnwindSafe(|| dispatch(cli, env_file, &out)))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: vitals panicked")))
+        });
+    match ran {
         Ok(exit) => exit,
         Err(e) => {
-            output::error(&report(e.as_ref()));
+            let reason = report(e.as_ref());
+            output::error(&reason);
+            if let Command::Check(args) = &cli.command {
+                let document = match args.target.single() {
+                    Some(_) => Document::Single,
+                    None => Document::All,
+                };
+                // The reason is on stderr already; this one cannot fail any louder.
+                let _ = out.emit_failure(document, &reason);
+            }
             Exit::Unknown
         }
     }
+}
+
+/// A command line clap refused, after clap printed why: `check` still gives
+/// its format's reader a document when the format can be made out.
+pub fn refused(args: &[OsString], error: &clap::Error) -> Exit {
+    let matches = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(args);
+    let check = matches
+        .as_ref()
+        .ok()
+        .and_then(|m| m.subcommand_matches("check"));
+    if let Some(check) = check {
+        // What a refused command line left unset is not there to ask for.
+        let format = if check.try_get_one::<bool>("json").ok().flatten() == Some(&true) {
+            Format::Json
+        } else {
+            check
+                .try_get_one::<Format>("format")
+                .ok()
+                .flatten()
+                .copied()
+                .unwrap_or(Format::Table)
+        };
+        let document = match check.try_get_one::<CheckTarget>("target").ok().flatten() {
+            Some(CheckTarget::One(_)) => Document::Single,
+            _ => Document::All,
+        };
+        // What clap said before its usage line and hints.
+        let rendered = error.render().to_string();
+        let said: Vec<&str> = rendered.lines().take_while(|l| !l.is_empty()).collect();
+        let said = said.join("\n");
+        let reason = said.trim_start_matches("error: ");
+        let out = Output::new(format, ColorChoice::Never, None);
+        let _ = out.emit_failure(document, reason);
+    }
+    Exit::Unknown
 }
 
 fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Result<Exit> {
@@ -61,7 +129,7 @@ fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Resul
         Command::Check(args) => check::run(args, out, cli.global.timeout),
         Command::Alert(command) => alert::run(command, out, cli.global.timeout),
         Command::Config(ConfigCommand::Validate) => config::validate(env_file.as_ref(), out),
-        Command::Completions { shell } => Ok(completions::run(*shell)),
+        Command::Completions { shell } => completions::run(*shell, out),
     }
 }
 

@@ -76,7 +76,16 @@ proptest! {
                 prop_assert!(schemes.contains(&url.scheme()));
                 prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()) || has_host_param(&url));
             }
-            Err(expected) => prop_assert!(expected.0.starts_with("a URL starting with ") || expected.0.starts_with("a valid URL ("), "{expected}"),
+            Err(Invalid::Expected(expected)) => prop_assert!(expected.0.starts_with("a URL starting with ") || expected.0.starts_with("a valid URL ("), "{expected}"),
+            // Said in full, naming the wrong part: never the whole value.
+            Err(Invalid::Part(problem)) => prop_assert!(
+                problem.starts_with("port `") || problem.starts_with("unknown parameter `")
+                    || problem.contains(" is not valid: expected ") || problem.starts_with("parameter `")
+                    || problem.starts_with("database `") || problem.starts_with("host `")
+                    || problem.starts_with("hostaddr `") || problem.starts_with("sslrootcert `")
+                    || problem.starts_with("`#") || problem.starts_with("target_session_attrs `"),
+                "{problem}"
+            ),
         }
     }
 
@@ -95,6 +104,8 @@ proptest! {
             (_, true) => format!("{user}@"),
             _ => format!("{user}:{password}@"),
         };
+        // A Redis URL's path is its database number.
+        let path = if scheme == "redis" { format!("/{}", path.len()) } else { path };
         let text = format!("{scheme}://{auth}{host}:{port}{path}");
         let parsed = parse_url(&text, &["postgres", "redis", "https"]);
         prop_assert!(parsed.is_ok(), "{text}: {parsed:?}");

@@ -26,6 +26,9 @@ pub struct StateConfig {
     pub location: Option<StateLocation>,
     /// `VITALS_INSTANCE`, or the host name: the `instance` label of check alerts.
     pub instance: String,
+    /// Whether `location` is the default one (`VITALS_STATE` unset), whose
+    /// directories vitals creates; it creates none for a path it was given.
+    pub default_location: bool,
     pub repeat_interval: Duration,
     pub rate_limit: Option<RateLimit>,
 }
@@ -46,6 +49,7 @@ impl Config {
     }
 
     pub fn read(r: &mut Reader<'_>) -> Config {
+        let (location, default_location) = state_location(r);
         Config {
             extra_ca_file: Self::read_trust(r),
             platform_name: r
@@ -57,7 +61,8 @@ impl Config {
                 }),
             alert_retry_backoff: r.duration("ALERT_RETRY_BACKOFF"),
             state: StateConfig {
-                location: state_location(r),
+                location,
+                default_location,
                 instance: instance(r),
                 repeat_interval: r.duration("ALERT_REPEAT_INTERVAL"),
                 rate_limit: r.optional("ALERT_RATE_LIMIT", parse_rate_limit),
@@ -66,8 +71,9 @@ impl Config {
     }
 }
 
-fn state_location(r: &mut Reader<'_>) -> Option<StateLocation> {
-    match r.raw("VITALS_STATE") {
+/// Where alerts are kept, and whether that is the default location.
+fn state_location(r: &mut Reader<'_>) -> (Option<StateLocation>, bool) {
+    let location = match r.raw("VITALS_STATE") {
         Some(v) if v.starts_with("postgres://") || v.starts_with("postgresql://") => r
             .parse("VITALS_STATE", &v, |v| {
                 parse_url(v, &["postgres", "postgresql"])
@@ -80,7 +86,10 @@ fn state_location(r: &mut Reader<'_>) -> Option<StateLocation> {
             );
             None
         }
-        Some(v) => Some(StateLocation::File(PathBuf::from(v))),
+        Some(v) => Some(StateLocation::File(super::dotenv::resolve(
+            "VITALS_STATE",
+            Path::new(&v),
+        ))),
         None => {
             let default = default_state_file(r.source());
             r.note(
@@ -90,9 +99,10 @@ fn state_location(r: &mut Reader<'_>) -> Option<StateLocation> {
                     None => "none: set VITALS_STATE, XDG_STATE_HOME or HOME".to_owned(),
                 },
             );
-            default.map(StateLocation::File)
+            return (default.map(StateLocation::File), true);
         }
-    }
+    };
+    (location, false)
 }
 
 fn instance(r: &mut Reader<'_>) -> String {

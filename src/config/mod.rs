@@ -120,6 +120,8 @@ impl<T> Channel<T> {
 pub struct EnvFile {
     pub path: PathBuf,
     pub mode: Option<u32>,
+    /// What its lines mean that their author may not have meant.
+    pub warnings: Vec<String>,
 }
 
 /// A variable's value is not valid UTF-8 (and so cannot be used).

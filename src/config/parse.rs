@@ -1,6 +1,9 @@
-//! Parsers of variable values. Each returns the value, or what was expected
-//! instead ("a port number from 1 to 65535"), which the caller words as
-//! `VAR: expected …` with the value shown only when it is not a secret.
+//! Parsers of variable values. Each returns the value, or why it was
+//! refused: what was expected instead ("a port number from 1 to 65535"),
+//! which the caller words as `VAR: expected …` with the value shown only when
+//! it is not a secret; or, for a value whose form is right, the part that is
+//! wrong and what would be right ("unknown parameter `sslmod` — did you mean
+//! `sslmode`?"), which never quotes the rest of the value.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,7 +11,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::RateLimit;
-use super::libpq::{has_host_param, host_param_in_authority};
+use super::libpq::{self, has_host_param, host_param_in_authority};
 
 /// What a value should have been, e.g. "a port number from 1 to 65535".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,10 +24,98 @@ impl Expected {
     }
 }
 
+/// Why a value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error(transparent)]
+    Expected(#[from] Expected),
+    /// One part of a well-formed value is wrong, said in full: the part, and
+    /// what would be right. Quotes that part only (a parameter's name, a port),
+    /// never the whole value, which may hold a secret.
+    #[error("{0}")]
+    Part(String),
+}
+
 /// A parser's result.
 type Check<T> = Result<T, Expected>;
 
-pub fn parse_url(value: &str, schemes: &[&str]) -> Check<Url> {
+/// The closest of `candidates` to a mistyped `word`, if one is close enough
+/// to be what was meant: at most two edits, one for short words.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = if word.chars().count() <= 4 { 1 } else { 2 };
+    candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(&word.to_ascii_lowercase(), c), *c))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+/// "— did you mean `x`?" when one of `candidates` is close to `word`.
+pub(super) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    nearest(word, candidates)
+        .map(|c| format!(" — did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+/// "unknown parameter `x` — did you mean `y`?", or with `otherwise` when
+/// nothing is close.
+pub(super) fn unknown_parameter(key: &str, known: &[&str], otherwise: &str) -> Invalid {
+    Invalid::Part(match nearest(key, known) {
+        Some(c) => format!("unknown parameter `{key}` — did you mean `{c}`?"),
+        None => format!("unknown parameter `{key}` ({otherwise})"),
+    })
+}
+
+/// `a, b or c`.
+pub(super) fn one_of(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// A URL of one of `schemes`, with what vitals checks of each kind of URL
+/// before using it: its port, libpq's parameters for PostgreSQL, the
+/// database number and parameters for Redis. A mistake there is a mistake
+/// in the configuration, said as one, never found out by a failed connection.
+pub fn parse_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
+    let url = parse_any_url(value, schemes)?;
+    if url.port() == Some(0) {
+        return Err(port_problem("0", "is out of range"));
+    }
+    match url.scheme() {
+        "postgres" | "postgresql" => libpq::check_parameters(&url)?,
+        "redis" | "rediss" | "valkey" | "valkeys" | "unix" | "redis+unix" => check_redis(&url)?,
+        _ => {}
+    }
+    Ok(url)
+}
+
+fn port_problem(port: &str, what: &str) -> Invalid {
+    Invalid::Part(format!("port `{port}` {what}: expected 1 to 65535"))
+}
+
+/// The port as written in a URL the URL standard refused, if that is why.
+/// Not when an `@` follows the authority: then a password holding `/`, `?`
+/// or `#` ended it early, and what looks like the port is part of the password.
+fn written_port(value: &str) -> Option<&str> {
+    let (_, rest) = value.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest[end..].contains('@') {
+        return None;
+    }
+    let authority = &rest[..end];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let after_host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']')?.1,
+        None => host_port.find(':').map_or("", |at| &host_port[at..]),
+    };
+    after_host.strip_prefix(':').filter(|p| !p.is_empty())
+}
+
+fn parse_any_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
     let expected = || Expected(format!("a URL starting with {}", schemes_list(schemes)));
     let url = Url::parse(value)
         .or_else(|e| {
@@ -35,26 +126,102 @@ pub fn parse_url(value: &str, schemes: &[&str]) -> Check<Url> {
         // Why a URL with the right scheme is still refused ("invalid port
         // number"): the reason never quotes the value, which may be secret.
         .map_err(|e| match e {
-            url::ParseError::RelativeUrlWithoutBase => expected(),
-            other => Expected(format!("a valid URL ({other})")),
+            url::ParseError::RelativeUrlWithoutBase => Invalid::from(expected()),
+            url::ParseError::InvalidPort
+                if schemes
+                    .iter()
+                    .any(|s| value.starts_with(&format!("{s}://"))) =>
+            {
+                match written_port(value) {
+                    Some(port) if port.bytes().all(|b| b.is_ascii_digit()) => {
+                        port_problem(port, "is out of range")
+                    }
+                    Some(port) => port_problem(port, "is not a number"),
+                    None => Expected("a valid URL (invalid port number)".to_owned()).into(),
+                }
+            }
+            other => Expected(format!("a valid URL ({other})")).into(),
         })?;
     if !schemes.contains(&url.scheme()) {
-        return Err(expected());
+        return Err(expected().into());
     }
     let socket_scheme = matches!(url.scheme(), "unix" | "redis+unix");
     if !socket_scheme && url.host_str().is_none_or(str::is_empty) && !has_host_param(&url) {
-        return Err(Expected(format!("{} with a host", expected().0)));
+        return Err(Expected(format!("{} with a host", expected().0)).into());
     }
     Ok(url)
 }
 
+/// Redis numbers its databases from 0; `SELECT` takes a C `int`.
+const MAX_REDIS_DATABASE: i64 = i32::MAX as i64;
+
+/// What the Redis client reads from a URL: the database (the path, or `db`
+/// for a socket), the protocol, and for a socket the credentials.
+fn check_redis(url: &Url) -> Result<(), Invalid> {
+    let socket = matches!(url.scheme(), "unix" | "redis+unix");
+    let known: &[&str] = if socket {
+        &["db", "user", "pass", "protocol"]
+    } else {
+        &["protocol"]
+    };
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "db" if socket => redis_database(&value)?,
+            "protocol" if !matches!(value.as_ref(), "2" | "resp2" | "3" | "resp3") => {
+                return Err(Invalid::Part(format!(
+                    "protocol `{value}` is not valid: expected resp2 or resp3"
+                )));
+            }
+            key if !known.contains(&key) => {
+                let takes = format!("a Redis URL takes {}", one_of(known));
+                return Err(unknown_parameter(key, known, &takes));
+            }
+            _ => {}
+        }
+    }
+    if socket {
+        return Ok(());
+    }
+    if url
+        .host_str()
+        .is_some_and(|h| matches!(h, "0.0.0.0" | "[::]"))
+    {
+        return Err(Invalid::Part(format!(
+            "host `{}` is a wildcard address: name the server's address",
+            url.host_str().unwrap_or_default()
+        )));
+    }
+    if let Some(fragment) = url.fragment()
+        && !(fragment == "insecure" && matches!(url.scheme(), "rediss" | "valkeys"))
+    {
+        return Err(Invalid::Part(format!(
+            "`#{fragment}` is not understood: only rediss:// URLs take #insecure"
+        )));
+    }
+    match url.path().trim_matches('/') {
+        "" => Ok(()),
+        database => redis_database(database),
+    }
+}
+
+fn redis_database(text: &str) -> Result<(), Invalid> {
+    let range = format!("expected a database number from 0 to {MAX_REDIS_DATABASE}, such as /0");
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Invalid::Part(format!(
+            "database `{text}` is not a number: {range}"
+        )));
+    }
+    match text.parse::<i64>() {
+        Ok(n) if n <= MAX_REDIS_DATABASE => Ok(()),
+        _ => Err(Invalid::Part(format!(
+            "database `{text}` is out of range: {range}"
+        ))),
+    }
+}
+
 fn schemes_list(schemes: &[&str]) -> String {
     let quoted: Vec<String> = schemes.iter().map(|s| format!("{s}://")).collect();
-    match quoted.as_slice() {
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-        [] => String::new(),
-    }
+    one_of(&quoted.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 pub fn parse_port(value: &str) -> Check<u16> {
@@ -265,22 +432,163 @@ mod tests {
         assert!(parse_url("postgres://app@/main", &["postgres"]).is_err());
     }
 
+    fn refusal(value: &str, schemes: &[&str]) -> String {
+        match parse_url(value, schemes) {
+            Ok(url) => panic!("{value} accepted as {url}"),
+            Err(invalid) => invalid.to_string(),
+        }
+    }
+
+    #[test]
+    fn libpq_parameters_are_checked_with_a_suggestion() {
+        let pg = |query: &str| refusal(&format!("postgres://u:pw@db/app?{query}"), &["postgres"]);
+        assert_eq!(
+            pg("sslmod=require"),
+            "unknown parameter `sslmod` — did you mean `sslmode`?"
+        );
+        assert_eq!(
+            pg("sslmode=bogus"),
+            "sslmode `bogus` is not valid: expected disable, allow, prefer, require, verify-ca or verify-full"
+        );
+        assert_eq!(
+            pg("sslmode=verify_full"),
+            "sslmode `verify_full` is not valid: expected disable, allow, prefer, require, \
+             verify-ca or verify-full — did you mean `verify-full`?"
+        );
+        assert_eq!(
+            pg("frobnicate=1"),
+            "unknown parameter `frobnicate` (not one of libpq's connection parameters)"
+        );
+        assert_eq!(
+            pg("sslcert=/c.pem"),
+            "parameter `sslcert` (client certificates) is not supported by vitals"
+        );
+        assert_eq!(
+            pg("ssl=true"),
+            "parameter `ssl` is not supported by vitals: use sslmode=require"
+        );
+        assert_eq!(
+            pg("service=main"),
+            "parameter `service` is not supported by vitals"
+        );
+        assert_eq!(
+            pg("connect_timeout=5s"),
+            "connect_timeout `5s` is not valid: expected a whole number of seconds"
+        );
+        assert_eq!(
+            pg("port=5432,70000"),
+            "port `70000` is out of range: expected 1 to 65535"
+        );
+        assert_eq!(
+            pg("hostaddr=db.local"),
+            "hostaddr `db.local` is not an IP address"
+        );
+        assert_eq!(
+            pg("sslrootcert=/nonexistent/ca.pem"),
+            "sslrootcert `/nonexistent/ca.pem`: no such file (a PEM file, or `system`)"
+        );
+        assert_eq!(
+            pg("target_session_attrs=standby"),
+            "target_session_attrs `standby` is not supported by vitals: expected any, read-write or read-only"
+        );
+        for fine in [
+            "sslmode=verify-full&sslrootcert=system&connect_timeout=3&application_name=x",
+            "host=/run/postgresql&port=5433&target_session_attrs=read-write",
+            "keepalives=1&keepalives_idle=30&channel_binding=require&load_balance_hosts=random",
+        ] {
+            let url = format!("postgres://u@db/app?{fine}");
+            assert!(parse_url(&url, &["postgres"]).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn ports_say_what_is_wrong_with_them() {
+        let schemes = &["postgres", "redis"];
+        assert_eq!(
+            refusal("postgres://u:pw@db:99999/app", schemes),
+            "port `99999` is out of range: expected 1 to 65535"
+        );
+        assert_eq!(
+            refusal("postgres://u:pw@db:abc/app", schemes),
+            "port `abc` is not a number: expected 1 to 65535"
+        );
+        assert_eq!(
+            refusal("redis://[::1]:0/0", schemes),
+            "port `0` is out of range: expected 1 to 65535"
+        );
+        assert_eq!(written_port("redis://:p@w@[::1]:7x/0"), Some("7x"));
+        // A password with a slash ends the authority early: its first part
+        // looks like a port, and is never quoted.
+        assert_eq!(written_port("postgres://u:99999/secret@db/app"), None);
+        assert_eq!(
+            refusal("postgres://u:99999/secret@db/app", schemes),
+            "expected a valid URL (invalid port number)"
+        );
+    }
+
+    #[test]
+    fn redis_databases_and_parameters_are_checked() {
+        let redis = |url: &str| refusal(url, &["redis", "rediss", "unix"]);
+        let range = "expected a database number from 0 to 2147483647, such as /0";
+        assert_eq!(
+            redis("redis://cache/x"),
+            format!("database `x` is not a number: {range}")
+        );
+        assert_eq!(
+            redis("redis://cache/-1"),
+            format!("database `-1` is not a number: {range}")
+        );
+        assert_eq!(
+            redis("redis://cache/2147483648"),
+            format!("database `2147483648` is out of range: {range}")
+        );
+        assert_eq!(
+            redis("unix:///run/redis.sock?db=one"),
+            format!("database `one` is not a number: {range}")
+        );
+        assert_eq!(
+            redis("redis://cache/0?protocl=3"),
+            "unknown parameter `protocl` — did you mean `protocol`?"
+        );
+        assert_eq!(
+            redis("redis://cache/0?timeout=5"),
+            "unknown parameter `timeout` (a Redis URL takes protocol)"
+        );
+        assert_eq!(
+            redis("redis://cache/0?protocol=4"),
+            "protocol `4` is not valid: expected resp2 or resp3"
+        );
+        assert_eq!(
+            redis("redis://0.0.0.0:6379"),
+            "host `0.0.0.0` is a wildcard address: name the server's address"
+        );
+        assert_eq!(
+            redis("redis://cache/0#insecure"),
+            "`#insecure` is not understood: only rediss:// URLs take #insecure"
+        );
+        for fine in [
+            "redis://:pw@cache:6379/15",
+            "rediss://cache/0#insecure",
+            "redis://cache/?protocol=resp3",
+            "unix:///run/redis.sock?db=2&pass=x",
+        ] {
+            assert!(
+                parse_url(fine, &["redis", "rediss", "unix"]).is_ok(),
+                "{fine}"
+            );
+        }
+    }
+
     /// Found by fuzzing: the scheme was right, so say what else is wrong.
     #[test]
     fn url_errors_say_why_a_url_with_the_right_scheme_is_refused() {
         assert_eq!(
-            parse_url("https://xn--:1", &["https"])
-                .err()
-                .map(|e| e.0)
-                .as_deref(),
-            Some("a valid URL (invalid international domain name)")
+            refusal("https://xn--:1", &["https"]),
+            "expected a valid URL (invalid international domain name)"
         );
         assert_eq!(
-            parse_url("postgres://u:p@host:port/db", &["postgres"])
-                .err()
-                .map(|e| e.0)
-                .as_deref(),
-            Some("a valid URL (invalid port number)")
+            refusal("postgres://u:p@host:port/db", &["postgres"]),
+            "port `port` is not a number: expected 1 to 65535"
         );
     }
 }

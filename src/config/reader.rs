@@ -3,14 +3,14 @@
 //! else sees them, and every problem collected rather than the first one
 //! returned. Checks and channels read their own settings with a [`Reader`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
 
 use super::parse::{
-    Expected, parse_count, parse_duration, parse_existing_file, parse_millis, parse_percent,
-    parse_url,
+    Expected, Invalid, parse_count, parse_duration, parse_existing_file, parse_millis,
+    parse_percent, parse_url,
 };
 use super::vars::{Secrecy, Table, Var, var};
 use super::{ConfigError, ConfigErrors, Secret, SecretUrl, Source};
@@ -137,16 +137,21 @@ impl<'a> Reader<'a> {
         self.spec(var).default
     }
 
-    /// Parses a set value; on failure records "expected …, got …" (value hidden for secrets).
-    pub fn parse<T>(
+    /// Parses a set value; on failure records "expected …, got …" (value
+    /// hidden for secrets), or the wrong part of a well-formed value.
+    pub fn parse<T, E: Into<Invalid>>(
         &mut self,
         var: &'static str,
         value: &str,
-        parse: impl FnOnce(&str) -> Check<T>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Option<T> {
-        let expected = match parse(value) {
+        let expected = match parse(value).map_err(Into::into) {
             Ok(t) => return Some(t),
-            Err(expected) => expected,
+            Err(Invalid::Part(problem)) => {
+                self.error(var, problem);
+                return None;
+            }
+            Err(Invalid::Expected(expected)) => expected,
         };
         let problem = match self.spec(var).secrecy {
             Secrecy::Public => format!("expected {}, got {value:?}", expected.0),
@@ -200,8 +205,12 @@ impl<'a> Reader<'a> {
             .unwrap_or_else(|| self.default_of(var, parse_count, 0))
     }
 
+    /// A file that must exist; relative to the env file's directory when the
+    /// env file set it.
     pub fn existing_file(&mut self, var: &'static str) -> Option<PathBuf> {
-        self.optional(var, parse_existing_file)
+        let value = self.raw(var)?;
+        let path = super::dotenv::resolve(var, Path::new(&value));
+        self.parse(var, &path.to_string_lossy(), parse_existing_file)
     }
 
     /// A provider's base URL. Every one has a valid default, so the placeholder

@@ -403,8 +403,8 @@ impl Parser<'_> {
         }
         match parse_url(value, &["http", "https"]) {
             Ok(url) => Some(SecretUrl(url)),
-            Err(expected) => {
-                self.field_error(f, expected.to_string());
+            Err(invalid) => {
+                self.field_error(f, invalid.to_string());
                 None
             }
         }

@@ -6,6 +6,7 @@ pub mod nagios;
 pub mod prometheus;
 pub mod table;
 
+use std::cell::Cell;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -66,6 +67,17 @@ pub struct Output {
     format: Format,
     style: Style,
     file: Option<PathBuf>,
+    /// Whether a result was printed (or its printing attempted).
+    emitted: Cell<bool>,
+}
+
+/// What `check` says on stdout when it has no result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// `check NAME`: a check's object (`status`).
+    Single,
+    /// `check all`: the run's document (`overall_status`).
+    All,
 }
 
 impl Output {
@@ -81,11 +93,13 @@ impl Output {
                 width: width(file.is_none(), tty),
             },
             file,
+            emitted: Cell::new(false),
         }
     }
 
     /// Prints a result in the chosen format: pretty JSON on a terminal, compact otherwise.
     pub fn emit<T: Render>(&self, value: &T) -> anyhow::Result<()> {
+        self.emitted.set(true);
         let text = match self.format {
             Format::Json => json::render(value, self.style.tty)?,
             Format::Table => value.table(&self.style),
@@ -99,25 +113,64 @@ impl Output {
                 }
             }
         };
+        self.write(&text)
+    }
+
+    /// What `check` prints instead of a result it does not have (a mistake
+    /// in its settings, a signal, an internal error; `reason` says which,
+    /// one problem a line), so that what reads it is not left with nothing:
+    /// Nagios a status line, `jq` a document, Prometheus `vitals_up 0`. A
+    /// table prints nothing (stderr says why), and nothing is added to a
+    /// result already printed.
+    pub fn emit_failure(&self, document: Document, reason: &str) -> anyhow::Result<()> {
+        if self.emitted.replace(true) {
+            return Ok(());
+        }
+        let text = match self.format {
+            Format::Table => return Ok(()),
+            Format::Json => json::render(&json::failure(document, reason), self.style.tty)?,
+            Format::Nagios => nagios::failure(reason),
+            Format::Prometheus => prometheus::failure(clock::system_time()),
+        };
+        self.write(&text)
+    }
+
+    /// Text that has one form only (a completion script), where the result would go.
+    pub fn emit_text(&self, text: &str) -> anyhow::Result<()> {
+        self.emitted.set(true);
+        self.write(text)
+    }
+
+    fn write(&self, text: &str) -> anyhow::Result<()> {
         match &self.file {
-            Some(path) => write_atomically(path, &text),
-            None => {
-                write_stdout(&text);
-                Ok(())
-            }
+            Some(path) => write_atomically(path, text),
+            None => write_stdout(text),
         }
     }
 }
 
 /// Writes a temporary file beside the target, then renames it over the
 /// target: a reader (the node_exporter textfile collector) sees the old file
-/// or the new one, never half of one.
+/// or the new one, never half of one. A target that exists and is no
+/// regular file (`/dev/stdout`, a pipe, `/dev/full`) is written to as it is:
+/// renaming over it would replace the device, not write to it.
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path
+    let content = finished(text);
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(content.as_bytes()))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()));
+    }
+    // A link is kept, and the file it points to replaced.
+    let resolved = std::fs::canonicalize(path).ok();
+    let target = resolved.as_deref().unwrap_or(path);
+    let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
+    let name = target
         .file_name()
         .with_context(|| format!("--output {} is not a file path", path.display()))?;
     let temp = dir.join(format!(
@@ -125,12 +178,8 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    let mut content = redact::scrub(text).into_owned();
-    if !content.ends_with('\n') {
-        content.push('\n');
-    }
     std::fs::write(&temp, content)
-        .and_then(|()| std::fs::rename(&temp, path))
+        .and_then(|()| std::fs::rename(&temp, target))
         .map_err(|e| {
             let _ = std::fs::remove_file(&temp);
             anyhow::anyhow!("cannot write {}: {e}", path.display())
@@ -158,6 +207,15 @@ fn width(to_stdout: bool, tty: bool) -> Option<usize> {
         .map(|w| w.max(MIN_WIDTH))
 }
 
+/// What is written: scrubbed of every known secret, ending in a newline.
+fn finished(text: &str) -> String {
+    let mut content = redact::scrub(text).into_owned();
+    if !content.ends_with('\n') {
+        content.push('\n');
+    }
+    content
+}
+
 pub const MONITORING_FORMATS_ONLY_FOR_CHECK: &str =
     "--format nagios and --format prometheus apply to `vitals check` only";
 
@@ -180,29 +238,42 @@ pub fn stderr_color() -> bool {
     use_color(ColorChoice::Auto, io::stderr().is_terminal())
 }
 
-/// Writes to stdout; a closed pipe (`vitals … | head`) is not an error worth a word.
-fn write_stdout(text: &str) {
-    let clean = redact::scrub(text);
+/// Writes to stdout, scrubbed and ending in a newline. A reader that
+/// stopped reading (`vitals … | head`) is no error worth a word, as for
+/// ripgrep; any other failure (`> /dev/full`) is.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
     let mut stdout = io::stdout().lock();
-    let newline = if clean.ends_with('\n') { "" } else { "\n" };
-    let _ = stdout
-        .write_all(clean.as_bytes())
-        .and_then(|()| stdout.write_all(newline.as_bytes()))
+    let written = stdout
+        .write_all(finished(text).as_bytes())
         .and_then(|()| stdout.flush());
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
-/// Raw bytes to stdout (completion scripts), a closed pipe ignored as above.
-pub fn write_stdout_bytes(bytes: &[u8]) {
-    let mut stdout = io::stdout().lock();
-    let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
+/// A warning for the user, on stderr.
+pub fn warning(message: &str) {
+    tell(
+        "warning:",
+        |label| label.yellow().bold().to_string(),
+        message,
+    );
 }
 
 /// An error for the user, on stderr.
 pub fn error(message: &str) {
+    tell("error:", |label| label.red().bold().to_string(), message);
+}
+
+/// `label message` on stderr, the label coloured by `paint` when stderr may be.
+fn tell(label: &str, paint: fn(&str) -> String, message: &str) {
     let label = if stderr_color() {
-        "error:".red().bold().to_string()
+        paint(label)
     } else {
-        "error:".to_owned()
+        label.to_owned()
     };
     let message = redact::scrub(message);
     let _ = writeln!(io::stderr(), "{label} {}", printable(&message));

@@ -34,6 +34,28 @@ pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
     out
 }
 
+/// The plugin output of a run that has no result: UNKNOWN and why. A
+/// reason with details under its first line ("invalid configuration" and
+/// each variable's problem) has the first detail on the status line and the
+/// others as long output.
+pub fn failure(reason: &str) -> String {
+    let mut lines = reason
+        .lines()
+        .map(|l| plain(l.trim()))
+        .filter(|l| !l.is_empty());
+    let mut status = lines.next().unwrap_or_else(|| "no result".to_owned());
+    let details = reason.lines().nth(1).is_some_and(|l| l.starts_with(' '));
+    if details && let Some(first) = lines.next() {
+        status = format!("{}: {first}", status.trim_end_matches(':'));
+    }
+    let mut out = format!("VITALS UNKNOWN - {status}");
+    for line in lines {
+        out.push('\n');
+        out.push_str(&line);
+    }
+    out
+}
+
 /// Problems first, with their reasons; then the healthy checks by name.
 fn summary(results: &[(CheckId, &CheckResult)], overall: Status) -> String {
     if overall == Status::Unconfigured {
@@ -53,13 +75,16 @@ fn summary(results: &[(CheckId, &CheckResult)], overall: Status) -> String {
     if !healthy.is_empty() {
         parts.push(format!("{} healthy", healthy.join(", ")));
     }
-    parts.join("; ")
+    parts.join(" / ")
 }
 
 /// Plugin output is line- and `|`-delimited: neither may appear inside a
-/// message, and nor may other control characters (outside text).
+/// message, and nor may other control characters (outside text). Nagios
+/// rewrites `;` to `:` on its way through, so a message's `;` is a `,`
+/// before Nagios gets to choose.
 fn plain(text: &str) -> String {
     text.replace('|', "/")
+        .replace(';', ",")
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -160,6 +185,10 @@ mod tests {
     fn labels_are_quoted_and_cleaned() {
         assert_eq!(label("it's a=b|c"), "'it''s a_b/c'");
         assert_eq!(plain("a|b\nc"), "a/b c");
+        assert_eq!(
+            plain("connection refused; gave up after 3 attempts"),
+            "connection refused, gave up after 3 attempts"
+        );
         assert_eq!(number(1.5), "1.5");
         assert_eq!(number(2.0), "2");
         assert_eq!(number(1e21), "1000000000000000000000");

@@ -10,22 +10,43 @@ use crate::metrics::{Kind, Metric, Unit};
 use crate::status::Status;
 
 pub fn render(results: &[(CheckId, &CheckResult)], now: SystemTime) -> String {
-    let mut families: Vec<Metric> = Vec::new();
+    let mut families: Vec<Metric> = vec![up(true)];
     for (id, result) in results {
         families.extend(common(*id, result));
         families.extend(result.metrics.iter().cloned());
     }
+    families.push(last_run(now));
+    exposition(&families)
+}
+
+/// `vitals_up`: whether vitals could run its checks at all. 1 beside every
+/// result; alone (with the time of the run) when there is none, so that a
+/// textfile collector serves a failure rather than the last good run's numbers.
+fn up(ran: bool) -> Metric {
+    Metric::gauge(
+        "up",
+        "1 when vitals ran its checks, 0 when it could not (a mistake in its settings, a signal, an internal error; stderr says which).",
+        Unit::Count,
+        Some(f64::from(u8::from(ran))),
+    )
+}
+
+fn last_run(now: SystemTime) -> Metric {
     let run_at = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or_default();
-    families.push(Metric::gauge(
+    Metric::gauge(
         "last_run_timestamp_seconds",
         "When vitals last ran these checks (Unix time).",
         Unit::Seconds,
         Some(run_at),
-    ));
-    exposition(&families)
+    )
+}
+
+/// The exposition of a run that has no result.
+pub fn failure(now: SystemTime) -> String {
+    exposition(&[up(false), last_run(now)])
 }
 
 /// What every check has: up, status, and how long it took.

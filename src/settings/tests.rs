@@ -50,22 +50,64 @@ fn env_example_is_in_sync() {
     );
 }
 
+const TABLE_START: &str = "<!-- variables: generated from the variable table -->\n";
+const TABLE_END: &str = "<!-- end of the generated variables -->\n";
+
+/// docs/CONFIGURATION.md's tables of variables are the variable table
+/// itself: every variable, its default and its help, group by group, so
+/// that they cannot drift apart.
 #[test]
-fn configuration_doc_documents_every_variable() {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/CONFIGURATION.md"
-    ))
-    .unwrap_or_default();
-    let missing: Vec<&str> = table()
-        .vars()
-        .map(|v| v.name)
-        .filter(|name| !doc.contains(&format!("`{name}`")))
-        .collect();
+fn configuration_doc_tables_are_the_variable_table() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CONFIGURATION.md");
+    let doc = std::fs::read_to_string(path).unwrap_or_default();
+    let (Some(start), Some(end)) = (doc.find(TABLE_START), doc.find(TABLE_END)) else {
+        panic!("docs/CONFIGURATION.md lacks the markers {TABLE_START:?} and {TABLE_END:?}");
+    };
+    let generated = configuration_tables();
+    let current = &doc[start + TABLE_START.len()..end];
+    if current != generated && std::env::var_os("VITALS_REGENERATE").is_some() {
+        let updated = format!(
+            "{}{generated}{}",
+            &doc[..start + TABLE_START.len()],
+            &doc[end..]
+        );
+        std::fs::write(path, updated).unwrap_or_else(|e| panic!("writing {path}: {e}"));
+        return;
+    }
     assert!(
-        missing.is_empty(),
-        "docs/CONFIGURATION.md does not document {missing:?}"
+        current == generated,
+        "docs/CONFIGURATION.md's variables are out of date; regenerate them with:\n  \
+         VITALS_REGENERATE=1 cargo test --lib configuration_doc"
     );
+}
+
+fn configuration_tables() -> String {
+    let cell = |text: &str| text.replace('|', "\\|");
+    let mut out = String::new();
+    for group in table().groups() {
+        out.push_str(&format!(
+            "\n### {}\n\n| variable | default | meaning |\n|---|---|---|\n",
+            group.title
+        ));
+        for v in group.vars {
+            let default = v.default.map(|d| format!("`{d}`")).unwrap_or_default();
+            let secret = match v.secrecy {
+                Secrecy::Public => "",
+                Secrecy::Secret => " Secret: never printed.",
+                Secrecy::UrlCredentials | Secrecy::PathOrUrl => {
+                    " Credentials in it are never printed."
+                }
+            };
+            out.push_str(&format!(
+                "| `{}` | {} | {}{secret} |\n",
+                v.name,
+                cell(&default),
+                cell(v.help)
+            ));
+        }
+    }
+    out.push('\n');
+    out
 }
 
 fn env_example() -> String {

@@ -10,7 +10,7 @@ use strum::IntoEnumIterator;
 use crate::alerts::Severity;
 use crate::alerts::channels::{CHANNELS, ChannelId};
 use crate::checks::BUILTINS;
-use crate::config::{ConfigError, EnvFile, GENERAL, Group, STATE, Secrecy, Source};
+use crate::config::{ConfigError, EnvFile, GENERAL, Group, STATE, Secrecy, Source, Table};
 use crate::net::tls;
 use crate::{json, redact};
 
@@ -143,14 +143,23 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
                 .to_owned(),
         );
     }
-    if !checks.iter().any(|c| c.configured()) {
+    // A check set but set wrong is reported as its error, not as "nothing to check".
+    let check_invalid = groups.iter().any(|(key, g)| {
+        g.status == GroupStatus::Invalid && BUILTINS.iter().any(|b| b.group.key == *key)
+    });
+    if !checks.iter().any(|c| c.configured()) && !check_invalid {
         warnings.push(
             "nothing to check is configured: set DATABASE_URL, REDIS_URL, AGENT_REGISTRY_URL or an API key"
                 .to_owned(),
         );
     }
+    if let Some(file) = env_file {
+        warnings.extend(file.warnings.iter().cloned());
+    }
+    // Only a regular file's mode is the author's to change (not /dev/null's).
     if let Some(file) = env_file
         && let Some(mode) = file.mode
+        && mode & 0o170_000 == 0o100_000
         && mode & 0o077 != 0
     {
         warnings.push(format!(
@@ -160,6 +169,8 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
             file.path.display()
         ));
     }
+
+    warnings.extend(weak_secrets(table, source));
 
     let all_errors: Vec<String> = groups.iter().flat_map(|(_, g)| g.errors.clone()).collect();
     let result = if !all_errors.is_empty() {
@@ -187,6 +198,60 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
         warnings,
         errors: all_errors,
     }
+}
+
+/// Shorter than this, a secret is easy to guess, and its text is common
+/// enough that masking it everywhere masks words in messages too.
+const SHORT_SECRET: usize = 8;
+
+/// Secrets that will mask more than themselves, or are easy to guess: too
+/// short, or equal to the user name beside them.
+fn weak_secrets(table: &Table, source: &dyn Source) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for var in table.vars().filter(|v| v.secrecy != Secrecy::Public) {
+        let Some(value) = source.get(var.name).ok().flatten() else {
+            continue;
+        };
+        let value = value.trim();
+        let (secrets, user) = if value.is_empty() {
+            continue;
+        } else if var.secrecy.url_credentials(value) {
+            match Url::parse(value) {
+                Ok(url) => (redact::url_credentials(&url), url.username().to_owned()),
+                Err(_) => continue,
+            }
+        } else if var.secrecy == Secrecy::Secret {
+            (
+                vec![("the value".to_owned(), value.to_owned())],
+                String::new(),
+            )
+        } else {
+            continue;
+        };
+        let Some((what, secret)) = secrets.into_iter().next() else {
+            continue;
+        };
+        let masked = "vitals masks its text wherever it appears, so every message \
+                      containing that word is masked too";
+        if secret.chars().count() < redact::MIN_SCRUB_LEN {
+            warnings.push(format!(
+                "{}: {what} is shorter than {SHORT_SECRET} characters: easy to guess, and too \
+                 short for vitals to mask in messages",
+                var.name
+            ));
+        } else if secret.chars().count() < SHORT_SECRET {
+            warnings.push(format!(
+                "{}: {what} is shorter than {SHORT_SECRET} characters: {masked}",
+                var.name
+            ));
+        } else if !user.is_empty() && secret == user {
+            warnings.push(format!(
+                "{}: {what} equals the user name: {masked}, the user name included",
+                var.name
+            ));
+        }
+    }
+    warnings
 }
 
 /// The set variables of a group, each shown as safely as its secrecy
@@ -302,6 +367,7 @@ mod tests {
         let env_file = EnvFile {
             path: PathBuf::from("/srv/.env"),
             mode: Some(0o100644),
+            warnings: Vec::new(),
         };
         let r = report(
             &[("HOME", "/h"), ("REDIS_URL", "redis://c")],

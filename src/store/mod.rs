@@ -44,8 +44,23 @@ pub enum Cell {
 
 pub type Row = Vec<Cell>;
 
+/// What opening a store may create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// Nothing: the store must exist (for commands that only read, or change
+    /// what is there), so that a mistyped location creates nothing.
+    Nothing,
+    /// The store, in a directory that exists.
+    Store,
+    /// The store and the directories above it (the default location).
+    Directories,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// There is no store there, and nothing was to be created.
+    #[error("it does not exist")]
+    Missing,
     /// The store cannot be opened or created (nothing was changed).
     #[error("{0}")]
     Open(#[source] Worded),
@@ -174,6 +189,8 @@ pub struct Store {
     /// Every transaction, retries included, ends within this.
     pub timeout: Duration,
     db: Option<Box<dyn Backend>>,
+    /// What connecting may create (the file, its directories).
+    create: Create,
     /// Creates or migrates the schema; without it the store is only read,
     /// and a schema this vitals cannot read is an error.
     migrates: bool,
@@ -188,26 +205,34 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_millis(800);
 
 impl Store {
-    /// Opens the store, creating it or migrating its schema as needed. Every
-    /// transaction, its connection and lock waits included, is bounded by `timeout`.
-    pub async fn open(location: &StateLocation, trust: &Trust, timeout: Duration) -> Result<Store> {
-        Store::connect_to(location, trust, timeout, true).await
+    /// Opens the store, creating what `create` allows or migrating its
+    /// schema as needed. Every transaction, its connection and lock waits
+    /// included, is bounded by `timeout`.
+    pub async fn open(
+        location: &StateLocation,
+        trust: &Trust,
+        timeout: Duration,
+        create: Create,
+    ) -> Result<Store> {
+        Store::connect_to(location, trust, timeout, create, true).await
     }
 
-    /// Opens the store to read it only: its schema is neither created nor
-    /// migrated (`StoreError::Unmigrated` when it is not this vitals' yet).
+    /// Opens a store that exists to read it only: its schema is neither
+    /// created nor migrated (`StoreError::Unmigrated` when it is not this
+    /// vitals' yet).
     pub async fn open_read_only(
         location: &StateLocation,
         trust: &Trust,
         timeout: Duration,
     ) -> Result<Store> {
-        Store::connect_to(location, trust, timeout, false).await
+        Store::connect_to(location, trust, timeout, Create::Nothing, false).await
     }
 
     async fn connect_to(
         location: &StateLocation,
         trust: &Trust,
         timeout: Duration,
+        create: Create,
         migrates: bool,
     ) -> Result<Store> {
         let mut store = Store {
@@ -215,6 +240,7 @@ impl Store {
             trust: trust.clone(),
             timeout,
             db: None,
+            create,
             migrates,
             checked: false,
         };
@@ -267,6 +293,13 @@ impl Store {
             None => {
                 let mut db = self.connect().await?;
                 if !self.checked {
+                    // A PostgreSQL store must have been created by a command that records.
+                    if self.create == Create::Nothing
+                        && matches!(self.location, StateLocation::Postgres(_))
+                        && !schema::exists(db.as_mut()).await?
+                    {
+                        return Err(StoreError::Missing);
+                    }
                     if self.migrates {
                         schema::migrate(db.as_mut()).await?;
                     } else {
@@ -288,7 +321,9 @@ impl Store {
 
     async fn connect(&self) -> Result<Box<dyn Backend>> {
         Ok(match &self.location {
-            StateLocation::File(path) => Box::new(sqlite::Sqlite::open(path, self.timeout)?),
+            StateLocation::File(path) => {
+                Box::new(sqlite::Sqlite::open(path, self.timeout, self.create)?)
+            }
             StateLocation::Postgres(url) => Box::new(
                 postgres::Postgres::connect(url.expose(), &self.trust, self.timeout).await?,
             ),

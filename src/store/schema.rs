@@ -120,6 +120,13 @@ async fn migrate_in(db: &mut dyn Backend) -> Result<()> {
     Ok(())
 }
 
+/// Whether the store has a schema at all, read in a transaction of its own.
+pub async fn exists(db: &mut dyn Backend) -> Result<bool> {
+    db.begin(false).await?;
+    let result = db.has_table("schema_version").await;
+    super::end(db, result).await
+}
+
 /// Checks, reading only, that this vitals can use the store as it is.
 pub async fn verify(db: &mut dyn Backend) -> Result<()> {
     db.begin(false).await?;

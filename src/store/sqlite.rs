@@ -15,7 +15,7 @@ use futures_util::future::BoxFuture;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{Backend, Cell, Lock, Param, Result, Row, StoreError};
+use super::{Backend, Cell, Create, Lock, Param, Result, Row, StoreError};
 use crate::error::Worded;
 
 pub struct Sqlite {
@@ -24,10 +24,28 @@ pub struct Sqlite {
 }
 
 impl Sqlite {
-    /// Opens the file, creating it (mode 0600, in a 0700 directory) when it
-    /// does not exist. An existing file is never replaced, whatever it holds.
-    pub fn open(path: &Path, timeout: Duration) -> Result<Sqlite> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    /// Opens the file, creating it (mode 0600) when it does not exist and
+    /// `create` allows, and its directories (0700) when `create` says so.
+    /// An existing file is never replaced, whatever it holds.
+    pub fn open(path: &Path, timeout: Duration, create: Create) -> Result<Sqlite> {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if create == Create::Nothing && !path.exists() {
+            return Err(StoreError::Missing);
+        }
+        if create == Create::Store
+            && let Some(dir) = dir
+            && !dir.is_dir()
+        {
+            let missing = std::io::Error::from(ErrorKind::NotFound);
+            return Err(StoreError::Open(Worded::new(
+                format!(
+                    "cannot create it: its directory {} does not exist",
+                    dir.display()
+                ),
+                missing,
+            )));
+        }
+        if let Some(dir) = dir.filter(|_| create == Create::Directories) {
             DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)

@@ -227,6 +227,24 @@ impl Store {
         }
     }
 
+    /// A store that exists and holds nothing: created as `check --alert`
+    /// creates it, by a healthy check that raises nothing. (Commands that
+    /// only read, `alert list` among them, create no store.)
+    pub fn created(backend: Backend) -> Store {
+        let store = Store::fresh(backend);
+        let api = HttpServer::replying(Reply::json(200, &json!({"data": []})));
+        let out = store
+            .test()
+            .env("ANTHROPIC_API_KEY", "sk-store-creation")
+            .env("ANTHROPIC_BASE_URL", api.url())
+            .args(["check", "services", "--alert"])
+            .run();
+        // No channel is configured, which --alert says; the store is there.
+        out.assert_code(1);
+        assert_eq!(store.alerts(), Vec::<Value>::new());
+        store
+    }
+
     /// `vitals` with this store (and nothing else configured).
     pub fn test(&self) -> Test {
         Test::new().env("VITALS_STATE", &self.location)

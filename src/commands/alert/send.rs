@@ -47,7 +47,7 @@ pub fn run(
             let mut store = None;
             let mut open_error = None;
             if recorded {
-                match lifecycle::open_store(config, timeout).await {
+                match lifecycle::open_store(config, timeout, true).await {
                     Ok(s) => store = Some(s),
                     Err(e) => open_error = Some(e),
                 }
