@@ -81,17 +81,18 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;alert;send' {
-            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'What happened, e.g. disk_full (a short identifier: it is the alert''s identity)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'What happened, e.g. disk_full (a short identifier: with the labels, the alert''s identity)')
             [CompletionResult]::new('--severity', '--severity', [CompletionResultType]::ParameterName, 'How bad it is')
             [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Details as a JSON object, e.g. ''{"host":"db1","used_percent":97}''')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A label (repeatable): with the type, the alert''s identity, so add --label host=db1 to tell servers apart. Names as Prometheus''; alertname, check, target, instance, service, metric and severity are vitals'' own')
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Only these channels (comma-separated); each must be configured')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print exactly what each channel would send, and send nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what a send would do (the alert store is read, not written) and print exactly what each channel would send; send nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
@@ -136,7 +137,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;alert;ack' {
-            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who acknowledges it')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who acknowledges it (default: your login name, else $USER, else uid:N)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
@@ -152,7 +153,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;alert;resolve' {
-            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who resolves it')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who resolves it (default: your login name, else $USER, else uid:N)')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'What was done about it')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')

@@ -407,7 +407,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__alert__subcmd__send)
-            opts="-v -q -h --type --severity --message --context --channel --dry-run --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            opts="-v -q -h --type --severity --message --context --label --channel --dry-run --format --json --output --color --env-file --timeout --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -426,6 +426,10 @@ _vitals() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

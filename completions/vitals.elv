@@ -75,17 +75,18 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vitals;alert;send'= {
-            cand --type 'What happened, e.g. disk_full (a short identifier: it is the alert''s identity)'
+            cand --type 'What happened, e.g. disk_full (a short identifier: with the labels, the alert''s identity)'
             cand --severity 'How bad it is'
             cand --message 'A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut'
             cand --context 'Details as a JSON object, e.g. ''{"host":"db1","used_percent":97}'''
+            cand --label 'A label (repeatable): with the type, the alert''s identity, so add --label host=db1 to tell servers apart. Names as Prometheus''; alertname, check, target, instance, service, metric and severity are vitals'' own'
             cand --channel 'Only these channels (comma-separated); each must be configured'
             cand --format 'Output format'
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
             cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
-            cand --dry-run 'Print exactly what each channel would send, and send nothing'
+            cand --dry-run 'Say what a send would do (the alert store is read, not written) and print exactly what each channel would send; send nothing'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -127,7 +128,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'vitals;alert;ack'= {
-            cand --by 'Who acknowledges it'
+            cand --by 'Who acknowledges it (default: your login name, else $USER, else uid:N)'
             cand --format 'Output format'
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
@@ -142,7 +143,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'vitals;alert;resolve'= {
-            cand --by 'Who resolves it'
+            cand --by 'Who resolves it (default: your login name, else $USER, else uid:N)'
             cand --note 'What was done about it'
             cand --format 'Output format'
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'

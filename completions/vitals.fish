@@ -83,16 +83,17 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l type -d 'What happened, e.g. disk_full (a short identifier: it is the alert\'s identity)' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l type -d 'What happened, e.g. disk_full (a short identifier: with the labels, the alert\'s identity)' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l severity -d 'How bad it is' -r -f -a "info\t''
 warning\t''
 error\t''
 critical\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l message -d 'A sentence for people; `-` reads it from stdin. Longer than 64 KiB is cut' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l context -d 'Details as a JSON object, e.g. \'{"host":"db1","used_percent":97}\'' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l label -d 'A label (repeatable): with the type, the alert\'s identity, so add --label host=db1 to tell servers apart. Names as Prometheus\'; alertname, check, target, instance, service, metric and severity are vitals\' own' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
 slack\t'A Slack incoming webhook'
-sms\t'Twilio SMS (critical alerts only)'
+sms\t'Twilio SMS (critical alerts only, unless SMS_MIN_SEVERITY says otherwise)'
 pagerduty\t'PagerDuty Events API v2'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -104,14 +105,14 @@ always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l dry-run -d 'Print exactly what each channel would send, and send nothing'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l dry-run -d 'Say what a send would do (the alert store is read, not written) and print exactly what each channel would send; send nothing'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
 slack\t'A Slack incoming webhook'
-sms\t'Twilio SMS (critical alerts only)'
+sms\t'Twilio SMS (critical alerts only, unless SMS_MIN_SEVERITY says otherwise)'
 pagerduty\t'PagerDuty Events API v2'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -150,7 +151,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l by -d 'Who acknowledges it' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l by -d 'Who acknowledges it (default: your login name, else $USER, else uid:N)' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
@@ -165,7 +166,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l by -d 'Who resolves it' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l by -d 'Who resolves it (default: your login name, else $USER, else uid:N)' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l note -d 'What was done about it' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l format -d 'Output format' -r -f -a "table\t''
 json\t''

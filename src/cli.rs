@@ -267,12 +267,12 @@ pub enum AlertCommand {
     /// Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL.
     #[command(after_help = concat!(
         "Examples:
-  vitals alert send --type disk_full --severity critical --message \"/var is 97% full on db1\"
+  vitals alert send --type disk_full --severity critical --message \"/var is 97% full on db1\" --label host=db1
   vitals alert send --type deploy_failed --severity error --message \"deploy 1234 failed\" --channel slack
-  vitals alert send --type disk_full --severity critical --message \"/var is full\" --dry-run
+  vitals alert send --type disk_full --severity critical --message \"/var is full\" --label host=db1 --dry-run
 
-An open alert of the same type is not notified again until ALERT_REPEAT_INTERVAL (4h) has
-passed, unless its severity rises; an acknowledged one is not notified again at all.
+An open alert of the same type and labels is not notified again until ALERT_REPEAT_INTERVAL
+(4h) has passed, unless its severity rises; an acknowledged one is not notified again at all.
 
 ",
         exit_codes_help!()
@@ -288,7 +288,8 @@ passed, unless its severity rises; an acknowledged one is not notified again at 
     List(ListArgs),
     /// Acknowledge an alert: it is not notified again, and PagerDuty's incident is acknowledged.
     #[command(after_help = "Examples:
-  vitals alert ack 3f9a0c12be47 --by alice")]
+  vitals alert ack 3f9a0c12 --by alice
+  vitals alert ack 3f9a                        (any unique prefix of 4 or more; --by defaults to you)")]
     Ack(AckArgs),
     /// Resolve an alert: it is closed, PagerDuty's incident resolved, and e-mail and Slack told.
     #[command(after_help = "Examples:
@@ -318,22 +319,22 @@ pub enum ListStatus {
 
 #[derive(Debug, Args)]
 pub struct AckArgs {
-    /// The alert's id, as `alert list` shows it.
+    /// The alert's id, or any unique prefix of it (at least 4 characters, any case).
     pub id: String,
 
-    /// Who acknowledges it.
+    /// Who acknowledges it (default: your login name, else $USER, else uid:N).
     #[arg(long, value_name = "WHO")]
-    pub by: String,
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
-    /// The alert's id, as `alert list` shows it.
+    /// The alert's id, or any unique prefix of it (at least 4 characters, any case).
     pub id: String,
 
-    /// Who resolves it.
+    /// Who resolves it (default: your login name, else $USER, else uid:N).
     #[arg(long, value_name = "WHO")]
-    pub by: String,
+    pub by: Option<String>,
 
     /// What was done about it.
     #[arg(long, value_name = "TEXT")]
@@ -342,7 +343,7 @@ pub struct ResolveArgs {
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// What happened, e.g. disk_full (a short identifier: it is the alert's identity).
+    /// What happened, e.g. disk_full (a short identifier: with the labels, the alert's identity).
     #[arg(long = "type", value_name = "TYPE")]
     pub alert_type: String,
 
@@ -358,11 +359,15 @@ pub struct SendArgs {
     #[arg(long, value_name = "JSON")]
     pub context: Option<String>,
 
+    /// A label (repeatable): with the type, the alert's identity, so add --label host=db1 to tell servers apart. Names as Prometheus'; alertname, check, target, instance, service, metric and severity are vitals' own.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub label: Vec<String>,
+
     /// Only these channels (comma-separated); each must be configured.
     #[arg(long, value_parser = channel_name(), value_delimiter = ',', value_name = "LIST")]
     pub channel: Vec<ChannelId>,
 
-    /// Print exactly what each channel would send, and send nothing.
+    /// Say what a send would do (the alert store is read, not written) and print exactly what each channel would send; send nothing.
     #[arg(long)]
     pub dry_run: bool,
 }

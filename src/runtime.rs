@@ -54,6 +54,54 @@ pub fn run_until_signal<F: Future>(runtime: &Runtime, work: F) -> Result<F::Outp
     })
 }
 
+/// Runs `work` on `runtime`, handing it a [`Stop`] that tells it when SIGINT
+/// or SIGTERM arrives, so that it can wind down (record what it did) rather
+/// than vanish; a second signal stops it at once. Returns its output and the
+/// signal that asked it to stop, if one did; or the second signal. A signal
+/// that came before the work started stops it before it starts.
+pub fn run_until_stopped<F: Future>(
+    runtime: &Runtime,
+    work: impl FnOnce(Stop) -> F,
+) -> Result<(F::Output, Option<&'static str>), &'static str> {
+    runtime.block_on(async {
+        let mut signals = Signals::install();
+        tokio::select! {
+            biased;
+            signal = signals.next() => return Err(signal),
+            () = std::future::ready(()) => {}
+        }
+        let (tell, told) = watch::channel(None);
+        let work = work(Stop(told));
+        tokio::pin!(work);
+        let first = tokio::select! {
+            done = &mut work => return Ok((done, None)),
+            signal = signals.next() => signal,
+        };
+        let _ = tell.send(Some(first));
+        tokio::select! {
+            done = &mut work => Ok((done, Some(first))),
+            second = signals.next() => Err(second),
+        }
+    })
+}
+
+/// Asks running work to wind down: the signal that arrived, once one has.
+#[derive(Debug, Clone)]
+pub struct Stop(watch::Receiver<Option<&'static str>>);
+
+impl Stop {
+    /// Resolves with the signal's name once one arrived.
+    pub async fn requested(&self) -> &'static str {
+        let mut told = self.0.clone();
+        if let Ok(signal) = told.wait_for(Option::is_some).await
+            && let Some(signal) = *signal
+        {
+            return signal;
+        }
+        std::future::pending().await
+    }
+}
+
 /// How many signals have arrived, and the name of the last one.
 type Arrived = (u64, &'static str);
 

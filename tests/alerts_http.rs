@@ -423,7 +423,7 @@ fn sms_skips_alerts_below_critical() {
     );
     assert_eq!(
         error_of(&alert, 0),
-        "SMS is for critical alerts only (this one is error)"
+        "sms takes critical alerts and above (SMS_MIN_SEVERITY); this one is error"
     );
     assert_eq!(twilio.server.request_count(), 0);
 }

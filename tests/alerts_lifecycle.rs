@@ -19,6 +19,7 @@ fn outage_raises_once_and_recovery_resolves(backend: Backend) {
         let out = all
             .test()
             .env("VITALS_STATE", &store.location)
+            .env("VITALS_INSTANCE", "web1")
             .env("DATABASE_URL", &database)
             .args(["check", "db", "--alert", "--json", "--timeout", "3s"])
             .run();
@@ -94,12 +95,7 @@ fn outage_raises_once_and_recovery_resolves(backend: Backend) {
     let stored = store.alerts();
     let a = &stored[0];
     assert_eq!(a["status"], "resolved");
-    assert!(
-        a["resolved_by"]
-            .as_str()
-            .is_some_and(|by| by.starts_with("vitals check on ")),
-        "{a}"
-    );
+    assert_eq!(a["resolved_by"], "vitals check on web1");
     assert_eq!(
         a["resolution_note"],
         "database is healthy again: Database operational"
@@ -121,9 +117,14 @@ fn outage_raises_once_and_recovery_resolves(backend: Backend) {
         slack["attachments"][0]["title"],
         "Resolved: database_failure"
     );
+    let name = database.rsplit('/').next().unwrap_or_default();
     assert_eq!(
         all.pagerduty.requests()[1].json(),
-        json!({"routing_key": all.routing_key, "event_action": "resolve", "dedup_key": "database_failure"})
+        json!({
+            "routing_key": all.routing_key,
+            "event_action": "resolve",
+            "dedup_key": format!("database_failure{{check=\"database\",instance=\"web1\",target=\"127.0.0.1:{}/{name}\"}}", pg.port()),
+        })
     );
 
     // Healthy and nothing open: nothing to say.
@@ -154,6 +155,7 @@ fn services(store: &Store, api: &HttpServer, slack_server: &HttpServer) -> Test 
         .env("ANTHROPIC_BASE_URL", api.url())
         .env("SLACK_WEBHOOK_URL", slack(slack_server))
         .env("ALERT_RETRY_BACKOFF", "10ms")
+        .env("VITALS_INSTANCE", "web1")
         .args(["check", "services", "--alert"])
 }
 
@@ -229,8 +231,11 @@ fn alerting_trouble_raises_the_exit_code_to_at_least_warning() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: --alert: external_services_failure: slack to http://127.0.0.1/*** failed: \
-             127.0.0.1:{}: HTTP 500: no_service; gave up after 3 attempts\n",
+            "error: --alert: external_services_failure{{check=\"external_services\",\
+             instance=\"web1\",service=\"anthropic_api\",target=\"127.0.0.1:{}/v1/models\"}}: \
+             slack to http://127.0.0.1/*** failed: 127.0.0.1:{}: HTTP 500: no_service; gave up after \
+             3 attempts\n",
+            down.port(),
             failing_hook.port()
         )
     );

@@ -111,6 +111,7 @@ fn secrets_the_command_does_not_read_are_scrubbed_too() {
 
 fn check_db_alert(test: Test, database: &str) -> Outcome {
     test.env("DATABASE_URL", database)
+        .env("VITALS_INSTANCE", "web1")
         .args(["check", "db", "--alert", "--json"])
         .run()
 }
@@ -149,7 +150,8 @@ fn check_alert_says_a_channel_mistake_after_the_result() {
         out.stderr,
         format!(
             "error: --alert: sms is not configured: {SID_ERROR}\n\
-             error: --alert: database_failure: sms to - failed: not configured: {SID_ERROR}\n"
+             error: --alert: database_failure{{check=\"database\",instance=\"web1\",\
+             target=\"127.0.0.1:{port}/app\"}}: sms to - failed: not configured: {SID_ERROR}\n"
         )
     );
     let sent = hook.requests();

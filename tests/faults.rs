@@ -53,21 +53,32 @@ fn sigint_during_check_all_exits_3_at_once_with_a_whole_json_document() {
 #[test]
 fn sigterm_during_alert_send_exits_3_without_a_result() {
     let slack = HttpServer::replying(Reply::Hang);
-    let out = Test::new()
+    let test = Test::new()
         .env(
             "SLACK_WEBHOOK_URL",
             format!("{}/services/T0/B0/{}", slack.url(), random_token()),
         )
         .args(send_args("critical", "full"))
-        .args(["--timeout", "20s"])
-        // The request is out and Slack is not answering: a delivery in progress.
-        .run_interrupted("TERM", || slack.request_count() == 1);
+        .args(["--timeout", "20s"]);
+    // The request is out and Slack is not answering: a delivery in progress.
+    let out = test.run_interrupted("TERM", || slack.request_count() == 1);
     out.assert_code(3);
     assert_eq!(out.stdout, "");
+    // What was in flight is in the store, as unknown: follow-ups will reach Slack.
+    let listed = Test::new()
+        .env("VITALS_STATE", test.state_dir().join("vitals/alerts.db"))
+        .args(["alert", "list", "--json"])
+        .run();
+    let alert = &listed.json()[0];
+    assert_eq!(alert["deliveries"][0]["outcome"], "unknown");
     assert_eq!(
         out.stderr,
-        "error: interrupted by SIGTERM: deliveries in progress were abandoned (some channels may \
-         have been notified) and no result was printed\n"
+        format!(
+            "error: interrupted by SIGTERM: alert {}: 0 notification(s) finished, 1 still in \
+             progress; recorded (those in progress as unknown: they may have reached their \
+             channel), and no result was printed\n",
+            alert["id"].as_str().unwrap_or_default()
+        )
     );
     out.assert_within(Duration::from_secs(15));
     assert_eq!(slack.request_count(), 1);
@@ -247,11 +258,24 @@ fn sent(channel: &str, outcome: &str, attempts: u64, error: &str) -> (String, St
 
 /// The same failure from every provider: each delivery says `error` after `attempts`.
 fn all_failed(email: (u64, &str), sms: (u64, &str)) -> Vec<(String, String, u64, String)> {
+    all_ended("failed", email, sms)
+}
+
+/// Every request went out and none was answered: each may have arrived.
+fn all_unknown(email: (u64, &str), sms: (u64, &str)) -> Vec<(String, String, u64, String)> {
+    all_ended("unknown", email, sms)
+}
+
+fn all_ended(
+    outcome: &str,
+    email: (u64, &str),
+    sms: (u64, &str),
+) -> Vec<(String, String, u64, String)> {
     vec![
-        sent("email", "failed", email.0, email.1),
-        sent("slack", "failed", email.0, email.1),
-        sent("sms", "failed", sms.0, sms.1),
-        sent("pagerduty", "failed", email.0, email.1),
+        sent("email", outcome, email.0, email.1),
+        sent("slack", outcome, email.0, email.1),
+        sent("sms", outcome, sms.0, sms.1),
+        sent("pagerduty", outcome, email.0, email.1),
     ]
 }
 
@@ -311,7 +335,7 @@ fn http_reset_mid_response() {
         delivered(at(&server.url()), "2s"),
         (
             2,
-            all_failed(
+            all_unknown(
                 (3, &format!("{closed}; gave up after 3 attempts")),
                 (1, &format!("{closed}; {MAY_HAVE_BEEN_SENT}")),
             )
@@ -348,7 +372,7 @@ fn http_slowloris_one_byte_per_second() {
         delivered(at(&server.url()), "1500ms"),
         (
             2,
-            all_failed(
+            all_unknown(
                 (3, &format!("{timed_out}; gave up after 3 attempts")),
                 (1, &format!("{timed_out}; {MAY_HAVE_BEEN_SENT}")),
             )

@@ -4,6 +4,7 @@
 // tests/support/, which only tests use.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod support;
 
 mod alerts_cli;
@@ -11,6 +12,7 @@ mod alerts_email;
 mod alerts_http;
 mod alerts_lifecycle;
 mod alerts_store;
+mod alerts_trust;
 mod architecture;
 mod check_agents;
 mod check_all;

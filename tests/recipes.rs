@@ -305,7 +305,19 @@ fn alert_test_reaches_every_channel() {
     all.check(&out);
     assert_eq!(all.slack.request_count(), 1);
     assert_eq!(all.twilio.request_count(), 2);
-    assert_eq!(all.pagerduty.request_count(), 1);
+    // The incident it opened, it resolves.
+    let actions: Vec<String> = all
+        .pagerduty
+        .requests()
+        .iter()
+        .map(|r| {
+            r.json()["event_action"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(actions, ["trigger", "resolve"]);
     assert_eq!(all.smtp.messages().len(), 1);
 }
 
@@ -353,6 +365,62 @@ fn cron_alert_line_notifies_once_per_outage() {
     let alerts = list.json();
     assert_eq!(alerts[0]["alert_type"], "database_failure");
     assert_eq!(alerts[0]["occurrences"], 3);
+}
+
+#[test]
+fn shared_store_hosts_each_alert_and_recover_on_their_own() {
+    let settings = recipe("shared-store");
+    let state = settings
+        .lines()
+        .find_map(|l| l.strip_prefix("VITALS_STATE="))
+        .expect("the recipe sets VITALS_STATE");
+    assert!(state.starts_with("postgres://"), "{state}");
+    assert!(settings.contains("# VITALS_INSTANCE="));
+    let line = recipe("cron-alert");
+    let store = PgServer::shared().create_database();
+    let database = PgServer::shared().create_database();
+    let name = database.rsplit('/').next().unwrap_or_default();
+    let unreachable = PgServer::shared().url_with_password(name, "not-this-one");
+    let all = Everything::start();
+    let test = Test::new();
+    // web2 cannot log in to the database web1 checks fine.
+    let host = |instance: &str, database: &str| {
+        let mut lines: Vec<String> = all
+            .env()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        lines.push(format!("VITALS_STATE={store}"));
+        lines.push(format!("VITALS_INSTANCE={instance}"));
+        lines.push(format!("DATABASE_URL={database}"));
+        let file = test.write_file(format!("{instance}.env"), lines.join("\n") + "\n");
+        cron(
+            &line,
+            &[("/etc/vitals/vitals.env", file.display().to_string())],
+        )
+    };
+    for _ in 0..3 {
+        host("web1", &database).run().assert_code(0);
+        host("web2", &unreachable).run().assert_code(2);
+    }
+    assert_eq!(
+        (all.slack.request_count(), all.pagerduty.request_count()),
+        (1, 1)
+    );
+    host("web2", &database).run().assert_code(0);
+    assert_eq!(
+        (all.slack.request_count(), all.pagerduty.request_count()),
+        (2, 2)
+    );
+    let alerts = Test::new()
+        .env("VITALS_STATE", &store)
+        .args(["alert", "list", "--status", "all", "--json"])
+        .run()
+        .json();
+    assert_eq!(alerts.as_array().map(Vec::len), Some(1));
+    assert_eq!(alerts[0]["labels"]["instance"], "web2");
+    assert_eq!(alerts[0]["occurrences"], 3);
+    assert_eq!(alerts[0]["resolved_by"], "vitals check on web2");
 }
 
 #[test]

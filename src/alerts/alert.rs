@@ -10,7 +10,9 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::Delivery;
+use super::channels::ChannelId;
+use super::labels::{Identity, LabelError, Labels, fnv1a};
+use super::{Delivery, Event};
 use crate::{clock, redact};
 
 /// How bad it is. Ordered, so "a higher severity than the stored one" is a comparison.
@@ -54,6 +56,35 @@ pub enum AlertStatus {
     Active,
     Acknowledged,
     Resolved,
+}
+
+/// Why an open alert is held back from notifications (its `status` stays
+/// what it is). Recorded with a reason, shown by `alert list`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Held {
+    /// A silence matches it.
+    Silenced,
+    /// A related alert that explains it is open.
+    Inhibited,
+    /// Its check keeps changing state.
+    Flapping,
+    /// Every channel it was due on had reached `ALERT_RATE_LIMIT`.
+    RateLimited,
+    /// Raised by a check this vitals no longer runs: nothing will resolve it on its own.
+    Stale,
 }
 
 /// An instant, in UTC with millisecond precision, written as RFC 3339
@@ -118,13 +149,26 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// One alert and every notification sent about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
-    /// 12 hex digits derived from the type and the trigger instant (see [`alert_id`]).
+    /// 12 hex digits derived from the identity and the trigger instant (see [`alert_id`]).
     pub id: String,
     pub alert_type: String,
+    /// With the type, what tells this problem from another (`instance`, `target`, `host`…).
+    pub labels: Labels,
+    /// `type{name="value",…}` (the type alone without labels): the store
+    /// keeps one open alert per identity.
+    pub identity: String,
+    /// A short hash of the identity.
+    pub fingerprint: String,
+    /// What channels know this alert by (PagerDuty's `dedup_key`): derived
+    /// from the identity when the alert was first raised, and kept.
+    pub dedup_key: String,
     pub severity: Severity,
     pub message: String,
     pub context: Map<String, Value>,
     pub status: AlertStatus,
+    /// Why this open alert is held back from notifications, if it is.
+    pub held: Option<Held>,
+    pub held_reason: Option<String>,
     pub triggered_at: Timestamp,
     pub acknowledged_at: Option<Timestamp>,
     pub acknowledged_by: Option<String>,
@@ -133,6 +177,9 @@ pub struct Alert {
     pub resolution_note: Option<String>,
     pub occurrences: u32,
     pub last_notified_at: Option<Timestamp>,
+    /// The message of the first notification that may have reached someone:
+    /// follow-ups quote it beside the latest one.
+    pub notified_message: Option<String>,
     /// Sent by `alert test`: labelled as such, and SMS takes it whatever its severity.
     pub test: bool,
     pub deliveries: Vec<Delivery>,
@@ -155,6 +202,8 @@ pub enum InputError {
     ContextSyntax(String),
     #[error("--context: expected a JSON object such as '{{\"host\":\"db1\"}}', got {0}")]
     ContextNotObject(&'static str),
+    #[error(transparent)]
+    Label(#[from] LabelError),
 }
 
 impl Alert {
@@ -186,11 +235,17 @@ impl Alert {
         let now = clock::now();
         Ok(Alert {
             id: alert_id(&alert_type, now),
+            identity: alert_type.clone(),
+            fingerprint: Identity::of(&alert_type, &Labels::new())?.fingerprint(),
+            dedup_key: alert_type.clone(),
             alert_type,
+            labels: Labels::new(),
             severity,
             message,
             context,
             status: AlertStatus::Active,
+            held: None,
+            held_reason: None,
             triggered_at: Timestamp(now.trunc_subsecs(3)),
             acknowledged_at: None,
             acknowledged_by: None,
@@ -199,15 +254,56 @@ impl Alert {
             resolution_note: None,
             occurrences: 1,
             last_notified_at: None,
+            notified_message: None,
             test: false,
             deliveries: Vec::new(),
         })
     }
 
-    /// What makes two alerts "the same problem": PagerDuty's `dedup_key`, and
-    /// the key the store de-duplicates on.
-    pub fn identity(&self) -> &str {
-        &self.alert_type
+    /// The same alert with these labels: its identity, fingerprint, key and
+    /// id follow from them. Values quoting a configured secret are scrubbed.
+    pub fn with_labels(mut self, labels: Labels) -> Result<Alert, InputError> {
+        let labels: Labels = labels
+            .into_iter()
+            .map(|(name, value)| (name, redact::scrub(&value).into_owned()))
+            .collect();
+        let identity = Identity::of(&self.alert_type, &labels)?;
+        self.id = alert_id(identity.as_str(), self.triggered_at.0);
+        self.fingerprint = identity.fingerprint();
+        self.dedup_key = dedup_key(&self.alert_type, &identity);
+        self.identity = identity.to_string();
+        self.labels = labels;
+        Ok(self)
+    }
+
+    /// Puts the identity back in step with the labels (after a stored
+    /// alert's labels were filled in), keeping the id and the key.
+    pub fn relabel(&mut self, labels: Labels) -> Result<(), InputError> {
+        let identity = Identity::of(&self.alert_type, &labels)?;
+        self.fingerprint = identity.fingerprint();
+        self.identity = identity.to_string();
+        self.labels = labels;
+        Ok(())
+    }
+
+    /// Whether anything may have been told about it: a delivery that
+    /// reached someone, or one whose outcome is unknown.
+    pub fn possibly_told(&self, channel: ChannelId) -> bool {
+        self.deliveries.iter().any(|d| {
+            d.channel == channel && d.event == Event::Trigger && d.outcome.possibly_delivered()
+        })
+    }
+}
+
+/// PagerDuty takes a `dedup_key` of at most this many characters.
+const MAX_KEY_CHARS: usize = 255;
+
+/// The identity itself when it fits, else the type and the fingerprint.
+fn dedup_key(alert_type: &str, identity: &Identity) -> String {
+    if identity.as_str().chars().count() <= MAX_KEY_CHARS {
+        identity.to_string()
+    } else {
+        format!("{alert_type}#{}", identity.fingerprint())
     }
 }
 
@@ -268,18 +364,18 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// Short, unique and stable: 12 hex digits of an FNV-1a hash of the type and
-/// the trigger instant in nanoseconds. Computed once when the alert is
-/// created and stored with it; two alerts would share an id only if the same
-/// type were triggered in the same nanosecond.
-pub fn alert_id(alert_type: &str, at: DateTime<Utc>) -> String {
+/// Short, unique and stable: 12 hex digits of an FNV-1a hash of the
+/// identity and the trigger instant in nanoseconds. Computed once when the
+/// alert is created and stored with it; two alerts would share an id only if
+/// the same identity were triggered in the same nanosecond.
+pub fn alert_id(identity: &str, at: DateTime<Utc>) -> String {
     let nanos = at.timestamp_nanos_opt().unwrap_or_else(|| at.timestamp());
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in alert_type.bytes().chain([0]).chain(nanos.to_le_bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{:012x}", hash >> 16)
+    let bytes: Vec<u8> = identity
+        .bytes()
+        .chain([0])
+        .chain(nanos.to_le_bytes())
+        .collect();
+    format!("{:012x}", fnv1a(&bytes) >> 16)
 }
 
 /// The type `alert test` sends.
@@ -287,7 +383,7 @@ pub const TEST_TYPE: &str = "vitals_test";
 
 /// A harmless info alert that says what it is.
 pub fn test_alert() -> Result<Alert, InputError> {
-    let host = super::channels::hostname();
+    let host = crate::config::host_name();
     let mut context = Map::new();
     context.insert("test".into(), Value::Bool(true));
     context.insert("host".into(), Value::String(host.clone()));
@@ -305,5 +401,7 @@ pub fn test_alert() -> Result<Alert, InputError> {
         context,
     )?;
     alert.test = true;
+    // Each test is its own incident, closed by the test itself.
+    alert.dedup_key = format!("{TEST_TYPE}-{}", alert.id);
     Ok(alert)
 }

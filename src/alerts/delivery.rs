@@ -18,6 +18,23 @@ pub enum Outcome {
     Skipped,
     /// Not sent because the channel's rate limit (`ALERT_RATE_LIMIT`) was reached.
     Suppressed,
+    /// Being sent: recorded before the request goes out, so that a vitals
+    /// that dies midway leaves a trace.
+    Pending,
+    /// It may or may not have reached the channel: the sending vitals was
+    /// stopped (a signal, a crash) before the provider answered.
+    Unknown,
+}
+
+impl Outcome {
+    /// Someone may have been told: follow-ups (acknowledged, resolved) go to
+    /// every channel for which this holds.
+    pub fn possibly_delivered(self) -> bool {
+        matches!(
+            self,
+            Outcome::Delivered | Outcome::Pending | Outcome::Unknown
+        )
+    }
 }
 
 /// What a notification says: the alert itself, or a follow-up on it. These
@@ -87,16 +104,20 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// The record of a finished send.
+    /// The record of a finished send: delivered, failed, or unknown when
+    /// an attempt went out and was never answered.
     pub fn finished(
         channel: ChannelId,
         provider: &str,
         recipient: String,
-        result: Result<Accepted, impl std::fmt::Display>,
+        result: Result<Accepted, impl std::fmt::Display + Unsure>,
         history: Vec<Attempt>,
     ) -> Delivery {
         let (outcome, error, accepted) = match result {
             Ok(accepted) => (Outcome::Delivered, None, accepted),
+            Err(e) if e.maybe_delivered() => {
+                (Outcome::Unknown, Some(e.to_string()), Accepted::default())
+            }
             Err(e) => (Outcome::Failed, Some(e.to_string()), Accepted::default()),
         };
         // Ids, statuses and errors quote what servers said: one bounded line each.
@@ -138,7 +159,50 @@ impl Delivery {
             event: Event::Trigger,
         }
     }
+
+    /// A notification about to be sent, recorded before its request goes out.
+    pub fn pending(
+        channel: ChannelId,
+        provider: &str,
+        recipient: String,
+        event: Event,
+    ) -> Delivery {
+        Delivery {
+            event,
+            error: None,
+            ..Delivery::not_sent(
+                channel,
+                Some(provider),
+                recipient,
+                Outcome::Pending,
+                String::new(),
+            )
+        }
+    }
+
+    /// A notification whose sending was cut short: it may have gone out.
+    pub fn unknown(pending: &Delivery, why: &str) -> Delivery {
+        Delivery {
+            outcome: Outcome::Unknown,
+            error: Some(format!(
+                "{why} before the provider answered: it may have been notified"
+            )),
+            ..pending.clone()
+        }
+    }
 }
+
+/// Whether a failed send may still have reached the provider.
+pub trait Unsure {
+    fn maybe_delivered(&self) -> bool {
+        false
+    }
+}
+
+/// SMTP reports each recipient's result as text, kept as failed: only a
+/// session cut while the server was taking the end of the message could
+/// have delivered it, a moment vitals does not tell apart.
+impl Unsure for String {}
 
 /// At most this many characters of what a provider said are kept in a delivery record.
 const MAX_SAID_CHARS: usize = 1000;
@@ -150,11 +214,13 @@ pub struct Accepted {
     pub status: Option<String>,
 }
 
-/// 0 when every notification was delivered, 2 when none was, 1 in between.
-/// Skipped and suppressed ones (by policy) do not count, unless nothing else happened.
+/// 0 when every notification was delivered, 2 when none was, 1 in between
+/// (one whose outcome is unknown was not known to be delivered). Skipped
+/// and suppressed ones (by policy) do not count, unless nothing else happened.
 pub fn exit_for(deliveries: &[Delivery]) -> Exit {
     let count = |o: Outcome| deliveries.iter().filter(|d| d.outcome == o).count();
-    match (count(Outcome::Delivered), count(Outcome::Failed)) {
+    let undelivered = count(Outcome::Failed) + count(Outcome::Unknown) + count(Outcome::Pending);
+    match (count(Outcome::Delivered), undelivered) {
         (0, _) => Exit::Critical,
         (_, 0) => Exit::Ok,
         _ => Exit::Warning,

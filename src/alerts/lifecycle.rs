@@ -1,33 +1,37 @@
 //! An alert's life through the store: raised (recorded, then notified unless
-//! it repeats an open alert too soon), acknowledged, resolved; and the alerts
-//! `check --alert` raises and resolves for the checks. Nothing here prints:
-//! what the user must hear is handed to the caller (`notice`).
+//! it repeats an open alert too soon), acknowledged, resolved. Nothing here
+//! prints: what the user must hear is handed to the caller.
+//!
+//! The store's connection is closed before notifications go out (and opened
+//! again to record them), so runs at once do not exhaust its connections.
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::channels::{self, ChannelId, Entry, Slot};
+use super::deliver::{Job, planned, send_all, told};
 use super::policy::{Reason, Rules};
-use super::store::{AlertStore, StatusFilter};
+use super::store::{AlertStore, Foreseen, StatusFilter};
 use super::{Alert, Delivery, Event, InputError, Outcome, Policy, Severity, Timestamp};
-use crate::checks::{CheckId, CheckResult};
 use crate::config::{Config, StateLocation};
-use crate::error::report;
-use crate::exit::Exit;
 use crate::net::tls::Trust;
-use crate::status::Status;
-use crate::store::{Create, StoreError};
+use crate::runtime::Stop;
+use crate::store::{Create, Store, StoreError};
 
 /// Where the store is, as it may be printed.
-fn store_name(config: &Config) -> String {
+pub(super) fn store_name(config: &Config) -> String {
     match &config.state.location {
         Some(StateLocation::File(path)) => format!("alert store {}", path.display()),
         Some(StateLocation::Postgres(url)) => format!("alert store {url}"),
         None => "alert store".to_owned(),
     }
+}
+
+/// "alert store at …", for a store that is not there.
+fn at_store(config: &Config) -> String {
+    store_name(config).replacen("alert store ", "alert store at ", 1)
 }
 
 /// The claim to notify outlives the longest delivery, so it never lapses
@@ -62,12 +66,12 @@ pub async fn open_store(
         (true, true) => Create::Directories,
         (true, false) => Create::Store,
     };
-    match AlertStore::open(location, &trust, timeout, create).await {
-        Ok(store) => Ok(store),
+    match Store::open(location, &trust, timeout, create).await {
+        Ok(store) => Ok(AlertStore::new(store)),
         Err(StoreError::Missing) => Err(anyhow::anyhow!(
             "no {}: nothing has been recorded there (`alert send` and `check --alert` create \
              it where VITALS_STATE says)",
-            store_name(config).replacen("alert store ", "alert store at ", 1)
+            at_store(config)
         )),
         Err(e) => Err(anyhow::Error::new(e).context(store_name(config))),
     }
@@ -75,6 +79,13 @@ pub async fn open_store(
 
 pub fn in_store(config: &Config, e: StoreError) -> anyhow::Error {
     anyhow::Error::new(e).context(store_name(config))
+}
+
+/// An alert to raise, and whether it may adopt an open alert of its type
+/// raised before alerts had labels (a check's alerts may: the check raised it).
+pub struct Raising {
+    pub alert: Alert,
+    pub adopt: bool,
 }
 
 /// What raising one alert came to.
@@ -89,6 +100,13 @@ pub struct Raised {
     pub store_error: Option<anyhow::Error>,
 }
 
+/// What [`raise_all`] did: each alert, and the signal that cut the
+/// notifications short, if one did (what finished was recorded, the rest as unknown).
+pub struct RaisedAll {
+    pub raised: Vec<Raised>,
+    pub interrupted: Option<&'static str>,
+}
+
 /// Records each alert and notifies those that need it, all channels and all
 /// alerts at once. Without a store (none asked for, or it failed) every alert
 /// is notified: a lost record must not also lose the alarm.
@@ -96,55 +114,60 @@ pub async fn raise_all(
     mut store: Option<&mut AlertStore>,
     config: &Config,
     entries: &[Entry],
-    incoming: Vec<Alert>,
+    incoming: Vec<Raising>,
     rules: &Rules,
     policy: &Policy,
-) -> Vec<Raised> {
-    let mut planned = Vec::with_capacity(incoming.len());
+    stop: &Stop,
+) -> RaisedAll {
+    struct Planned {
+        raised: Raised,
+        claim: Option<Timestamp>,
+        suppressed: Vec<(ChannelId, String)>,
+    }
+    let mut planned_all = Vec::with_capacity(incoming.len());
     // After one failure to record (a store down, paused or locked), the other
     // alerts are not recorded either: one wait, not one per alert.
     let mut recording = true;
-    for alert in incoming {
-        let channels: Vec<ChannelId> = entries
+    for Raising { alert, adopt } in incoming {
+        let pending: Vec<Delivery> = entries
             .iter()
-            .filter(|e| e.would_send(&alert, Event::Trigger))
-            .map(|e| e.id)
+            .flat_map(|e| planned(e, &alert, Event::Trigger))
             .collect();
         let recorded = match store.as_deref_mut().filter(|_| recording) {
-            Some(s) => Some(s.record(&alert, &channels, Timestamp::now(), rules).await),
+            Some(s) => Some(
+                s.record(&alert, &pending, adopt, Timestamp::now(), rules)
+                    .await,
+            ),
             None => None,
         };
-        let raised = match recorded {
-            Some(Ok(r)) => {
-                let claim = r.claim;
-                (
-                    Raised {
-                        alert: r.alert,
-                        notified: r.notify,
-                        reason: Some(r.reason),
-                        store_error: None,
-                    },
-                    claim,
-                    r.suppressed,
-                )
-            }
+        planned_all.push(match recorded {
+            Some(Ok(r)) => Planned {
+                raised: Raised {
+                    alert: r.alert,
+                    notified: r.notify,
+                    reason: Some(r.reason),
+                    store_error: None,
+                },
+                claim: r.claim,
+                suppressed: r.suppressed,
+            },
             Some(Err(e)) => {
                 // The store is still asked to release the claims of alerts
                 // recorded before this failure, and to keep their deliveries.
                 recording = false;
-                (
-                    Raised {
+                Planned {
+                    raised: Raised {
                         alert,
                         notified: true,
                         reason: None,
                         store_error: Some(in_store(config, e)),
                     },
-                    None,
-                    Vec::new(),
-                )
+                    claim: None,
+                    suppressed: Vec::new(),
+                }
             }
-            None => (
-                Raised {
+            None => Planned {
+                raised: Raised {
                     alert,
                     notified: true,
                     reason: None,
@@ -152,86 +175,96 @@ pub async fn raise_all(
                         anyhow::anyhow!("not recorded: the store failed for an earlier alert")
                     }),
                 },
-                None,
-                Vec::new(),
-            ),
-        };
-        planned.push(raised);
+                claim: None,
+                suppressed: Vec::new(),
+            },
+        });
     }
-
-    let deliveries =
-        futures_util::future::join_all(planned.iter().map(|(raised, _, suppressed)| async move {
-            if raised.notified {
-                deliver(entries, &raised.alert, Event::Trigger, policy, suppressed).await
+    let jobs: Vec<Job<'_>> = planned_all
+        .iter()
+        .map(|p| Job {
+            alert: &p.raised.alert,
+            event: Event::Trigger,
+            entries: if p.raised.notified {
+                entries.iter().collect()
             } else {
                 Vec::new()
-            }
-        }))
-        .await;
+            },
+            suppressed: &p.suppressed,
+        })
+        .collect();
+    if let Some(s) = store
+        .as_deref_mut()
+        .filter(|_| jobs.iter().any(|j| !j.entries.is_empty()))
+    {
+        s.release();
+    }
+    let (deliveries, interrupted) = send_all(&jobs, policy, stop).await;
+    drop(jobs);
 
-    let mut done = Vec::with_capacity(planned.len());
-    for ((mut raised, claim, _), deliveries) in planned.into_iter().zip(deliveries) {
-        if let (Some(claim), Some(s)) = (claim, store.as_deref_mut()) {
+    let mut raised = Vec::with_capacity(planned_all.len());
+    for (mut p, deliveries) in planned_all.into_iter().zip(deliveries) {
+        if let (Some(claim), Some(s)) = (p.claim, store.as_deref_mut()) {
             match s
-                .notified(&raised.alert, claim, &deliveries, Timestamp::now())
+                .notified(&p.raised.alert, claim, &deliveries, Timestamp::now())
                 .await
             {
-                Ok(stored) => raised.alert = stored,
-                Err(e) => raised.store_error = Some(in_store(config, e)),
+                Ok(stored) => p.raised.alert = stored,
+                Err(e) => p.raised.store_error = Some(in_store(config, e)),
             }
         } else if deliveries.iter().any(|d| d.outcome == Outcome::Delivered) {
-            raised.alert.last_notified_at = Some(Timestamp::now());
+            p.raised.alert.last_notified_at = Some(Timestamp::now());
         }
-        raised.alert.deliveries = deliveries;
-        done.push(raised);
+        p.raised.alert.deliveries = deliveries;
+        raised.push(p.raised);
     }
-    done
+    RaisedAll {
+        raised,
+        interrupted,
+    }
 }
 
-/// Sends `event` about `alert` through every entry, except those the rate
-/// limit holds back, which are recorded as suppressed.
-async fn deliver(
+/// Tells the channels that may have announced each alert that it was
+/// acknowledged or resolved, all at once; returns each alert's follow-ups.
+pub(super) async fn follow_up(
     entries: &[Entry],
-    alert: &Alert,
+    alerts: &[Alert],
     event: Event,
     policy: &Policy,
-    suppressed: &[(ChannelId, String)],
-) -> Vec<Delivery> {
-    let each = entries.iter().map(|entry| async move {
-        match suppressed.iter().find(|(id, _)| *id == entry.id) {
-            Some((_, why)) => entry.suppressed(event, why),
-            None => entry.deliver(alert, event, policy).await,
-        }
-    });
-    futures_util::future::join_all(each)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
-/// Tells the channels that announced `alert` that it was acknowledged or
-/// resolved. A channel that never delivered the alert hears nothing of its end.
-async fn follow_up(
-    entries: &[Entry],
-    alert: &Alert,
-    event: Event,
-    policy: &Policy,
-) -> Vec<Delivery> {
-    let announced = |id: ChannelId| {
-        alert.deliveries.iter().any(|d| {
-            d.channel == id && d.event == Event::Trigger && d.outcome == Outcome::Delivered
-        })
-    };
-    let targets: Vec<&Entry> = entries
+    stop: &Stop,
+) -> (Vec<Vec<Delivery>>, Option<&'static str>) {
+    let jobs: Vec<Job<'_>> = alerts
         .iter()
-        .filter(|e| announced(e.id) && e.would_send(alert, event))
+        .map(|alert| Job {
+            alert,
+            event,
+            entries: told(entries, alert, event),
+            suppressed: &[],
+        })
         .collect();
-    futures_util::future::join_all(targets.iter().map(|e| e.deliver(alert, event, policy)))
-        .await
+    send_all(&jobs, policy, stop).await
+}
+
+/// `alert test` closes what it opened: the incident tools the test reached
+/// (the channels that take acknowledgements: PagerDuty) hear it resolved,
+/// under the test's own key. People's channels are not told twice.
+pub async fn close_test(entries: &[Entry], alert: &mut Alert, policy: &Policy, stop: &Stop) {
+    let now = Timestamp::now();
+    alert.status = super::AlertStatus::Resolved;
+    alert.resolved_at = Some(now);
+    alert.resolved_by = Some("vitals alert test".to_owned());
+    let tools: Vec<&Entry> = told(entries, alert, Event::Resolve)
         .into_iter()
-        .flatten()
-        .collect()
+        .filter(|e| e.ready().is_some_and(|n| n.takes(Event::Acknowledge)))
+        .collect();
+    let job = Job {
+        alert,
+        event: Event::Resolve,
+        entries: tools,
+        suppressed: &[],
+    };
+    let (mut closed, _) = send_all(&[job], policy, stop).await;
+    alert.deliveries.extend(closed.pop().unwrap_or_default());
 }
 
 /// `alert send` as printed: the alert, and in the table why it was not notified.
@@ -291,7 +324,7 @@ pub async fn list(
 ) -> anyhow::Result<Vec<Alert>> {
     let mut store = open_store(config, timeout, false).await?;
     store
-        .list(filter, severity)
+        .list(filter, severity, Timestamp::now())
         .await
         .map_err(|e| in_store(config, e))
 }
@@ -303,9 +336,17 @@ pub enum Change<'a> {
     Resolve { note: Option<&'a str> },
 }
 
-/// Applies an acknowledge or resolve, then tells the channels that announced
-/// the alert. Returns the alert with the follow-ups just sent, and whether
-/// they could be recorded.
+/// What an acknowledge or resolve came to: the alert with the follow-ups
+/// just sent, whether they could be recorded, and the signal that cut them
+/// short, if one did.
+pub struct Changes {
+    pub alert: Alert,
+    pub stored: anyhow::Result<()>,
+    pub interrupted: Option<&'static str>,
+}
+
+/// Applies an acknowledge or resolve to the alert `id` names (any unique
+/// prefix of it), then tells the channels that may have announced it.
 pub async fn change(
     config: &Config,
     entries: &[Entry],
@@ -313,7 +354,8 @@ pub async fn change(
     id: &str,
     by: &str,
     change: Change<'_>,
-) -> anyhow::Result<(Alert, anyhow::Result<()>)> {
+    stop: &Stop,
+) -> anyhow::Result<Changes> {
     let policy = Policy::new(timeout, config.alert_retry_backoff);
     let mut store = open_store(config, timeout, false).await?;
     let now = Timestamp::now();
@@ -322,13 +364,20 @@ pub async fn change(
         Change::Resolve { note } => (store.resolve(id, by, note, now).await, Event::Resolve),
     };
     let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
-    let deliveries = follow_up(entries, &alert, event, &policy).await;
+    store.release();
+    let (deliveries, interrupted) =
+        follow_up(entries, std::slice::from_ref(&alert), event, &policy, stop).await;
+    let deliveries = deliveries.into_iter().next().unwrap_or_default();
     let stored = store
         .add_deliveries(&alert.id, &deliveries)
         .await
         .map_err(|e| in_store(config, e));
     alert.deliveries = deliveries;
-    Ok((alert, stored))
+    Ok(Changes {
+        alert,
+        stored,
+        interrupted,
+    })
 }
 
 /// An unknown id or a refused change is the user's to fix, said plainly;
@@ -341,203 +390,106 @@ fn refusal_or_store(config: &Config, e: StoreError) -> anyhow::Error {
     }
 }
 
-/// The alert a check in trouble raises: `{check}_failure` (error) when it is
-/// unhealthy, `{check}_degraded` (warning) when degraded, with the check's
-/// result as context.
-pub fn check_alert(id: CheckId, result: &CheckResult) -> Option<Alert> {
-    let (suffix, severity) = match result.status {
-        Status::Unhealthy => ("failure", Severity::Error),
-        Status::Degraded => ("degraded", Severity::Warning),
-        Status::Healthy | Status::Unconfigured => return None,
-    };
-    let context = match serde_json::to_value(result) {
-        Ok(Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
-    let message = format!("{} is {}: {}", id.key(), result.status, result.message);
-    Alert::new(
-        &format!("{}_{suffix}", id.key()),
-        severity,
-        &message,
-        context,
-    )
-    .ok()
+/// What a real send of an alert would do, as far as the store can tell.
+#[derive(Debug, Clone, Serialize)]
+pub struct Foresight {
+    /// In words: "occurrence 3 of open alert 3f9c…; nobody would be notified".
+    pub summary: String,
+    /// Whether anyone would be notified; `None` when the store could not say.
+    pub notify: Option<bool>,
+    /// The open alert it would be one more occurrence of.
+    pub open_alert: Option<String>,
+    pub occurrence: Option<u32>,
 }
 
-/// The alerts of a check that recover when it is healthy again.
-fn check_alert_types(id: CheckId) -> [String; 2] {
-    [
-        format!("{}_failure", id.key()),
-        format!("{}_degraded", id.key()),
-    ]
-}
-
-/// `check … --alert`: raises an alert for every check in trouble and
-/// resolves those of checks that are healthy again, each with a resolved
-/// notification. Returns `Exit::Ok` when alerting worked, `Exit::Warning`
-/// when part of it failed (the store, or a notification that reached nobody
-/// it should have), after telling `notice` what.
-pub async fn alert_checks(
-    checks: &[(CheckId, CheckResult)],
-    config: &Config,
-    entries: &[Entry],
-    timeout: Duration,
-    notice: &mut dyn FnMut(String),
-) -> Exit {
-    let mut exit = Exit::Ok;
-    // A channel set up wrongly is an alerting failure even when nothing is raised.
-    for entry in entries.iter().filter(|e| !e.problems().is_empty()) {
-        notice(format!(
-            "--alert: {} is not configured: {}",
-            entry.id,
-            channels::describe_problems(entry.problems())
-        ));
-        exit = Exit::Warning;
-    }
-    if entries.iter().all(|e| e.ready().is_none()) {
-        notice(
-            "--alert: no alert channel is configured, so alerts are recorded but nobody is notified"
-                .to_owned(),
+/// Runs the de-duplication decision for `alert` against the store, reading
+/// only: a store that does not exist yet is not created, nor a schema
+/// migrated. Returns the alert as a real send would record it (the open
+/// one, one occurrence on) and what it would do.
+pub async fn foresee(config: &Config, timeout: Duration, alert: Alert) -> (Alert, Foresight) {
+    let cannot_tell = |why: String| Foresight {
+        summary: format!(
+            "{why}: cannot tell whether it repeats an open alert; if it is new, every channel below would be notified"
+        ),
+        notify: None,
+        open_alert: None,
+        occurrence: None,
+    };
+    let new = |summary: String| Foresight {
+        summary: format!("new alert ({summary}): every channel below would be notified"),
+        notify: Some(true),
+        open_alert: None,
+        occurrence: None,
+    };
+    let Some(location) = &config.state.location else {
+        return (
+            alert,
+            cannot_tell(format!("{}: no location", store_name(config))),
         );
-        exit = Exit::Warning;
-    }
-    let mut store = match open_store(config, timeout, true).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            notice(format!(
-                "--alert: {}: alerts are notified without de-duplication and cannot be resolved",
-                report(e.as_ref())
-            ));
-            exit = Exit::Warning;
-            None
-        }
     };
     let rules = rules(config, timeout);
-    let policy = Policy::new(timeout, config.alert_retry_backoff);
-
-    let raising: Vec<Alert> = checks
-        .iter()
-        .filter_map(|(id, result)| check_alert(*id, result))
-        .collect();
-    let raised = raise_all(store.as_mut(), config, entries, raising, &rules, &policy).await;
-    for r in &raised {
-        if let Some(e) = &r.store_error {
-            notice(format!(
-                "--alert: {}: {}",
-                r.alert.alert_type,
-                report(e.as_ref())
-            ));
-            exit = Exit::Warning;
+    let trust = Trust::new(config.extra_ca_file.clone());
+    let foreseen = match Store::open_read_only(location, &trust, timeout).await {
+        Ok(store) => {
+            let mut alerts = AlertStore::new(store);
+            alerts
+                .foresee(&alert, false, Timestamp::now(), &rules)
+                .await
         }
-        log_raised(r);
-        if r.notified
-            && r.alert
-                .deliveries
-                .iter()
-                .any(|d| d.outcome == Outcome::Failed)
-        {
-            notice(format!(
-                "--alert: {}: {}",
-                r.alert.alert_type,
-                failures(&r.alert.deliveries)
-            ));
-            exit = Exit::Warning;
-        }
-    }
-
-    let Some(store) = store.as_mut() else {
-        return exit;
+        Err(e) => Err(e),
     };
-    let host = channels::hostname();
-    for (id, result) in checks.iter().filter(|(_, r)| r.status == Status::Healthy) {
-        for alert_type in check_alert_types(*id) {
-            let note = format!("{} is healthy again: {}", id.key(), result.message);
-            let by = format!("vitals check on {host}");
-            let resolved = store
-                .resolve_identity(&alert_type, &by, &note, Timestamp::now())
-                .await;
-            let alert = match resolved {
-                Ok(Some(alert)) => alert,
-                Ok(None) => continue,
-                Err(e) => {
-                    notice(format!(
-                        "--alert: resolving {alert_type}: {}",
-                        report(in_store(config, e).as_ref())
-                    ));
-                    exit = Exit::Warning;
-                    continue;
+    match foreseen {
+        Err(StoreError::Missing | StoreError::Unmigrated { found: 0, .. }) => {
+            let why = format!("there is no {} yet", at_store(config));
+            (alert, new(why))
+        }
+        Err(e) => {
+            let why = crate::error::report(in_store(config, e).as_ref());
+            (alert, cannot_tell(why))
+        }
+        Ok(Foreseen {
+            open: None, reason, ..
+        }) => (
+            alert,
+            Foresight {
+                summary: format!("{reason}: every channel below would be notified"),
+                notify: Some(true),
+                open_alert: None,
+                occurrence: None,
+            },
+        ),
+        Ok(Foreseen {
+            open: Some(open),
+            notify,
+            reason,
+        }) => {
+            let summary = format!(
+                "occurrence {} of open alert {} ({}); {}",
+                open.occurrences,
+                open.id,
+                open.status.as_ref(),
+                if notify {
+                    format!("it would be notified again: {reason}")
+                } else {
+                    format!("nobody would be notified: {reason}")
                 }
-            };
-            let deliveries = follow_up(entries, &alert, Event::Resolve, &policy).await;
-            tracing::info!(
-                "{alert_type}: resolved ({note}); {} of {} resolved notifications delivered",
-                deliveries
-                    .iter()
-                    .filter(|d| d.outcome == Outcome::Delivered)
-                    .count(),
-                deliveries.len()
             );
-            if deliveries.iter().any(|d| d.outcome == Outcome::Failed) {
-                notice(format!(
-                    "--alert: {alert_type} resolved: {}",
-                    failures(&deliveries)
-                ));
-                exit = Exit::Warning;
-            }
-            if let Err(e) = store.add_deliveries(&alert.id, &deliveries).await {
-                notice(format!(
-                    "--alert: {alert_type}: {}",
-                    report(in_store(config, e).as_ref())
-                ));
-                exit = Exit::Warning;
-            }
+            let foresight = Foresight {
+                summary,
+                notify: Some(notify),
+                open_alert: Some(open.id.clone()),
+                occurrence: Some(open.occurrences),
+            };
+            let severity = open.severity.max(alert.severity);
+            let merged = Alert {
+                message: alert.message,
+                context: alert.context,
+                severity,
+                ..open
+            };
+            (merged, foresight)
         }
     }
-    exit
-}
-
-fn log_raised(r: &Raised) {
-    let a = &r.alert;
-    match (&r.reason, r.notified) {
-        (Some(reason), false) => tracing::info!(
-            "{} ({}): occurrence {}, not notified: {reason}",
-            a.alert_type,
-            a.id,
-            a.occurrences
-        ),
-        (reason, true) => tracing::info!(
-            "{} ({}): notified{}: {} of {} delivered",
-            a.alert_type,
-            a.id,
-            reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default(),
-            a.deliveries
-                .iter()
-                .filter(|d| d.outcome == Outcome::Delivered)
-                .count(),
-            a.deliveries.len()
-        ),
-        (None, false) => {}
-    }
-}
-
-/// `slack failed: HTTP 500: …; email to ops@example.com failed: …`.
-fn failures(deliveries: &[Delivery]) -> String {
-    let each: Vec<String> = deliveries
-        .iter()
-        .filter(|d| d.outcome == Outcome::Failed)
-        .map(|d| {
-            format!(
-                "{} to {} failed: {}",
-                d.channel,
-                d.recipient,
-                d.error.as_deref().unwrap_or("unknown error")
-            )
-        })
-        .collect();
-    each.join("; ")
 }
 
 /// Tells apart "the user asked for something impossible" (exit 3) from a failed delivery.

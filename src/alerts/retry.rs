@@ -83,6 +83,16 @@ pub struct Failure {
     /// The provider certainly did not act on the request (refused connection,
     /// unknown host, 429): trying again cannot deliver twice.
     pub unsent: bool,
+    /// Set by [`run`] on the final failure: an attempt went out and got no
+    /// answer (a timeout, a connection cut mid-way), so the provider may
+    /// have acted on it.
+    pub maybe_delivered: bool,
+}
+
+impl super::delivery::Unsure for Failure {
+    fn maybe_delivered(&self) -> bool {
+        self.maybe_delivered
+    }
 }
 
 impl Failure {
@@ -92,6 +102,7 @@ impl Failure {
             retryable: false,
             retry_after: None,
             unsent: false,
+            maybe_delivered: false,
         }
     }
 
@@ -219,25 +230,33 @@ where
     let mut schedule = Schedule::new(policy);
     let mut history = Vec::new();
     let mut last = Failure::permanent("out of time before the first attempt");
+    let mut unanswered = false;
+    let finally = |mut f: Failure, unanswered: bool| {
+        f.maybe_delivered = unanswered;
+        Err(f)
+    };
     while let Some(timeout) = schedule.next() {
         let (mut step, record) = timed(timeout, attempt(timeout)).await;
         history.push(record);
+        if let Err(f) = &step.result {
+            unanswered |= f.retryable && !f.unsent && step.status.is_none();
+        }
         if policy.at_most_once {
             step = only_if_unsent(step);
         }
         match step.result {
             Ok(value) => return (Ok(value), history),
-            Err(f) if !f.retryable => return (Err(f), history),
+            Err(f) if !f.retryable => return (finally(f, unanswered), history),
             Err(mut f) => {
                 if let Err(why) = schedule.pause(f.retry_after).await {
                     f.error = format!("{}; {why}", f.error);
-                    return (Err(f), history);
+                    return (finally(f, unanswered), history);
                 }
                 last = f;
             }
         }
     }
-    (Err(last), history)
+    (finally(last, unanswered), history)
 }
 
 /// Sends `request` under `policy`: [`run`] over [`http`].
@@ -493,6 +512,42 @@ mod tests {
             Err("HTTP 429: slow down; gave up after 3 attempts".to_owned())
         );
         assert_eq!(history.len(), 3);
+    }
+
+    /// Unknown, not failed, once any attempt went out and was never answered.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_unanswered_attempt_may_have_delivered() {
+        let steps = |first: Step<()>, then: Step<()>| {
+            let calls = std::cell::Cell::new(0);
+            move |_| {
+                calls.set(calls.get() + 1);
+                let step = if calls.get() == 1 { &first } else { &then };
+                std::future::ready(step.clone())
+            }
+        };
+        let timeout = || Step::<()> {
+            status: None,
+            result: Err(Failure::transient("timed out after 1s")),
+        };
+        let refused = || Step::<()> {
+            status: None,
+            result: Err(Failure::unsent("connection refused")),
+        };
+        let answered = || Step::<()> {
+            status: Some(503),
+            result: Err(Failure::transient("HTTP 503: down")),
+        };
+        for (first, then, maybe) in [
+            (timeout(), timeout(), true),
+            (timeout(), refused(), true),
+            (refused(), refused(), false),
+            (answered(), answered(), false),
+        ] {
+            let (result, _) = run(&policy(3), steps(first, then)).await;
+            assert_eq!(result.map_err(|f| f.maybe_delivered), Err(maybe));
+        }
+        let (result, _) = run(&policy(3).at_most_once(), steps(timeout(), refused())).await;
+        assert_eq!(result.map_err(|f| f.maybe_delivered), Err(true));
     }
 
     #[tokio::test(flavor = "current_thread")]

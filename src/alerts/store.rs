@@ -2,37 +2,31 @@
 //! (`crate::store`) with the same SQL on SQLite and PostgreSQL.
 //!
 //! Deciding to notify is claimed in the transaction that records the
-//! occurrence: a write transaction serialised per alert identity (SQLite:
+//! occurrence: a write transaction serialised per alert type (SQLite:
 //! `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock on the
-//! identity, with a unique index on open identities as a backstop). The claim
-//! is a lease on the alert row, released once the notification is recorded,
-//! so two processes never both notify, and a crashed one does not silence
-//! the alert for longer than the lease.
+//! type, with a unique index on open identities as a backstop). The claim is
+//! a lease on the alert row, bounded by the time a delivery may take. The
+//! notifications it covers are recorded as `pending` in that same
+//! transaction, before any request goes out, and replaced by their outcomes
+//! afterwards; pending ones whose lease lapsed (their vitals died) count as
+//! `unknown`: they may have reached someone, so follow-ups go there too.
 
+mod read;
 mod rows;
-
-use std::time::Duration;
-
-use serde_json::{Map, Value};
+mod write;
 
 use super::channels::ChannelId;
-use super::policy::{Notified, Reason, Rules, decide};
-use super::{Alert, AlertStatus, Delivery, Outcome, Severity, Timestamp};
-use crate::config::{RateLimit, StateLocation};
-use crate::net::tls::Trust;
-use crate::store::{Create, Lock, Param, Result, Store, StoreError, bounded, first_int, int, text};
-use rows::{COLUMNS, alert_from_row};
+use super::policy::{Reason, Rules, decide};
+use super::{Alert, AlertStatus, Delivery, Held, Labels, Severity, Timestamp};
+use crate::store::{Lock, Param, Result, Store, StoreError, Tx, int, text};
+use read::{full_id, load, select};
+use rows::{COLUMNS, Meta, alert_from_row};
+use write::{find_open, insert_deliveries, lapse, notified_in, open_of_types, record_in};
 
-/// Everything that reads and then changes the open alert of one identity.
-fn identity_lock(identity: &str) -> Lock<'_> {
-    Lock::Keyed(2, identity)
+/// Everything that reads and then changes the open alerts of one type.
+fn type_lock(alert_type: &str) -> Lock<'_> {
+    Lock::Keyed(2, alert_type)
 }
-
-/// Counting and reserving rate-limit slots.
-const RATE_LIMIT_LOCK: Lock<'static> = Lock::Global(1);
-
-/// Rate-limit reservations are kept at least this long, whatever the window.
-const SLOT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 /// What recording an occurrence decided.
 #[derive(Debug, Clone)]
@@ -45,6 +39,17 @@ pub struct Recorded {
     pub claim: Option<Timestamp>,
     /// Channels over their rate limit, with why.
     pub suppressed: Vec<(ChannelId, String)>,
+    /// The notifications recorded as pending, to be sent now.
+    pub pending: Vec<Delivery>,
+}
+
+/// What an occurrence would come to, for `--dry-run`.
+#[derive(Debug, Clone)]
+pub struct Foreseen {
+    /// The open alert it would be one more occurrence of.
+    pub open: Option<Alert>,
+    pub notify: bool,
+    pub reason: Reason,
 }
 
 /// `alert list` filters.
@@ -56,166 +61,116 @@ pub enum StatusFilter {
     All,
 }
 
+/// Which open alerts a recovered check resolves: those of these types whose
+/// labels include all of `labels` and whose `target` (if they have one) is
+/// `target` (any, when it is `None`), and (`legacy`) those raised before
+/// alerts had labels.
+#[derive(Debug, Clone)]
+pub struct Matching {
+    pub types: Vec<String>,
+    pub labels: Labels,
+    pub target: Option<String>,
+    pub legacy: bool,
+}
+
+impl Matching {
+    fn takes(&self, alert: &Alert, meta: &Meta) -> bool {
+        if !self.types.contains(&alert.alert_type) {
+            return false;
+        }
+        if meta.unlabelled_legacy {
+            return self.legacy;
+        }
+        self.labels
+            .iter()
+            .all(|(name, value)| alert.labels.get(name) == Some(value))
+            && self.target.as_ref().is_none_or(|want| {
+                alert
+                    .labels
+                    .get("target")
+                    .is_none_or(|target| target == want)
+            })
+    }
+}
+
 pub struct AlertStore {
     store: Store,
 }
 
 impl AlertStore {
-    /// Opens the store at `location`, creating what `create` allows or
-    /// migrating it as needed. Every statement and lock wait is bounded by `timeout`.
-    pub async fn open(
-        location: &StateLocation,
-        trust: &Trust,
-        timeout: Duration,
-        create: Create,
-    ) -> Result<AlertStore> {
-        Store::open(location, trust, timeout, create)
-            .await
-            .map(|store| AlertStore { store })
+    /// The alerts of an open store: one opened as usual (created or migrated
+    /// as needed), or only to be read (`--dry-run`).
+    pub fn new(store: Store) -> AlertStore {
+        AlertStore { store }
+    }
+
+    /// Closes the connection while notifications go out; the next call opens another.
+    pub fn release(&mut self) {
+        self.store.release();
     }
 
     /// Records one occurrence of `incoming`: a new alert, or one more
     /// occurrence of the open alert of the same identity (message and context
-    /// replaced, severity raised if higher). Decides whether to notify and, if
-    /// so, claims the notification and reserves a rate-limit slot on each of
-    /// `channels`, all in one transaction.
+    /// replaced, severity raised if higher). With `adopt`, an open alert of
+    /// the same type from before alerts had labels is taken as this one and
+    /// given its labels. Decides whether to notify and, if so, claims the
+    /// notification, reserves a rate-limit slot on each channel of `planned`
+    /// and records `planned` (but the rate-limited) as pending, all in one
+    /// transaction.
     pub async fn record(
         &mut self,
         incoming: &Alert,
-        channels: &[ChannelId],
+        planned: &[Delivery],
+        adopt: bool,
         now: Timestamp,
         rules: &Rules,
     ) -> Result<Recorded> {
-        bounded(self.store.timeout, async {
-            self.store.db.begin(true).await?;
-            let result = self.record_in(incoming, channels, now, rules).await;
-            self.store.end(result).await
-        })
-        .await
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(record_in(tx.db, incoming, planned, adopt, now, rules))
+            })
+            .await
     }
 
-    async fn record_in(
+    /// What recording `incoming` would decide, read without changing anything.
+    pub async fn foresee(
         &mut self,
         incoming: &Alert,
-        channels: &[ChannelId],
+        adopt: bool,
         now: Timestamp,
         rules: &Rules,
-    ) -> Result<Recorded> {
-        let identity = incoming.identity();
-        self.store.db.lock(identity_lock(identity)).await?;
-        let open = self.open_alert(identity).await?;
-        let claim = now.plus(rules.claim_for);
-        let (mut alert, notify, reason) = match open {
-            None => {
-                let alert = Alert {
-                    status: AlertStatus::Active,
-                    occurrences: 1,
-                    last_notified_at: None,
-                    deliveries: Vec::new(),
-                    ..incoming.clone()
-                };
-                self.insert(&alert, now).await?;
-                (alert, true, Reason::New)
-            }
-            Some((mut alert, notified)) => {
-                alert.occurrences = alert.occurrences.saturating_add(1);
-                alert.message = incoming.message.clone();
-                alert.context = incoming.context.clone();
-                alert.severity = alert.severity.max(incoming.severity);
-                let (notify, reason) = decide(&alert, &notified, alert.severity, now, rules);
-                self.store
-                    .db
-                    .execute(
-                        "UPDATE alerts SET occurrences = $1, message = $2, context = $3, \
-                         severity = $4, updated_at = $5 WHERE id = $6",
-                        &[
-                            int(i64::from(alert.occurrences)),
-                            text(&alert.message),
-                            text(context_text(&alert.context)),
-                            text(alert.severity.as_ref()),
-                            int(now.millis()),
-                            text(&alert.id),
-                        ],
-                    )
-                    .await?;
-                (alert, notify, reason)
-            }
-        };
-        let mut suppressed = Vec::new();
-        if notify {
-            self.store
-                .db
-                .execute(
-                    "UPDATE alerts SET claim_expires_at = $1 WHERE id = $2",
-                    &[int(claim.millis()), text(&alert.id)],
-                )
-                .await?;
-            if let Some(limit) = rules.rate_limit {
-                suppressed = self.reserve(channels, &limit, now).await?;
-            }
-        }
-        alert.deliveries = Vec::new();
-        Ok(Recorded {
-            alert,
-            notify,
-            reason,
-            claim: notify.then_some(claim),
-            suppressed,
-        })
-    }
-
-    /// Takes one slot of each channel's rate limit, or says why it is full.
-    async fn reserve(
-        &mut self,
-        channels: &[ChannelId],
-        limit: &RateLimit,
-        now: Timestamp,
-    ) -> Result<Vec<(ChannelId, String)>> {
-        self.store.db.lock(RATE_LIMIT_LOCK).await?;
-        let window_start = now.millis().saturating_sub(millis_of(limit.per));
-        let expired = now
-            .millis()
-            .saturating_sub(millis_of(limit.per.max(SLOT_RETENTION)));
+    ) -> Result<Foreseen> {
         self.store
-            .db
-            .execute("DELETE FROM rate_slots WHERE at < $1", &[int(expired)])
-            .await?;
-        let mut full = Vec::new();
-        for channel in channels {
-            let rows = self
-                .store
-                .db
-                .query(
-                    "SELECT COUNT(*) FROM rate_slots WHERE channel = $1 AND at > $2",
-                    &[text(channel.as_ref()), int(window_start)],
-                )
-                .await?;
-            let used = first_int(&rows)?;
-            if used >= i64::from(limit.count) {
-                full.push((
-                    *channel,
-                    format!(
-                        "rate limit reached: {} notifications per {} on {channel} (ALERT_RATE_LIMIT)",
-                        limit.count,
-                        humantime::format_duration(limit.per)
-                    ),
-                ));
-            } else {
-                self.store
-                    .db
-                    .execute(
-                        "INSERT INTO rate_slots (channel, at) VALUES ($1, $2)",
-                        &[text(channel.as_ref()), int(now.millis())],
-                    )
-                    .await?;
-            }
-        }
-        Ok(full)
+            .transaction(false, &mut |tx: Tx<'_, '_>| {
+                Box::pin(async move {
+                    let open = match find_open(tx.db, incoming, adopt, false).await? {
+                        Some((alert, meta)) => (alert, meta),
+                        None => {
+                            return Ok(Foreseen {
+                                open: None,
+                                notify: true,
+                                reason: Reason::New,
+                            });
+                        }
+                    };
+                    let (mut alert, meta) = open;
+                    alert.occurrences = alert.occurrences.saturating_add(1);
+                    let severity = alert.severity.max(incoming.severity);
+                    let (notify, reason) = decide(&alert, &meta.notified, severity, now, rules);
+                    Ok(Foreseen {
+                        open: Some(alert),
+                        notify,
+                        reason,
+                    })
+                })
+            })
+            .await
     }
 
-    /// Stores the notifications sent for a claim and releases it. When at
-    /// least one was delivered the alert counts as notified (at its current
-    /// severity); when none was, the next occurrence tries again.
+    /// Stores the outcomes of the notifications sent for a claim, in place of
+    /// their pending records, and releases the claim. When at least one was
+    /// delivered the alert counts as notified (at its current severity);
+    /// when none was, the next occurrence tries again.
     pub async fn notified(
         &mut self,
         alert: &Alert,
@@ -223,39 +178,11 @@ impl AlertStore {
         deliveries: &[Delivery],
         now: Timestamp,
     ) -> Result<Alert> {
-        bounded(self.store.timeout, async {
-            self.store.db.begin(true).await?;
-            let result = async {
-                self.insert_deliveries(&alert.id, deliveries).await?;
-                if deliveries.iter().any(|d| d.outcome == Outcome::Delivered) {
-                    self.store
-                        .db
-                        .execute(
-                            "UPDATE alerts SET last_notified_at = $1, notified_severity = $2, \
-                             updated_at = $1 WHERE id = $3",
-                            &[
-                                int(now.millis()),
-                                text(alert.severity.as_ref()),
-                                text(&alert.id),
-                            ],
-                        )
-                        .await?;
-                }
-                // Only our own claim is released: after its lease another process may hold a new one.
-                self.store
-                    .db
-                    .execute(
-                        "UPDATE alerts SET claim_expires_at = NULL \
-                         WHERE id = $1 AND claim_expires_at = $2",
-                        &[text(&alert.id), int(claim.millis())],
-                    )
-                    .await?;
-                self.load(&alert.id).await
-            }
-            .await;
-            self.store.end(result).await
-        })
-        .await
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(notified_in(tx.db, alert, claim, deliveries, now))
+            })
+            .await
     }
 
     /// Stores follow-up notifications (acknowledged, resolved).
@@ -263,53 +190,11 @@ impl AlertStore {
         if deliveries.is_empty() {
             return Ok(());
         }
-        bounded(self.store.timeout, async {
-            self.store.db.begin(true).await?;
-            let result = self.insert_deliveries(id, deliveries).await;
-            self.store.end(result).await
-        })
-        .await
-    }
-
-    async fn insert_deliveries(&mut self, id: &str, deliveries: &[Delivery]) -> Result<()> {
-        let rows = self
-            .store
-            .db
-            .query(
-                "SELECT COALESCE(MAX(seq), 0) FROM deliveries WHERE alert_id = $1",
-                &[text(id)],
-            )
-            .await?;
-        let mut seq = first_int(&rows)?;
-        for d in deliveries {
-            seq += 1;
-            let body =
-                serde_json::to_string(d).map_err(|e| StoreError::Malformed(e.to_string()))?;
-            self.store
-                .db
-                .execute(
-                    "INSERT INTO deliveries (alert_id, seq, event, channel, outcome, at, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    &[
-                        text(id),
-                        int(seq),
-                        text(d.event.as_ref()),
-                        text(d.channel.as_ref()),
-                        text(d.outcome.as_ref()),
-                        int(d.at.millis()),
-                        text(body),
-                    ],
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn load(&mut self, id: &str) -> Result<Alert> {
-        let mut alerts = self.select("id = $1", &[text(id)]).await?;
-        alerts
-            .pop()
-            .ok_or_else(|| StoreError::NotFound(id.to_owned()))
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(insert_deliveries(tx.db, id, deliveries, None))
+            })
+            .await
     }
 
     /// Alerts matching the filters, newest first, each with its notifications.
@@ -317,6 +202,7 @@ impl AlertStore {
         &mut self,
         status: StatusFilter,
         severity: Option<Severity>,
+        now: Timestamp,
     ) -> Result<Vec<Alert>> {
         let mut conditions = Vec::new();
         let mut params = Vec::new();
@@ -337,104 +223,18 @@ impl AlertStore {
         } else {
             conditions.join(" AND ")
         };
-        bounded(self.store.timeout, async {
-            self.store.db.begin(false).await?;
-            let result = self.select(&filter, &params).await;
-            self.store.end(result).await
-        })
-        .await
-    }
-
-    /// Alerts matching `filter` (a condition on `alerts`), newest first, with deliveries.
-    async fn select(&mut self, filter: &str, params: &[Param]) -> Result<Vec<Alert>> {
-        let rows = self
-            .store
-            .db
-            .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM alerts WHERE {filter} ORDER BY triggered_at DESC, id"
-                ),
-                params,
-            )
-            .await?;
-        let mut alerts = rows
-            .iter()
-            .map(|r| alert_from_row(r).map(|(a, _)| a))
-            .collect::<Result<Vec<_>>>()?;
-        let deliveries = self
-            .store
-            .db
-            .query(
-                &format!(
-                    "SELECT alert_id, body FROM deliveries WHERE alert_id IN \
-                     (SELECT id FROM alerts WHERE {filter}) ORDER BY alert_id, seq"
-                ),
-                params,
-            )
-            .await?;
-        for row in &deliveries {
-            let [id, body] = row.as_slice() else {
-                return Err(StoreError::Malformed("a delivery row".into()));
-            };
-            let id = id.text()?.unwrap_or_default();
-            let body = body.text()?.unwrap_or_default();
-            let delivery: Delivery = serde_json::from_str(&body)
-                .map_err(|e| StoreError::Malformed(format!("a delivery of alert {id}: {e}")))?;
-            if let Some(alert) = alerts.iter_mut().find(|a| a.id == id) {
-                alert.deliveries.push(delivery);
-            }
-        }
-        Ok(alerts)
-    }
-
-    /// The open (active or acknowledged) alert of an identity, locked for update.
-    async fn open_alert(&mut self, identity: &str) -> Result<Option<(Alert, Notified)>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM alerts WHERE identity = $1 AND status <> 'resolved'{}",
-            self.store.db.for_update()
-        );
-        let rows = self.store.db.query(&sql, &[text(identity)]).await?;
-        rows.first().map(alert_from_row).transpose()
-    }
-
-    async fn insert(&mut self, a: &Alert, now: Timestamp) -> Result<()> {
-        let at = |t: Option<Timestamp>| Param::Int(t.map(Timestamp::millis));
-        let opt = |s: &Option<String>| Param::Text(s.clone());
-        self.store.db
-            .execute(
-                &format!(
-                    "INSERT INTO alerts ({COLUMNS}, identity, updated_at) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-                ),
-                &[
-                    text(&a.id),
-                    text(&a.alert_type),
-                    text(a.severity.as_ref()),
-                    text(&a.message),
-                    text(context_text(&a.context)),
-                    text(a.status.as_ref()),
-                    int(a.triggered_at.millis()),
-                    at(a.acknowledged_at),
-                    opt(&a.acknowledged_by),
-                    at(a.resolved_at),
-                    opt(&a.resolved_by),
-                    opt(&a.resolution_note),
-                    int(i64::from(a.occurrences)),
-                    at(a.last_notified_at),
-                    int(i64::from(a.test)),
-                    Param::Text(None),
-                    Param::Int(None),
-                    text(a.identity()),
-                    int(now.millis()),
-                ],
-            )
-            .await?;
-        Ok(())
+        let (filter, params) = (&filter, &params);
+        self.store
+            .transaction(false, &mut |tx: Tx<'_, '_>| {
+                Box::pin(select(tx.db, filter, params, now))
+            })
+            .await
     }
 
     /// Marks the alert acknowledged by `by`. Only an active alert can be.
+    /// `id` may be any unique prefix of its id.
     pub async fn acknowledge(&mut self, id: &str, by: &str, now: Timestamp) -> Result<Alert> {
-        self.transition(id, |alert| match alert.status {
+        self.transition(id, now, &|alert: &Alert| match alert.status {
             AlertStatus::Active => Ok(Change {
                 sql: "UPDATE alerts SET status = 'acknowledged', acknowledged_at = $1, \
                       acknowledged_by = $2, updated_at = $1 WHERE id = $3",
@@ -451,7 +251,8 @@ impl AlertStore {
         .await
     }
 
-    /// Marks the alert resolved by `by`, with an optional note.
+    /// Marks the alert resolved by `by`, with an optional note. `id` may be
+    /// any unique prefix of its id.
     pub async fn resolve(
         &mut self,
         id: &str,
@@ -459,65 +260,132 @@ impl AlertStore {
         note: Option<&str>,
         now: Timestamp,
     ) -> Result<Alert> {
-        self.transition(id, |alert| match alert.status {
+        self.transition(id, now, &|alert: &Alert| match alert.status {
             AlertStatus::Active | AlertStatus::Acknowledged => Ok(resolution(alert, by, note, now)),
             AlertStatus::Resolved => Err(resolved_already(alert)),
         })
         .await
     }
 
-    /// Resolves the open alert of `identity`, if there is one (a recovered check).
-    pub async fn resolve_identity(
+    /// Resolves the open alerts `matching` describes (a recovered check),
+    /// each with its notifications.
+    pub async fn resolve_matching(
         &mut self,
-        identity: &str,
+        matching: &Matching,
         by: &str,
         note: &str,
         now: Timestamp,
-    ) -> Result<Option<Alert>> {
-        bounded(self.store.timeout, async {
-            self.store.db.begin(true).await?;
-            let result = async {
-                self.store.db.lock(identity_lock(identity)).await?;
-                let Some((alert, _)) = self.open_alert(identity).await? else {
-                    return Ok(None);
-                };
-                let change = resolution(&alert, by, Some(note), now);
-                self.store.db.execute(change.sql, &change.params).await?;
-                self.load(&alert.id).await.map(Some)
-            }
-            .await;
-            self.store.end(result).await
-        })
-        .await
+    ) -> Result<Vec<Alert>> {
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(async move {
+                    let db = tx.db;
+                    let mut resolved = Vec::new();
+                    for alert_type in &matching.types {
+                        db.lock(type_lock(alert_type)).await?;
+                    }
+                    for (alert, meta) in open_of_types(db, &matching.types).await? {
+                        if matching.takes(&alert, &meta) {
+                            lapse(db, &alert.id, now).await?;
+                            let change = resolution(&alert, by, Some(note), now);
+                            db.execute(change.sql, &change.params).await?;
+                            resolved.push(load(db, &alert.id, now).await?);
+                        }
+                    }
+                    Ok(resolved)
+                })
+            })
+            .await
     }
 
-    /// Reads the alert locked, checks the change is allowed, applies it.
+    /// The open alerts whose labels include all of `labels`.
+    pub async fn open_labelled(&mut self, labels: &Labels) -> Result<Vec<Alert>> {
+        self.store
+            .transaction(false, &mut |tx: Tx<'_, '_>| {
+                Box::pin(async move {
+                    let rows = tx
+                        .db
+                        .query(
+                            &format!(
+                                "SELECT {COLUMNS} FROM alerts \
+                                 WHERE status <> 'resolved' AND labels IS NOT NULL \
+                                 ORDER BY triggered_at DESC, id"
+                            ),
+                            &[],
+                        )
+                        .await?;
+                    let mut alerts = Vec::new();
+                    for row in &rows {
+                        let (alert, _) = alert_from_row(row)?;
+                        if labels.iter().all(|(k, v)| alert.labels.get(k) == Some(v)) {
+                            alerts.push(alert);
+                        }
+                    }
+                    Ok(alerts)
+                })
+            })
+            .await
+    }
+
+    /// Marks open alerts as held back, each with its reason; an alert that is
+    /// resolved meanwhile is left alone.
+    pub async fn hold(&mut self, held: &[(String, Held, String)], now: Timestamp) -> Result<()> {
+        if held.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(async move {
+                    for (id, why, reason) in held {
+                        tx.db
+                            .execute(
+                                "UPDATE alerts SET held = $1, held_reason = $2, updated_at = $3 \
+                                 WHERE id = $4 AND status <> 'resolved'",
+                                &[
+                                    text(why.as_ref()),
+                                    text(reason),
+                                    int(now.millis()),
+                                    text(id),
+                                ],
+                            )
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Reads the alert an id prefix names, locked, checks the change is
+    /// allowed, applies it.
     async fn transition(
         &mut self,
-        id: &str,
-        change: impl FnOnce(&Alert) -> Result<Change>,
+        prefix: &str,
+        now: Timestamp,
+        change: &(dyn Fn(&Alert) -> Result<Change> + Sync),
     ) -> Result<Alert> {
-        bounded(self.store.timeout, async {
-            self.store.db.begin(true).await?;
-            let result = async {
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM alerts WHERE id = $1{}",
-                    self.store.db.for_update()
-                );
-                let rows = self.store.db.query(&sql, &[text(id)]).await?;
-                let (alert, _) = rows
-                    .first()
-                    .map(alert_from_row)
-                    .transpose()?
-                    .ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
-                let change = change(&alert)?;
-                self.store.db.execute(change.sql, &change.params).await?;
-                self.load(id).await
-            }
-            .await;
-            self.store.end(result).await
-        })
-        .await
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(async move {
+                    let db = tx.db;
+                    let id = full_id(db, prefix).await?;
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM alerts WHERE id = $1{}",
+                        db.for_update()
+                    );
+                    let rows = db.query(&sql, &[text(&id)]).await?;
+                    let (alert, _) = rows
+                        .first()
+                        .map(alert_from_row)
+                        .transpose()?
+                        .ok_or_else(|| StoreError::NotFound(prefix.to_owned()))?;
+                    let change = change(&alert)?;
+                    lapse(db, &id, now).await?;
+                    db.execute(change.sql, &change.params).await?;
+                    load(db, &id, now).await
+                })
+            })
+            .await
     }
 }
 
@@ -530,7 +398,8 @@ struct Change {
 fn resolution(alert: &Alert, by: &str, note: Option<&str>, now: Timestamp) -> Change {
     Change {
         sql: "UPDATE alerts SET status = 'resolved', resolved_at = $1, resolved_by = $2, \
-              resolution_note = $3, claim_expires_at = NULL, updated_at = $1 WHERE id = $4",
+              resolution_note = $3, claim_expires_at = NULL, held = NULL, held_reason = NULL, \
+              updated_at = $1 WHERE id = $4",
         params: vec![
             int(now.millis()),
             text(by),
@@ -551,12 +420,4 @@ fn resolved_already(alert: &Alert) -> StoreError {
 
 fn shown(at: Option<Timestamp>) -> String {
     at.map_or_else(|| "?".to_owned(), |t| t.to_string())
-}
-
-fn millis_of(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn context_text(context: &Map<String, Value>) -> String {
-    Value::Object(context.clone()).to_string()
 }

@@ -146,6 +146,12 @@ pub trait Check: Send + Sync {
         None
     }
 
+    /// For a check made of parts (the services of `external_services`):
+    /// each part's name and target, for its alerts' labels.
+    fn part_targets(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// Whether it times one round trip (`response_time_ms`). A check made
     /// of parts (the services, each with its own time) does not.
     fn timed(&self) -> bool {
@@ -172,6 +178,10 @@ pub struct CheckResult {
     pub metrics: Vec<Metric>,
     /// Wall time of the whole check, set by the runner.
     pub duration: Option<Duration>,
+    /// What was checked, and what each part checked ([`Check::target`]),
+    /// set by the runner for the alerts' labels; not part of the JSON.
+    pub target: Option<String>,
+    pub part_targets: Vec<(String, String)>,
 }
 
 impl CheckResult {
@@ -185,6 +195,8 @@ impl CheckResult {
             message: message.into(),
             metrics: Vec::new(),
             duration: None,
+            target: None,
+            part_targets: Vec::new(),
         }
     }
 

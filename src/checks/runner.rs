@@ -22,6 +22,8 @@ pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
         Err(_) => CheckResult::unhealthy(timed_out(check.target().as_deref(), timeout)),
     };
     result.duration = Some(started.elapsed());
+    result.target = check.target();
+    result.part_targets = check.part_targets();
     result.timed = check.timed();
     tracing::info!(
         "{}: {} after {:.2} ms: {}",

@@ -201,6 +201,19 @@ impl Check for Services {
         self.entries.iter().any(|e| matches!(e, Entry::Probe(_)))
     }
 
+    fn part_targets(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Probe(probe) => Some((
+                    probe.name.clone(),
+                    crate::redact::url_target(&probe.request.url),
+                )),
+                Entry::Unconfigured { .. } => None,
+            })
+            .collect()
+    }
+
     fn timed(&self) -> bool {
         false
     }

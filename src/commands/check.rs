@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Stopped, until_signal};
-use crate::alerts::lifecycle;
+use super::{Stopped, until_signal, until_stopped};
+use crate::alerts::from_checks;
 use crate::checks::runner::{Report, Single, run_all};
 use crate::checks::{BUILTINS, Check, CheckId, CheckResult};
 use crate::cli::CheckArgs;
@@ -54,8 +54,9 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
         output::error(&format!("nothing to check: set {}", vars.join(", ")));
     }
     let mut exit = overall.exit();
-    // Opened only here: a plain `check` never touches the alert store.
-    if args.alert && overall != Status::Unconfigured {
+    // Opened only here: a plain `check` never touches the alert store. With
+    // nothing configured it still runs, to name the alerts this leaves stale.
+    if args.alert {
         exit = exit.max(alert(&report.checks, timeout));
     }
     emitted?;
@@ -66,7 +67,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
 /// stderr, and the exit code says whether alerting worked. Its settings are
 /// read only now, after the checks' result is out.
 fn alert(checks: &[(CheckId, CheckResult)], timeout: Duration) -> Exit {
-    let (config, entries) = match settings::alerting(&ProcessEnv) {
+    let (config, entries, failure) = match settings::check_alerting(&ProcessEnv) {
         Ok(read) => read,
         Err(errors) => {
             output::error(&format!(
@@ -76,13 +77,29 @@ fn alert(checks: &[(CheckId, CheckResult)], timeout: Duration) -> Exit {
         }
     };
     let mut notice = |message: String| output::error(&message);
-    let alerting = lifecycle::alert_checks(checks, &config, &entries, timeout, &mut notice);
-    match until_signal(
-        1,
-        "alerting was stopped; the checks' result above stands",
-        alerting,
-    ) {
-        Ok(exit) => exit,
+    let what = "alerting was stopped; the checks' result above stands";
+    let alerting = until_stopped(1, what, |stop| async move {
+        let failure = &failure;
+        from_checks::alert_checks(
+            checks,
+            &config,
+            &entries,
+            failure,
+            timeout,
+            &mut notice,
+            &stop,
+        )
+        .await
+    });
+    match alerting {
+        Ok(((exit, None), _)) => exit,
+        Ok(((_, Some(signal)), _)) => {
+            output::error(&format!(
+                "interrupted by {signal}: {what}; the notifications that had finished were \
+                 recorded, those in progress as unknown"
+            ));
+            Exit::Unknown
+        }
         Err(Stopped::Runtime(e)) => {
             output::error(&format!("--alert: {}", report(&e)));
             Exit::Warning

@@ -20,7 +20,7 @@ use crate::config::{EnvFile, ProcessEnv};
 use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, ColorChoice, Document, Format, Output};
-use crate::runtime::{self, Interrupted};
+use crate::runtime::{self, Interrupted, Stop};
 use crate::{clock, logging, settings};
 
 /// Runs the parsed command line; `env_file` is what loading `.env` came to
@@ -154,6 +154,21 @@ pub fn until_signal<F: Future>(
 ) -> Result<F::Output, Stopped> {
     let runtime = runtime::build(workers)?;
     let result = runtime::run_until_signal(&runtime, work);
+    runtime.shutdown_background();
+    result.map_err(|signal| Stopped::Interrupted(Interrupted { signal, what }))
+}
+
+/// As [`until_signal`], for work that winds down when asked (it records what
+/// it did before a signal): the first SIGINT or SIGTERM is handed to it
+/// through its [`Stop`], and it returns with the name of that signal; a
+/// second one stops it at once, `what` saying what became of the work.
+pub fn until_stopped<F: Future>(
+    workers: usize,
+    what: &'static str,
+    work: impl FnOnce(Stop) -> F,
+) -> Result<(F::Output, Option<&'static str>), Stopped> {
+    let runtime = runtime::build(workers)?;
+    let result = runtime::run_until_stopped(&runtime, work);
     runtime.shutdown_background();
     result.map_err(|signal| Stopped::Interrupted(Interrupted { signal, what }))
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::parse::{parse_name, parse_rate_limit, parse_url};
+use super::parse::{Expected, parse_name, parse_rate_limit, parse_url};
 use super::{Reader, SecretUrl, Source};
 
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct RateLimit {
 pub struct StateConfig {
     /// `None` when neither `VITALS_STATE` nor a home directory is available.
     pub location: Option<StateLocation>,
+    /// `VITALS_INSTANCE`, or the host name: the `instance` label of check alerts.
+    pub instance: String,
     /// Whether `location` is the default one (`VITALS_STATE` unset), whose
     /// directories vitals creates; it creates none for a path it was given.
     pub default_location: bool,
@@ -61,6 +63,7 @@ impl Config {
             state: StateConfig {
                 location,
                 default_location,
+                instance: instance(r),
                 repeat_interval: r.duration("ALERT_REPEAT_INTERVAL"),
                 rate_limit: r.optional("ALERT_RATE_LIMIT", parse_rate_limit),
             },
@@ -100,6 +103,30 @@ fn state_location(r: &mut Reader<'_>) -> (Option<StateLocation>, bool) {
         }
     };
     (location, false)
+}
+
+fn instance(r: &mut Reader<'_>) -> String {
+    let name = r.raw("VITALS_INSTANCE").and_then(|v| {
+        r.parse("VITALS_INSTANCE", &v, |v| {
+            parse_name(v).and_then(|name| {
+                if name.chars().count() <= 200 {
+                    Ok(name)
+                } else {
+                    Err(Expected("a name of at most 200 characters".to_owned()))
+                }
+            })
+        })
+    });
+    name.unwrap_or_else(host_name)
+}
+
+/// This host's name, as alerts and PagerDuty's `source` show it.
+pub fn host_name() -> String {
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned())
 }
 
 fn default_state_file(source: &dyn Source) -> Option<PathBuf> {

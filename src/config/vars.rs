@@ -163,6 +163,18 @@ pub const STATE: Group = Group {
             "Alert store: an SQLite file path (default $XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db; created 0600 by alert send and check --alert, in a directory that must exist unless it is the default) or a postgres:// URL shared by several hosts.",
         ),
         var(
+            "VITALS_INSTANCE",
+            Public,
+            None,
+            "This vitals in alert labels (instance=…), default the host name: alerts raised by check --alert are this instance's, and only its own healthy runs resolve them. Give every host its own; all instances of one serve deployment share one.",
+        ),
+        var(
+            "VITALS_ALERT_SEVERITY",
+            Public,
+            None,
+            "Severity of each check's {check}_failure alert from check --alert, e.g. database=critical,cache=error (check names or aliases; the others error).",
+        ),
+        var(
             "ALERT_REPEAT_INTERVAL",
             Public,
             Some("4h"),

@@ -58,6 +58,9 @@ pub trait Render: Serialize {
 pub struct Style {
     pub color: bool,
     pub tty: bool,
+    /// The columns a wide table must fit in: `COLUMNS`, else the
+    /// terminal's width; `None` (no limit) for a pipe or a file.
+    pub width: Option<usize>,
 }
 
 pub struct Output {
@@ -87,6 +90,7 @@ impl Output {
             style: Style {
                 color: file.is_none() && use_color(color, tty),
                 tty,
+                width: width(file.is_none(), tty),
             },
             file,
             emitted: Cell::new(false),
@@ -180,6 +184,27 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
             let _ = std::fs::remove_file(&temp);
             anyhow::anyhow!("cannot write {}: {e}", path.display())
         })
+}
+
+/// The narrowest width a table is fitted to: below it, nothing readable fits anyway.
+const MIN_WIDTH: usize = 40;
+
+/// `COLUMNS` when set (shells export it; a script can set it), else the
+/// terminal's width when stdout is one.
+fn width(to_stdout: bool, tty: bool) -> Option<usize> {
+    if !to_stdout {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0);
+    let terminal = || {
+        terminal_size::terminal_size_of(io::stdout()).map(|(terminal_size::Width(w), _)| w.into())
+    };
+    columns
+        .or_else(|| if tty { terminal() } else { None })
+        .map(|w| w.max(MIN_WIDTH))
 }
 
 /// What is written: scrubbed of every known secret, ending in a newline.

@@ -173,6 +173,16 @@ impl Render for validate::Report {
             table.add_row(vec![group.title.to_owned(), state, lines.join("\n")]);
         }
         let mut text = table.to_string();
+        text.push_str("\nrouting (which alerts reach which channel):");
+        for (severity, channels) in &self.routing {
+            let reached: Vec<&str> = channels.iter().map(AsRef::as_ref).collect();
+            let reached = if reached.is_empty() {
+                "no channel".to_owned()
+            } else {
+                reached.join(", ")
+            };
+            text.push_str(&format!("\n  {:<9} {reached}", severity.as_ref()));
+        }
         for warning in &self.warnings {
             text.push_str(&format!("\nwarning: {warning}"));
         }
@@ -194,7 +204,7 @@ fn outcome(style: &Style, outcome: Outcome) -> String {
         Outcome::Delivered => Status::Healthy,
         Outcome::Failed => Status::Unhealthy,
         Outcome::Skipped => Status::Unconfigured,
-        Outcome::Suppressed => Status::Degraded,
+        Outcome::Suppressed | Outcome::Pending | Outcome::Unknown => Status::Degraded,
     };
     paint(style, outcome.as_ref(), tone)
 }
@@ -236,12 +246,12 @@ impl Render for Alert {
         let mut summary = format!(
             "alert {} {} [{}]: {} of {} delivered",
             self.id,
-            self.alert_type,
+            self.identity,
             self.severity.label(),
             count(Outcome::Delivered),
             self.deliveries.len() - not_attempted,
         );
-        for o in [Outcome::Skipped, Outcome::Suppressed] {
+        for o in [Outcome::Skipped, Outcome::Suppressed, Outcome::Unknown] {
             if count(o) > 0 {
                 summary.push_str(&format!(", {} {}", count(o), o.as_ref()));
             }
@@ -257,7 +267,7 @@ impl Render for Sent<'_> {
             Some(note) => format!(
                 "alert {} {} [{}] ({}): {note}",
                 self.alert.id,
-                self.alert.alert_type,
+                self.alert.identity,
                 self.alert.severity.label(),
                 self.alert.status.as_ref(),
             ),
@@ -293,13 +303,13 @@ impl Render for Changed<'_> {
         let line = format!(
             "alert {} {} [{}] {what}",
             a.id,
-            a.alert_type,
+            a.identity,
             a.severity.label()
         );
         if a.deliveries.is_empty() {
             format!(
-                "{line}\nno channel was told: follow-ups go only to channels that delivered the \
-                 alert (PagerDuty for an acknowledgement; e-mail, Slack and PagerDuty for a resolution)"
+                "{line}\nno channel was told: follow-ups go only to channels that may have \
+                 announced the alert (PagerDuty for an acknowledgement; e-mail, Slack and PagerDuty for a resolution)"
             )
         } else {
             format!("{}\n{line}", a.table(style))
@@ -308,6 +318,9 @@ impl Render for Changed<'_> {
 }
 
 impl Render for AlertList {
+    /// One row per alert, fitted to the width: ids as short as they stay
+    /// unique (8 characters at least), identity and message cut with `…`
+    /// (whole in `--json`); why an alert is held back on a line of its own.
     fn table(&self, style: &Style) -> String {
         let which = match self.filter {
             StatusFilter::Open => "open".to_owned(),
@@ -321,40 +334,199 @@ impl Render for AlertList {
         if self.alerts.is_empty() {
             return format!("no {which} alerts");
         }
-        let mut table = new(
-            style,
-            &[
-                "ID",
-                "TYPE",
-                "SEVERITY",
-                "STATUS",
-                "COUNT",
+        let ids: Vec<&str> = self.alerts.iter().map(|a| a.id.as_str()).collect();
+        let id_len = unique_prefix_len(&ids, SHORT_ID);
+        let column = |header, cells: Vec<String>, fit| Column { header, cells, fit };
+        let each = |f: &dyn Fn(&Alert) -> String| self.alerts.iter().map(f).collect::<Vec<_>>();
+        let columns = vec![
+            column("ID", each(&|a| short_id(a, id_len)), Fit::Fixed),
+            column("ALERT", each(&shown_identity), Fit::Shrink(16)),
+            column("SEVERITY", each(&|a| a.severity.label()), Fit::Fixed),
+            column("STATUS", each(&status_with_held), Fit::Fixed),
+            column("COUNT", each(&|a| a.occurrences.to_string()), Fit::Fixed),
+            column(
                 "TRIGGERED",
+                each(&|a| a.triggered_at.to_string()),
+                Fit::Droppable,
+            ),
+            column(
                 "LAST NOTIFIED",
+                each(&|a| {
+                    a.last_notified_at
+                        .map_or_else(|| "-".to_owned(), |t| t.to_string())
+                }),
+                Fit::Droppable,
+            ),
+            column(
                 "MESSAGE",
-            ],
-        );
-        for a in &self.alerts {
-            let tone = match a.status {
+                each(&|a| match a.message.split_once('\n') {
+                    Some((first, _)) => format!("{first} …"),
+                    None => a.message.clone(),
+                }),
+                Fit::Shrink(10),
+            ),
+        ];
+        let columns = fit(columns, style.width);
+        let headers: Vec<&str> = columns.iter().map(|c| c.header).collect();
+        let mut table = new(style, &headers);
+        table.set_content_arrangement(ContentArrangement::Disabled);
+        for (row, alert) in self.alerts.iter().enumerate() {
+            let tone = match alert.status {
                 AlertStatus::Active => Status::Unhealthy,
                 AlertStatus::Acknowledged => Status::Degraded,
                 AlertStatus::Resolved => Status::Healthy,
             };
-            table.add_row(vec![
-                a.id.clone(),
-                a.alert_type.clone(),
-                a.severity.label(),
-                paint(style, a.status.as_ref(), tone),
-                a.occurrences.to_string(),
-                a.triggered_at.to_string(),
-                a.last_notified_at
-                    .map_or_else(|| "-".to_owned(), |t| t.to_string()),
-                a.message.clone(),
-            ]);
+            table.add_row(
+                columns
+                    .iter()
+                    .map(|c| {
+                        let cell = printable(&c.cells[row]).into_owned();
+                        if c.header == "STATUS" {
+                            paint(style, &cell, tone)
+                        } else {
+                            cell
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let mut text = table.to_string();
+        for a in &self.alerts {
+            if let Some(held) = a.held {
+                text.push_str(&format!(
+                    "\n{} held ({held}): {}",
+                    short_id(a, id_len),
+                    printable(a.held_reason.as_deref().unwrap_or("no reason recorded"))
+                ));
+            }
         }
         let count = self.alerts.len();
         let noun = if count == 1 { "alert" } else { "alerts" };
-        format!("{table}\n{count} {which} {noun}")
+        format!("{text}\n{count} {which} {noun}")
+    }
+}
+
+fn short_id(alert: &Alert, len: usize) -> String {
+    alert.id.chars().take(len).collect()
+}
+
+/// Ids are shown this short unless two listed alerts share the prefix.
+const SHORT_ID: usize = 8;
+
+/// The shortest length, at least `min`, at which every one of `ids` differs.
+fn unique_prefix_len(ids: &[&str], min: usize) -> usize {
+    let longest = ids.iter().map(|id| id.len()).max().unwrap_or(min);
+    (min..longest)
+        .find(|&n| {
+            let mut prefixes: Vec<&str> = ids.iter().map(|id| &id[..n.min(id.len())]).collect();
+            prefixes.sort_unstable();
+            prefixes.windows(2).all(|w| w[0] != w[1])
+        })
+        .unwrap_or(longest)
+}
+
+/// The type and the labels but `check` (the type names it): `database_failure{instance=web1,…}`.
+fn shown_identity(alert: &Alert) -> String {
+    let labels: Vec<String> = alert
+        .labels
+        .iter()
+        .filter(|(name, _)| *name != "check")
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    if labels.is_empty() {
+        alert.alert_type.clone()
+    } else {
+        format!("{}{{{}}}", alert.alert_type, labels.join(","))
+    }
+}
+
+fn status_with_held(alert: &Alert) -> String {
+    match alert.held {
+        Some(held) => format!("{} ({held})", alert.status.as_ref()),
+        None => alert.status.as_ref().to_owned(),
+    }
+}
+
+/// How a column gives way when the table is wider than the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// Always whole.
+    Fixed,
+    /// Cut with `…`, down to this many characters.
+    Shrink(usize),
+    /// Left out, in order, when cutting is not enough.
+    Droppable,
+}
+
+struct Column {
+    header: &'static str,
+    cells: Vec<String>,
+    fit: Fit,
+}
+
+impl Column {
+    fn natural(&self) -> usize {
+        self.cells
+            .iter()
+            .map(|c| c.chars().count())
+            .chain([self.header.len()])
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Fits columns into `width` (a table drawn as `| a | b |`): cuts the
+/// shrinkable ones, each keeping a share of the room in proportion to what
+/// it would need, then leaves out the droppable ones, first listed first.
+fn fit(mut columns: Vec<Column>, width: Option<usize>) -> Vec<Column> {
+    let Some(width) = width else {
+        return columns;
+    };
+    loop {
+        let borders = 3 * columns.len() + 1;
+        let fixed: usize = columns
+            .iter()
+            .filter(|c| !matches!(c.fit, Fit::Shrink(_)))
+            .map(Column::natural)
+            .sum();
+        let budget = width.saturating_sub(borders + fixed);
+        let shrinkable: Vec<(usize, usize, usize)> = columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match c.fit {
+                Fit::Shrink(min) => Some((i, c.natural(), min.min(c.natural()))),
+                _ => None,
+            })
+            .collect();
+        let natural: usize = shrinkable.iter().map(|s| s.1).sum();
+        let least: usize = shrinkable.iter().map(|s| s.2).sum();
+        if natural <= budget {
+            return columns;
+        }
+        let droppable = columns.iter().position(|c| c.fit == Fit::Droppable);
+        if let (true, Some(i)) = (least > budget, droppable) {
+            columns.remove(i);
+            continue;
+        }
+        let spare = budget.saturating_sub(least);
+        let wanted = natural - least;
+        for (i, natural, least) in shrinkable {
+            let give = (spare * (natural - least)).checked_div(wanted).unwrap_or(0);
+            let keep = least + give;
+            for cell in &mut columns[i].cells {
+                *cell = cut_to(cell, keep);
+            }
+        }
+        return columns;
+    }
+}
+
+/// At most `width` characters, the last one `…` when cut.
+fn cut_to(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        crate::text::cut(text, width.saturating_sub(1))
     }
 }
 
@@ -362,9 +534,10 @@ impl Render for Preview {
     /// Each message as it would go out, under a header naming channel and recipients.
     fn table(&self, style: &Style) -> String {
         let mut text = format!(
-            "dry run: nothing was sent\nalert {} {} [{}]\n",
+            "dry run: nothing was sent\n{}\nalert {} {} [{}]\n",
+            self.decision.summary,
             self.alert.id,
-            self.alert.alert_type,
+            self.alert.identity,
             self.alert.severity.label()
         );
         for m in &self.messages {

@@ -23,6 +23,7 @@ use std::iter::once;
 use std::sync::LazyLock;
 
 use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
+use crate::alerts::from_checks::FailureSeverity;
 use crate::checks::{self, BUILTINS, Check, CheckId};
 use crate::config::{
     Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, Table,
@@ -86,6 +87,24 @@ pub fn alerting(source: &dyn Source) -> Result<(Config, Vec<Entry>), ConfigError
     Ok((config, entries))
 }
 
+/// `VITALS_ALERT_SEVERITY`, read where the checks' names are known.
+fn failure_severity(r: &mut Reader<'_>) -> FailureSeverity {
+    r.optional("VITALS_ALERT_SEVERITY", FailureSeverity::parse)
+        .unwrap_or_default()
+}
+
+/// What `check --alert` uses: alerting's settings, and the severity of each
+/// check's failure (whose mistake stops alerting, as a general setting's does).
+pub fn check_alerting(
+    source: &dyn Source,
+) -> Result<(Config, Vec<Entry>, FailureSeverity), ConfigErrors> {
+    let (config, entries) = alerting(source)?;
+    let mut r = reader(source);
+    let failure = failure_severity(&mut r);
+    r.finish()?;
+    Ok((config, entries, failure))
+}
+
 /// Every setting, read as `config validate` reads them.
 pub struct Everything {
     pub config: Config,
@@ -100,6 +119,7 @@ pub fn everything(source: &dyn Source) -> Everything {
     let trust = Trust::new(config.extra_ca_file.clone());
     let checks = checks::read(&mut r, &trust, |_| true);
     let channels = channels::read(&mut r, &Shared::new(&config));
+    failure_severity(&mut r);
     Everything {
         config,
         checks,

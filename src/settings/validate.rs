@@ -5,7 +5,10 @@ use serde::Serialize;
 use url::Url;
 
 use super::Everything;
-use crate::alerts::channels::CHANNELS;
+use strum::IntoEnumIterator;
+
+use crate::alerts::Severity;
+use crate::alerts::channels::{CHANNELS, ChannelId};
 use crate::checks::BUILTINS;
 use crate::config::{ConfigError, EnvFile, GENERAL, Group, STATE, Secrecy, Source, Table};
 use crate::net::tls;
@@ -43,6 +46,9 @@ pub struct Report {
     pub env_file: Option<String>,
     #[serde(serialize_with = "json::pairs")]
     pub groups: Vec<(&'static str, GroupReport)>,
+    /// Which usable channels each severity reaches (`*_MIN_SEVERITY`).
+    #[serde(serialize_with = "json::pairs")]
+    pub routing: Vec<(Severity, Vec<ChannelId>)>,
     pub warnings: Vec<String>,
     pub errors: Vec<String>,
 }
@@ -174,10 +180,21 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
     } else {
         Verdict::Valid
     };
+    let routing = Severity::iter()
+        .map(|severity| {
+            let reached = entries
+                .iter()
+                .filter(|e| e.ready().is_some() && e.minimum.takes(severity))
+                .map(|e| e.id)
+                .collect();
+            (severity, reached)
+        })
+        .collect();
     Report {
         result,
         env_file: env_file.map(|f| f.path.display().to_string()),
         groups,
+        routing,
         warnings,
         errors: all_errors,
     }

@@ -9,6 +9,7 @@ pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -68,19 +69,42 @@ pub enum StoreError {
     /// A statement failed.
     #[error("{0}")]
     Query(#[source] Worded),
+    /// The store is too busy to take this now (a lock held by another
+    /// process, no connection left, a serialisation failure): worth another try.
+    #[error("{0}")]
+    Busy(#[source] Worded),
     /// A PostgreSQL connection whose last operation was abandoned midway.
     #[error("an earlier operation timed out midway; the connection is not used again")]
     Abandoned,
     #[error("no answer within {}", crate::text::duration(*.0))]
     Timeout(Duration),
     #[error(
-        "it was written by a newer vitals (schema version {found}; this one knows up to {known}); upgrade vitals"
+        "it was written by a newer vitals (schema version {found}, readable from version {compatible_from}; this one knows up to {known}); upgrade vitals"
     )]
-    TooNew { found: i64, known: i64 },
+    TooNew {
+        found: i64,
+        compatible_from: i64,
+        known: i64,
+    },
     #[error("it holds a record this vitals cannot read ({0})")]
     Malformed(String),
+    /// Read without migrating, it is not at this vitals' schema yet.
+    #[error(
+        "it has no schema yet, or an older one (version {found}; this vitals writes {known}): the next write migrates it"
+    )]
+    Unmigrated { found: i64, known: i64 },
     #[error("no alert with id {0:?} (`vitals alert list --status all` lists them)")]
     NotFound(String),
+    /// An id prefix that more than one record starts with: each candidate, described.
+    #[error(
+        "{} alerts have an id starting with {prefix:?}: {}; give more of the id",
+        candidates.len(),
+        candidates.join("; ")
+    )]
+    Ambiguous {
+        prefix: String,
+        candidates: Vec<String>,
+    },
     /// The alert is not in a state that allows this change.
     #[error("{0}")]
     Refused(String),
@@ -90,7 +114,15 @@ impl StoreError {
     /// Whether the user asked for something that cannot be done (exit 3),
     /// rather than the store failing.
     pub fn is_refusal(&self) -> bool {
-        matches!(self, StoreError::NotFound(_) | StoreError::Refused(_))
+        matches!(
+            self,
+            StoreError::NotFound(_) | StoreError::Ambiguous { .. } | StoreError::Refused(_)
+        )
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_contention(&self) -> bool {
+        matches!(self, StoreError::Busy(_))
     }
 }
 
@@ -129,74 +161,200 @@ pub trait Backend: Send {
     fn rollback(&mut self) -> BoxFuture<'_, Result<()>>;
     /// What makes a `SELECT` lock the rows it reads, where the dialect can.
     fn for_update(&self) -> &'static str;
+    /// Whether the table exists, read within the transaction.
+    fn has_table<'a>(&'a mut self, name: &'a str) -> BoxFuture<'a, Result<bool>>;
 }
 
-/// An open store: a backend and the time every operation on it may take.
+/// The work of one transaction: given the connection, a future that runs
+/// its statements. Called again when the store was too busy to take it, so
+/// it must not consume what it captures.
+pub type Work<'w, T> = dyn for<'a> FnMut(Tx<'a, 'w>) -> BoxFuture<'a, Result<T>> + Send + 'w;
+
+/// The connection lent to one try of a transaction's [`Work`].
+pub struct Tx<'a, 'w> {
+    pub db: &'a mut dyn Backend,
+    /// Tells the compiler that what the work captures (`'w`) outlives the
+    /// connection's loan (`'a`), so the work's future may borrow both.
+    _outlives: PhantomData<&'a &'w ()>,
+}
+
+/// A store: where it is, and while a command uses it, one connection.
+///
+/// A command holds the connection only for its transactions ([`Store::release`]
+/// closes it while notifications go out), so many runs at once do not
+/// exhaust a PostgreSQL store's connections.
 pub struct Store {
-    pub db: Box<dyn Backend>,
+    location: StateLocation,
+    trust: Trust,
+    /// Every transaction, retries included, ends within this.
     pub timeout: Duration,
+    db: Option<Box<dyn Backend>>,
+    /// What connecting may create (the file, its directories).
+    create: Create,
+    /// Creates or migrates the schema; without it the store is only read,
+    /// and a schema this vitals cannot read is an error.
+    migrates: bool,
+    /// The schema was checked (and migrated) by this process.
+    checked: bool,
 }
 
-/// Runs `op` within `timeout`: a server that stopped answering must not hang vitals.
-pub async fn bounded<T>(
-    timeout: Duration,
-    op: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    tokio::time::timeout(timeout, op)
-        .await
-        .unwrap_or(Err(StoreError::Timeout(timeout)))
-}
+/// The first wait after the store said it was busy; it doubles after each
+/// try, up to [`MAX_BACKOFF`], with jitter so that runs started together do
+/// not knock again together.
+const FIRST_BACKOFF: Duration = Duration::from_millis(20);
+const MAX_BACKOFF: Duration = Duration::from_millis(800);
 
 impl Store {
     /// Opens the store, creating what `create` allows or migrating its
-    /// schema as needed. Every statement and lock wait is bounded by `timeout`.
+    /// schema as needed. Every transaction, its connection and lock waits
+    /// included, is bounded by `timeout`.
     pub async fn open(
         location: &StateLocation,
         trust: &Trust,
         timeout: Duration,
         create: Create,
     ) -> Result<Store> {
-        let db: Box<dyn Backend> = match location {
-            StateLocation::File(path) => Box::new(sqlite::Sqlite::open(path, timeout, create)?),
-            StateLocation::Postgres(url) => Box::new(
-                bounded(
-                    timeout,
-                    postgres::Postgres::connect(url.expose(), trust, timeout),
-                )
-                .await?,
-            ),
+        Store::connect_to(location, trust, timeout, create, true).await
+    }
+
+    /// Opens a store that exists to read it only: its schema is neither
+    /// created nor migrated (`StoreError::Unmigrated` when it is not this
+    /// vitals' yet).
+    pub async fn open_read_only(
+        location: &StateLocation,
+        trust: &Trust,
+        timeout: Duration,
+    ) -> Result<Store> {
+        Store::connect_to(location, trust, timeout, Create::Nothing, false).await
+    }
+
+    async fn connect_to(
+        location: &StateLocation,
+        trust: &Trust,
+        timeout: Duration,
+        create: Create,
+        migrates: bool,
+    ) -> Result<Store> {
+        let mut store = Store {
+            location: location.clone(),
+            trust: trust.clone(),
+            timeout,
+            db: None,
+            create,
+            migrates,
+            checked: false,
         };
-        let mut store = Store { db, timeout };
-        if create == Create::Nothing && matches!(location, StateLocation::Postgres(_)) {
-            let found = bounded(
-                timeout,
-                store.db.query(
-                    "SELECT COUNT(*) FROM information_schema.tables \
-                     WHERE table_name = 'schema_version' AND table_schema = current_schema()",
-                    &[],
-                ),
-            )
+        store
+            .transaction(false, &mut |_| Box::pin(async { Ok(()) }))
             .await?;
-            if first_int(&found)? == 0 {
-                return Err(StoreError::Missing);
-            }
-        }
-        bounded(timeout, schema::migrate(&mut store)).await?;
         Ok(store)
     }
 
-    /// Commits after success, rolls back after failure.
-    pub async fn end<T>(&mut self, result: Result<T>) -> Result<T> {
-        match result {
-            Ok(value) => {
-                self.db.commit().await?;
-                Ok(value)
+    /// Closes the connection; the next transaction opens another.
+    pub fn release(&mut self) {
+        self.db = None;
+    }
+
+    /// Runs `work` in one transaction: commits after success, rolls back
+    /// after failure. When the store is busy (a lock held past SQLite's
+    /// wait, PostgreSQL out of connections, a serialisation failure) it
+    /// waits and tries again, until `timeout` has passed since the first try.
+    pub async fn transaction<T>(&mut self, write: bool, work: &mut Work<'_, T>) -> Result<T> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut tries: u32 = 0;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let result = tokio::time::timeout(left, self.attempt(write, work))
+                .await
+                .unwrap_or(Err(StoreError::Timeout(self.timeout)));
+            let error = match result {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            if matches!(error, StoreError::Timeout(_) | StoreError::Abandoned)
+                || error.is_contention()
+            {
+                // A connection left midway, or refused, is not used again.
+                self.db = None;
             }
-            Err(e) => {
-                // The failure is what matters; a rollback error would only hide it.
-                let _ = self.db.rollback().await;
-                Err(e)
+            tries += 1;
+            let wait = backoff(tries);
+            if !error.is_contention() || tokio::time::Instant::now() + wait >= deadline {
+                return Err(error);
             }
+            tracing::debug!("store busy ({error}); trying again in {wait:?}");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt<T>(&mut self, write: bool, work: &mut Work<'_, T>) -> Result<T> {
+        let db = match &mut self.db {
+            Some(db) => db,
+            None => {
+                let mut db = self.connect().await?;
+                if !self.checked {
+                    // A PostgreSQL store must have been created by a command that records.
+                    if self.create == Create::Nothing
+                        && matches!(self.location, StateLocation::Postgres(_))
+                        && !schema::exists(db.as_mut()).await?
+                    {
+                        return Err(StoreError::Missing);
+                    }
+                    if self.migrates {
+                        schema::migrate(db.as_mut()).await?;
+                    } else {
+                        schema::verify(db.as_mut()).await?;
+                    }
+                    self.checked = true;
+                }
+                self.db.insert(db)
+            }
+        };
+        db.begin(write).await?;
+        let result = work(Tx {
+            db: db.as_mut(),
+            _outlives: PhantomData,
+        })
+        .await;
+        end(db.as_mut(), result).await
+    }
+
+    async fn connect(&self) -> Result<Box<dyn Backend>> {
+        Ok(match &self.location {
+            StateLocation::File(path) => {
+                Box::new(sqlite::Sqlite::open(path, self.timeout, self.create)?)
+            }
+            StateLocation::Postgres(url) => Box::new(
+                postgres::Postgres::connect(url.expose(), &self.trust, self.timeout).await?,
+            ),
+        })
+    }
+}
+
+/// The wait before try `n + 1`: doubling from [`FIRST_BACKOFF`], at most
+/// [`MAX_BACKOFF`], and a random part of it ("equal jitter").
+fn backoff(n: u32) -> Duration {
+    use std::hash::BuildHasher as _;
+    let full = FIRST_BACKOFF
+        .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)))
+        .min(MAX_BACKOFF);
+    // RandomState is seeded randomly per instance: enough randomness to spread retries.
+    let random = std::collections::hash_map::RandomState::new().hash_one(n);
+    let half = full / 2;
+    half + half.mul_f64((random % 1000) as f64 / 1000.0)
+}
+
+/// Commits after success, rolls back after failure.
+async fn end<T>(db: &mut dyn Backend, result: Result<T>) -> Result<T> {
+    match result {
+        Ok(value) => {
+            db.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The failure is what matters; a rollback error would only hide it.
+            let _ = db.rollback().await;
+            Err(e)
         }
     }
 }

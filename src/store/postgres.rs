@@ -16,7 +16,7 @@ use url::Url;
 use super::{Backend, Cell, Lock, Param, Result, Row, StoreError};
 use futures_util::future::BoxFuture;
 
-use crate::error::Worded;
+use crate::error::{Worded, find_cause};
 use crate::net::pg::{self, Target};
 use crate::net::tls::Trust;
 
@@ -37,10 +37,15 @@ impl Postgres {
     pub async fn connect(url: &Url, trust: &Trust, timeout: Duration) -> Result<Postgres> {
         let target =
             Target::parse(url).map_err(|e| StoreError::Open(Worded::new(e.to_string(), e)))?;
-        let client = target
-            .connect(trust, timeout)
-            .await
-            .map_err(|e| StoreError::Open(Worded::new(e.to_string(), e)))?;
+        let client = target.connect(trust, timeout).await.map_err(|e| {
+            let busy = find_cause::<tokio_postgres::Error>(&e).is_some_and(contended);
+            let words = Worded::new(e.to_string(), e);
+            if busy {
+                StoreError::Busy(words)
+            } else {
+                StoreError::Open(words)
+            }
+        })?;
         let ms = timeout.as_millis().max(1);
         // A transaction left idle (a client that hung) must not hold locks for long.
         client
@@ -69,7 +74,29 @@ impl Postgres {
 }
 
 fn failed(error: tokio_postgres::Error) -> StoreError {
-    StoreError::Query(Worded::new(pg::describe(&error), error))
+    let busy = contended(&error);
+    let words = Worded::new(pg::describe(&error), error);
+    if busy {
+        StoreError::Busy(words)
+    } else {
+        StoreError::Query(words)
+    }
+}
+
+/// Errors that say "not now" rather than "not this": worth another try.
+fn contended(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    error.code().is_some_and(|code| {
+        [
+            &SqlState::TOO_MANY_CONNECTIONS,
+            &SqlState::CONFIGURATION_LIMIT_EXCEEDED,
+            &SqlState::CANNOT_CONNECT_NOW,
+            &SqlState::T_R_SERIALIZATION_FAILURE,
+            &SqlState::T_R_DEADLOCK_DETECTED,
+            &SqlState::LOCK_NOT_AVAILABLE,
+        ]
+        .contains(&code)
+    })
 }
 
 fn params(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
@@ -185,5 +212,18 @@ impl Backend for Postgres {
 
     fn for_update(&self) -> &'static str {
         " FOR UPDATE"
+    }
+
+    fn has_table<'a>(&'a mut self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let rows = self
+                .query(
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = $1",
+                    &[super::text(name)],
+                )
+                .await?;
+            Ok(super::first_int(&rows)? > 0)
+        })
     }
 }

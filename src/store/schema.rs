@@ -1,12 +1,28 @@
-//! The schema: every change in order, and the version check that keeps an
-//! older vitals from writing a store a newer one has changed.
+//! The schema: every change in order, and the version rule that keeps a
+//! vitals from writing a store it does not understand.
+//!
+//! The store records its schema version and the oldest version a vitals must
+//! know to read and write it (`compatible_from`). A change that older
+//! vitals can live with (a new table they never read) leaves
+//! `compatible_from` where it was, so hosts sharing a PostgreSQL store can be
+//! upgraded one at a time; a change they would misread raises it, and an
+//! older vitals then refuses the store (and still delivers its alerts).
 
-use super::{Result, SCHEMA_LOCK, Store, StoreError, first_int, int};
+use super::{Backend, Result, SCHEMA_LOCK, StoreError, first_int, int};
+
+struct Migration {
+    /// The oldest schema version a vitals must know to use the store once
+    /// this change is applied.
+    compatible_from: i64,
+    sql: &'static str,
+}
 
 /// Schema changes in order; the store's `schema_version` is how many have been applied.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: alerts, their notifications, rate-limit reservations.
-    "CREATE TABLE alerts (
+    Migration {
+        compatible_from: 1,
+        sql: "CREATE TABLE alerts (
         id TEXT PRIMARY KEY,
         identity TEXT NOT NULL,
         alert_type TEXT NOT NULL,
@@ -44,48 +60,128 @@ const MIGRATIONS: &[&str] = &[
         at BIGINT NOT NULL
     );
     CREATE INDEX rate_slots_channel_at ON rate_slots (channel, at);",
+    },
+    // 2: alert identity = type + labels; notification leases and pending or
+    // unknown outcomes; why an open alert is held back. A vitals of version 1
+    // would match open alerts by type alone and misread pending deliveries,
+    // so it must not write this store.
+    Migration {
+        compatible_from: 2,
+        sql: "ALTER TABLE schema_version ADD COLUMN compatible_from BIGINT;
+        ALTER TABLE alerts ADD COLUMN labels TEXT;
+        ALTER TABLE alerts ADD COLUMN dedup_key TEXT;
+        ALTER TABLE alerts ADD COLUMN held TEXT;
+        ALTER TABLE alerts ADD COLUMN held_reason TEXT;
+        ALTER TABLE alerts ADD COLUMN notified_message TEXT;
+        ALTER TABLE deliveries ADD COLUMN lease_until BIGINT;",
+    },
 ];
 
 /// The schema version this vitals writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The oldest schema version a vitals must know to use a store at [`SCHEMA_VERSION`].
+fn compatible_from() -> i64 {
+    MIGRATIONS
+        .iter()
+        .map(|m| m.compatible_from)
+        .max()
+        .unwrap_or(1)
+}
+
 /// Creates or migrates the schema, in one transaction under the schema lock.
-pub async fn migrate(store: &mut Store) -> Result<()> {
-    store.db.begin(true).await?;
+/// A store of a newer schema is used as it is when this vitals is among
+/// those it declares compatible, and refused otherwise.
+pub async fn migrate(db: &mut dyn Backend) -> Result<()> {
+    db.begin(true).await?;
+    let result = migrate_in(db).await;
+    super::end(db, result).await
+}
+
+async fn migrate_in(db: &mut dyn Backend) -> Result<()> {
+    db.lock(SCHEMA_LOCK).await?;
+    db.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+        .await?;
+    let found = version(db).await?;
+    if usable(db, found).await? {
+        return Ok(());
+    }
+    let applied = usize::try_from(found).unwrap_or(0);
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tracing::info!("alert store: applying schema version {}", i + 1);
+        db.batch(migration.sql).await?;
+    }
+    db.execute("DELETE FROM schema_version", &[]).await?;
+    db.execute(
+        "INSERT INTO schema_version (version, compatible_from) VALUES ($1, $2)",
+        &[int(SCHEMA_VERSION), int(compatible_from())],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether the store has a schema at all, read in a transaction of its own.
+pub async fn exists(db: &mut dyn Backend) -> Result<bool> {
+    db.begin(false).await?;
+    let result = db.has_table("schema_version").await;
+    super::end(db, result).await
+}
+
+/// Checks, reading only, that this vitals can use the store as it is.
+pub async fn verify(db: &mut dyn Backend) -> Result<()> {
+    db.begin(false).await?;
     let result = async {
-        store.db.lock(SCHEMA_LOCK).await?;
-        store
-            .db
-            .batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
-            .await?;
-        let rows = store
-            .db
-            .query("SELECT MAX(version) FROM schema_version", &[])
-            .await?;
-        let found = first_int(&rows)?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
+        let found = match db.has_table("schema_version").await? {
+            true => version(db).await?,
+            false => 0,
+        };
+        match usable(db, found).await? {
+            true => Ok(()),
+            false => Err(StoreError::Unmigrated {
                 found,
                 known: SCHEMA_VERSION,
-            });
+            }),
         }
-        let applied = usize::try_from(found).unwrap_or(0);
-        for (i, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
-            tracing::info!("alert store: applying schema version {}", i + 1);
-            store.db.batch(migration).await?;
-        }
-        if found < SCHEMA_VERSION {
-            store.db.execute("DELETE FROM schema_version", &[]).await?;
-            store
-                .db
-                .execute(
-                    "INSERT INTO schema_version (version) VALUES ($1)",
-                    &[int(SCHEMA_VERSION)],
-                )
-                .await?;
-        }
-        Ok(())
     }
     .await;
-    store.end(result).await
+    super::end(db, result).await
+}
+
+async fn version(db: &mut dyn Backend) -> Result<i64> {
+    first_int(
+        &db.query("SELECT MAX(version) FROM schema_version", &[])
+            .await?,
+    )
+}
+
+/// Whether a store at schema version `found` is used as it is: it is this
+/// vitals' version, or a newer one that declares this vitals compatible.
+/// An older one is not (it needs migrating); a newer incompatible one is refused.
+async fn usable(db: &mut dyn Backend, found: i64) -> Result<bool> {
+    if found <= SCHEMA_VERSION {
+        return Ok(found == SCHEMA_VERSION);
+    }
+    // Every store past version 1 has the column.
+    let rows = db
+        .query(
+            "SELECT compatible_from FROM schema_version WHERE version = $1",
+            &[int(found)],
+        )
+        .await?;
+    let compatible_from = match first_int(&rows)? {
+        0 => found,
+        n => n,
+    };
+    if compatible_from > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            compatible_from,
+            known: SCHEMA_VERSION,
+        });
+    }
+    tracing::info!(
+        "alert store: schema version {found} is newer than this vitals ({SCHEMA_VERSION}) \
+         but declared compatible from version {compatible_from}: using it as it is"
+    );
+    Ok(true)
 }

@@ -99,7 +99,18 @@ impl Sqlite {
     }
 
     fn run<T>(&self, op: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        op(&self.conn).map_err(|e| StoreError::Query(Worded::new(describe(&e, self.timeout), e)))
+        op(&self.conn).map_err(|e| {
+            let busy = matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+            );
+            let words = Worded::new(describe(&e, self.timeout), e);
+            if busy {
+                StoreError::Busy(words)
+            } else {
+                StoreError::Query(words)
+            }
+        })
     }
 }
 
@@ -221,6 +232,18 @@ impl Backend for Sqlite {
 
     fn for_update(&self) -> &'static str {
         ""
+    }
+
+    fn has_table<'a>(&'a mut self, name: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let rows = self
+                .query(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+                    &[super::text(name)],
+                )
+                .await?;
+            Ok(super::first_int(&rows)? > 0)
+        })
     }
 }
 

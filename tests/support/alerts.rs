@@ -157,6 +157,25 @@ impl Everything {
     }
 }
 
+/// One scenario as a test per backend: `name::sqlite` and `name::postgres`.
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            use crate::support::alerts::Backend;
+
+            #[test]
+            fn sqlite() {
+                super::$name(Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                super::$name(Backend::Postgres);
+            }
+        }
+    };
+}
+
 /// Which backend an alert-store test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -199,6 +218,15 @@ impl Store {
         }
     }
 
+    /// A fresh store in a new database of `server` (a PostgreSQL the test configured).
+    pub fn on(server: &super::postgres::PgServer) -> Store {
+        Store {
+            backend: Backend::Postgres,
+            location: server.create_database(),
+            _dir: None,
+        }
+    }
+
     /// A store that exists and holds nothing: created as `check --alert`
     /// creates it, by a healthy check that raises nothing. (Commands that
     /// only read, `alert list` among them, create no store.)
@@ -220,6 +248,38 @@ impl Store {
     /// `vitals` with this store (and nothing else configured).
     pub fn test(&self) -> Test {
         Test::new().env("VITALS_STATE", &self.location)
+    }
+
+    /// Runs SQL statements on the store itself, as another program would.
+    pub fn execute(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => rusqlite::Connection::open(&self.location)
+                .and_then(|c| c.execute_batch(sql))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Backend::Postgres => self
+                .client()
+                .batch_execute(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
+    /// The number the query's first row starts with.
+    pub fn number(&self, sql: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite => rusqlite::Connection::open(&self.location)
+                .and_then(|c| c.query_row(sql, [], |row| row.get(0)))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Backend::Postgres => self
+                .client()
+                .query_one(sql, &[])
+                .map(|row| row.get(0))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
+    fn client(&self) -> ::postgres::Client {
+        ::postgres::Client::connect(&self.location, ::postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connect to the store: {e}"))
     }
 
     /// Every stored alert, newest first, as `alert list --status all --json` prints them.

@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,8 @@ pub struct Test {
     cwd: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     timeout: Duration,
+    /// Stderr of the running program, as far as it came.
+    stderr_seen: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Default for Test {
@@ -68,6 +71,7 @@ impl Test {
             cwd: None,
             stdin: None,
             timeout: HARD_LIMIT,
+            stderr_seen: Arc::default(),
         }
     }
 
@@ -161,6 +165,23 @@ impl Test {
         self.execute(Some((signal, &mut busy)))
     }
 
+    /// Runs the program and kills it (SIGKILL: no handler, no clean-up, as
+    /// a crash or the OOM killer would) once `busy()` holds.
+    pub fn run_killed(&self, mut busy: impl FnMut() -> bool) -> Outcome {
+        self.execute(Some(("KILL", &mut busy)))
+    }
+
+    /// As [`Test::run_interrupted`], once the program has written `needle`
+    /// on stderr (a log line at `-v` saying it finished a step): for a
+    /// moment a server cannot see, such as the program having read an answer.
+    pub fn run_interrupted_after_stderr(&self, signal: &'static str, needle: &str) -> Outcome {
+        let seen = self.stderr_seen.clone();
+        self.execute(Some((signal, &mut move || {
+            String::from_utf8_lossy(&seen.lock().unwrap_or_else(|e| e.into_inner()))
+                .contains(needle)
+        })))
+    }
+
     fn execute(&self, mut interrupt: Option<(&'static str, &mut dyn FnMut() -> bool)>) -> Outcome {
         let mut cmd = Command::new(&self.program);
         cmd.env_clear()
@@ -189,16 +210,21 @@ impl Test {
         if let (Some(bytes), Some(mut pipe)) = (self.stdin.clone(), child.stdin.take()) {
             thread::spawn(move || pipe.write_all(&bytes));
         }
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
+        let stdout = drain(child.stdout.take(), Arc::default());
+        self.stderr_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        let stderr = drain(child.stderr.take(), self.stderr_seen.clone());
 
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait for child") {
                 break Some(status);
             }
             // The child is not reaped yet, so its PID cannot belong to another process.
+            // SIGKILL cannot be caught: it waits for the condition alone.
             if let Some((signal, busy)) = interrupt.as_mut()
-                && catches(child.id(), signal)
+                && (*signal == "KILL" || catches(child.id(), signal))
                 && busy()
             {
                 super::process::signal(signal, &[child.id()]);
@@ -275,13 +301,28 @@ fn catches(pid: u32, signal: &str) -> bool {
         .is_some_and(|mask| mask & (1 << (number - 1)) != 0)
 }
 
-fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
+/// Reads a pipe to its end, keeping what came so far in `seen` as it comes.
+fn drain(
+    pipe: Option<impl Read + Send + 'static>,
+    seen: Arc<Mutex<Vec<u8>>>,
+) -> JoinHandle<String> {
     thread::spawn(move || {
-        let mut buf = Vec::new();
         if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
+            let mut chunk = [0u8; 4096];
+            loop {
+                match p.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => seen
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
         }
-        String::from_utf8_lossy(&buf).into_owned()
+        let all = seen.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&all).into_owned()
     })
 }
 

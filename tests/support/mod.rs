@@ -22,6 +22,7 @@
 
 #![allow(dead_code)] // not every test module uses every helper
 
+#[macro_use]
 pub mod alerts;
 pub mod certs;
 pub mod cmd;

@@ -16,7 +16,8 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Alert, Delivery, Event, Outcome, Policy};
+use super::{Alert, Delivery, Event, Outcome, Policy, Severity};
+use crate::config::parse::Expected;
 use crate::config::{Channel, Config, ConfigError, Group, Reader};
 use crate::net::http;
 use crate::net::tls::Trust;
@@ -47,6 +48,8 @@ pub struct ChannelSpec {
     pub help: &'static str,
     /// What to set to use it.
     pub configured_by: &'static str,
+    /// The variable of its group that sets the least severe alert it takes.
+    pub min_severity: &'static str,
     /// Its variables, under its title in `config validate` and `.env.example`.
     pub group: Group,
     /// Reads its settings (problems go to the reader) and, when they are
@@ -133,11 +136,6 @@ pub trait Notifier: Send + Sync {
         event == Event::Trigger
     }
 
-    /// Why this alert does not go through this channel, when it does not.
-    fn skips(&self, _alert: &Alert) -> Option<String> {
-        None
-    }
-
     /// Exactly what [`Notifier::send`] would send, credentials masked. Pure: no network.
     fn render(&self, alert: &Alert, event: Event) -> Vec<Message>;
 
@@ -186,7 +184,9 @@ pub fn read_by_people(event: Event) -> bool {
     matches!(event, Event::Trigger | Event::Resolve)
 }
 
-/// The lines a resolved notification adds: when, by whom, and the note.
+/// The lines a resolved notification adds: when, by whom, the note, and
+/// what the alert was: the message first notified, how many occurrences
+/// there were, and the latest message (which is what the notice shows).
 pub fn resolution_lines(alert: &Alert) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
     if let Some(at) = alert.resolved_at {
@@ -197,6 +197,13 @@ pub fn resolution_lines(alert: &Alert) -> Vec<(&'static str, String)> {
     }
     if let Some(note) = &alert.resolution_note {
         lines.push(("Note", note.clone()));
+    }
+    if let Some(first) = &alert.notified_message {
+        lines.push(("First notified", first.clone()));
+    }
+    lines.push(("Occurrences", alert.occurrences.to_string()));
+    if alert.occurrences > 1 {
+        lines.push(("Latest message", alert.message.clone()));
     }
     lines
 }
@@ -218,17 +225,9 @@ impl Shared {
             http: http::Client::new(&trust),
             trust,
             platform: config.platform_name.clone(),
-            host: hostname(),
+            host: crate::config::host_name(),
         }
     }
-}
-
-pub fn hostname() -> String {
-    hostname::get()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".to_owned())
 }
 
 /// A channel as configured.
@@ -243,6 +242,47 @@ pub enum Slot {
 pub struct Entry {
     pub id: ChannelId,
     pub slot: Slot,
+    /// The least severe alert it takes (`*_MIN_SEVERITY`).
+    pub minimum: Minimum,
+}
+
+/// The least severe alert a channel takes, and the variable that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Minimum {
+    pub severity: Severity,
+    pub var: &'static str,
+}
+
+impl Minimum {
+    /// `var`, or its default: a severity name.
+    pub fn read(r: &mut Reader<'_>, var: &'static str) -> Minimum {
+        let parse = |v: &str| {
+            v.to_ascii_lowercase()
+                .parse::<Severity>()
+                .map_err(|_| Expected("one of info, warning, error, critical".to_owned()))
+        };
+        let severity = r
+            .typed(var, parse)
+            .or_else(|| r.default(var).and_then(|d| parse(d).ok()))
+            .unwrap_or(Severity::Info);
+        Minimum { severity, var }
+    }
+
+    /// Whether an alert of `severity` goes through.
+    pub fn takes(self, severity: Severity) -> bool {
+        severity >= self.severity
+    }
+
+    /// Why `alert` does not go through `channel`: it is less severe than the
+    /// minimum. A test alert goes through every channel.
+    fn refuses(self, channel: ChannelId, alert: &Alert) -> Option<String> {
+        (!alert.test && !self.takes(alert.severity)).then(|| {
+            format!(
+                "{channel} takes {} alerts and above ({}); this one is {}",
+                self.severity, self.var, alert.severity
+            )
+        })
+    }
 }
 
 /// Reads every channel's settings, in the order deliveries are reported. A
@@ -253,6 +293,7 @@ pub fn read(reader: &mut Reader<'_>, shared: &Shared) -> Vec<Entry> {
         .iter()
         .map(|spec| {
             let before = reader.errors().len();
+            let minimum = Minimum::read(reader, spec.min_severity);
             let channel = (spec.read)(reader, shared);
             let mut problems = reader.errors()[before..].to_vec();
             let slot = match channel {
@@ -273,6 +314,7 @@ pub fn read(reader: &mut Reader<'_>, shared: &Shared) -> Vec<Entry> {
             Entry {
                 id: spec.id(),
                 slot,
+                minimum,
             }
         })
         .collect()
@@ -296,6 +338,11 @@ impl Entry {
         format!("not configured: {}", describe_problems(problems))
     }
 
+    /// Why this alert does not go through this channel, when it does not.
+    pub fn skips(&self, alert: &Alert) -> Option<String> {
+        self.minimum.refuses(self.id, alert)
+    }
+
     pub fn preview(&self, alert: &Alert) -> Vec<Message> {
         let skipped = |provider, to, reason| Message {
             channel: self.id,
@@ -304,7 +351,7 @@ impl Entry {
             content: Content::Skipped { skipped: reason },
         };
         match &self.slot {
-            Slot::Ready(n) => match n.skips(alert) {
+            Slot::Ready(n) => match self.skips(alert) {
                 Some(reason) => {
                     tracing::info!("{}: {reason}", n.name());
                     vec![skipped(Some(n.provider()), n.recipients(), reason)]
@@ -330,7 +377,7 @@ impl Entry {
     /// channel is usable, takes the event and does not skip the alert.
     pub fn would_send(&self, alert: &Alert, event: Event) -> bool {
         self.ready().is_some_and(|n| {
-            n.takes(event) && (event != Event::Trigger || n.skips(alert).is_none())
+            n.takes(event) && (event != Event::Trigger || self.skips(alert).is_none())
         })
     }
 
@@ -358,7 +405,7 @@ impl Entry {
     pub async fn deliver(&self, alert: &Alert, event: Event, policy: &Policy) -> Vec<Delivery> {
         let mut deliveries = match &self.slot {
             Slot::Ready(n) if !n.takes(event) => Vec::new(),
-            Slot::Ready(n) => match n.skips(alert).filter(|_| event == Event::Trigger) {
+            Slot::Ready(n) => match self.skips(alert).filter(|_| event == Event::Trigger) {
                 Some(reason) => {
                     tracing::info!("{}: {reason}", n.name());
                     n.recipients()
@@ -406,6 +453,33 @@ impl Entry {
             d.event = event;
         }
         deliveries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+
+    #[test]
+    fn a_channel_takes_its_minimum_severity_and_above_and_every_test() {
+        let minimum = Minimum {
+            severity: Severity::Error,
+            var: "SMS_MIN_SEVERITY",
+        };
+        let sms = ChannelId("sms");
+        let alert = |severity| {
+            Alert::new("disk_full", severity, "m", Map::new()).unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(minimum.refuses(sms, &alert(Severity::Error)), None);
+        assert_eq!(minimum.refuses(sms, &alert(Severity::Critical)), None);
+        assert_eq!(
+            minimum.refuses(sms, &alert(Severity::Warning)),
+            Some("sms takes error alerts and above (SMS_MIN_SEVERITY); this one is warning".into())
+        );
+        let mut test = alert(Severity::Info);
+        test.test = true;
+        assert_eq!(minimum.refuses(sms, &test), None);
     }
 }
 

@@ -17,6 +17,7 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
     name: "pagerduty",
     help: "PagerDuty Events API v2.",
     configured_by: "PAGERDUTY_ROUTING_KEY",
+    min_severity: "PAGERDUTY_MIN_SEVERITY",
     group: Group {
         key: "pagerduty",
         title: "PagerDuty alerts",
@@ -32,6 +33,12 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
                 Secrecy::UrlCredentials,
                 Some("https://events.pagerduty.com"),
                 "PagerDuty Events API base URL.",
+            ),
+            var(
+                "PAGERDUTY_MIN_SEVERITY",
+                Secrecy::Public,
+                Some("info"),
+                "The least severe alert that triggers a PagerDuty incident: info, warning, error or critical.",
             ),
         ],
     },
@@ -86,7 +93,7 @@ pub fn event(action: Event, alert: &Alert, routing_key: &str, source: &str) -> V
     let mut event = json!({
         "routing_key": routing_key,
         "event_action": action.as_ref(),
-        "dedup_key": alert.identity(),
+        "dedup_key": alert.dedup_key,
     });
     if action == Event::Trigger
         && let Some(map) = event.as_object_mut()

@@ -37,10 +37,11 @@ impl SendGrid {
     }
 }
 
-/// The request body: SendGrid wants `text/plain` before `text/html`.
+/// The request body: SendGrid wants `text/plain` before `text/html`; the
+/// thread's ids go as headers.
 pub fn body(content: &EmailContent, sender: &str, recipients: &[String]) -> Value {
     let to: Vec<Value> = recipients.iter().map(|r| json!({ "email": r })).collect();
-    json!({
+    let mut body = json!({
         "personalizations": [{ "to": to }],
         "from": { "email": sender },
         "subject": content.subject,
@@ -48,7 +49,17 @@ pub fn body(content: &EmailContent, sender: &str, recipients: &[String]) -> Valu
             { "type": "text/plain", "value": content.text },
             { "type": "text/html", "value": content.html },
         ],
-    })
+    });
+    if let (Some(thread), Some(map)) = (&content.thread, body.as_object_mut()) {
+        let mut headers = serde_json::Map::new();
+        headers.insert("Message-ID".into(), json!(thread.message_id));
+        if let Some(first) = &thread.in_reply_to {
+            headers.insert("In-Reply-To".into(), json!(first));
+            headers.insert("References".into(), json!(first));
+        }
+        map.insert("headers".into(), Value::Object(headers));
+    }
+    body
 }
 
 /// `{"errors":[{"message":"…","field":"…","help":…}]}`.
@@ -111,6 +122,7 @@ mod tests {
             subject: "[INFO] Digital Agency Alert: t".into(),
             text: "plain".into(),
             html: "<p>html</p>".into(),
+            thread: None,
         };
         let b = body(
             &content,
@@ -127,6 +139,32 @@ mod tests {
                     {"type": "text/plain", "value": "plain"},
                     {"type": "text/html", "value": "<p>html</p>"},
                 ],
+            })
+        );
+    }
+
+    #[test]
+    fn a_follow_up_replies_to_the_first_message() {
+        let content = EmailContent {
+            subject: "[RESOLVED] Digital Agency Alert: t".into(),
+            text: "plain".into(),
+            html: "<p>html</p>".into(),
+            thread: Some(crate::alerts::channels::email::Thread {
+                message_id: "<3f9a0c12be47.resolve.1764300000000@digital-agency.ai>".into(),
+                in_reply_to: Some("<3f9a0c12be47@digital-agency.ai>".into()),
+            }),
+        };
+        let b = body(
+            &content,
+            "alerts@digital-agency.ai",
+            &["a@example.com".into()],
+        );
+        assert_eq!(
+            b["headers"],
+            json!({
+                "Message-ID": "<3f9a0c12be47.resolve.1764300000000@digital-agency.ai>",
+                "In-Reply-To": "<3f9a0c12be47@digital-agency.ai>",
+                "References": "<3f9a0c12be47@digital-agency.ai>",
             })
         );
     }

@@ -19,6 +19,7 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
     name: "slack",
     help: "A Slack incoming webhook.",
     configured_by: "SLACK_WEBHOOK_URL",
+    min_severity: "SLACK_MIN_SEVERITY",
     group: Group {
         key: "slack",
         title: "Slack alerts",
@@ -34,6 +35,12 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
                 Secrecy::Public,
                 None,
                 "Slack channel name (informational; the webhook decides).",
+            ),
+            var(
+                "SLACK_MIN_SEVERITY",
+                Secrecy::Public,
+                Some("info"),
+                "The least severe alert posted to Slack: info, warning, error or critical.",
             ),
         ],
     },
@@ -277,6 +284,7 @@ mod tests {
                 "Timestamp",
                 "Resolved at",
                 "Resolved by",
+                "Occurrences",
                 "Context"
             ]
         );

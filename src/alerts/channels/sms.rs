@@ -1,5 +1,5 @@
-//! SMS through Twilio's Messages API: critical alerts only, one request per
-//! recipient, so one bad number never stops the others. A retried SMS can
+//! SMS through Twilio's Messages API: critical alerts only by default
+//! (`SMS_MIN_SEVERITY`), one request per recipient, so one bad number never stops the others. A retried SMS can
 //! arrive twice, so only a request Twilio certainly did not act on (429, a
 //! refused connection, an unknown host) is tried again.
 
@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{ChannelId, ChannelSpec, Content, Message, Notifier, Shared};
 use crate::alerts::retry::{self, body_excerpt};
-use crate::alerts::{Accepted, Alert, Delivery, Event, Policy, Severity};
+use crate::alerts::{Accepted, Alert, Delivery, Event, Policy};
 use crate::config::parse::{Expected, parse_phone};
 use crate::config::{
     Channel, ConfigError, Group, Reader, Secrecy, Secret, SecretUrl, required, var,
@@ -19,8 +19,9 @@ use crate::redact;
 
 pub const CHANNEL: ChannelSpec = ChannelSpec {
     name: "sms",
-    help: "Twilio SMS (critical alerts only).",
+    help: "Twilio SMS (critical alerts only, unless SMS_MIN_SEVERITY says otherwise).",
     configured_by: "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and ALERT_SMS_RECIPIENTS",
+    min_severity: "SMS_MIN_SEVERITY",
     group: Group {
         key: "sms",
         title: "SMS alerts (Twilio)",
@@ -54,6 +55,12 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
                 Secrecy::UrlCredentials,
                 Some("https://api.twilio.com"),
                 "Twilio API base URL.",
+            ),
+            var(
+                "SMS_MIN_SEVERITY",
+                Secrecy::Public,
+                Some("critical"),
+                "The least severe alert sent by SMS: info, warning, error or critical (alert test reaches SMS whatever it is).",
             ),
         ],
     },
@@ -215,15 +222,6 @@ impl Notifier for Sms {
         self.recipients.clone()
     }
 
-    fn skips(&self, alert: &Alert) -> Option<String> {
-        (alert.severity != Severity::Critical && !alert.test).then(|| {
-            format!(
-                "SMS is for critical alerts only (this one is {})",
-                alert.severity
-            )
-        })
-    }
-
     fn render(&self, alert: &Alert, _event: Event) -> Vec<Message> {
         let body = text(alert);
         self.recipients
@@ -277,6 +275,7 @@ impl Notifier for Sms {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::Severity;
     use serde_json::Map;
     use std::time::Duration;
 

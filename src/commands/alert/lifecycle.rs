@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::super::until_signal;
+use super::super::{until_signal, until_stopped};
 use crate::alerts::AlertStatus;
 use crate::alerts::Outcome;
 use crate::alerts::channels::Entry;
@@ -41,7 +41,7 @@ pub fn list(
     Ok(Exit::Ok)
 }
 
-/// `vitals alert ack ID --by WHO`.
+/// `vitals alert ack ID [--by WHO]`.
 pub fn acknowledge(
     args: &AckArgs,
     config: &Config,
@@ -49,19 +49,19 @@ pub fn acknowledge(
     out: &Output,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
-    let by = who(&args.by)?;
+    let by = who(args.by.as_deref())?;
     change(
         config,
         entries,
         out,
         timeout,
         args.id.trim(),
-        by,
+        &by,
         Change::Acknowledge,
     )
 }
 
-/// `vitals alert resolve ID --by WHO [--note TEXT]`.
+/// `vitals alert resolve ID [--by WHO] [--note TEXT]`.
 pub fn resolve(
     args: &ResolveArgs,
     config: &Config,
@@ -69,7 +69,7 @@ pub fn resolve(
     out: &Output,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
-    let by = who(&args.by)?;
+    let by = who(args.by.as_deref())?;
     let note = args
         .note
         .as_deref()
@@ -81,17 +81,44 @@ pub fn resolve(
         out,
         timeout,
         args.id.trim(),
-        by,
+        &by,
         Change::Resolve { note },
     )
 }
 
-fn who(by: &str) -> anyhow::Result<&str> {
+/// `--by`, or who runs this: the login name, else `$USER`, else `uid:N`
+/// (cron jobs have no login name, and often no `USER`).
+fn who(by: Option<&str>) -> anyhow::Result<String> {
+    let Some(by) = by else {
+        return Ok(login_name()
+            .or_else(|| std::env::var("USER").ok().filter(|u| !u.trim().is_empty()))
+            .unwrap_or_else(|| format!("uid:{}", current_uid())));
+    };
     let by = by.trim();
     if by.is_empty() || by.chars().any(char::is_control) {
         anyhow::bail!("--by: expected who you are, e.g. --by alice (no control characters)");
     }
-    Ok(by)
+    Ok(by.to_owned())
+}
+
+/// The name the session was logged in as (`getlogin(3)`), when there is one.
+fn login_name() -> Option<String> {
+    // SAFETY: getlogin returns NULL or a NUL-terminated string in a static
+    // buffer that stays valid until the next call; it is copied at once, and
+    // nothing else in vitals calls getlogin.
+    let name = unsafe {
+        let pointer = libc::getlogin();
+        if pointer.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(pointer).to_str().ok()?.to_owned()
+    };
+    Some(name).filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
+}
+
+fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
 }
 
 /// Applies an acknowledge or resolve and prints the alert with the follow-ups sent.
@@ -104,22 +131,34 @@ fn change(
     by: &str,
     change: Change<'_>,
 ) -> anyhow::Result<Exit> {
-    let (alert, stored) = until_signal(
+    let (changes, _) = until_stopped(
         1,
         "the change may be recorded, its notifications may not have gone out, and no result was printed",
-        lifecycle::change(config, entries, timeout, id, by, change),
-    )??;
-    out.emit(&Changed { alert: &alert })?;
-    let mut exit = if alert
+        |stop| async move { lifecycle::change(config, entries, timeout, id, by, change, &stop).await },
+    )?;
+    let changes = changes?;
+    if let Some(signal) = changes.interrupted {
+        output::error(&format!(
+            "interrupted by {signal}: alert {} was changed; the notifications that had \
+             finished were recorded, those in progress as unknown, and no result was printed",
+            changes.alert.id
+        ));
+        return Ok(Exit::Unknown);
+    }
+    out.emit(&Changed {
+        alert: &changes.alert,
+    })?;
+    let mut exit = if changes
+        .alert
         .deliveries
         .iter()
-        .any(|d| d.outcome == Outcome::Failed)
+        .any(|d| matches!(d.outcome, Outcome::Failed | Outcome::Unknown))
     {
         Exit::Warning
     } else {
         Exit::Ok
     };
-    if let Err(e) = stored {
+    if let Err(e) = changes.stored {
         output::error(&format!(
             "{}: the notifications above were not recorded",
             report(e.as_ref())

@@ -2,7 +2,7 @@
 //! part and an HTML part in which every value is escaped.
 
 use super::super::resolution_lines;
-use crate::alerts::{Alert, Event, Severity};
+use crate::alerts::{Alert, Event, Severity, Timestamp};
 
 /// What every alert e-mail says, whichever way it is sent.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,6 +10,41 @@ pub struct EmailContent {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Its place in the alert's thread, set when it is sent.
+    pub thread: Option<Thread>,
+}
+
+/// How mail clients thread an alert's messages: the first notification
+/// about an alert is `Message-ID: <{id}@{domain}>`, and every later one (a
+/// repeat, the acknowledgement, the resolution) has its own id and replies
+/// to that one (`In-Reply-To`, `References`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thread {
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+}
+
+impl Thread {
+    /// `domain` is the sender's; `now` makes a later message's id its own.
+    pub fn of(alert: &Alert, event: Event, domain: &str, now: Timestamp) -> Thread {
+        let first = format!("<{}@{domain}>", alert.id);
+        // Nobody may have been told yet: this is the message that starts the thread.
+        if event == Event::Trigger && alert.notified_message.is_none() {
+            return Thread {
+                message_id: first,
+                in_reply_to: None,
+            };
+        }
+        Thread {
+            message_id: format!(
+                "<{}.{}.{}@{domain}>",
+                alert.id,
+                event.as_ref(),
+                now.millis()
+            ),
+            in_reply_to: Some(first),
+        }
+    }
 }
 
 /// Critical red, error and warning orange, info blue: the Python module's
@@ -120,6 +155,7 @@ pub fn compose(alert: &Alert, event: Event, platform: &str) -> EmailContent {
         subject,
         text,
         html,
+        thread: None,
     }
 }
 
@@ -191,11 +227,14 @@ mod tests {
         alert.resolved_at = Some(alert.triggered_at);
         alert.resolved_by = Some("bob".into());
         alert.resolution_note = Some("rotated <logs>".into());
+        alert.notified_message = Some("95% <full>".into());
+        alert.occurrences = 3;
         let c = compose(&alert, Event::Resolve, "Digital Agency");
         assert_eq!(c.subject, "[RESOLVED] Digital Agency Alert: disk_full");
         assert!(
             c.text.contains(&format!(
-                "Timestamp: {at}\nResolved at: {at}\nResolved by: bob\nNote: rotated <logs>\n\nContext:",
+                "Timestamp: {at}\nResolved at: {at}\nResolved by: bob\nNote: rotated <logs>\n\
+                 First notified: 95% <full>\nOccurrences: 3\nLatest message: 97% <full>\n\nContext:",
                 at = alert.triggered_at
             )),
             "{}",
@@ -206,7 +245,11 @@ mod tests {
                 .contains("<h2 style=\"color: #388E3C;\">[RESOLVED] disk_full</h2>")
         );
         assert!(c.html.contains(
-            "<tr><td><strong>Note</strong></td><td>rotated &lt;logs&gt;</td></tr>\n</table>"
+            "<tr><td><strong>Note</strong></td><td>rotated &lt;logs&gt;</td></tr>\n\
+             <tr><td><strong>First notified</strong></td><td>95% &lt;full&gt;</td></tr>\n"
+        ));
+        assert!(c.html.contains(
+            "<tr><td><strong>Latest message</strong></td><td>97% &lt;full&gt;</td></tr>\n</table>"
         ));
     }
 

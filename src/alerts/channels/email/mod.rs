@@ -5,20 +5,21 @@ mod compose;
 mod settings;
 mod smtp;
 
-pub use compose::{EmailContent, color, compose, html_escape};
+pub use compose::{EmailContent, Thread, color, compose, html_escape};
 pub use settings::{EmailConfig, EmailTransport, SmtpConfig, SmtpTls, settings};
 
 use futures_util::future::BoxFuture;
 
 use super::sendgrid::{self, SendGrid};
 use super::{ChannelId, ChannelSpec, Content, Message, Notifier, Shared, read_by_people};
-use crate::alerts::{Alert, Delivery, Event, Policy};
+use crate::alerts::{Alert, Delivery, Event, Policy, Timestamp};
 use crate::config::{Group, Secrecy, var};
 
 pub const CHANNEL: ChannelSpec = ChannelSpec {
     name: "email",
     help: "E-mail through SMTP or SendGrid.",
     configured_by: "SMTP_HOST and ALERT_EMAIL_RECIPIENTS (or EMAIL_PROVIDER=sendgrid, SENDGRID_API_KEY and ALERT_EMAIL_RECIPIENTS)",
+    min_severity: "EMAIL_MIN_SEVERITY",
     group: Group {
         key: "email",
         title: "E-mail alerts",
@@ -73,6 +74,12 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
                 Some("alerts@digital-agency.ai"),
                 "From address of alert e-mail.",
             ),
+            var(
+                "EMAIL_MIN_SEVERITY",
+                Secrecy::Public,
+                Some("info"),
+                "The least severe alert e-mailed: info, warning, error or critical.",
+            ),
         ],
     },
     read: |r, shared| settings(r).map(|s| Box::new(Email::new(&s, shared)) as Box<dyn Notifier>),
@@ -83,6 +90,8 @@ pub const CHANNEL: ChannelSpec = ChannelSpec {
 pub struct Email {
     recipients: Vec<String>,
     platform: String,
+    /// The sender's domain, for the messages' ids.
+    domain: String,
     transport: Transport,
 }
 
@@ -96,6 +105,11 @@ impl Email {
         Email {
             recipients: config.recipients.clone(),
             platform: shared.platform.clone(),
+            domain: config
+                .sender
+                .rsplit_once('@')
+                .map_or("vitals.invalid", |(_, domain)| domain)
+                .to_owned(),
             transport: match &config.transport {
                 EmailTransport::Smtp(smtp) => {
                     Transport::Smtp(smtp::Smtp::new(smtp, config, shared))
@@ -149,7 +163,10 @@ impl Notifier for Email {
         policy: &'a Policy,
     ) -> BoxFuture<'a, Vec<Delivery>> {
         Box::pin(async move {
-            let content = compose(alert, event, &self.platform);
+            let content = EmailContent {
+                thread: Some(Thread::of(alert, event, &self.domain, Timestamp::now())),
+                ..compose(alert, event, &self.platform)
+            };
             match &self.transport {
                 Transport::Smtp(smtp) => smtp.deliver(&content, policy).await,
                 Transport::SendGrid(sendgrid) => sendgrid.deliver(&content, policy).await,

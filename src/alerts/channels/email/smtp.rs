@@ -190,6 +190,14 @@ impl Smtp {
         let mut builder = lettre::Message::builder()
             .from(Mailbox::new(None, from.clone()))
             .subject(content.subject.clone());
+        if let Some(thread) = &content.thread {
+            builder = builder.message_id(Some(thread.message_id.clone()));
+            if let Some(first) = &thread.in_reply_to {
+                builder = builder
+                    .in_reply_to(first.clone())
+                    .references(first.clone());
+            }
+        }
         for address in to {
             builder = builder.to(Mailbox::new(None, address.clone()));
         }
