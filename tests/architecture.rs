@@ -68,6 +68,20 @@ fn check(files: &[(String, String)]) -> Vec<Violation> {
                     "prints",
                 ));
             }
+            // Rule 6: the time of day comes from the clock, which tests move.
+            if file != "src/clock.rs"
+                && ["Utc::now(", "Local::now(", "SystemTime::now("]
+                    .iter()
+                    .any(|m| text.contains(m))
+            {
+                violations.push(violation(
+                    file,
+                    line + 1,
+                    6,
+                    "the time of day is read through clock::now()",
+                    "reads the system clock",
+                ));
+            }
         }
         references.extend(references_in(file, &module, &code));
     }
@@ -589,7 +603,7 @@ fn the_checker_finds_planted_violations() {
         file("src/lib.rs", "pub mod checks;\npub mod config;\n"),
         file(
             "src/checks/mod.rs",
-            "//! A check.\n\nuse crate::config::Config;\nuse crate::{alerts::Alert, text};\n\nfn f() { println!(\"x\"); }\n",
+            "//! A check.\n\nuse crate::config::Config;\nuse crate::{alerts::Alert, text};\n\nfn f() { println!(\"x\"); }\nfn t() { let _ = chrono::Utc::now(); }\n",
         ),
         file(
             "src/config/mod.rs",
@@ -610,6 +624,7 @@ fn the_checker_finds_planted_violations() {
             "src/alerts/channels/slack.rs:2: rule 3 (a channel never touches checks or the store): uses crate::store::Store",
             "src/checks/mod.rs:4: rule 2 (a check never prints, never alerts, never renders output): uses crate::alerts::Alert",
             "src/checks/mod.rs:6: rule 2 (a check never prints, never alerts, never renders output): prints",
+            "src/checks/mod.rs:7: rule 6 (the time of day is read through clock::now()): reads the system clock",
             "src/config/mod.rs:1: rule 1 (only main.rs, cli.rs and commands/ know clap's types): uses clap",
             "src/config/mod.rs:3: rule 4 (config imports nothing above it (checks, alerts, output, commands, store, cli, settings)): uses crate::checks::registry",
             "src/output/mod.rs:1: rule 1 (nothing but main.rs imports commands): uses crate::commands::run",

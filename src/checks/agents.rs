@@ -304,7 +304,7 @@ impl Agents {
             tracing::info!("status endpoint: not JSON: {e}");
             "the status endpoint did not answer with JSON".to_owned()
         })?;
-        parse_status(&body, |at| self.fresh(at, Utc::now()))
+        parse_status(&body, |at| self.fresh(at, crate::clock::now()))
             .map_err(|e| format!("status endpoint: {e}"))
     }
 
@@ -319,7 +319,7 @@ impl Agents {
             .await
             .map_err(|e| super::cache::describe(&e))?;
 
-        let now = Utc::now();
+        let now = crate::clock::now();
         let mut census = Census {
             failed: Some(0),
             ..Census::default()
