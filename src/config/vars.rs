@@ -104,7 +104,7 @@ pub const GENERAL: Group = Group {
             "VITALS_FORMAT",
             Public,
             Some("table"),
-            "Output format: table, json, or for checks nagios or prometheus (same as --format).",
+            "Output format: table, json, for checks nagios or prometheus, for history csv (same as --format).",
         ),
         var(
             "VITALS_OUTPUT",
