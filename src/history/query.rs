@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::RESPONSE_TIME;
+use super::{MAX_MESSAGE_CHARS, RESPONSE_TIME};
+use crate::text;
 use super::maintain::{
     DAY_MS, Figures, HOUR_MS, float_at, int_at, percentile, status_times, text_at,
     weighted_percentile,
@@ -368,7 +369,7 @@ async fn summarize_check(
                 instance: text_at(r, 1)?,
                 at: int_at(r, 2)?,
                 status: text_at(r, 3)?,
-                message: r.get(4).map(Cell::text).transpose()?.flatten(),
+                message: r.get(4).map(Cell::text).transpose()?.flatten().map(bounded),
             })
         })
         .collect::<Result<_>>()?;
@@ -441,7 +442,7 @@ async fn summarize_check(
                     &[int(last.id)],
                 )
                 .await?;
-            rows.first().map(|r| text_at(r, 0)).transpose()?
+            rows.first().map(|r| text_at(r, 0)).transpose()?.map(bounded)
         }
         None => None,
     };
@@ -463,6 +464,12 @@ async fn summarize_check(
         incidents,
         buckets,
     })
+}
+
+/// Stored text as it is read: whatever wrote the store, on one line,
+/// scrubbed of known secrets and at most [`MAX_MESSAGE_CHARS`] long.
+fn bounded(message: String) -> String {
+    text::one_line(&message, MAX_MESSAGE_CHARS)
 }
 
 fn round2(v: f64) -> f64 {
