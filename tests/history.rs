@@ -94,7 +94,14 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
             times.push(out.json()["response_time_ms"].as_f64().expect("a time"));
             out
         };
-        assert_eq!(out.json()["status"], if minute == 5 || minute == 6 { "unhealthy" } else { "healthy" });
+        assert_eq!(
+            out.json()["status"],
+            if minute == 5 || minute == 6 {
+                "unhealthy"
+            } else {
+                "healthy"
+            }
+        );
     }
     // A plain check writes nothing.
     store
@@ -107,11 +114,18 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
     assert_eq!(t.len(), 8);
     for (minute, start) in t.iter().enumerate() {
         let planned = (t0() + Duration::minutes(minute as i64)).timestamp_millis();
-        assert!((planned..planned + 5000).contains(start), "run {minute} at {start}");
+        assert!(
+            (planned..planned + 5000).contains(start),
+            "run {minute} at {start}"
+        );
     }
 
     let until = (t0() + Duration::minutes(8)).timestamp_millis();
-    let out = history(&store, 9, &["db", "--since", "1h", "--until", &at(8), "--json"]);
+    let out = history(
+        &store,
+        9,
+        &["db", "--since", "1h", "--until", &at(8), "--json"],
+    );
     out.assert_code(0);
     let doc = out.json();
     let c = &doc["checks"][0];
@@ -155,7 +169,11 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
     );
 
     // The same as CSV, and as a table for a pipe (no strip, no colour).
-    let csv = history(&store, 9, &["db", "--since", "1h", "--until", &at(8), "--format", "csv"]);
+    let csv = history(
+        &store,
+        9,
+        &["db", "--since", "1h", "--until", &at(8), "--format", "csv"],
+    );
     csv.assert_code(0);
     let lines: Vec<&str> = csv.stdout.split("\r\n").collect();
     assert_eq!(
@@ -163,18 +181,26 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
         "check,since,until,instances,runs,uptime_percent,healthy_percent,degraded_percent,\
          unhealthy_percent,p50_ms,p95_ms,max_ms,status,status_since,last_run_at,incidents,message"
     );
-    assert!(lines[1].starts_with(&format!(
-        "database,{},{},web1,8,{},{},0,{},",
-        utc_ms(t0().timestamp_millis() + 9 * 60_000 - 3_600_000),
-        utc_ms(until),
-        share(healthy),
-        share(healthy),
-        share((t[7] - t[5]) as f64)
-    )), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with(&format!(
+            "database,{},{},web1,8,{},{},0,{},",
+            utc_ms(t0().timestamp_millis() + 9 * 60_000 - 3_600_000),
+            utc_ms(until),
+            share(healthy),
+            share(healthy),
+            share((t[7] - t[5]) as f64)
+        )),
+        "{}",
+        lines[1]
+    );
     assert_eq!(lines[2..], [""]);
     let table = history(&store, 9, &["--since", "1h", "--until", &at(8)]);
     table.assert_code(0).assert_no_ansi();
-    assert!(table.stdout.contains("| database | 8    |"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("| database | 8    |"),
+        "{}",
+        table.stdout
+    );
     assert!(!table.stdout.contains('▁'), "{}", table.stdout);
 
     // Another instance's name narrows it to nothing: exit 3, and how to record.
@@ -233,7 +259,10 @@ fn an_outage_is_one_incident(backend: Backend) {
     let incident = &c["incidents"][0];
     assert_eq!(incident["started_at"], utc_ms(t[3]));
     assert_eq!(incident["ended_at"], utc_ms(t[6]));
-    assert_eq!(incident["duration_seconds"], json!((t[6] - t[3]) as f64 / 1000.0));
+    assert_eq!(
+        incident["duration_seconds"],
+        json!((t[6] - t[3]) as f64 / 1000.0)
+    );
     assert_eq!(incident["status"], "unhealthy");
     assert_eq!(c["runs_by_status"], json!({"healthy": 6, "unhealthy": 3}));
     assert_eq!(c["status"], "healthy");
@@ -276,13 +305,15 @@ fn twenty_recorders_at_once_lose_nothing(backend: Backend) {
             "SELECT COUNT(*) FROM history_samples s JOIN history_runs r ON r.id = s.run_id"
         )
     );
-    let out = store
-        .test()
-        .args(["history", "services", "--json"])
-        .run();
+    let out = store.test().args(["history", "services", "--json"]).run();
     out.assert_code(0);
     assert_eq!(out.json()["checks"][0]["samples"], 21);
-    assert_eq!(out.json()["checks"][0]["instances"].as_array().map(Vec::len), Some(21));
+    assert_eq!(
+        out.json()["checks"][0]["instances"]
+            .as_array()
+            .map(Vec::len),
+        Some(21)
+    );
 }
 
 /// `check services --record` against a stand-in API, at `now`.
@@ -306,7 +337,11 @@ fn old_records_are_rolled_up_then_pruned(backend: Backend) {
     // Runs 800, 100 and 20 days ago, three each a minute apart.
     for days in [800, 100, 20] {
         for minute in 0..3 {
-            record_services(&store, &api, &(now - Duration::days(days) + Duration::minutes(minute)));
+            record_services(
+                &store,
+                &api,
+                &(now - Duration::days(days) + Duration::minutes(minute)),
+            );
         }
     }
     // An alert resolved 100 days ago, and one resolved 10 days ago.
@@ -316,7 +351,17 @@ fn old_records_are_rolled_up_then_pruned(backend: Backend) {
             .test()
             .env("SLACK_WEBHOOK_URL", slack.url())
             .env("VITALS_NOW", &when)
-            .args(["alert", "send", "--type", what, "--severity", "error", "--message", "m", "--json"])
+            .args([
+                "alert",
+                "send",
+                "--type",
+                what,
+                "--severity",
+                "error",
+                "--message",
+                "m",
+                "--json",
+            ])
             .run();
         sent.assert_code(0);
         let id = sent.json()["id"].as_str().expect("an id").to_owned();
@@ -333,7 +378,11 @@ fn old_records_are_rolled_up_then_pruned(backend: Backend) {
         record_services(&store, &api, &(now + Duration::minutes(11 * pass)));
     }
     let count = |sql: &str| store.number(sql);
-    assert_eq!(count("SELECT COUNT(*) FROM history_runs"), 3, "raw runs past 14 days");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM history_runs"),
+        3,
+        "raw runs past 14 days"
+    );
     let day = |days: i64| (now - Duration::days(days)).timestamp_millis() / 86_400_000 * 86_400_000;
     let hour = |days: i64| (now - Duration::days(days)).timestamp_millis() / 3_600_000 * 3_600_000;
     assert_eq!(
@@ -362,8 +411,15 @@ fn old_records_are_rolled_up_then_pruned(backend: Backend) {
         .collect();
     assert_eq!(daily, [0, 1, 1], "days older than 2 years are pruned");
     let alerts: Vec<Value> = store.alerts();
-    let types: Vec<&str> = alerts.iter().filter_map(|a| a["alert_type"].as_str()).collect();
-    assert_eq!(types, ["recent_outage"], "resolved alerts older than 90 days are pruned");
+    let types: Vec<&str> = alerts
+        .iter()
+        .filter_map(|a| a["alert_type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["recent_outage"],
+        "resolved alerts older than 90 days are pruned"
+    );
 
     // `history` answers from the roll-ups where the runs are gone.
     let read = |since: &str| {
@@ -396,7 +452,9 @@ fn hostile_text_is_scrubbed_and_bounded_on_the_way_in_and_out() {
         .assert_code(2);
     assert_eq!(store.number("SELECT COUNT(*) FROM history_runs"), 1);
     assert_eq!(
-        store.number(&format!("SELECT COUNT(*) FROM history_runs WHERE message LIKE '%{key}%'")),
+        store.number(&format!(
+            "SELECT COUNT(*) FROM history_runs WHERE message LIKE '%{key}%'"
+        )),
         0,
         "the key was stored"
     );
@@ -415,9 +473,112 @@ fn hostile_text_is_scrubbed_and_bounded_on_the_way_in_and_out() {
         .env("VITALS_NOW", at(1))
         .args(["history", "--json"])
         .run();
-    out.assert_code(0).assert_no_ansi().assert_no_secrets(&[key]);
-    let message = out.json()["checks"][0]["message"].as_str().expect("a message").to_owned();
+    out.assert_code(0)
+        .assert_no_ansi()
+        .assert_no_secrets(&[key]);
+    let message = out.json()["checks"][0]["message"]
+        .as_str()
+        .expect("a message")
+        .to_owned();
     assert_eq!(message, format!("evil [31m{}…", "y".repeat(991)));
-    let table = store.test().env("VITALS_NOW", at(1)).args(["history"]).run();
+    let table = store
+        .test()
+        .env("VITALS_NOW", at(1))
+        .args(["history"])
+        .run();
     table.assert_code(0).assert_no_ansi();
+}
+
+/// A year of one check run a minute, recorded a day at a time through the
+/// store API as a year of cron runs would leave it: the raw runs stop at
+/// 14 days, the hourly roll-ups at 90, and the file stops growing.
+#[test]
+fn a_simulated_year_stays_bounded() {
+    use vitals::config::StateLocation;
+    use vitals::history::{HistoryStore, RESPONSE_TIME, Retention, Run, Sample};
+    use vitals::metrics::Unit;
+    use vitals::net::tls::Trust;
+    use vitals::store::{Create, Store as Backing};
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("history.db");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let start = t0() - Duration::days(365);
+    let size = || std::fs::metadata(&path).expect("the store").len();
+    let mut at_120_days = 0;
+    runtime.block_on(async {
+        let store = Backing::open(
+            &StateLocation::File(path.clone()),
+            &Trust::new(None),
+            std::time::Duration::from_secs(30),
+            Create::Store,
+        )
+        .await
+        .expect("the store");
+        let mut history = HistoryStore::new(store);
+        for day in 0..365 {
+            let runs: Vec<Run> = (0..1440)
+                .map(|minute| Run {
+                    check: "database".to_owned(),
+                    instance: "web1".to_owned(),
+                    started_at: start + Duration::minutes(day * 1440 + minute),
+                    duration: std::time::Duration::from_millis(3),
+                    status: if minute % 500 == 7 {
+                        "degraded"
+                    } else {
+                        "healthy"
+                    }
+                    .to_owned(),
+                    message: "Database operational".to_owned(),
+                    samples: vec![
+                        Sample {
+                            metric: RESPONSE_TIME.to_owned(),
+                            unit: Unit::Seconds,
+                            value: 0.002 + (minute % 7) as f64 / 10_000.0,
+                            gauge: true,
+                        },
+                        Sample {
+                            metric: "vitals_database_connections".to_owned(),
+                            unit: Unit::Count,
+                            value: (minute % 13) as f64,
+                            gauge: true,
+                        },
+                    ],
+                })
+                .collect();
+            let end_of_day = start + Duration::days(day + 1);
+            history
+                .record(&runs, &Retention::default(), end_of_day)
+                .await
+                .expect("recorded");
+            if day == 119 {
+                at_120_days = size();
+            }
+        }
+    });
+    let store = Store::sqlite_file(&path);
+    let runs = store.number("SELECT COUNT(*) FROM history_runs");
+    assert!((14 * 1440..=15 * 1440).contains(&runs), "{runs} raw runs");
+    assert_eq!(
+        store.number("SELECT COUNT(*) FROM history_samples"),
+        2 * runs,
+        "samples of pruned runs are left"
+    );
+    let hours = store
+        .number("SELECT COUNT(DISTINCT bucket) FROM history_status_rollups WHERE period = 'hour'");
+    assert!((89 * 24..=91 * 24).contains(&hours), "{hours} hours kept");
+    assert_eq!(
+        store.number(
+            "SELECT COUNT(DISTINCT bucket) FROM history_status_rollups WHERE period = 'day'"
+        ),
+        365
+    );
+    let end = size();
+    assert!(
+        end <= at_120_days + at_120_days / 5,
+        "the file grew from {at_120_days} bytes at 120 days to {end} at a year"
+    );
 }

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{MAX_MESSAGE_CHARS, RESPONSE_TIME};
-use crate::text;
 use super::maintain::{
     DAY_MS, Figures, HOUR_MS, float_at, int_at, percentile, status_times, text_at,
     weighted_percentile,
 };
 use super::record::{first_id, started_ms};
+use super::{MAX_MESSAGE_CHARS, RESPONSE_TIME};
 use crate::store::{Backend, Cell, Param, Result, Row, int, text};
+use crate::text;
 
 /// Which checks, instances and time `history` looks at.
 #[derive(Debug, Clone, PartialEq)]
@@ -442,7 +442,10 @@ async fn summarize_check(
                     &[int(last.id)],
                 )
                 .await?;
-            rows.first().map(|r| text_at(r, 0)).transpose()?.map(bounded)
+            rows.first()
+                .map(|r| text_at(r, 0))
+                .transpose()?
+                .map(bounded)
         }
         None => None,
     };

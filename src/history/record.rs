@@ -128,9 +128,9 @@ async fn record_in(
         )
         .await?;
     }
+    let ids = insert_runs(db, runs).await?;
     let mut samples: Vec<Param> = Vec::new();
-    for run in runs {
-        let id = insert_run(db, run).await?;
+    for (run, id) in runs.iter().zip(ids) {
         for sample in &run.samples {
             samples.extend([
                 int(series_id(&run.check, &run.instance, &sample.metric)),
@@ -155,35 +155,72 @@ async fn record_in(
     Ok(())
 }
 
-/// Inserts a run under a new id and returns the id.
-async fn insert_run(db: &mut dyn Backend, run: &Run) -> Result<i64> {
-    let start = run.started_at.timestamp_millis();
-    let duration_us = i64::try_from(run.duration.as_micros()).unwrap_or(i64::MAX);
-    // Twenty processes starting in one millisecond clash once in about
-    // ten thousand rounds; sixteen clashes in a row do not happen.
+/// Runs inserted per statement.
+const RUNS_PER_INSERT: usize = 100;
+
+/// Inserts the runs, each under a new id, and returns their ids in order.
+async fn insert_runs(db: &mut dyn Backend, runs: &[Run]) -> Result<Vec<i64>> {
+    let mut ids: Vec<Option<i64>> = vec![None; runs.len()];
+    // Twenty processes starting in one millisecond clash once in about ten
+    // thousand rounds, and a clashing run is simply given another id;
+    // sixteen clashes in a row do not happen.
     for _ in 0..16 {
-        let id = first_id(start) | (random() & ((1 << ID_BITS) - 1)) as i64;
-        let inserted = db
-            .execute(
-                "INSERT INTO history_runs \
-                 (id, check_name, instance, started_at, duration_us, status, message) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-                &[
+        let waiting: Vec<usize> = (0..runs.len()).filter(|i| ids[*i].is_none()).collect();
+        if waiting.is_empty() {
+            break;
+        }
+        for chunk in waiting.chunks(RUNS_PER_INSERT) {
+            let mut params: Vec<Param> = Vec::with_capacity(7 * chunk.len());
+            let mut tried: Vec<(usize, i64)> = Vec::with_capacity(chunk.len());
+            let mut taken: HashSet<i64> = HashSet::with_capacity(chunk.len());
+            for &i in chunk {
+                let run = &runs[i];
+                let start = run.started_at.timestamp_millis();
+                // Unique within the statement, which could not tell two apart.
+                let mut id = first_id(start) | (random() & ((1 << ID_BITS) - 1)) as i64;
+                while !taken.insert(id) {
+                    id = first_id(start) | (random() & ((1 << ID_BITS) - 1)) as i64;
+                }
+                tried.push((i, id));
+                params.extend([
                     int(id),
                     text(&run.check),
                     text(&run.instance),
                     int(start),
-                    int(duration_us),
+                    int(i64::try_from(run.duration.as_micros()).unwrap_or(i64::MAX)),
                     text(&run.status),
                     text(&run.message),
-                ],
-            )
-            .await?;
-        if inserted == 1 {
-            return Ok(id);
+                ]);
+            }
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let n: Vec<String> = (1..=7).map(|c| format!("${}", 7 * r + c)).collect();
+                    format!("({})", n.join(", "))
+                })
+                .collect();
+            let inserted = db
+                .query(
+                    &format!(
+                        "INSERT INTO history_runs \
+                         (id, check_name, instance, started_at, duration_us, status, message) \
+                         VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+                        rows.join(", ")
+                    ),
+                    &params,
+                )
+                .await?;
+            let inserted: HashSet<i64> = inserted
+                .iter()
+                .filter_map(|r| r.first().and_then(|c| c.int().ok().flatten()))
+                .collect();
+            for (i, id) in tried {
+                if inserted.contains(&id) {
+                    ids[i] = Some(id);
+                }
+            }
         }
     }
-    Err(StoreError::Refused(
-        "no free run id after 16 tries".to_owned(),
-    ))
+    ids.into_iter()
+        .map(|id| id.ok_or_else(|| StoreError::Refused("no free run id after 16 tries".to_owned())))
+        .collect()
 }
