@@ -519,8 +519,8 @@ mod tests {
             ),
             (
                 "$XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db",
-                "The alert store when VITALS_STATE is unset: an SQLite file, created 0600 by \
-                 alert send and check --alert.",
+                "The alert store and the check history when VITALS_STATE is unset: an SQLite \
+                 file, created 0600 by alert send, check --alert and check --record.",
             ),
         ] {
             page.control("TP", []);

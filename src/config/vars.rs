@@ -160,7 +160,7 @@ pub const STATE: Group = Group {
             "VITALS_STATE",
             PathOrUrl,
             None,
-            "Alert store: an SQLite file path (default $XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db; created 0600 by alert send and check --alert, in a directory that must exist unless it is the default) or a postgres:// URL shared by several hosts.",
+            "Alert store and check history: an SQLite file path (default $XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db; created 0600 by alert send, check --alert and check --record, in a directory that must exist unless it is the default) or a postgres:// URL shared by several hosts.",
         ),
         var(
             "VITALS_INSTANCE",
