@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the health of dependencies')
             [CompletionResult]::new('alert', 'alert', [CompletionResultType]::ParameterValue, 'Send alerts through the configured channels')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Report recorded check runs: uptime, response times, incidents')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -49,7 +50,8 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
-            [CompletionResult]::new('--alert', '--alert', [CompletionResultType]::ParameterName, 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE)')
+            [CompletionResult]::new('--alert', '--alert', [CompletionResultType]::ParameterName, 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE). Records the run too')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
@@ -196,6 +198,24 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
         'vitals;alert;help;help' {
             break
         }
+        'vitals;history' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Start of the range: a duration back from now (24h, 7d, 30d) or an RFC 3339 time or date')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the range (default now), as --since')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'Only the runs this vitals instance recorded (VITALS_INSTANCE); every instance by default')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vitals;config' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
@@ -257,6 +277,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
         'vitals;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the health of dependencies')
             [CompletionResult]::new('alert', 'alert', [CompletionResultType]::ParameterValue, 'Send alerts through the configured channels')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Report recorded check runs: uptime, response times, incidents')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -286,6 +307,9 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;help;alert;resolve' {
+            break
+        }
+        'vitals;help;history' {
             break
         }
         'vitals;help;config' {

@@ -31,6 +31,9 @@ _vitals() {
             vitals,help)
                 cmd="vitals__subcmd__help"
                 ;;
+            vitals,history)
+                cmd="vitals__subcmd__history"
+                ;;
             vitals__subcmd__alert,ack)
                 cmd="vitals__subcmd__alert__subcmd__ack"
                 ;;
@@ -94,6 +97,9 @@ _vitals() {
             vitals__subcmd__help,help)
                 cmd="vitals__subcmd__help__subcmd__help"
                 ;;
+            vitals__subcmd__help,history)
+                cmd="vitals__subcmd__help__subcmd__history"
+                ;;
             vitals__subcmd__help__subcmd__alert,ack)
                 cmd="vitals__subcmd__help__subcmd__alert__subcmd__ack"
                 ;;
@@ -119,14 +125,14 @@ _vitals() {
 
     case "${cmd}" in
         vitals)
-            opts="-v -q -h -V --format --json --output --color --env-file --timeout --verbose --quiet --help --version check alert config completions help"
+            opts="-v -q -h -V --format --json --output --color --env-file --timeout --verbose --quiet --help --version check alert history config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -160,7 +166,7 @@ _vitals() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -198,7 +204,7 @@ _vitals() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -338,7 +344,7 @@ _vitals() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -380,7 +386,7 @@ _vitals() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -438,7 +444,7 @@ _vitals() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -476,7 +482,7 @@ _vitals() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -503,7 +509,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__check)
-            opts="-v -q -h --require --alert --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
+            opts="-v -q -h --require --alert --record --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,7 +520,7 @@ _vitals() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -548,7 +554,7 @@ _vitals() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -582,7 +588,7 @@ _vitals() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -658,7 +664,7 @@ _vitals() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -685,7 +691,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__help)
-            opts="check alert config completions help"
+            opts="check alert history config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -845,6 +851,66 @@ _vitals() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__history)
+            opts="-v -q -h --since --until --instance --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

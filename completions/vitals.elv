@@ -34,6 +34,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --version 'Print version'
             cand check 'Check the health of dependencies'
             cand alert 'Send alerts through the configured channels'
+            cand history 'Report recorded check runs: uptime, response times, incidents'
             cand config 'Inspect the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -45,7 +46,8 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
             cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
-            cand --alert 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE)'
+            cand --alert 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE). Records the run too'
+            cand --record 'Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1)'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -178,6 +180,23 @@ set edit:completion:arg-completer[vitals] = {|@words|
         }
         &'vitals;alert;help;help'= {
         }
+        &'vitals;history'= {
+            cand --since 'Start of the range: a duration back from now (24h, 7d, 30d) or an RFC 3339 time or date'
+            cand --until 'End of the range (default now), as --since'
+            cand --instance 'Only the runs this vitals instance recorded (VITALS_INSTANCE); every instance by default'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'vitals;config'= {
             cand --format 'Output format'
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
@@ -233,6 +252,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
         &'vitals;help'= {
             cand check 'Check the health of dependencies'
             cand alert 'Send alerts through the configured channels'
+            cand history 'Report recorded check runs: uptime, response times, incidents'
             cand config 'Inspect the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -255,6 +275,8 @@ set edit:completion:arg-completer[vitals] = {|@words|
         &'vitals;help;alert;ack'= {
         }
         &'vitals;help;alert;resolve'= {
+        }
+        &'vitals;help;history'= {
         }
         &'vitals;help;config'= {
             cand validate 'Report every variable group as configured, not configured or invalid (secrets hidden)'

@@ -27,7 +27,8 @@ end
 complete -c vitals -n "__fish_vitals_needs_command" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_needs_command" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_needs_command" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -41,6 +42,7 @@ complete -c vitals -n "__fish_vitals_needs_command" -s h -l help -d 'Print help 
 complete -c vitals -n "__fish_vitals_needs_command" -s V -l version -d 'Print version'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "check" -d 'Check the health of dependencies'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "alert" -d 'Send alerts through the configured channels'
+complete -c vitals -n "__fish_vitals_needs_command" -f -a "history" -d 'Report recorded check runs: uptime, response times, incidents'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "config" -d 'Inspect the configuration'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -51,14 +53,16 @@ services\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
-complete -c vitals -n "__fish_vitals_using_subcommand check" -l alert -d 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE)'
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l alert -d 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE). Records the run too'
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l record -d 'Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s q -l quiet -d 'Log nothing but errors'
@@ -66,7 +70,8 @@ complete -c vitals -n "__fish_vitals_using_subcommand check" -s h -l help -d 'Pr
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -98,7 +103,8 @@ pagerduty\t'PagerDuty Events API v2'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -117,7 +123,8 @@ pagerduty\t'PagerDuty Events API v2'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -140,7 +147,8 @@ all\t'Every alert, resolved ones included'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from list" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -155,7 +163,8 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from ack" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -171,7 +180,8 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -188,10 +198,29 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l since -d 'Start of the range: a duration back from now (24h, 7d, 30d) or an RFC 3339 time or date' -r
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l until -d 'End of the range (default now), as --since' -r
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l instance -d 'Only the runs this vitals instance recorded (VITALS_INSTANCE); every instance by default' -r
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand history" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand history" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_seen_subcommand_from validate help" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -207,7 +236,8 @@ complete -c vitals -n "__fish_vitals_using_subcommand config; and not __fish_see
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -223,7 +253,8 @@ complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_su
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
-prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'"
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
@@ -234,11 +265,12 @@ complete -c vitals -n "__fish_vitals_using_subcommand completions" -l json -d 'S
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "check" -d 'Check the health of dependencies'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "alert" -d 'Send alerts through the configured channels'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "config" -d 'Inspect the configuration'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "check" -d 'Check the health of dependencies'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "alert" -d 'Send alerts through the configured channels'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "history" -d 'Report recorded check runs: uptime, response times, incidents'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "config" -d 'Inspect the configuration'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "send" -d 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'

@@ -199,7 +199,9 @@ pub enum Command {
   vitals check all --timeout 2s
       each check gets at most 2 seconds
   vitals check all --alert > /dev/null
-      from cron: alert on trouble, resolve on recovery
+      from cron: alert on trouble, resolve on recovery (and record the run)
+  vitals check all --record > /dev/null
+      from cron: keep each run for `vitals history`
   vitals check all --format nagios
       a Nagios/Icinga plugin status line with perfdata
   vitals check all --format prometheus --output \"$DIR/vitals.prom\"
@@ -214,6 +216,24 @@ With --alert the exit code is still the checks' own, raised to at least 1 when a
     /// Send alerts through the configured channels.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Report recorded check runs: uptime, response times, incidents.
+    #[command(after_help = concat!(
+        "Examples:
+  vitals history
+      every recorded check over the last 24 hours
+  vitals history db --since 7d
+      one check over a week
+  vitals history --since 2026-11-01 --until 2026-11-08
+      a week by dates (UTC)
+  vitals history --json | jq '.checks[].uptime_percent'
+  vitals history --since 30d --format csv > history.csv
+
+Runs are recorded by `vitals check … --record` (or VITALS_RECORD=1, or --alert). Exit code 3 when nothing was recorded in the range.
+
+",
+        exit_codes_help!()
+    ))]
+    History(HistoryArgs),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -240,9 +260,32 @@ pub struct CheckArgs {
     #[arg(long, value_parser = check_name(), value_delimiter = ',', value_name = "LIST")]
     pub require: Vec<CheckId>,
 
-    /// Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE).
+    /// Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE). Records the run too.
     #[arg(long)]
     pub alert: bool,
+
+    /// Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1).
+    #[arg(long)]
+    pub record: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Checks to report (names or aliases); every recorded check when none is given.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Start of the range: a duration back from now (24h, 7d, 30d) or an RFC 3339 time or date.
+    #[arg(long, value_name = "WHEN", default_value = "24h")]
+    pub since: String,
+
+    /// End of the range (default now), as --since.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// Only the runs this vitals instance recorded (VITALS_INSTANCE); every instance by default.
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
 }
 
 /// `check` targets: one check, or all of them at once.
@@ -476,8 +519,8 @@ mod tests {
             ),
             (
                 "$XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db",
-                "The alert store when VITALS_STATE is unset: an SQLite file, created 0600 by \
-                 alert send and check --alert.",
+                "The alert store and the check history when VITALS_STATE is unset: an SQLite \
+                 file, created 0600 by alert send, check --alert and check --record.",
             ),
         ] {
             page.control("TP", []);

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod exit;
+pub mod history;
 pub mod json;
 pub mod logging;
 pub mod metrics;

@@ -71,6 +71,41 @@ impl Metric {
         self.max = at;
         self
     }
+
+    /// What tells this metric apart in a check's history: its Prometheus
+    /// name and its labels sorted by name (`vitals_tasks{state="queued"}`).
+    /// The `check` label is left out: the history keeps each check's own.
+    pub fn key(&self) -> String {
+        let mut labels: Vec<(&str, String)> = self
+            .labels
+            .iter()
+            .filter(|(name, _)| *name != "check")
+            .map(|(name, value)| (*name, value.clone()))
+            .collect();
+        labels.sort();
+        format!("vitals_{}{}", self.name, label_text(&labels))
+    }
+}
+
+/// Labels as the Prometheus text format writes them: `{a="x",b="y"}`,
+/// nothing when there are none.
+pub fn label_text<S: AsRef<str>>(labels: &[(&str, S)]) -> String {
+    if labels.is_empty() {
+        return String::new();
+    }
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v.as_ref())))
+        .collect();
+    format!("{{{}}}", pairs.join(","))
+}
+
+/// A label value escaped as the Prometheus text format wants it.
+pub fn escape_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// A count as a metric value (counts stay far below 2^53).

@@ -122,6 +122,17 @@ fn check(files: &[(String, String)]) -> Vec<Violation> {
                 &shown,
             ));
         }
+        if r.file.starts_with("src/history/")
+            && ["alerts", "output", "commands", "cli"].contains(&target)
+        {
+            violations.push(violation(
+                &r.file,
+                r.line,
+                7,
+                "the history never imports the alerts, the output, commands or cli",
+                &shown,
+            ));
+        }
         if r.file.starts_with("src/config/")
             && [
                 "checks", "alerts", "output", "commands", "store", "cli", "settings",
@@ -614,6 +625,10 @@ fn the_checker_finds_planted_violations() {
             "use super::super::store::AlertStore;\nuse crate::store::Store;\nconst URL: &str = \"crate::checks::x\";\n",
         ),
         file("src/output/mod.rs", "use crate::commands::run;\n"),
+        file(
+            "src/history/record.rs",
+            "use crate::alerts::store::AlertStore;\n",
+        ),
     ]);
     let texts: Vec<&str> = found.iter().map(|v| v.0.as_str()).collect();
     assert_eq!(
@@ -627,6 +642,7 @@ fn the_checker_finds_planted_violations() {
             "src/checks/mod.rs:7: rule 6 (the time of day is read through clock::now()): reads the system clock",
             "src/config/mod.rs:1: rule 1 (only main.rs, cli.rs and commands/ know clap's types): uses clap",
             "src/config/mod.rs:3: rule 4 (config imports nothing above it (checks, alerts, output, commands, store, cli, settings)): uses crate::checks::registry",
+            "src/history/record.rs:1: rule 7 (the history never imports the alerts, the output, commands or cli): uses crate::alerts::store::AlertStore",
             "src/output/mod.rs:1: rule 1 (nothing but main.rs imports commands): uses crate::commands::run",
         ]
     );

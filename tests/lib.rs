@@ -29,6 +29,7 @@ mod faults;
 mod formats;
 mod golden;
 mod harness;
+mod history;
 mod hostile;
 mod judgement;
 mod messages;

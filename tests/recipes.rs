@@ -573,3 +573,55 @@ fn systemd_units_pass_systemd_analyze_verify() {
     assert!(out.status.success(), "systemd-analyze verify: {stderr}");
     assert_eq!(stderr, "", "systemd-analyze verify warned");
 }
+
+#[test]
+fn history_cron_line_records_every_run() {
+    let line = recipe("history-cron");
+    let test = Test::new();
+    let store = test.dir().join("history.db");
+    let env_file = test.write_file(
+        "vitals.env",
+        format!(
+            "DATABASE_URL={}\nREDIS_URL={}\nVITALS_STATE={}\n",
+            PgServer::shared().create_database(),
+            RedisServer::shared().url(),
+            store.display()
+        ),
+    );
+    for _ in 0..2 {
+        let out = cron(
+            &line,
+            &[("/etc/vitals/vitals.env", env_file.display().to_string())],
+        )
+        .run();
+        out.assert_code(0);
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    }
+    let out = Test::new()
+        .env("VITALS_STATE", &store)
+        .args(["history", "--json"])
+        .run();
+    out.assert_code(0);
+    let samples: Vec<(String, i64)> = out.json()["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap_or_default().to_owned(),
+                c["samples"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        samples,
+        [("cache".to_owned(), 2), ("database".to_owned(), 2)]
+    );
+}
+
+#[test]
+fn history_uptime_reports_each_recorded_check() {
+    let out = healthy_env(shell(&recipe("history-uptime"))).run();
+    out.assert_code(0);
+    assert_eq!(out.stdout, "cache 100\ndatabase 100\n");
+}

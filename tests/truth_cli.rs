@@ -103,7 +103,9 @@ fn check_help_examples_fit_an_80_column_terminal() {
   vitals check all --timeout 2s
       each check gets at most 2 seconds
   vitals check all --alert > /dev/null
-      from cron: alert on trouble, resolve on recovery
+      from cron: alert on trouble, resolve on recovery (and record the run)
+  vitals check all --record > /dev/null
+      from cron: keep each run for `vitals history`
   vitals check all --format nagios
       a Nagios/Icinga plugin status line with perfdata
   vitals check all --format prometheus --output \"$DIR/vitals.prom\"

@@ -298,6 +298,29 @@ impl AlertStore {
             .await
     }
 
+    /// Deletes up to `batch` resolved alerts resolved before `before`, with
+    /// their notifications; returns how many alerts went.
+    pub async fn prune_resolved(&mut self, before: Timestamp, batch: i64) -> Result<u64> {
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(async move {
+                    let old = "SELECT id FROM alerts WHERE status = 'resolved' \
+                               AND resolved_at < $1 ORDER BY resolved_at LIMIT $2";
+                    let params = [int(before.millis()), int(batch)];
+                    tx.db
+                        .execute(
+                            &format!("DELETE FROM deliveries WHERE alert_id IN ({old})"),
+                            &params,
+                        )
+                        .await?;
+                    tx.db
+                        .execute(&format!("DELETE FROM alerts WHERE id IN ({old})"), &params)
+                        .await
+                })
+            })
+            .await
+    }
+
     /// The open alerts whose labels include all of `labels`.
     pub async fn open_labelled(&mut self, labels: &Labels) -> Result<Vec<Alert>> {
         self.store

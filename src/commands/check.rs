@@ -13,8 +13,8 @@ use crate::config::ProcessEnv;
 use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
-use crate::settings;
 use crate::status::Status;
+use crate::{clock, settings};
 
 pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
     // Only the selected checks' settings: a mistake elsewhere does not stop them.
@@ -32,6 +32,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
     // handshakes) must not stall another's clock, or its response time lies.
     // A single check keeps the main thread: worker threads cost it a third of
     // its time (thread start, a malloc arena).
+    let started_at = clock::now();
     let (checks, duration) = until_signal(
         selected.len().min(4),
         "the checks were stopped before they had a result",
@@ -39,6 +40,23 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
     )?;
     let report = Report::new(checks, duration);
     let overall = report.overall_status;
+    // Recorded before the result is printed: what the record says joins it.
+    let recording = match settings::record_requested(&ProcessEnv) {
+        Ok(asked) if asked || args.record || args.alert => match settings::history(&ProcessEnv) {
+            Ok((config, history)) => {
+                super::history::record(&report.checks, started_at, &config, &history, timeout)
+            }
+            Err(errors) => {
+                output::error(&format!("--record: the run was not recorded: {errors}"));
+                Exit::Warning
+            }
+        },
+        Ok(_) => Exit::Ok,
+        Err(errors) => {
+            output::error(&format!("the run was not recorded: {errors}"));
+            Exit::Warning
+        }
+    };
     // An output that cannot be written must not also cancel the alerting.
     let emitted = match (args.target.single(), report.checks.first()) {
         (Some(_), Some((id, result))) => out.emit(&Single { id: *id, result }),
@@ -53,7 +71,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
             .collect();
         output::error(&format!("nothing to check: set {}", vars.join(", ")));
     }
-    let mut exit = overall.exit();
+    let mut exit = overall.exit().max(recording);
     // Opened only here: a plain `check` never touches the alert store. With
     // nothing configured it still runs, to name the alerts this leaves stale.
     if args.alert {

@@ -6,6 +6,7 @@ mod alert;
 mod check;
 mod completions;
 mod config;
+mod history;
 
 use std::future::Future;
 
@@ -123,12 +124,16 @@ fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Resul
     {
         anyhow::bail!(output::MONITORING_FORMATS_ONLY_FOR_CHECK);
     }
+    if cli.global.format() == Format::Csv && !matches!(cli.command, Command::History(_)) {
+        anyhow::bail!(output::CSV_ONLY_FOR_HISTORY);
+    }
     // Each command reads only the settings it uses; every secret is scrubbed all the same.
     settings::register_secrets(&ProcessEnv);
     match &cli.command {
         Command::Check(args) => check::run(args, out, cli.global.timeout),
         Command::Alert(command) => alert::run(command, out, cli.global.timeout),
         Command::Config(ConfigCommand::Validate) => config::validate(env_file.as_ref(), out),
+        Command::History(args) => history::run(args, out, cli.global.timeout),
         Command::Completions { shell } => completions::run(*shell, out),
     }
 }

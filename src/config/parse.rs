@@ -19,7 +19,7 @@ use super::libpq::{self, has_host_param, host_param_in_authority};
 pub struct Expected(pub String);
 
 impl Expected {
-    fn new(what: impl Into<String>) -> Expected {
+    pub fn new(what: impl Into<String>) -> Expected {
         Expected(what.into())
     }
 }

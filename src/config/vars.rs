@@ -104,7 +104,7 @@ pub const GENERAL: Group = Group {
             "VITALS_FORMAT",
             Public,
             Some("table"),
-            "Output format: table, json, or for checks nagios or prometheus (same as --format).",
+            "Output format: table, json, for checks nagios or prometheus, for history csv (same as --format).",
         ),
         var(
             "VITALS_OUTPUT",
@@ -160,7 +160,7 @@ pub const STATE: Group = Group {
             "VITALS_STATE",
             PathOrUrl,
             None,
-            "Alert store: an SQLite file path (default $XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db; created 0600 by alert send and check --alert, in a directory that must exist unless it is the default) or a postgres:// URL shared by several hosts.",
+            "Alert store and check history: an SQLite file path (default $XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db; created 0600 by alert send, check --alert and check --record, in a directory that must exist unless it is the default) or a postgres:// URL shared by several hosts.",
         ),
         var(
             "VITALS_INSTANCE",

@@ -1,6 +1,8 @@
 //! Everything vitals prints. Results go to stdout (table or JSON), everything
 //! else to stderr, and every byte passes the secret scrub on its way out.
 
+pub mod csv;
+pub mod history;
 pub mod json;
 pub mod nagios;
 pub mod prometheus;
@@ -30,6 +32,8 @@ pub enum Format {
     Nagios,
     /// Prometheus text exposition format 0.0.4 (check commands only).
     Prometheus,
+    /// Comma-separated values, RFC 4180 (history only).
+    Csv,
 }
 
 /// When to colour output.
@@ -49,6 +53,11 @@ pub trait Render: Serialize {
 
     /// Check results, for the monitoring formats; `None` for other commands.
     fn check_results(&self) -> Option<Vec<(CheckId, &CheckResult)>> {
+        None
+    }
+
+    /// The CSV form, for the documents that have one.
+    fn csv(&self) -> Option<String> {
         None
     }
 }
@@ -97,6 +106,10 @@ impl Output {
         }
     }
 
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// Prints a result in the chosen format: pretty JSON on a terminal, compact otherwise.
     pub fn emit<T: Render>(&self, value: &T) -> anyhow::Result<()> {
         self.emitted.set(true);
@@ -112,6 +125,9 @@ impl Output {
                     _ => prometheus::render(&results, clock::system_time()),
                 }
             }
+            Format::Csv => value
+                .csv()
+                .ok_or_else(|| anyhow::anyhow!(CSV_ONLY_FOR_HISTORY))?,
         };
         self.write(&text)
     }
@@ -127,7 +143,7 @@ impl Output {
             return Ok(());
         }
         let text = match self.format {
-            Format::Table => return Ok(()),
+            Format::Table | Format::Csv => return Ok(()),
             Format::Json => json::render(&json::failure(document, reason), self.style.tty)?,
             Format::Nagios => nagios::failure(reason),
             Format::Prometheus => prometheus::failure(clock::system_time()),
@@ -218,6 +234,8 @@ fn finished(text: &str) -> String {
 
 pub const MONITORING_FORMATS_ONLY_FOR_CHECK: &str =
     "--format nagios and --format prometheus apply to `vitals check` only";
+
+pub const CSV_ONLY_FOR_HISTORY: &str = "--format csv applies to `vitals history` only";
 
 /// Colour only on a terminal, never with a non-empty NO_COLOR or TERM=dumb,
 /// unless `--color` says otherwise (no-color.org, clig.dev).

@@ -144,21 +144,7 @@ fn number(value: f64) -> f64 {
 }
 
 fn labels(labels: &[(&'static str, String)]) -> String {
-    if labels.is_empty() {
-        return String::new();
-    }
-    let pairs: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
-        .collect();
-    format!("{{{}}}", pairs.join(","))
-}
-
-fn escape_label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    crate::metrics::label_text(labels)
 }
 
 fn escape_help(text: &str) -> String {

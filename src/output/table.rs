@@ -45,7 +45,7 @@ pub fn status(style: &Style, status: Status) -> String {
 }
 
 /// Any word in the colour of a status: green, yellow, red, or dimmed when unconfigured.
-fn paint(style: &Style, word: &str, tone: Status) -> String {
+pub(super) fn paint(style: &Style, word: &str, tone: Status) -> String {
     if !style.color {
         return word.to_owned();
     }

@@ -3,7 +3,7 @@
 //! `config` declares its own groups (general settings, alert state), each
 //! check and each channel its own in its descriptor; the whole table is
 //! assembled here, where all of them are visible, in the order it is
-//! documented: general, each check's, each channel's, alert state. It drives
+//! documented: general, each check's, each channel's, alert state, history. It drives
 //! `.env.example`, docs/CONFIGURATION.md's test, `config validate` and the
 //! secret scrub.
 //!
@@ -28,6 +28,7 @@ use crate::checks::{self, BUILTINS, Check, CheckId};
 use crate::config::{
     Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, Table,
 };
+use crate::history::{self, HistorySettings};
 use crate::net::tls::Trust;
 
 /// The groups in documentation order.
@@ -36,6 +37,7 @@ fn groups() -> impl Iterator<Item = &'static Group> {
         .chain(BUILTINS.iter().map(|c| &c.group))
         .chain(CHANNELS.iter().map(|c| &c.group))
         .chain(once(&STATE))
+        .chain(once(&history::GROUP))
 }
 
 /// Every variable vitals knows.
@@ -75,6 +77,27 @@ pub fn general(source: &dyn Source) -> Result<Config, ConfigErrors> {
     let config = Config::read(&mut r);
     r.finish()?;
     Ok(config)
+}
+
+/// Whether `VITALS_RECORD` asks to record every run (read alone: a plain
+/// `check` reads nothing else of the history's settings).
+pub fn record_requested(source: &dyn Source) -> Result<bool, ConfigErrors> {
+    let mut r = reader(source);
+    let asked = r
+        .optional("VITALS_RECORD", history::parse_switch)
+        .unwrap_or(false);
+    r.finish()?;
+    Ok(asked)
+}
+
+/// What recording and `history` use: the general settings (where the
+/// store is, this instance's name) and the history's own.
+pub fn history(source: &dyn Source) -> Result<(Config, HistorySettings), ConfigErrors> {
+    let mut r = reader(source);
+    let config = Config::read(&mut r);
+    let history = HistorySettings::read(&mut r);
+    r.finish()?;
+    Ok((config, history))
 }
 
 /// What alerting uses: the general settings (whose mistakes stop it) and
@@ -120,6 +143,7 @@ pub fn everything(source: &dyn Source) -> Everything {
     let checks = checks::read(&mut r, &trust, |_| true);
     let channels = channels::read(&mut r, &Shared::new(&config));
     failure_severity(&mut r);
+    HistorySettings::read(&mut r);
     Everything {
         config,
         checks,

@@ -23,6 +23,7 @@ use crate::net::tls::Trust;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
     Int(Option<i64>),
+    Float(Option<f64>),
     Text(Option<String>),
 }
 
@@ -34,11 +35,16 @@ pub fn text(v: impl Into<String>) -> Param {
     Param::Text(Some(v.into()))
 }
 
+pub fn float(v: f64) -> Param {
+    Param::Float(Some(v))
+}
+
 /// One value of a result row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Null,
     Int(i64),
+    Float(f64),
     Text(String),
 }
 
@@ -375,6 +381,21 @@ impl Cell {
         match self {
             Cell::Null => Ok(None),
             Cell::Int(v) => Ok(Some(*v)),
+            Cell::Float(v) => Err(StoreError::Malformed(format!(
+                "expected a whole number, found {v}"
+            ))),
+            Cell::Text(t) => Err(StoreError::Malformed(format!(
+                "expected a number, found {t:?}"
+            ))),
+        }
+    }
+
+    /// A number, whole or not (SQLite keeps a whole `REAL` as an integer).
+    pub fn float(&self) -> Result<Option<f64>> {
+        match self {
+            Cell::Null => Ok(None),
+            Cell::Float(v) => Ok(Some(*v)),
+            Cell::Int(v) => Ok(Some(*v as f64)),
             Cell::Text(t) => Err(StoreError::Malformed(format!(
                 "expected a number, found {t:?}"
             ))),
@@ -386,6 +407,7 @@ impl Cell {
             Cell::Null => Ok(None),
             Cell::Text(t) => Ok(Some(t.clone())),
             Cell::Int(v) => Err(StoreError::Malformed(format!("expected text, found {v}"))),
+            Cell::Float(v) => Err(StoreError::Malformed(format!("expected text, found {v}"))),
         }
     }
 }

@@ -104,6 +104,7 @@ fn params(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
         .iter()
         .map(|p| match p {
             Param::Int(v) => v as &(dyn ToSql + Sync),
+            Param::Float(v) => v as &(dyn ToSql + Sync),
             Param::Text(v) => v as &(dyn ToSql + Sync),
         })
         .collect()
@@ -116,6 +117,9 @@ fn row(row: &tokio_postgres::Row) -> Result<Row> {
             let got = if *ty == Type::INT8 {
                 row.try_get::<_, Option<i64>>(i)
                     .map(|v| v.map_or(Cell::Null, Cell::Int))
+            } else if *ty == Type::FLOAT8 {
+                row.try_get::<_, Option<f64>>(i)
+                    .map(|v| v.map_or(Cell::Null, Cell::Float))
             } else if *ty == Type::INT4 {
                 row.try_get::<_, Option<i32>>(i)
                     .map(|v| v.map_or(Cell::Null, |v| Cell::Int(i64::from(v))))

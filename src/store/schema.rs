@@ -75,6 +75,83 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE alerts ADD COLUMN notified_message TEXT;
         ALTER TABLE deliveries ADD COLUMN lease_until BIGINT;",
     },
+    // 3: the check history (runs, their metrics' samples, hourly and daily
+    // roll-ups, anomaly baselines). New tables only, which a vitals of
+    // version 2 never reads: it may go on using the store.
+    Migration {
+        compatible_from: 2,
+        sql: "CREATE TABLE history_runs (
+        id BIGINT PRIMARY KEY,
+        check_name TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        duration_us BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX history_runs_check ON history_runs (check_name, started_at);
+    CREATE TABLE history_series (
+        id BIGINT PRIMARY KEY,
+        check_name TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        unit TEXT NOT NULL
+    );
+    CREATE TABLE history_samples (
+        series BIGINT NOT NULL,
+        run_id BIGINT NOT NULL,
+        value DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX history_samples_series ON history_samples (series, run_id);
+    CREATE TABLE history_status_rollups (
+        period TEXT NOT NULL,
+        bucket BIGINT NOT NULL,
+        check_name TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        status TEXT NOT NULL,
+        runs BIGINT NOT NULL,
+        time_ms BIGINT NOT NULL,
+        PRIMARY KEY (period, bucket, check_name, instance, status)
+    );
+    CREATE TABLE history_metric_rollups (
+        period TEXT NOT NULL,
+        bucket BIGINT NOT NULL,
+        series BIGINT NOT NULL,
+        samples BIGINT NOT NULL,
+        total DOUBLE PRECISION NOT NULL,
+        low DOUBLE PRECISION NOT NULL,
+        high DOUBLE PRECISION NOT NULL,
+        p50 DOUBLE PRECISION NOT NULL,
+        p95 DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (period, series, bucket)
+    );
+    CREATE TABLE history_marks (
+        name TEXT PRIMARY KEY,
+        at BIGINT NOT NULL
+    );
+    CREATE TABLE history_baselines (
+        series BIGINT PRIMARY KEY,
+        computed_at BIGINT NOT NULL,
+        samples BIGINT NOT NULL,
+        median DOUBLE PRECISION NOT NULL,
+        spread DOUBLE PRECISION NOT NULL,
+        usual_low DOUBLE PRECISION NOT NULL,
+        usual_high DOUBLE PRECISION NOT NULL,
+        streak BIGINT NOT NULL,
+        out_since BIGINT
+    );
+    CREATE TABLE history_anomalies (
+        series BIGINT NOT NULL,
+        since BIGINT NOT NULL,
+        until BIGINT,
+        last_value DOUBLE PRECISION NOT NULL,
+        peak DOUBLE PRECISION NOT NULL,
+        baseline DOUBLE PRECISION NOT NULL,
+        band_low DOUBLE PRECISION NOT NULL,
+        band_high DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (series, since)
+    );",
+    },
 ];
 
 /// The schema version this vitals writes.
@@ -108,7 +185,7 @@ async fn migrate_in(db: &mut dyn Backend) -> Result<()> {
     }
     let applied = usize::try_from(found).unwrap_or(0);
     for (i, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
-        tracing::info!("alert store: applying schema version {}", i + 1);
+        tracing::info!("store: applying schema version {}", i + 1);
         db.batch(migration.sql).await?;
     }
     db.execute("DELETE FROM schema_version", &[]).await?;

@@ -153,8 +153,9 @@ fn values(params: &[Param]) -> Vec<Value> {
         .iter()
         .map(|p| match p {
             Param::Int(Some(v)) => Value::Integer(*v),
+            Param::Float(Some(v)) => Value::Real(*v),
             Param::Text(Some(v)) => Value::Text(v.clone()),
-            Param::Int(None) | Param::Text(None) => Value::Null,
+            Param::Int(None) | Param::Float(None) | Param::Text(None) => Value::Null,
         })
         .collect()
 }
@@ -163,8 +164,9 @@ fn cell(value: ValueRef<'_>) -> rusqlite::Result<Cell> {
     Ok(match value {
         ValueRef::Null => Cell::Null,
         ValueRef::Integer(v) => Cell::Int(v),
+        ValueRef::Real(v) => Cell::Float(v),
         ValueRef::Text(bytes) => Cell::Text(String::from_utf8_lossy(bytes).into_owned()),
-        ValueRef::Real(_) | ValueRef::Blob(_) => {
+        ValueRef::Blob(_) => {
             return Err(rusqlite::Error::InvalidColumnType(
                 0,
                 "value".to_owned(),

@@ -218,6 +218,15 @@ impl Store {
         }
     }
 
+    /// The SQLite file at `path`, which the test made itself.
+    pub fn sqlite_file(path: &std::path::Path) -> Store {
+        Store {
+            backend: Backend::Sqlite,
+            location: path.display().to_string(),
+            _dir: None,
+        }
+    }
+
     /// A fresh store in a new database of `server` (a PostgreSQL the test configured).
     pub fn on(server: &super::postgres::PgServer) -> Store {
         Store {

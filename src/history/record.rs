@@ -1,0 +1,226 @@
+//! Recording runs: each run and its samples in one write transaction, then
+//! the upkeep that keeps the history bounded (roll-ups, pruning), a batch
+//! at a time so that no run pays for a big delete.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+
+use super::maintain::{Upkeep, upkeep};
+use super::query::{self, Filter, Summary};
+use super::{Retention, Run, series_id, unit_name};
+use crate::store::{Backend, Param, Result, Store, StoreError, Tx, float, int, text};
+
+/// Bits of a run id below its start time in milliseconds: runs started in
+/// the same millisecond (twenty cron jobs at once) differ by these, chosen
+/// at random; a clash is detected and another id taken.
+pub(super) const ID_BITS: u32 = 20;
+
+/// The smallest run id of runs started at `at_ms` or later.
+pub(super) fn first_id(at_ms: i64) -> i64 {
+    at_ms.max(0).saturating_mul(1 << ID_BITS)
+}
+
+/// When the run of this id started, in milliseconds.
+pub(super) fn started_ms(id: i64) -> i64 {
+    id >> ID_BITS
+}
+
+/// Samples inserted per statement.
+const SAMPLES_PER_INSERT: usize = 200;
+
+/// What recording did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recorded {
+    /// Runs stored.
+    pub runs: usize,
+    /// What the upkeep after it did.
+    pub upkeep: Upkeep,
+}
+
+/// The history of checks, on a store.
+pub struct HistoryStore {
+    store: Store,
+    /// Series this process has made sure exist.
+    known: HashSet<i64>,
+}
+
+impl HistoryStore {
+    pub fn new(store: Store) -> HistoryStore {
+        HistoryStore {
+            store,
+            known: HashSet::new(),
+        }
+    }
+
+    /// The store, for another repository to use next.
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
+    /// Records `runs` (one round of checks, or many), then does a bounded
+    /// part of the upkeep due at `now`: roll-ups of hours and days that are
+    /// over, and pruning of what `retention` no longer keeps.
+    pub async fn record(
+        &mut self,
+        runs: &[Run],
+        retention: &Retention,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded> {
+        let new_series: Vec<(i64, &Run, usize)> =
+            runs.iter()
+                .flat_map(|run| {
+                    run.samples.iter().enumerate().map(move |(i, s)| {
+                        (series_id(&run.check, &run.instance, &s.metric), run, i)
+                    })
+                })
+                .filter(|(id, _, _)| !self.known.contains(id))
+                .collect();
+        let new_series = &new_series;
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(record_in(tx.db, runs, new_series))
+            })
+            .await?;
+        self.known.extend(new_series.iter().map(|(id, _, _)| *id));
+        // The runs are safe; the upkeep is its own transaction, so a
+        // failure there loses nothing recorded.
+        let upkeep = upkeep(&mut self.store, retention, now, runs.len()).await?;
+        Ok(Recorded {
+            runs: runs.len(),
+            upkeep,
+        })
+    }
+
+    /// What the history holds for each check `filter` picks, at `now`.
+    pub async fn summarize(&mut self, filter: &Filter, now: DateTime<Utc>) -> Result<Vec<Summary>> {
+        self.store
+            .transaction(false, &mut |tx: Tx<'_, '_>| {
+                Box::pin(query::summarize(tx.db, filter, now))
+            })
+            .await
+    }
+}
+
+/// A random number, from the standard library's randomly keyed hasher.
+pub(super) fn random() -> u64 {
+    use std::hash::BuildHasher as _;
+    std::collections::hash_map::RandomState::new().hash_one(std::process::id())
+}
+
+async fn record_in(
+    db: &mut dyn Backend,
+    runs: &[Run],
+    new_series: &[(i64, &Run, usize)],
+) -> Result<()> {
+    for (id, run, i) in new_series {
+        let sample = &run.samples[*i];
+        db.execute(
+            "INSERT INTO history_series (id, check_name, instance, metric, unit) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            &[
+                int(*id),
+                text(&run.check),
+                text(&run.instance),
+                text(&sample.metric),
+                text(unit_name(sample.unit)),
+            ],
+        )
+        .await?;
+    }
+    let ids = insert_runs(db, runs).await?;
+    let mut samples: Vec<Param> = Vec::new();
+    for (run, id) in runs.iter().zip(ids) {
+        for sample in &run.samples {
+            samples.extend([
+                int(series_id(&run.check, &run.instance, &sample.metric)),
+                int(id),
+                float(sample.value),
+            ]);
+        }
+    }
+    for chunk in samples.chunks(3 * SAMPLES_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len() / 3)
+            .map(|r| format!("(${}, ${}, ${})", 3 * r + 1, 3 * r + 2, 3 * r + 3))
+            .collect();
+        db.execute(
+            &format!(
+                "INSERT INTO history_samples (series, run_id, value) VALUES {}",
+                rows.join(", ")
+            ),
+            chunk,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Runs inserted per statement.
+const RUNS_PER_INSERT: usize = 100;
+
+/// Inserts the runs, each under a new id, and returns their ids in order.
+async fn insert_runs(db: &mut dyn Backend, runs: &[Run]) -> Result<Vec<i64>> {
+    let mut ids: Vec<Option<i64>> = vec![None; runs.len()];
+    // Twenty processes starting in one millisecond clash once in about ten
+    // thousand rounds, and a clashing run is simply given another id;
+    // sixteen clashes in a row do not happen.
+    for _ in 0..16 {
+        let waiting: Vec<usize> = (0..runs.len()).filter(|i| ids[*i].is_none()).collect();
+        if waiting.is_empty() {
+            break;
+        }
+        for chunk in waiting.chunks(RUNS_PER_INSERT) {
+            let mut params: Vec<Param> = Vec::with_capacity(7 * chunk.len());
+            let mut tried: Vec<(usize, i64)> = Vec::with_capacity(chunk.len());
+            let mut taken: HashSet<i64> = HashSet::with_capacity(chunk.len());
+            for &i in chunk {
+                let run = &runs[i];
+                let start = run.started_at.timestamp_millis();
+                // Unique within the statement, which could not tell two apart.
+                let mut id = first_id(start) | (random() & ((1 << ID_BITS) - 1)) as i64;
+                while !taken.insert(id) {
+                    id = first_id(start) | (random() & ((1 << ID_BITS) - 1)) as i64;
+                }
+                tried.push((i, id));
+                params.extend([
+                    int(id),
+                    text(&run.check),
+                    text(&run.instance),
+                    int(start),
+                    int(i64::try_from(run.duration.as_micros()).unwrap_or(i64::MAX)),
+                    text(&run.status),
+                    text(&run.message),
+                ]);
+            }
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let n: Vec<String> = (1..=7).map(|c| format!("${}", 7 * r + c)).collect();
+                    format!("({})", n.join(", "))
+                })
+                .collect();
+            let inserted = db
+                .query(
+                    &format!(
+                        "INSERT INTO history_runs \
+                         (id, check_name, instance, started_at, duration_us, status, message) \
+                         VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+                        rows.join(", ")
+                    ),
+                    &params,
+                )
+                .await?;
+            let inserted: HashSet<i64> = inserted
+                .iter()
+                .filter_map(|r| r.first().and_then(|c| c.int().ok().flatten()))
+                .collect();
+            for (i, id) in tried {
+                if inserted.contains(&id) {
+                    ids[i] = Some(id);
+                }
+            }
+        }
+    }
+    ids.into_iter()
+        .map(|id| id.ok_or_else(|| StoreError::Refused("no free run id after 16 tries".to_owned())))
+        .collect()
+}
