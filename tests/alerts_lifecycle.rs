@@ -215,7 +215,9 @@ fn alerting_trouble_raises_the_exit_code_to_at_least_warning() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: --alert: alert store postgres://vitals:***@127.0.0.1:{port}/alerts: \
+            "error: --record: store postgres://vitals:***@127.0.0.1:{port}/alerts: \
+             127.0.0.1:{port}/alerts: connection refused\n\
+             error: --alert: alert store postgres://vitals:***@127.0.0.1:{port}/alerts: \
              127.0.0.1:{port}/alerts: connection refused: alerts are notified without \
              de-duplication and cannot be resolved\n"
         )

@@ -124,7 +124,7 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
     let out = history(
         &store,
         9,
-        &["db", "--since", "1h", "--until", &at(8), "--json"],
+        &["db", "--since", &at(-51), "--until", &at(8), "--json"],
     );
     out.assert_code(0);
     let doc = out.json();
@@ -172,7 +172,15 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
     let csv = history(
         &store,
         9,
-        &["db", "--since", "1h", "--until", &at(8), "--format", "csv"],
+        &[
+            "db",
+            "--since",
+            &at(-51),
+            "--until",
+            &at(8),
+            "--format",
+            "csv",
+        ],
     );
     csv.assert_code(0);
     let lines: Vec<&str> = csv.stdout.split("\r\n").collect();
@@ -194,7 +202,7 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
         lines[1]
     );
     assert_eq!(lines[2..], [""]);
-    let table = history(&store, 9, &["--since", "1h", "--until", &at(8)]);
+    let table = history(&store, 9, &["--since", &at(-51), "--until", &at(8)]);
     table.assert_code(0).assert_no_ansi();
     assert!(
         table.stdout.contains("| database | 8    |"),

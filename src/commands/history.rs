@@ -11,7 +11,7 @@ use crate::alerts::Timestamp;
 use crate::alerts::store::AlertStore;
 use crate::checks::{CheckId, CheckResult};
 use crate::cli::HistoryArgs;
-use crate::config::{Config, ProcessEnv, StateLocation};
+use crate::config::{ProcessEnv, StateLocation, StoreSettings};
 use crate::error::report;
 use crate::exit::Exit;
 use crate::history::{Filter, HistorySettings, HistoryStore, Report, Run, parse_when};
@@ -109,22 +109,26 @@ enum Opened {
 }
 
 /// Where the store is, as it may be printed.
-fn store_name(config: &Config) -> String {
-    match &config.state.location {
+fn store_name(config: &StoreSettings) -> String {
+    match &config.location {
         Some(StateLocation::File(path)) => format!("store {}", path.display()),
         Some(StateLocation::Postgres(url)) => format!("store {url}"),
         None => "store".to_owned(),
     }
 }
 
-fn in_store(config: &Config, e: StoreError) -> anyhow::Error {
+fn in_store(config: &StoreSettings, e: StoreError) -> anyhow::Error {
     anyhow::Error::new(e).context(store_name(config))
 }
 
 /// Opens the history in the configured store: to record (`writes`, which
 /// creates the store as `check --alert` does) or to read only.
-async fn open(config: &Config, timeout: Duration, writes: bool) -> Result<HistoryStore, Opened> {
-    let location = config.state.location.as_ref().ok_or_else(|| {
+async fn open(
+    config: &StoreSettings,
+    timeout: Duration,
+    writes: bool,
+) -> Result<HistoryStore, Opened> {
+    let location = config.location.as_ref().ok_or_else(|| {
         Opened::Failed(anyhow::anyhow!(
             "{}: no location: set VITALS_STATE (a file path or a postgres:// URL), or HOME",
             store_name(config)
@@ -132,7 +136,7 @@ async fn open(config: &Config, timeout: Duration, writes: bool) -> Result<Histor
     })?;
     let trust = Trust::new(config.extra_ca_file.clone());
     let opened = if writes {
-        let create = if config.state.default_location {
+        let create = if config.default_location {
             Create::Directories
         } else {
             Create::Store
@@ -155,11 +159,11 @@ async fn open(config: &Config, timeout: Duration, writes: bool) -> Result<Histor
 pub(super) fn record(
     checks: &[(CheckId, CheckResult)],
     started_at: chrono::DateTime<chrono::Utc>,
-    config: &Config,
+    config: &StoreSettings,
     history: &HistorySettings,
     timeout: Duration,
 ) -> Exit {
-    let instance = &config.state.instance;
+    let instance = &config.instance;
     let runs: Vec<Run> = checks
         .iter()
         .filter_map(|(id, result)| Run::of(*id, result, instance, started_at))

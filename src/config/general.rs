@@ -71,6 +71,30 @@ impl Config {
     }
 }
 
+/// What recording and reading the history need of the general settings:
+/// where the store is, this vitals' instance name and the trust roots; a
+/// mistake in the alerting settings does not stop them.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub location: Option<StateLocation>,
+    /// Whether `location` is the default one (whose directories vitals creates).
+    pub default_location: bool,
+    pub instance: String,
+    pub extra_ca_file: Option<PathBuf>,
+}
+
+impl StoreSettings {
+    pub fn read(r: &mut Reader<'_>) -> StoreSettings {
+        let (location, default_location) = state_location(r);
+        StoreSettings {
+            location,
+            default_location,
+            instance: instance(r),
+            extra_ca_file: Config::read_trust(r),
+        }
+    }
+}
+
 /// Where alerts are kept, and whether that is the default location.
 fn state_location(r: &mut Reader<'_>) -> (Option<StateLocation>, bool) {
     let location = match r.raw("VITALS_STATE") {

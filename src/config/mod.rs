@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use url::Url;
 
 use crate::redact;
-pub use general::{Config, RateLimit, StateConfig, StateLocation, host_name};
+pub use general::{Config, RateLimit, StateConfig, StateLocation, StoreSettings, host_name};
 pub use parse::{Expected, MAX_DURATION, parse_duration};
 pub use reader::{Findings, Reader, required};
 pub use services_file::{DeclaredService, StatusSet};

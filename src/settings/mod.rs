@@ -26,7 +26,8 @@ use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
 use crate::checks::{self, BUILTINS, Check, CheckId};
 use crate::config::{
-    Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, Table,
+    Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, StoreSettings,
+    Table,
 };
 use crate::history::{self, HistorySettings};
 use crate::net::tls::Trust;
@@ -90,11 +91,11 @@ pub fn record_requested(source: &dyn Source) -> Result<bool, ConfigErrors> {
     Ok(asked)
 }
 
-/// What recording and `history` use: the general settings (where the
-/// store is, this instance's name) and the history's own.
-pub fn history(source: &dyn Source) -> Result<(Config, HistorySettings), ConfigErrors> {
+/// What recording and `history` use: where the store is, this instance's
+/// name, the trust roots, and the history's own settings.
+pub fn history(source: &dyn Source) -> Result<(StoreSettings, HistorySettings), ConfigErrors> {
     let mut r = reader(source);
-    let config = Config::read(&mut r);
+    let config = StoreSettings::read(&mut r);
     let history = HistorySettings::read(&mut r);
     r.finish()?;
     Ok((config, history))
