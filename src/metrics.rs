@@ -32,6 +32,18 @@ pub struct Metric {
     pub crit: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// A measurement a declared check reported in perfdata: its label and
+    /// `value[UOM];warn;crit;min;max` exactly as given, which the Nagios
+    /// format passes through rather than rebuilding from the fields above.
+    pub perf: Option<Perf>,
+}
+
+/// A perfdata item kept as its check gave it (see [`Metric::perf`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Perf {
+    /// `check::label`, so that two checks' labels never collide on one line.
+    pub label: String,
+    pub data: String,
 }
 
 impl Metric {
@@ -47,6 +59,7 @@ impl Metric {
             crit: None,
             min: Some(0.0),
             max: None,
+            perf: None,
         }
     }
 

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use super::{BuiltinCheck, Check, CheckId, CheckResult, ceil_millis};
 use crate::config::parse::nearest;
 use crate::config::{Group, Reader, Secrecy, StatusSet, var};
 use crate::json;
@@ -105,7 +105,7 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
                 "VITALS_CONFIG",
                 Secrecy::Public,
                 Some("vitals.toml"),
-                "File declaring your own HTTP endpoints to check (used when present).",
+                "File declaring your own HTTP endpoints ([[service]]) and checks ([[check]]) (used when present).",
             ),
         ],
     },
@@ -291,13 +291,9 @@ fn critical_builtins(
     names
 }
 
-fn ceil_millis(d: Duration) -> Duration {
-    Duration::from_millis(
-        d.as_nanos()
-            .div_ceil(1_000_000)
-            .try_into()
-            .unwrap_or(u64::MAX),
-    )
+/// Every built-in service's names, which a declared check or service may not take.
+pub fn api_names() -> impl Iterator<Item = &'static str> {
+    apis::APIS.iter().flat_map(|a| [a.name, a.alias])
 }
 
 impl Services {

@@ -247,6 +247,15 @@ pub(super) fn parse_count(value: &str) -> Check<u64> {
         .map_err(|_| Expected::new("a whole number (0 or more)"))
 }
 
+/// A whole number from 1 to 1,000,000: a bound on work at once.
+pub fn parse_bound(value: &str) -> Check<usize> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| Expected::new("a whole number from 1 to 1000000"))
+}
+
 /// Milliseconds as a bare number, or any duration with a unit.
 pub(super) fn parse_millis(value: &str) -> Check<Duration> {
     match value.parse::<u64>() {

@@ -1,5 +1,6 @@
 //! The user's own HTTP endpoints: `[[service]]` tables in `vitals.toml` (or
-//! the file `VITALS_CONFIG` names). The file is walked by hand over toml's
+//! the file `VITALS_CONFIG` names), and the `[[check]]` tables beside them
+//! (`check_table.rs` keeps their fields for their kinds). The file is walked by hand over toml's
 //! spanned document rather than deserialized with serde, because serde's
 //! errors name neither the field nor the line; here every problem reads
 //! `file:line: service "name": field: problem`, and all of them are reported
@@ -14,6 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
+use super::check_table::{self, CheckTable, RawField};
 use super::parse::{parse_duration, parse_url};
 use super::{NotUnicode, Secret, SecretUrl, Source};
 use crate::net::http::Method;
@@ -100,13 +102,21 @@ impl fmt::Display for FileError {
     }
 }
 
-/// Reads and validates the file. `${VAR}`s in header values are looked up in
-/// `source`; `reserved` are the built-in services' names.
+/// What the file declares: endpoints, and checks for their kinds to read.
+#[derive(Debug, Clone, Default)]
+pub struct Declarations {
+    pub services: Vec<DeclaredService>,
+    pub checks: Vec<CheckTable>,
+}
+
+/// Reads and validates the file. `${VAR}`s are looked up in `source`;
+/// `reserved` are the names of the built-in checks and services. The errors
+/// are the file's and its services'; a check's own are in its table.
 pub fn load(
     path: &Path,
     source: &dyn Source,
     reserved: &[&str],
-) -> Result<Vec<DeclaredService>, Vec<FileError>> {
+) -> Result<Declarations, Vec<FileError>> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![FileError {
@@ -123,7 +133,7 @@ pub fn parse(
     text: &str,
     source: &dyn Source,
     reserved: &[&str],
-) -> Result<Vec<DeclaredService>, Vec<FileError>> {
+) -> Result<Declarations, Vec<FileError>> {
     let mut parser = Parser {
         file,
         text,
@@ -131,18 +141,19 @@ pub fn parse(
         reserved,
         errors: Vec::new(),
         seen: Vec::new(),
+        seen_checks: Vec::new(),
     };
-    let services = match DeTable::parse(text) {
+    let declared = match DeTable::parse(text) {
         // Only the message: toml's Display quotes the offending line, which may hold a secret.
         Err(e) => {
             let at = e.span().map_or(0, |s| s.start);
             parser.fail(at, format!("invalid TOML: {}", e.message().trim_end()));
-            Vec::new()
+            Declarations::default()
         }
         Ok(root) => parser.document(root.get_ref()),
     };
     if parser.errors.is_empty() {
-        Ok(services)
+        Ok(declared)
     } else {
         // In file order, as an editor would walk them.
         parser.errors.sort_by_key(|e| e.line);
@@ -160,6 +171,7 @@ struct Parser<'a> {
     errors: Vec<FileError>,
     /// Names declared so far, with their lines, to report duplicates.
     seen: Vec<(String, usize)>,
+    seen_checks: Vec<(String, usize)>,
 }
 
 impl Parser<'_> {
@@ -180,15 +192,16 @@ impl Parser<'_> {
         });
     }
 
-    fn document(&mut self, root: &DeTable<'_>) -> Vec<DeclaredService> {
-        let mut services = Vec::new();
+    fn document(&mut self, root: &DeTable<'_>) -> Declarations {
+        let mut declared = Declarations::default();
         for (key, value) in root {
-            if key.get_ref() != "service" {
+            let section = key.get_ref().as_ref();
+            if section != "service" && section != "check" {
                 self.fail(
                     key.span().start,
                     format!(
-                        "unknown key {:?}: endpoints are declared as [[service]] tables",
-                        key.get_ref()
+                        "unknown key {section:?}: endpoints are declared as [[service]] tables, \
+                         other checks as [[check]] tables"
                     ),
                 );
                 continue;
@@ -196,21 +209,26 @@ impl Parser<'_> {
             let DeValue::Array(items) = value.get_ref() else {
                 self.fail(
                     value.span().start,
-                    "service: expected [[service]] tables".to_owned(),
+                    format!("{section}: expected [[{section}]] tables"),
                 );
                 continue;
             };
             for (i, item) in items.iter().enumerate() {
-                match item.get_ref() {
-                    DeValue::Table(table) => {
+                match (section, item.get_ref()) {
+                    ("service", DeValue::Table(table)) => {
                         if let Some(s) = self.service(i + 1, item.span(), table) {
-                            services.push(s);
+                            declared.services.push(s);
                         }
                     }
-                    other => self.fail(
+                    (_, DeValue::Table(table)) => {
+                        if let Some(c) = self.check(i + 1, item.span(), table) {
+                            declared.checks.push(c);
+                        }
+                    }
+                    (_, other) => self.fail(
                         item.span().start,
                         format!(
-                            "service #{}: expected a table, got {}",
+                            "{section} #{}: expected a table, got {}",
                             i + 1,
                             other.type_str()
                         ),
@@ -218,7 +236,100 @@ impl Parser<'_> {
                 }
             }
         }
-        services
+        declared
+    }
+
+    /// A `[[check]]`: its name, kind and timeout read here (a bad name is
+    /// the file's problem: nothing could select the check); the rest is its
+    /// kind's, with the problems found so far.
+    fn check(
+        &mut self,
+        number: usize,
+        span: Range<usize>,
+        table: &DeTable<'_>,
+    ) -> Option<CheckTable> {
+        let get = |key: &str| {
+            table
+                .iter()
+                .find(|(k, _)| k.get_ref() == key)
+                .map(|(_, v)| v)
+        };
+        let Some(name_value) = get("name") else {
+            self.fail(span.start, format!("check #{number}: name: missing"));
+            return None;
+        };
+        let at = name_value.span().start;
+        let line = self.line(at);
+        let name = match name_value.get_ref() {
+            DeValue::String(s) if check_table::valid_name(s) => s.to_string(),
+            other => {
+                let shown = match other {
+                    DeValue::String(s) => format!("{s:?}"),
+                    other => other.type_str().to_owned(),
+                };
+                self.fail(
+                    at,
+                    format!(
+                        "check #{number}: name: expected 1 to {} letters, digits, _ or -, got {shown}",
+                        check_table::MAX_NAME_LEN
+                    ),
+                );
+                return None;
+            }
+        };
+        if self.reserved.contains(&name.as_str()) {
+            self.fail(
+                at,
+                format!(
+                    "check {name:?}: name: {name:?} is the name of a built-in check or service; choose another name"
+                ),
+            );
+            return None;
+        }
+        if let Some((_, first)) = self.seen_checks.iter().find(|(n, _)| *n == name) {
+            let first = *first;
+            self.fail(
+                at,
+                format!("check {name:?}: name: duplicate, already declared on line {first}"),
+            );
+            return None;
+        }
+        self.seen_checks.push((name.clone(), line));
+
+        let context = format!("check {name:?}");
+        let mut checked = CheckTable {
+            name,
+            kind: String::new(),
+            line,
+            timeout: None,
+            fields: Vec::new(),
+            errors: Vec::new(),
+        };
+        let errors_before = self.errors.len();
+        for (key, value) in table {
+            let field = key.get_ref().as_ref();
+            let f = Field {
+                context: &context,
+                field,
+                value,
+            };
+            match field {
+                "name" => {}
+                "kind" => checked.kind = self.non_empty_string(&f).unwrap_or_default(),
+                "timeout" => checked.timeout = self.timeout(&f),
+                _ => checked.fields.push(RawField {
+                    key: field.to_owned(),
+                    line: self.line(value.span().start),
+                    value: check_table::owned(value.get_ref()),
+                }),
+            }
+        }
+        if get("kind").is_none() {
+            self.fail(span.start, format!("{context}: kind: missing"));
+        }
+        // The shared fields' problems are the check's own: another check still runs.
+        checked.errors = self.errors.split_off(errors_before);
+        Some(checked)
     }
 
     fn service(
@@ -345,7 +456,7 @@ impl Parser<'_> {
             self.fail(
                 at,
                 format!(
-                    "service {name:?}: name: {name:?} is a built-in service; choose another name"
+                    "service {name:?}: name: {name:?} is the name of a built-in check or service; choose another name"
                 ),
             );
             return None;
@@ -590,7 +701,21 @@ fn is_header_name(name: &str) -> bool {
 /// Replaces every `${VAR}` with the variable's value. Each substituted value
 /// is registered as a secret before the result is returned.
 fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
+    let (value, substituted) = expand_with(raw, |name| source.get(name))?;
+    for s in &substituted {
+        redact::register(s);
+    }
+    Ok(value)
+}
+
+/// Replaces every `${VAR}` with what `get` gives for it, and returns the
+/// values substituted, for the caller to judge which are secrets.
+pub(super) fn expand_with(
+    raw: &str,
+    get: impl Fn(&str) -> Result<Option<String>, NotUnicode>,
+) -> Result<(String, Vec<String>), String> {
     let mut out = String::with_capacity(raw.len());
+    let mut substituted = Vec::new();
     let mut rest = raw;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
@@ -607,10 +732,10 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
         if !valid {
             return Err(format!("${{{name}}} is not a valid variable reference"));
         }
-        match source.get(name) {
+        match get(name) {
             Ok(Some(value)) if !value.is_empty() => {
-                redact::register(&value);
                 out.push_str(&value);
+                substituted.push(value);
             }
             Ok(_) => return Err(format!("${{{name}}} is not set")),
             Err(NotUnicode) => return Err(format!("${{{name}}} is not valid UTF-8")),
@@ -618,7 +743,7 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok((out, substituted))
 }
 
 #[cfg(test)]

@@ -30,6 +30,13 @@ pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
             result.status,
             plain(&result.message)
         ));
+        // A plugin's own long output follows its line, as Nagios shows it.
+        if let Some(long) = result.details.get("long_output").and_then(|v| v.as_str()) {
+            for line in long.lines() {
+                out.push_str("\n  ");
+                out.push_str(&plain(line));
+            }
+        }
     }
     out
 }
@@ -64,7 +71,12 @@ fn summary(results: &[(CheckId, &CheckResult)], overall: Status) -> String {
     }
     let mut parts: Vec<String> = results
         .iter()
-        .filter(|(_, r)| matches!(r.status, Status::Degraded | Status::Unhealthy))
+        .filter(|(_, r)| {
+            matches!(
+                r.status,
+                Status::Degraded | Status::Unknown | Status::Unhealthy
+            )
+        })
         .map(|(id, r)| format!("{} {}: {}", id.key(), r.status, plain(&r.message)))
         .collect();
     let healthy: Vec<&str> = results
@@ -111,6 +123,9 @@ fn perfdata(id: CheckId, result: &CheckResult) -> Vec<String> {
 
 /// `'label'=value[UOM];[warn];[crit];[min];[max]`, `U` when unknown.
 fn metric(m: &Metric) -> String {
+    if let Some(perf) = &m.perf {
+        return format!("{}={}", label(&perf.label), perf.data);
+    }
     let (scale, uom) = match (m.unit, m.kind) {
         (Unit::Seconds, _) => (1000.0, "ms"),
         (Unit::Ratio, _) => (100.0, "%"),
