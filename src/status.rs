@@ -22,11 +22,11 @@ use crate::exit::Exit;
 pub enum Status {
     Healthy,
     Degraded,
-    Unhealthy,
     /// The check could not judge: a plugin's UNKNOWN, a timeout it was told
     /// to call unknown, an internal error. Worse than degraded (someone must
     /// look), not as bad as unhealthy (nothing is known to be down).
     Unknown,
+    Unhealthy,
     Unconfigured,
 }
 

@@ -24,6 +24,7 @@ mod clock;
 mod config_scope;
 mod config_validate;
 mod critical_services;
+mod declared_checks;
 mod docs;
 mod faults;
 mod formats;

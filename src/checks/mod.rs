@@ -134,15 +134,11 @@ pub(crate) fn config_file(r: &mut Reader<'_>) -> Option<PathBuf> {
 /// What the file declares; the file's own problems (and its services')
 /// are `VITALS_CONFIG`'s, each with its line.
 pub(crate) fn load(r: &mut Reader<'_>, path: &Path) -> Declarations {
-    match services_file::load(path, r.source(), &reserved_names()) {
-        Ok(declared) => declared,
-        Err(errors) => {
-            for e in errors {
-                r.error("VITALS_CONFIG", e.to_string());
-            }
-            Declarations::default()
-        }
+    let (declared, errors) = services_file::load(path, r.source(), &reserved_names());
+    for e in errors {
+        r.error("VITALS_CONFIG", e.to_string());
     }
+    declared
 }
 
 /// Names a `[[check]]` or `[[service]]` may not take: every built-in

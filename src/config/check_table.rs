@@ -30,8 +30,10 @@ const SECRET_WORDS: &[&str] = &["password", "token", "key", "secret"];
 pub struct CheckTable {
     pub name: String,
     pub kind: String,
-    /// Line of the table's `name`, or of the table when it has none.
+    /// Line of the table's `name`.
     pub line: usize,
+    /// Line of its `kind`.
+    pub kind_line: usize,
     pub timeout: Option<Duration>,
     /// Its own fields, for its kind.
     pub fields: Vec<RawField>,
@@ -403,6 +405,7 @@ mod tests {
             name: "edge".to_owned(),
             kind: "tcp".to_owned(),
             line: 3,
+            kind_line: 3,
             timeout: None,
             fields: fields
                 .iter()

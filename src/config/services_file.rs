@@ -111,29 +111,44 @@ pub struct Declarations {
 
 /// Reads and validates the file. `${VAR}`s are looked up in `source`;
 /// `reserved` are the names of the built-in checks and services. The errors
-/// are the file's and its services'; a check's own are in its table.
-pub fn load(
-    path: &Path,
-    source: &dyn Source,
-    reserved: &[&str],
-) -> Result<Declarations, Vec<FileError>> {
+/// returned are the file's and its services'; a check's own are in its
+/// table, so that each check read well stays usable beside them.
+pub fn load(path: &Path, source: &dyn Source, reserved: &[&str]) -> (Declarations, Vec<FileError>) {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![FileError {
-            file: file.clone(),
-            line: None,
-            problem: format!("cannot read the services file: {e}"),
-        }]
-    })?;
-    parse(&file, &text, source, reserved)
+    match std::fs::read_to_string(path) {
+        Ok(text) => read(&file, &text, source, reserved),
+        Err(e) => (
+            Declarations::default(),
+            vec![FileError {
+                file,
+                line: None,
+                problem: format!("cannot read the file: {e}"),
+            }],
+        ),
+    }
 }
 
+/// [`read`], all or nothing.
+#[cfg(test)]
 pub fn parse(
     file: &str,
     text: &str,
     source: &dyn Source,
     reserved: &[&str],
 ) -> Result<Declarations, Vec<FileError>> {
+    match read(file, text, source, reserved) {
+        (declared, errors) if errors.is_empty() => Ok(declared),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// What the text declares, and the problems of the file and its services.
+pub fn read(
+    file: &str,
+    text: &str,
+    source: &dyn Source,
+    reserved: &[&str],
+) -> (Declarations, Vec<FileError>) {
     let mut parser = Parser {
         file,
         text,
@@ -152,13 +167,9 @@ pub fn parse(
         }
         Ok(root) => parser.document(root.get_ref()),
     };
-    if parser.errors.is_empty() {
-        Ok(declared)
-    } else {
-        // In file order, as an editor would walk them.
-        parser.errors.sort_by_key(|e| e.line);
-        Err(parser.errors)
-    }
+    // In file order, as an editor would walk them.
+    parser.errors.sort_by_key(|e| e.line);
+    (declared, parser.errors)
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -301,6 +312,7 @@ impl Parser<'_> {
             name,
             kind: String::new(),
             line,
+            kind_line: line,
             timeout: None,
             fields: Vec::new(),
             errors: Vec::new(),
@@ -315,7 +327,10 @@ impl Parser<'_> {
             };
             match field {
                 "name" => {}
-                "kind" => checked.kind = self.non_empty_string(&f).unwrap_or_default(),
+                "kind" => {
+                    checked.kind_line = self.line(value.span().start);
+                    checked.kind = self.non_empty_string(&f).unwrap_or_default();
+                }
                 "timeout" => checked.timeout = self.timeout(&f),
                 _ => checked.fields.push(RawField {
                     key: field.to_owned(),

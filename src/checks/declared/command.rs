@@ -108,7 +108,8 @@ struct Finished {
     stdout: Captured,
     stderr: Captured,
     elapsed: Duration,
-    timed_out: bool,
+    /// The time it had, when it ran out of it.
+    timed_out: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -159,6 +160,7 @@ impl Command {
             .process_group(0)
             .kill_on_drop(true);
         let started = Instant::now();
+        let limit = crate::checks::ceil_millis(deadline.saturating_duration_since(started));
         let mut child = command.spawn()?;
         let group = child.id().and_then(|id| i32::try_from(id).ok());
         let stdout = child.stdout.take();
@@ -173,14 +175,14 @@ impl Command {
                 stdout,
                 stderr,
                 elapsed,
-                timed_out: false,
+                timed_out: None,
             },
             Err(_) => Finished {
                 status: None,
                 stdout: Captured::default(),
                 stderr: Captured::default(),
                 elapsed,
-                timed_out: true,
+                timed_out: Some(limit),
             },
         };
         // Whatever it left running in its group goes too: nothing outlives the check.
@@ -192,12 +194,12 @@ impl Command {
 
     fn judge(&self, finished: Finished) -> Outcome {
         let program = self.program();
-        if finished.timed_out {
+        if let Some(limit) = finished.timed_out {
             return Outcome::new(
                 self.on_timeout,
                 format!(
                     "{program}: timed out after {}; its process group was stopped",
-                    text::duration(finished.elapsed)
+                    text::duration(limit)
                 ),
             )
             .elapsed(finished.elapsed);

@@ -248,7 +248,7 @@ pub fn read(
                         .unwrap_or_default();
                     errors.push(crate::config::FileError {
                         file: file.clone(),
-                        line: Some(table.line),
+                        line: Some(table.kind_line),
                         problem: format!(
                             "check {:?}: kind: unknown kind {:?}{hint} (expected one of: {})",
                             table.name,
@@ -260,6 +260,7 @@ pub fn read(
                 None
             }
         };
+        errors.sort_by_key(|e| e.line);
         for e in &errors {
             r.error("VITALS_CONFIG", e.to_string());
         }

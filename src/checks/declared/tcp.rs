@@ -88,7 +88,7 @@ impl Tcp {
             }
             match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
                 Err(_) => {
-                    let waited = deadline.saturating_duration_since(started);
+                    let waited = crate::checks::ceil_millis(deadline.saturating_duration_since(started));
                     break format!("within {}", text::duration(waited));
                 }
                 Ok(Ok(0)) => break "before it closed the connection".to_owned(),

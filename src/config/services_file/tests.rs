@@ -80,10 +80,9 @@ fn the_example_file_parses() {
         ("BILLING_TOKEN", "example-billing-token"),
         ("SEARCH_API_KEY", "example-search-key"),
     ]);
-    let services = match load(Path::new(path), &source, &["anthropic_api"]) {
-        Ok(declared) => declared.services,
-        Err(errors) => panic!("{errors:#?}"),
-    };
+    let (declared, errors) = load(Path::new(path), &source, &["anthropic_api"]);
+    assert_eq!(errors, []);
+    let services = declared.services;
     let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["website", "billing", "cdn", "admin-api", "search"]);
     let search_headers: Vec<(&str, &str)> = services[4]
@@ -164,7 +163,9 @@ fn syntax_errors_give_the_line_without_quoting_it() {
 fn unknown_top_level_keys_and_wrong_shapes() {
     assert_eq!(
         errors("[[services]]\nname = \"a\"\n"),
-        ["vitals.toml:1: unknown key \"services\": endpoints are declared as [[service]] tables, other checks as [[check]] tables"]
+        [
+            "vitals.toml:1: unknown key \"services\": endpoints are declared as [[service]] tables, other checks as [[check]] tables"
+        ]
     );
     assert_eq!(
         errors("service = \"x\"\n"),
