@@ -446,19 +446,21 @@ fn a_file_others_can_write_may_not_declare_commands_for_root() {
     t.run_args(["check", "ok"]).assert_code(0);
 }
 
-/// A one-connection-at-a-time TCP server that greets, then echoes.
+/// A TCP server that greets each connection, then echoes one read.
 fn greeter(greeting: &'static [u8]) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let _ = stream.write_all(greeting);
-            let mut buf = [0u8; 64];
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            if let Ok(n) = stream.read(&mut buf) {
-                let _ = stream.write_all(&buf[..n]);
-            }
+            std::thread::spawn(move || {
+                let _ = stream.write_all(greeting);
+                let mut buf = [0u8; 64];
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                if let Ok(n) = stream.read(&mut buf) {
+                    let _ = stream.write_all(&buf[..n]);
+                }
+            });
         }
     });
     port

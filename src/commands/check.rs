@@ -11,6 +11,7 @@ use crate::checks::{BUILTINS, Check, CheckId, CheckResult, Selection};
 use crate::cli::CheckArgs;
 use crate::config::ProcessEnv;
 use crate::config::check_table::valid_name;
+use crate::config::parse::nearest;
 use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
@@ -109,8 +110,16 @@ fn selection(names: &[String]) -> anyhow::Result<Selection> {
 
 fn unknown_check(name: &str) -> String {
     let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.names().0).collect();
+    let every: Vec<&str> = BUILTINS
+        .iter()
+        .flat_map(|b| [Some(b.name), b.alias])
+        .flatten()
+        .collect();
+    let hint = nearest(name, &every)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
     format!(
-        "unknown check {name:?}: it is not built in ({}) and no [[check]] in vitals.toml \
+        "unknown check {name:?}{hint}: it is not built in ({}) and no [[check]] in vitals.toml \
          (VITALS_CONFIG) has that name; `vitals check --list` shows them all",
         builtins.join(", ")
     )

@@ -148,7 +148,7 @@ impl Command {
         self.argv.first().map_or("", String::as_str)
     }
 
-    async fn execute(&self, deadline: Instant) -> Result<Finished, std::io::Error> {
+    async fn execute(&self, deadline: Instant, limit: Duration) -> Result<Finished, std::io::Error> {
         let mut command = tokio::process::Command::new(self.program());
         command
             .args(self.argv.iter().skip(1))
@@ -160,7 +160,6 @@ impl Command {
             .process_group(0)
             .kill_on_drop(true);
         let started = Instant::now();
-        let limit = crate::checks::ceil_millis(deadline.saturating_duration_since(started));
         let mut child = command.spawn()?;
         let group = child.id().and_then(|id| i32::try_from(id).ok());
         let stdout = child.stdout.take();
@@ -327,9 +326,9 @@ impl Probe for Command {
         self.program().to_owned()
     }
 
-    fn run(&self, deadline: Instant) -> BoxFuture<'_, Outcome> {
+    fn run(&self, deadline: Instant, limit: Duration) -> BoxFuture<'_, Outcome> {
         Box::pin(async move {
-            match self.execute(deadline).await {
+            match self.execute(deadline, limit).await {
                 Ok(finished) => self.judge(finished),
                 Err(e) => Outcome::new(
                     Status::Unknown,

@@ -53,8 +53,9 @@ pub trait Probe: Send + Sync {
     /// What it looks at, without credentials (`db.internal:5432`, a plugin's path).
     fn target(&self) -> String;
 
-    /// Runs it; returns by `deadline` plus [`Probe::cleanup`].
-    fn run(&self, deadline: Instant) -> BoxFuture<'_, Outcome>;
+    /// Runs it; returns by `deadline` plus [`Probe::cleanup`]. `limit` is
+    /// the time it was given, for messages.
+    fn run(&self, deadline: Instant, limit: Duration) -> BoxFuture<'_, Outcome>;
 
     /// Its status when its time runs out.
     fn on_timeout(&self) -> Status {
@@ -195,11 +196,14 @@ impl Check for Declared {
 
     fn run(&self, deadline: Instant) -> BoxFuture<'_, CheckResult> {
         Box::pin(async move {
-            let limit =
-                crate::checks::ceil_millis(deadline.saturating_duration_since(Instant::now()));
+            // Its own timeout, else `--timeout`: the runner set the deadline
+            // from it a moment ago, so rounded up to the millisecond it is that again.
+            let limit = self.timeout.unwrap_or_else(|| {
+                crate::checks::ceil_millis(deadline.saturating_duration_since(Instant::now()))
+            });
             let outcome = match tokio::time::timeout_at(
                 deadline + self.probe.cleanup(),
-                self.probe.run(deadline),
+                self.probe.run(deadline, limit),
             )
             .await
             {

@@ -2,6 +2,8 @@
 //! sent (`send`) and an answer waited for (`expect`), as `check_tcp` does.
 //! The connect time is its measurement.
 
+use std::time::Duration;
+
 use futures_util::future::BoxFuture;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -52,7 +54,7 @@ fn read(f: &mut Fields<'_>) -> Option<Tcp> {
 }
 
 impl Tcp {
-    async fn probe(&self, deadline: Instant) -> Outcome {
+    async fn probe(&self, deadline: Instant, limit: Duration) -> Outcome {
         let target = self.target();
         let started = Instant::now();
         let mut stream = match TcpStream::connect((self.host.as_str(), self.port)).await {
@@ -88,8 +90,7 @@ impl Tcp {
             }
             match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
                 Err(_) => {
-                    let waited = crate::checks::ceil_millis(deadline.saturating_duration_since(started));
-                    break format!("within {}", text::duration(waited));
+                    break format!("within {}", text::duration(limit));
                 }
                 Ok(Ok(0)) => break "before it closed the connection".to_owned(),
                 Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
@@ -119,8 +120,8 @@ impl Probe for Tcp {
         }
     }
 
-    fn run(&self, deadline: Instant) -> BoxFuture<'_, Outcome> {
-        Box::pin(self.probe(deadline))
+    fn run(&self, deadline: Instant, limit: Duration) -> BoxFuture<'_, Outcome> {
+        Box::pin(self.probe(deadline, limit))
     }
 }
 
