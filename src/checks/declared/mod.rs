@@ -36,6 +36,8 @@ macro_rules! kinds {
 kinds! {
     command,
     tcp,
+    tls,
+    dns,
 }
 
 /// What vitals knows of a kind of declared check.
