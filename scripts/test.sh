@@ -21,11 +21,14 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 # `systemd-analyze verify` checks the systemd recipe's units.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
-# Declared checks run Debian's Nagios plugins (check_dummy, check_disk, check_tcp…);
-# their tests look for what a timed-out plugin left behind with ps.
+# Declared checks run Debian's Nagios plugins (check_dummy, check_disk, check_tcp…),
+# their tests look for what a timed-out plugin left behind with ps, read
+# certificates served by `openssl s_server` and resolve names with dnsmasq.
 [ -x /usr/lib/nagios/plugins/check_dummy ] || missing+=(monitoring-plugins-basic)
 [ -x /usr/lib/nagios/plugins/check_disk ] || missing+=(monitoring-plugins-standard)
 command -v ps >/dev/null 2>&1 || missing+=(procps)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
 
 if ((${#missing[@]})); then
     if $as_root; then

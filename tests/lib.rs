@@ -25,6 +25,7 @@ mod config_scope;
 mod config_validate;
 mod critical_services;
 mod declared_checks;
+mod declared_net;
 mod docs;
 mod faults;
 mod formats;

@@ -1,5 +1,5 @@
-//! `kind = "dns"`: one DNS question (`A`, `AAAA`, `CNAME`, `MX` or `TXT`)
-//! over UDP to `server` (`"127.0.0.1:5353"`), or to the first nameserver of
+//! `kind = "dns"`: one DNS question for `query` (`record` = `A`, `AAAA`,
+//! `CNAME`, `MX` or `TXT`) over UDP to `server` (`"127.0.0.1:5353"`), or to the first nameserver of
 //! /etc/resolv.conf, optionally with the answers it must include
 //! (`expect`). The resolution time is its measurement; a resolver that never
 //! answers costs the check's timeout, no more.
@@ -22,7 +22,7 @@ use crate::text;
 
 pub const KIND: CheckKind = CheckKind {
     name: "dns",
-    fields: &["name", "record", "server", "expect"],
+    fields: &["query", "record", "server", "expect"],
     read: |fields, _| read(fields).map(|d| Box::new(d) as Box<dyn Probe>),
 };
 
@@ -78,10 +78,10 @@ struct Dns {
 }
 
 fn read(f: &mut Fields<'_>) -> Option<Dns> {
-    if !f.has("name") {
-        f.missing("name", "the DNS name to resolve");
+    if !f.has("query") {
+        f.missing("query", "the DNS name to resolve");
     }
-    let name = f.non_empty("name");
+    let name = f.non_empty("query");
     let record = match f.string("record") {
         None => Some(Record::A),
         Some(text) => {

@@ -216,13 +216,13 @@ impl Tls {
     /// verification came to `verification` (`None`: it passed).
     fn judge(&self, target: &str, not_after: DateTime<Utc>, verification: Option<String>) -> Outcome {
         let seconds = not_after.timestamp() - clock::now().timestamp();
-        let days = seconds.div_euclid(SECONDS_PER_DAY);
+        // Whole days, toward zero: 2.5 days left is 2, 2.5 days ago is -2.
+        let days = seconds / SECONDS_PER_DAY;
         let until = not_after.format("%Y-%m-%d %H:%M UTC");
-        let lifetime = if seconds < 0 {
-            let ago = (-seconds).div_euclid(SECONDS_PER_DAY);
-            format!("certificate expired {ago} days ago ({until})")
-        } else {
-            format!("certificate expires in {days} days ({until})")
+        let lifetime = match days {
+            _ if seconds >= 0 => format!("certificate expires in {days} days ({until})"),
+            0 => format!("certificate expired today ({until})"),
+            _ => format!("certificate expired {} days ago ({until})", -days),
         };
         let (status, message) = match &verification {
             Some(why) if why != "expired" => (Status::Unhealthy, format!("{target}: {why}; {lifetime}")),
