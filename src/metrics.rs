@@ -84,6 +84,35 @@ impl Metric {
         self.max = at;
         self
     }
+
+    /// Its perfdata label: the name without its unit suffix, then each
+    /// label's value (`agents_idle`).
+    pub fn perf_label(&self) -> String {
+        let mut name = self
+            .name
+            .trim_end_matches("_seconds")
+            .trim_end_matches("_bytes")
+            .trim_end_matches("_ratio")
+            .trim_end_matches("_total")
+            .to_owned();
+        for (_, value) in &self.labels {
+            name.push('_');
+            name.push_str(value);
+        }
+        name
+    }
+
+    /// Its perfdata unit of measure, and the factor from the stored value
+    /// to it (a ratio is shown as a percentage). Seconds stay seconds.
+    pub fn perf_unit(&self) -> (f64, &'static str) {
+        match (self.unit, self.kind) {
+            (Unit::Seconds, _) => (1.0, "s"),
+            (Unit::Ratio, _) => (100.0, "%"),
+            (Unit::Bytes, _) => (1.0, "B"),
+            (Unit::Count, Kind::Counter) => (1.0, "c"),
+            (Unit::Count, Kind::Gauge) => (1.0, ""),
+        }
+    }
 }
 
 /// A count as a metric value (counts stay far below 2^53).

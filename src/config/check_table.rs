@@ -35,6 +35,8 @@ pub struct CheckTable {
     /// Line of its `kind`.
     pub kind_line: usize,
     pub timeout: Option<Duration>,
+    /// The fields of a `kind = "http"` check: a `[[service]]`'s, read as theirs are.
+    pub endpoint: Option<super::DeclaredService>,
     /// Its own fields, for its kind.
     pub fields: Vec<RawField>,
     /// Problems with the shared fields; its kind adds its own.
@@ -88,6 +90,7 @@ pub fn owned(value: &DeValue<'_>) -> Value {
 /// register secrets and record located problems. A field no getter asked for
 /// is reported as unknown by [`Fields::finish`].
 pub struct Fields<'a> {
+    endpoint: Option<super::DeclaredService>,
     file: String,
     context: String,
     line: usize,
@@ -99,6 +102,7 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     pub fn new(file: &str, table: &CheckTable, source: &'a dyn Source) -> Self {
         Fields {
+            endpoint: table.endpoint.clone(),
             file: file.to_owned(),
             context: format!("check {:?}", table.name),
             line: table.line,
@@ -106,6 +110,11 @@ impl<'a> Fields<'a> {
             source,
             errors: Vec::new(),
         }
+    }
+
+    /// A `kind = "http"` check's endpoint, read as a `[[service]]` is.
+    pub fn endpoint(&self) -> Option<&super::DeclaredService> {
+        self.endpoint.as_ref()
     }
 
     /// Where the values of `${VAR}` and of `env` come from.
@@ -407,6 +416,7 @@ mod tests {
             line: 3,
             kind_line: 3,
             timeout: None,
+            endpoint: None,
             fields: fields
                 .iter()
                 .enumerate()

@@ -469,8 +469,13 @@ mod tests {
             "unknown parameter `frobnicate` (not one of libpq's connection parameters)"
         );
         assert_eq!(
-            pg("sslcert=/c.pem"),
-            "parameter `sslcert` (client certificates) is not supported by vitals"
+            pg("sslcert=/nonexistent/c.pem"),
+            "sslcert `/nonexistent/c.pem`: no such file (the client's PEM certificate)"
+        );
+        assert_eq!(
+            pg("sslpassword=x"),
+            "parameter `sslpassword` (an encrypted client key) is not supported by vitals: \
+             give sslkey a key file that is not encrypted, readable only by vitals"
         );
         assert_eq!(
             pg("ssl=true"),

@@ -314,10 +314,31 @@ impl Parser<'_> {
             line,
             kind_line: line,
             timeout: None,
+            endpoint: None,
             fields: Vec::new(),
             errors: Vec::new(),
         };
         let errors_before = self.errors.len();
+        let http =
+            matches!(get("kind").map(Spanned::get_ref), Some(DeValue::String(k)) if k == "http");
+        if http && let Some(critical) = get("critical") {
+            self.fail(
+                critical.span().start,
+                format!(
+                    "{context}: critical: marks a [[service]] inside external_services; \
+                     a [[check]] is a check of its own (require it with --require {})",
+                    checked.name
+                ),
+            );
+        }
+        if http {
+            checked.endpoint = self
+                .endpoint(&context, span.clone(), table, &["name", "kind", "timeout"])
+                .map(|e| DeclaredService {
+                    name: checked.name.clone(),
+                    ..e
+                });
+        }
         for (key, value) in table {
             let field = key.get_ref().as_ref();
             let f = Field {
@@ -332,6 +353,8 @@ impl Parser<'_> {
                     checked.kind = self.non_empty_string(&f).unwrap_or_default();
                 }
                 "timeout" => checked.timeout = self.timeout(&f),
+                // An endpoint's fields, read above as a [[service]]'s are.
+                _ if http => {}
                 _ => checked.fields.push(RawField {
                     key: field.to_owned(),
                     line: self.line(value.span().start),
@@ -364,7 +387,30 @@ impl Parser<'_> {
             Some(name) => format!("service {name:?}"),
             None => format!("service #{number}"),
         };
+        if name_value.is_none() {
+            self.fail(span.start, format!("{context}: name: missing"));
+        }
+        let endpoint = self.endpoint(&context, span, table, &["name"]);
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        Some(DeclaredService {
+            name: name?,
+            ..endpoint?
+        })
+    }
 
+    /// The fields of an HTTP endpoint (a `[[service]]`, or a `[[check]]` of
+    /// kind `http`), but for `shared`, which the caller reads; the name is
+    /// the caller's to fill in.
+    fn endpoint(
+        &mut self,
+        context: &str,
+        span: Range<usize>,
+        table: &DeTable<'_>,
+        shared: &[&str],
+    ) -> Option<DeclaredService> {
+        let errors_before = self.errors.len();
         let mut url = None;
         let mut method = Method::Get;
         let mut expect_status = None;
@@ -377,12 +423,12 @@ impl Parser<'_> {
         for (key, value) in table {
             let field = key.get_ref().as_ref();
             let f = Field {
-                context: &context,
+                context,
                 field,
                 value,
             };
             match field {
-                "name" => {}
+                _ if shared.contains(&field) => {}
                 "url" => url = self.url(&f),
                 "method" => method = self.method(&f).unwrap_or(Method::Get),
                 "expect_status" => expect_status = self.statuses(&f),
@@ -410,9 +456,6 @@ impl Parser<'_> {
                 ),
             }
         }
-        if name_value.is_none() {
-            self.fail(span.start, format!("{context}: name: missing"));
-        }
         let has_url = table.iter().any(|(k, _)| k.get_ref() == "url");
         if !has_url {
             self.fail(
@@ -432,7 +475,7 @@ impl Parser<'_> {
             return None;
         }
         Some(DeclaredService {
-            name: name?,
+            name: String::new(),
             url: url?,
             method,
             expect_status: expect_status.unwrap_or(StatusSet::range(200..=399)),
@@ -514,21 +557,35 @@ impl Parser<'_> {
         self.fail(f.value.span().start, message);
     }
 
+    /// The address, `${VAR}` expanded: what a variable puts in its
+    /// credentials is secret, its host and path are not (messages name them).
     fn url(&mut self, f: &Field<'_, '_, '_>) -> Option<SecretUrl> {
-        let value = self.string(f)?;
-        if value.contains("${") {
-            self.field_error(
-                f,
-                "${...} references are expanded in header values only".to_owned(),
-            );
-            return None;
-        }
+        let raw = self.string(f)?;
+        let source = self.source;
+        let value = match expand_with(raw, |name| source.get(name)) {
+            Ok((value, _)) => value,
+            Err(problem) => {
+                self.field_error(f, problem);
+                return None;
+            }
+        };
         // Credentials in the URL are hidden before anything can print them.
-        if let Ok(url) = Url::parse(value) {
-            redact::register_url_credentials(&url);
+        match Url::parse(&value) {
+            Ok(url) => redact::register_url_credentials(&url),
+            // Unparseable: where its password is cannot be told, so all of it is hidden.
+            Err(_) if value != raw => redact::register(&value),
+            Err(_) => {}
         }
-        match parse_url(value, &["http", "https"]) {
+        match parse_url(&value, &["http", "https"]) {
             Ok(url) => Some(SecretUrl(url)),
+            Err(_) if value != raw => {
+                self.field_error(
+                    f,
+                    "expected an http:// or https:// URL (value hidden: it comes from a variable)"
+                        .to_owned(),
+                );
+                None
+            }
             Err(invalid) => {
                 self.field_error(f, invalid.to_string());
                 None

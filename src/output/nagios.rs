@@ -3,7 +3,7 @@
 
 use crate::checks::{CheckId, CheckResult};
 use crate::exit::Exit;
-use crate::metrics::{Kind, Metric, Unit};
+use crate::metrics::Metric;
 use crate::status::Status;
 
 pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
@@ -126,25 +126,13 @@ fn metric(m: &Metric) -> String {
     if let Some(perf) = &m.perf {
         return format!("{}={}", label(&perf.label), perf.data);
     }
-    let (scale, uom) = match (m.unit, m.kind) {
-        (Unit::Seconds, _) => (1000.0, "ms"),
-        (Unit::Ratio, _) => (100.0, "%"),
-        (Unit::Bytes, _) => (1.0, "B"),
-        (Unit::Count, Kind::Counter) => (1.0, "c"),
-        (Unit::Count, Kind::Gauge) => (1.0, ""),
+    // Nagios shows times in milliseconds, where the metric keeps seconds.
+    let (scale, uom) = match m.perf_unit() {
+        (_, "s") => (1000.0, "ms"),
+        unit => unit,
     };
     let field = |v: Option<f64>| v.map(|v| number(v * scale)).unwrap_or_default();
-    let mut name = m
-        .name
-        .trim_end_matches("_seconds")
-        .trim_end_matches("_bytes")
-        .trim_end_matches("_ratio")
-        .trim_end_matches("_total")
-        .to_owned();
-    for (_, value) in &m.labels {
-        name.push('_');
-        name.push_str(value);
-    }
+    let name = m.perf_label();
     let value = match m.value {
         Some(v) => format!("{}{uom}", number(v * scale)),
         None => "U".to_owned(),
@@ -181,6 +169,7 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Unit;
 
     #[test]
     fn perfdata_in_plugin_units() {

@@ -23,7 +23,7 @@ use crate::text;
 pub const KIND: CheckKind = CheckKind {
     name: "command",
     fields: &["command", "env", "on_timeout"],
-    read: |fields, _| read(fields).map(|c| Box::new(c) as Box<dyn Probe>),
+    read: |fields, _, _| read(fields).map(|c| Box::new(c) as Box<dyn Probe>),
 };
 
 /// Output kept of each stream, as Nagios keeps of a plugin's; the rest is

@@ -23,7 +23,7 @@ use crate::text;
 pub const KIND: CheckKind = CheckKind {
     name: "dns",
     fields: &["query", "record", "server", "expect"],
-    read: |fields, _| read(fields).map(|d| Box::new(d) as Box<dyn Probe>),
+    read: |fields, _, _| read(fields).map(|d| Box::new(d) as Box<dyn Probe>),
 };
 
 /// Where the system's resolvers are listed.

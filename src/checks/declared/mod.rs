@@ -38,6 +38,9 @@ kinds! {
     tcp,
     tls,
     dns,
+    postgres,
+    redis,
+    http,
 }
 
 /// What vitals knows of a kind of declared check.
@@ -46,8 +49,10 @@ pub struct CheckKind {
     pub name: &'static str,
     /// Its own fields, for "unknown field" messages (name, kind and timeout are everyone's).
     pub fields: &'static [&'static str],
-    /// Reads its fields (problems go to `fields`); `None` when they are unusable.
-    pub read: fn(&mut Fields<'_>, &Trust) -> Option<Box<dyn Probe>>,
+    /// Reads its fields (problems go to `fields`), and the variables it
+    /// shares with a built-in check (`DB_SLOW_MS` for `postgres`) from the
+    /// reader; `None` when they are unusable.
+    pub read: fn(&mut Fields<'_>, &mut Reader<'_>, &Trust) -> Option<Box<dyn Probe>>,
 }
 
 /// What a declared check does, given its fields.
@@ -113,6 +118,53 @@ impl Outcome {
     pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Outcome {
         self.details.insert(key.to_owned(), value.into());
         self
+    }
+}
+
+/// A built-in check run for a declared one (`kind = "postgres"` is
+/// `check db` on another URL): its result as an outcome, its metrics as perfdata.
+pub struct Instance(pub Box<dyn Check>);
+
+impl Probe for Instance {
+    fn target(&self) -> String {
+        self.0.target().unwrap_or_default()
+    }
+
+    fn run(&self, deadline: Instant, _limit: Duration) -> BoxFuture<'_, Outcome> {
+        Box::pin(async move {
+            let result = self.0.run(deadline).await;
+            Outcome {
+                status: result.status,
+                elapsed: result
+                    .response_time_ms
+                    .map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+                perf: result.metrics.iter().map(perf_item).collect(),
+                details: result.details,
+                message: result.message,
+            }
+        })
+    }
+}
+
+/// A built-in metric as perfdata, its threshold an upper bound.
+fn perf_item(m: &Metric) -> PerfItem {
+    let (scale, uom) = m.perf_unit();
+    let scaled = |v: Option<f64>| v.map(|v| v * scale);
+    let upper = |v: Option<f64>| {
+        scaled(v).map(|end| perfdata::Range {
+            start: Some(0.0),
+            end: Some(end),
+            inside: false,
+        })
+    };
+    PerfItem {
+        label: m.perf_label(),
+        value: scaled(m.value),
+        uom: uom.to_owned(),
+        warn: upper(m.warn),
+        crit: upper(m.crit),
+        min: scaled(m.min),
+        max: scaled(m.max),
     }
 }
 
@@ -242,7 +294,7 @@ pub fn read(
         let kind = KINDS.iter().find(|k| k.name == table.kind);
         let probe = match kind {
             Some(kind) => {
-                let probe = (kind.read)(&mut fields, trust);
+                let probe = (kind.read)(&mut fields, r, trust);
                 errors.extend(fields.finish(kind.name, kind.fields));
                 probe
             }

@@ -18,7 +18,7 @@ use crate::text::{self, one_line};
 pub const KIND: CheckKind = CheckKind {
     name: "tcp",
     fields: &["host", "port", "send", "expect"],
-    read: |fields, _| read(fields).map(|t| Box::new(t) as Box<dyn Probe>),
+    read: |fields, _, _| read(fields).map(|t| Box::new(t) as Box<dyn Probe>),
 };
 
 /// The most of an answer read while looking for `expect`.

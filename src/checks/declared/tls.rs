@@ -27,7 +27,7 @@ use crate::status::Status;
 pub const KIND: CheckKind = CheckKind {
     name: "tls",
     fields: &["host", "port", "sni", "warn_days", "crit_days", "ca_file"],
-    read: |fields, trust| read(fields, trust).map(|t| Box::new(t) as Box<dyn Probe>),
+    read: |fields, _, trust| read(fields, trust).map(|t| Box::new(t) as Box<dyn Probe>),
 };
 
 const WARN_DAYS: i64 = 21;
