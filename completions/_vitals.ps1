@@ -44,12 +44,13 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;check' {
-            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated)')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated; declared checks too)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the checks there are (built-in and declared), with their kind and what each looks at; run nothing')
             [CompletionResult]::new('--alert', '--alert', [CompletionResultType]::ParameterName, 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE). Records the run too')
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')

@@ -509,7 +509,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__check)
-            opts="-v -q -h --require --alert --record --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
+            opts="-v -q -h --list --require --alert --record --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -40,12 +40,13 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vitals;check'= {
-            cand --require 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated)'
+            cand --require 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated; declared checks too)'
             cand --format 'Output format'
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
             cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --list 'List the checks there are (built-in and declared), with their kind and what each looks at; run nothing'
             cand --alert 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE). Records the run too'
             cand --record 'Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1)'
             cand --json 'Shorthand for --format json'

@@ -46,7 +46,7 @@ complete -c vitals -n "__fish_vitals_needs_command" -f -a "history" -d 'Report r
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "config" -d 'Inspect the configuration'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vitals -n "__fish_vitals_using_subcommand check" -l require -d 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated)' -r -f -a "db\t''
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l require -d 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated; declared checks too)' -r -f -a "db\t''
 cache\t''
 agents\t''
 services\t''"
@@ -61,6 +61,7 @@ always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l list -d 'List the checks there are (built-in and declared), with their kind and what each looks at; run nothing'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l alert -d 'Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE). Records the run too'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l record -d 'Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l json -d 'Shorthand for --format json'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian/Ubuntu machine with the Rust toolchain:
 # installs what the tests use when it is missing (PostgreSQL and Redis servers,
-# jq, Python 3 with aiosmtpd, the SMTP server the e-mail tests start, and the
+# jq, Debian's Nagios plugins, Python 3 with aiosmtpd, the SMTP server the e-mail tests start, and the
 # Prometheus client's parser, systemd-analyze), then checks formatting and lints
 # and runs every test.
 set -euo pipefail
@@ -21,6 +21,14 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 # `systemd-analyze verify` checks the systemd recipe's units.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# Declared checks run Debian's Nagios plugins (check_dummy, check_disk, check_tcp…),
+# their tests look for what a timed-out plugin left behind with ps, read
+# certificates served by `openssl s_server` and resolve names with dnsmasq.
+[ -x /usr/lib/nagios/plugins/check_dummy ] || missing+=(monitoring-plugins-basic)
+[ -x /usr/lib/nagios/plugins/check_disk ] || missing+=(monitoring-plugins-standard)
+command -v ps >/dev/null 2>&1 || missing+=(procps)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
 
 if ((${#missing[@]})); then
     if $as_root; then

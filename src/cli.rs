@@ -3,7 +3,6 @@
 //! every option with an environment equivalent takes it.
 
 use std::ffi::OsString;
-use std::iter::once;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,7 +15,7 @@ use strum::{EnumMessage, IntoEnumIterator};
 
 use crate::alerts::Severity;
 use crate::alerts::channels::{CHANNELS, ChannelId};
-use crate::checks::{BUILTINS, CheckId};
+use crate::checks::BUILTINS;
 use crate::exit_codes_help;
 use crate::output::{ColorChoice, Format};
 
@@ -58,18 +57,31 @@ fn check_values(help: bool) -> impl Iterator<Item = PossibleValue> {
     })
 }
 
-fn check_name() -> impl TypedValueParser<Value = CheckId> {
-    PossibleValuesParser::new(check_values(false)).try_map(|name| CheckId::from_str(&name))
+/// Check names as typed: the built-ins (and `all` where `with_all`) are
+/// offered for `--help` and completions, and any other name passes, for a
+/// check declared in vitals.toml, which only `commands::check` can read.
+#[derive(Clone)]
+struct CheckNames {
+    with_all: bool,
 }
 
-fn check_target() -> impl TypedValueParser<Value = CheckTarget> {
-    let all = possible("all", &[], Some("Every check, concurrently."));
-    PossibleValuesParser::new(once(all).chain(check_values(true))).try_map(|name| {
-        match name.as_str() {
-            "all" => Ok(CheckTarget::All),
-            name => CheckId::from_str(name).map(CheckTarget::One),
-        }
-    })
+impl TypedValueParser for CheckNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::NonEmptyStringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let all = possible("all", &[], Some("Every check, concurrently."));
+        let all = self.with_all.then_some(all);
+        Some(Box::new(all.into_iter().chain(check_values(self.with_all))))
+    }
 }
 
 fn channel_name() -> impl TypedValueParser<Value = ChannelId> {
@@ -252,13 +264,17 @@ Runs are recorded by `vitals check … --record` (or VITALS_RECORD=1, or --alert
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// What to check.
-    #[arg(value_parser = check_target())]
-    pub target: CheckTarget,
+    /// What to check: all, built-in checks, or checks declared in vitals.toml by name (one prints its own object, several the document of all).
+    #[arg(value_name = "NAME", value_parser = CheckNames { with_all: true }, required_unless_present = "list")]
+    pub names: Vec<String>,
 
-    /// Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated).
-    #[arg(long, value_parser = check_name(), value_delimiter = ',', value_name = "LIST")]
-    pub require: Vec<CheckId>,
+    /// List the checks there are (built-in and declared), with their kind and what each looks at; run nothing.
+    #[arg(long, conflicts_with_all = ["names", "require", "alert"])]
+    pub list: bool,
+
+    /// Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated; declared checks too).
+    #[arg(long, value_parser = CheckNames { with_all: false }, value_delimiter = ',', value_name = "LIST")]
+    pub require: Vec<String>,
 
     /// Raise an alert for each check in trouble ({check}_failure, {check}_degraded) and resolve it when the check is healthy again; repeats are de-duplicated in the alert store (VITALS_STATE). Records the run too.
     #[arg(long)]
@@ -286,23 +302,6 @@ pub struct HistoryArgs {
     /// Only the runs this vitals instance recorded (VITALS_INSTANCE); every instance by default.
     #[arg(long, value_name = "NAME")]
     pub instance: Option<String>,
-}
-
-/// `check` targets: one check, or all of them at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckTarget {
-    All,
-    One(CheckId),
-}
-
-impl CheckTarget {
-    /// The single check this target names; `None` for `all`.
-    pub fn single(self) -> Option<CheckId> {
-        match self {
-            CheckTarget::All => None,
-            CheckTarget::One(id) => Some(id),
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -515,7 +514,7 @@ mod tests {
             ),
             (
                 "./vitals.toml",
-                "Your own HTTP endpoints for check services (another file with VITALS_CONFIG).",
+                "Your own HTTP endpoints ([[service]]) and checks ([[check]]: plugins, TCP ports…), another file with VITALS_CONFIG.",
             ),
             (
                 "$XDG_STATE_HOME/vitals/alerts.db, else ~/.local/state/vitals/alerts.db",
@@ -594,13 +593,7 @@ mod tests {
         else {
             panic!("parse failed");
         };
-        assert_eq!(
-            args.require,
-            [
-                crate::checks::database::CHECK.id(),
-                crate::checks::cache::CHECK.id()
-            ]
-        );
+        assert_eq!(args.require, ["db", "cache"]);
     }
 
     #[test]

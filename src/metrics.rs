@@ -32,6 +32,18 @@ pub struct Metric {
     pub crit: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// A measurement a declared check reported in perfdata: its label and
+    /// `value[UOM];warn;crit;min;max` exactly as given, which the Nagios
+    /// format passes through rather than rebuilding from the fields above.
+    pub perf: Option<Perf>,
+}
+
+/// A perfdata item kept as its check gave it (see [`Metric::perf`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Perf {
+    /// `check::label`, so that two checks' labels never collide on one line.
+    pub label: String,
+    pub data: String,
 }
 
 impl Metric {
@@ -47,6 +59,7 @@ impl Metric {
             crit: None,
             min: Some(0.0),
             max: None,
+            perf: None,
         }
     }
 
@@ -85,7 +98,37 @@ impl Metric {
         labels.sort();
         format!("vitals_{}{}", self.name, label_text(&labels))
     }
+
+    /// Its perfdata label: the name without its unit suffix, then each
+    /// label's value (`agents_idle`).
+    pub fn perf_label(&self) -> String {
+        let mut name = self
+            .name
+            .trim_end_matches("_seconds")
+            .trim_end_matches("_bytes")
+            .trim_end_matches("_ratio")
+            .trim_end_matches("_total")
+            .to_owned();
+        for (_, value) in &self.labels {
+            name.push('_');
+            name.push_str(value);
+        }
+        name
+    }
+
+    /// Its perfdata unit of measure, and the factor from the stored value
+    /// to it (a ratio is shown as a percentage). Seconds stay seconds.
+    pub fn perf_unit(&self) -> (f64, &'static str) {
+        match (self.unit, self.kind) {
+            (Unit::Seconds, _) => (1.0, "s"),
+            (Unit::Ratio, _) => (100.0, "%"),
+            (Unit::Bytes, _) => (1.0, "B"),
+            (Unit::Count, Kind::Counter) => (1.0, "c"),
+            (Unit::Count, Kind::Gauge) => (1.0, ""),
+        }
+    }
 }
+
 
 /// Labels as the Prometheus text format writes them: `{a="x",b="y"}`,
 /// nothing when there are none.

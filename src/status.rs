@@ -22,6 +22,10 @@ use crate::exit::Exit;
 pub enum Status {
     Healthy,
     Degraded,
+    /// The check could not judge: a plugin's UNKNOWN, a timeout it was told
+    /// to call unknown, an internal error. Worse than degraded (someone must
+    /// look), not as bad as unhealthy (nothing is known to be down).
+    Unknown,
     Unhealthy,
     Unconfigured,
 }
@@ -33,7 +37,8 @@ impl Status {
             Status::Unconfigured => 0,
             Status::Healthy => 1,
             Status::Degraded => 2,
-            Status::Unhealthy => 3,
+            Status::Unknown => 3,
+            Status::Unhealthy => 4,
         }
     }
 
@@ -58,7 +63,7 @@ impl Status {
             Status::Healthy => Exit::Ok,
             Status::Degraded => Exit::Warning,
             Status::Unhealthy => Exit::Critical,
-            Status::Unconfigured => Exit::Unknown,
+            Status::Unknown | Status::Unconfigured => Exit::Unknown,
         }
     }
 }
@@ -82,6 +87,19 @@ mod tests {
             Status::Unhealthy
         );
         assert_eq!(Status::worst_of([]), Status::Unconfigured);
+    }
+
+    #[test]
+    fn unknown_ranks_between_degraded_and_unhealthy() {
+        assert_eq!(
+            Status::worst_of([Status::Degraded, Status::Unknown, Status::Healthy]),
+            Status::Unknown
+        );
+        assert_eq!(
+            Status::worst_of([Status::Unknown, Status::Unhealthy]),
+            Status::Unhealthy
+        );
+        assert_eq!(Status::Unknown.exit().code(), 3);
     }
 
     #[test]

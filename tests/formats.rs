@@ -81,6 +81,7 @@ fn prometheus_output_parses_with_the_official_parser() {
         [
             ("healthy", 0.0),
             ("degraded", 0.0),
+            ("unknown", 0.0),
             ("unhealthy", 0.0),
             ("unconfigured", 1.0)
         ]

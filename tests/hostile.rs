@@ -170,7 +170,7 @@ fn invalid_utf8_in_env_values_is_named_never_shown() {
     assert_eq!(
         out.stderr,
         "error: invalid UTF-8 was detected in one or more arguments\n\n\
-         Usage: vitals check [OPTIONS] <TARGET>\n\nFor more information, try '--help'.\n"
+         Usage: vitals check [OPTIONS] [NAME]...\n\nFor more information, try '--help'.\n"
     );
 }
 

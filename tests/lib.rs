@@ -24,6 +24,8 @@ mod clock;
 mod config_scope;
 mod config_validate;
 mod critical_services;
+mod declared_checks;
+mod declared_net;
 mod docs;
 mod faults;
 mod formats;

@@ -63,7 +63,7 @@ fn requiring_a_check_that_does_not_run_is_refused() {
         .run();
     out.assert_code(3);
     let said = "--require cache: `vitals check db` runs only db (to require several checks, run \
-                them together: `vitals check all --require db,cache`)";
+                them together: `vitals check db cache --require db,cache`)";
     assert_eq!(out.stderr, format!("error: {said}\n"));
     assert_eq!(out.stdout, format!("VITALS UNKNOWN - {said}\n"));
     // Requiring the check that runs is what it says.

@@ -271,7 +271,7 @@ fn a_refused_command_line_still_gives_nagios_a_status_line() {
     out.assert_code(3);
     assert_eq!(
         out.json(),
-        json!({"overall_status": "unknown", "error": "invalid value 'dbb' for '--require <LIST>'\n  [possible values: db, cache, agents, services]"})
+        json!({"overall_status": "unknown", "error": "unknown check \"dbb\" (did you mean `db`?): it is not built in (db, cache, agents, services) and no [[check]] in vitals.toml (VITALS_CONFIG) has that name; `vitals check --list` shows them all"})
     );
 }
 

@@ -90,13 +90,14 @@ fn trouble(status: Status, failure: Severity) -> Option<(&'static str, Severity)
     match status {
         Status::Unhealthy => Some(("failure", failure)),
         Status::Degraded => Some(("degraded", Severity::Warning)),
+        Status::Unknown => Some(("unknown", Severity::Warning)),
         Status::Healthy | Status::Unconfigured => None,
     }
 }
 
 /// The types of a check's alerts, which its recovery resolves.
 fn alert_types(id: CheckId) -> Vec<String> {
-    ["failure", "degraded"]
+    ["failure", "degraded", "unknown"]
         .iter()
         .map(|suffix| format!("{}_{suffix}", id.key()))
         .collect()
@@ -141,8 +142,8 @@ fn part_target<'a>(result: &'a CheckResult, part: &str) -> Option<&'a str> {
 }
 
 /// The alerts a check in trouble raises: `{check}_failure` (error) when it
-/// is unhealthy, `{check}_degraded` (warning) when degraded, with the check's
-/// result as context; for external services, one per service in trouble.
+/// is unhealthy, `{check}_degraded` (warning) when degraded, `{check}_unknown`
+/// (warning) when it could not judge, with the check's result as context; for external services, one per service in trouble.
 pub fn check_alerts(
     id: CheckId,
     result: &CheckResult,

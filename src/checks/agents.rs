@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use futures_util::future::BoxFuture;
 
 use super::{BuiltinCheck, Check, CheckId, CheckResult};
-use crate::config::{Group, Reader, Secrecy, SecretUrl, var};
+use crate::config::{Group, Reader, Secret, Secrecy, SecretUrl, var};
 use crate::metrics::{Metric, Unit, count};
 use crate::net::http::{self, Method};
 use crate::net::tls::Trust;
@@ -59,6 +59,8 @@ pub struct Agents {
     registry: Option<SecretUrl>,
     heartbeat_max_age: Duration,
     queue_degraded_threshold: u64,
+    /// For a Redis registry whose URL carries none, as for the cache.
+    redis_password: Option<Secret>,
     trust: Trust,
 }
 
@@ -68,6 +70,7 @@ impl Agents {
             registry: r.url("AGENT_REGISTRY_URL", &["http", "https", "redis", "rediss"]),
             heartbeat_max_age: r.duration("AGENT_HEARTBEAT_MAX_AGE"),
             queue_degraded_threshold: r.count("AGENT_QUEUE_DEGRADED_THRESHOLD"),
+            redis_password: r.secret("REDIS_PASSWORD"),
             trust: trust.clone(),
         }
     }
@@ -309,7 +312,7 @@ impl Agents {
     }
 
     async fn read_rq(&self, url: &SecretUrl, deadline: Instant) -> Result<Census, String> {
-        let mut con = super::cache::connect(url, None, &self.trust, deadline)
+        let mut con = super::cache::connect(url, self.redis_password.as_ref(), &self.trust, deadline)
             .await
             .map_err(|e| e.to_string())?;
         let (workers, queues): (Vec<String>, Vec<String>) = redis::pipe()

@@ -38,7 +38,7 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
                 "REDIS_PASSWORD",
                 Secrecy::Secret,
                 None,
-                "Redis password, used when REDIS_URL carries none.",
+                "Redis password, used when REDIS_URL, a redis:// AGENT_REGISTRY_URL or a declared redis check's URL carries none.",
             ),
             var(
                 "CACHE_MEMORY_DEGRADED_PERCENT",
@@ -72,19 +72,31 @@ pub struct Cache {
     trust: Trust,
 }
 
+/// The URL schemes of a Redis server.
+pub const SCHEMES: &[&str] = &["redis", "rediss", "unix", "redis+unix", "valkey", "valkeys"];
+
 impl Cache {
     pub fn read(r: &mut Reader<'_>, trust: &Trust) -> Self {
+        let url = r.url("REDIS_URL", SCHEMES);
+        Cache::with_thresholds(url, r, trust)
+    }
+
+    /// The server at `url`, with `REDIS_PASSWORD` and the `CACHE_*` thresholds.
+    fn with_thresholds(url: Option<SecretUrl>, r: &mut Reader<'_>, trust: &Trust) -> Self {
         Cache {
-            url: r.url(
-                "REDIS_URL",
-                &["redis", "rediss", "unix", "redis+unix", "valkey", "valkeys"],
-            ),
+            url,
             password: r.secret("REDIS_PASSWORD"),
             memory_degraded_percent: r.percent("CACHE_MEMORY_DEGRADED_PERCENT"),
             slow: r.millis("CACHE_SLOW_MS"),
             connect_slow: r.millis("CACHE_CONNECT_SLOW_MS"),
             trust: trust.clone(),
         }
+    }
+
+    /// Another Redis server, declared in vitals.toml (`kind = "redis"`),
+    /// judged as `check cache` judges REDIS_URL's, with the same settings.
+    pub fn declared(url: SecretUrl, r: &mut Reader<'_>, trust: &Trust) -> Self {
+        Cache::with_thresholds(Some(url), r, trust)
     }
 }
 

@@ -71,20 +71,52 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
 
 pub struct Database {
     url: Option<SecretUrl>,
+    /// Where the URL came from, for messages about it (`DATABASE_URL`).
+    url_from: &'static str,
     connections_degraded_percent: f64,
     slow: Duration,
     connect_slow: Duration,
+    /// A replica further behind is unhealthy (declared checks only).
+    max_replication_lag: Option<Duration>,
     trust: Trust,
 }
 
 impl Database {
     pub fn read(r: &mut Reader<'_>, trust: &Trust) -> Self {
+        let url = r.url("DATABASE_URL", &["postgres", "postgresql"]);
+        Database::with_thresholds(url, "DATABASE_URL", r, trust)
+    }
+
+    /// The server at `url`, judged by the `DB_*` thresholds.
+    fn with_thresholds(
+        url: Option<SecretUrl>,
+        url_from: &'static str,
+        r: &mut Reader<'_>,
+        trust: &Trust,
+    ) -> Self {
         Database {
-            url: r.url("DATABASE_URL", &["postgres", "postgresql"]),
+            url,
+            url_from,
             connections_degraded_percent: r.percent("DB_CONNECTIONS_DEGRADED_PERCENT"),
             slow: r.millis("DB_SLOW_MS"),
             connect_slow: r.millis("DB_CONNECT_SLOW_MS"),
+            max_replication_lag: None,
             trust: trust.clone(),
+        }
+    }
+
+    /// Another PostgreSQL server, declared in vitals.toml (`kind =
+    /// "postgres"`), judged as `check db` judges DATABASE_URL's with the
+    /// same settings, and by its replication lag when `max_replication_lag` is given.
+    pub fn declared(
+        url: SecretUrl,
+        r: &mut Reader<'_>,
+        trust: &Trust,
+        max_replication_lag: Option<Duration>,
+    ) -> Self {
+        Database {
+            max_replication_lag,
+            ..Database::with_thresholds(Some(url), "url", r, trust)
         }
     }
 }
@@ -105,7 +137,7 @@ impl Check for Database {
             };
             match Target::parse(url.expose()) {
                 Ok(target) => self.probe(&target, deadline).await,
-                Err(problem) => CheckResult::unhealthy(format!("DATABASE_URL: {problem}")),
+                Err(problem) => CheckResult::unhealthy(format!("{}: {problem}", self.url_from)),
             }
         })
     }
@@ -245,6 +277,18 @@ impl Database {
         query_time: Duration,
         facts_error: Option<String>,
     ) -> (Status, String) {
+        if let (Some(max), Some(lag)) = (self.max_replication_lag, facts.replication_lag_seconds)
+            && facts.is_replica == Some(true)
+            && lag > max.as_secs_f64()
+        {
+            return (
+                Status::Unhealthy,
+                format!(
+                    "replication lag {lag:.3} s, over max_replication_lag ({})",
+                    text::duration(max)
+                ),
+            );
+        }
         if let (Some(percent), Some(used), Some(available)) = (
             facts.connections_percent,
             facts.connections_in_use,

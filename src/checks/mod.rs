@@ -5,9 +5,13 @@
 //! variables, how it reads them) and implementing [`Check`], plus one line
 //! in `builtins!` below (docs/ARCHITECTURE.md shows it).
 
+pub mod declared;
 pub mod runner;
 
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -16,7 +20,7 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::config::{Group, Reader};
+use crate::config::{Declarations, Group, Reader, services_file};
 use crate::metrics::Metric;
 use crate::net::tls::Trust;
 use crate::status::Status;
@@ -72,17 +76,81 @@ impl BuiltinCheck {
     }
 }
 
-/// Reads the settings of the checks `wanted` picks and builds them, in registry order.
-pub fn read(
-    reader: &mut Reader<'_>,
-    trust: &Trust,
-    wanted: impl Fn(CheckId) -> bool,
-) -> Vec<Box<dyn Check>> {
-    BUILTINS
+/// Reads the settings of the checks `wanted` picks and builds them: the
+/// built-ins in registry order, then those `vitals.toml` declares, in its
+/// order. The file is read only when a declared check may be wanted.
+pub fn read(reader: &mut Reader<'_>, trust: &Trust, wanted: &Selection) -> Vec<Box<dyn Check>> {
+    let mut checks: Vec<Box<dyn Check>> = BUILTINS
         .iter()
-        .filter(|spec| wanted(spec.id()))
+        .filter(|spec| wanted.wants(spec.id()))
         .map(|spec| (spec.read)(reader, trust))
-        .collect()
+        .collect();
+    if wanted.may_want_declared()
+        && let Some(path) = config_file(reader)
+    {
+        let tables = load(reader, &path).checks;
+        checks.extend(declared::read(reader, trust, &path, &tables, |id| {
+            wanted.wants(id)
+        }));
+    }
+    checks
+}
+
+/// Which checks a command runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    All,
+    /// These, by canonical name (declared ones by theirs).
+    Only(Vec<CheckId>),
+}
+
+impl Selection {
+    pub fn wants(&self, id: CheckId) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Only(ids) => ids.contains(&id),
+        }
+    }
+
+    /// Whether it may name a check of `vitals.toml`.
+    fn may_want_declared(&self) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Only(ids) => ids.iter().any(|id| !id.is_builtin()),
+        }
+    }
+}
+
+/// The user's file of endpoints and checks: the one `VITALS_CONFIG` names,
+/// or `./vitals.toml` when it exists.
+pub(crate) fn config_file(r: &mut Reader<'_>) -> Option<PathBuf> {
+    if r.raw("VITALS_CONFIG").is_some() {
+        return r.existing_file("VITALS_CONFIG");
+    }
+    let default = PathBuf::from(r.default("VITALS_CONFIG")?);
+    default.is_file().then_some(default)
+}
+
+/// What the file declares; the file's own problems (and its services')
+/// are `VITALS_CONFIG`'s, each with its line.
+pub(crate) fn load(r: &mut Reader<'_>, path: &Path) -> Declarations {
+    let (declared, errors) = services_file::load(path, r.source(), &reserved_names());
+    for e in errors {
+        r.error("VITALS_CONFIG", e.to_string());
+    }
+    declared
+}
+
+/// Names a `[[check]]` or `[[service]]` may not take: every built-in
+/// check's and service's, by any name, and `all`.
+pub fn reserved_names() -> Vec<&'static str> {
+    let mut names = vec!["all"];
+    for spec in BUILTINS {
+        names.push(spec.name);
+        names.extend(spec.alias);
+    }
+    names.extend(services::api_names());
+    names
 }
 
 /// A check, by its canonical name.
@@ -90,6 +158,25 @@ pub fn read(
 pub struct CheckId(&'static str);
 
 impl CheckId {
+    /// A declared check's id, by its name. Names are interned for the life
+    /// of the process, once each however often the file is read, so that an
+    /// id stays a `Copy` word like a built-in's.
+    pub fn declared(name: &str) -> CheckId {
+        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = names.get(name) {
+            return CheckId(known);
+        }
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.insert(leaked);
+        CheckId(leaked)
+    }
+
+    /// Whether it is one of the built-in checks.
+    pub fn is_builtin(self) -> bool {
+        self.spec().is_some()
+    }
+
     /// The key in `check all`'s `checks` object.
     pub fn key(self) -> &'static str {
         self.0
@@ -101,7 +188,7 @@ impl CheckId {
 
     /// The variable that configures this check, for "nothing configured" hints.
     pub fn configured_by(self) -> &'static str {
-        self.spec().map_or("", |c| c.configured_by)
+        self.spec().map_or("VITALS_CONFIG", |c| c.configured_by)
     }
 }
 
@@ -156,6 +243,22 @@ pub trait Check: Send + Sync {
     /// of parts (the services, each with its own time) does not.
     fn timed(&self) -> bool {
         true
+    }
+
+    /// `built-in`, or the kind of a check declared in vitals.toml.
+    fn kind(&self) -> &'static str {
+        "built-in"
+    }
+
+    /// Its own time limit (a declared check's `timeout`); `--timeout` otherwise.
+    fn timeout(&self) -> Option<Duration> {
+        None
+    }
+
+    /// How long past its deadline the runner still waits for it: the time
+    /// it needs to stop what it started and say so itself.
+    fn overrun(&self) -> Duration {
+        Duration::ZERO
     }
 }
 
@@ -254,6 +357,17 @@ impl Serialize for CheckResult {
         map.serialize_entry("message", &self.message)?;
         map.end()
     }
+}
+
+/// `d` rounded up to the millisecond: a deadline set from a whole number of
+/// milliseconds a moment ago is that number again, for messages.
+pub fn ceil_millis(d: Duration) -> Duration {
+    Duration::from_millis(
+        d.as_nanos()
+            .div_ceil(1_000_000)
+            .try_into()
+            .unwrap_or(u64::MAX),
+    )
 }
 
 /// Slack added to a check's own network timeouts so that the runner's

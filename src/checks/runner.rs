@@ -8,18 +8,23 @@ use tokio::time::Instant;
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use super::{Check, CheckId, CheckResult};
 use crate::status::Status;
 use crate::text::{self, millis};
 use crate::{clock, json};
 
-/// Runs one check, bounded by the timeout whatever the check does.
+/// Runs one check, bounded by its own timeout (else `timeout`) whatever the
+/// check does, plus the time it says it needs to stop what it started.
 pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
     let started = Instant::now();
-    let deadline = started + timeout;
-    let mut result = match tokio::time::timeout_at(deadline, check.run(deadline)).await {
+    let limit = check.timeout().unwrap_or(timeout);
+    let deadline = started + limit;
+    let bound = deadline + check.overrun();
+    let mut result = match tokio::time::timeout_at(bound, check.run(deadline)).await {
         Ok(result) => result,
-        Err(_) => CheckResult::unhealthy(timed_out(check.target().as_deref(), timeout)),
+        Err(_) => CheckResult::unhealthy(timed_out(check.target().as_deref(), limit)),
     };
     result.duration = Some(started.elapsed());
     result.target = check.target();
@@ -44,21 +49,31 @@ pub fn timed_out(target: Option<&str>, limit: Duration) -> String {
     }
 }
 
-/// Runs `checks` at once, each on its own task so that one check's CPU work
-/// (SCRAM hashing, TLS handshakes) does not stall another's clock, and
-/// returns their results in order with the wall time of the whole run. A
-/// check that must be configured (`required`) and is not counts as unhealthy.
+/// Runs `checks` at once, at most `max_in_flight` at a time (each holds a
+/// socket or a process while it runs), each on its own task so that one
+/// check's CPU work (SCRAM hashing, TLS handshakes) does not stall another's
+/// clock, and returns their results in order with the wall time of the
+/// whole run. A check's time starts when it starts, not while it waits its
+/// turn. A check that must be configured (`required`) and is not counts as
+/// unhealthy.
 pub async fn run_all(
     checks: &[Arc<dyn Check>],
     timeout: Duration,
     required: &[CheckId],
+    max_in_flight: usize,
 ) -> (Vec<(CheckId, CheckResult)>, Duration) {
     let started = std::time::Instant::now();
+    let turns = Arc::new(Semaphore::new(max_in_flight.max(1)));
     let tasks: Vec<_> = checks
         .iter()
         .map(|check| {
             let check = Arc::clone(check);
-            tokio::spawn(async move { run_bounded(check.as_ref(), timeout).await })
+            let turns = Arc::clone(&turns);
+            tokio::spawn(async move {
+                // Never closed: a permit is always granted in time.
+                let _turn = turns.acquire_owned().await;
+                run_bounded(check.as_ref(), timeout).await
+            })
         })
         .collect();
     let results = futures_util::future::join_all(tasks).await;
@@ -108,6 +123,38 @@ pub struct Single<'a> {
 impl Serialize for Single<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.result.serialize(serializer)
+    }
+}
+
+/// `check --list`: every check there is, with its kind and what it looks at.
+#[derive(Debug, Serialize)]
+pub struct Listing {
+    pub checks: Vec<Listed>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Listed {
+    pub name: &'static str,
+    /// `built-in`, or a declared check's kind (`command`, `tcp`…).
+    pub kind: &'static str,
+    pub configured: bool,
+    /// What it looks at, without credentials; `null` when unconfigured.
+    pub target: Option<String>,
+}
+
+impl Listing {
+    pub fn new(checks: &[Box<dyn Check>]) -> Listing {
+        Listing {
+            checks: checks
+                .iter()
+                .map(|c| Listed {
+                    name: c.id().key(),
+                    kind: c.kind(),
+                    configured: c.configured(),
+                    target: c.target(),
+                })
+                .collect(),
+        }
     }
 }
 

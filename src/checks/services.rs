@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{BuiltinCheck, Check, CheckId, CheckResult};
+use super::{BuiltinCheck, Check, CheckId, CheckResult, ceil_millis};
 use crate::config::parse::nearest;
 use crate::config::{Group, Reader, Secrecy, StatusSet, var};
 use crate::json;
@@ -105,7 +105,7 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
                 "VITALS_CONFIG",
                 Secrecy::Public,
                 Some("vitals.toml"),
-                "File declaring your own HTTP endpoints to check (used when present).",
+                "File declaring your own HTTP endpoints ([[service]]) and checks ([[check]]) (used when present).",
             ),
         ],
     },
@@ -291,35 +291,84 @@ fn critical_builtins(
     names
 }
 
-fn ceil_millis(d: Duration) -> Duration {
-    Duration::from_millis(
-        d.as_nanos()
-            .div_ceil(1_000_000)
-            .try_into()
-            .unwrap_or(u64::MAX),
-    )
+/// Every built-in service's names, which a declared check or service may not take.
+pub fn api_names() -> impl Iterator<Item = &'static str> {
+    apis::APIS.iter().flat_map(|a| [a.name, a.alias])
 }
 
 impl Services {
     async fn probe(&self, probe: &Probe, limit: Duration, finish_by: Instant) -> ServiceResult {
-        let started = Instant::now();
-        let allowed = probe.timeout.map_or(limit, |own| own.min(limit));
-        let mut request = probe.request.clone();
-        request.timeout = allowed;
-        // ureq enforces `allowed` itself; this also covers a DNS lookup it cannot interrupt.
-        let give_up = (started + allowed).min(finish_by);
-        let outcome = tokio::time::timeout_at(give_up, self.client.send_async(request)).await;
-        let tried = crate::net::host_port(&probe.request.url);
-        let mut result = match outcome {
-            Ok(Ok(response)) => judge(probe, &response),
-            Ok(Err(error)) => ServiceResult::failed(format!("{tried}: {error}")),
-            Err(_) => ServiceResult::failed(format!("{tried}: {}", HttpError::Timeout(allowed))),
-        };
-        result.slow = Some(probe.slow);
-        result.critical = probe.critical;
-        tracing::debug!("{}: {}: {}", probe.name, result.status, result.message);
-        result
+        request(&self.client, probe, limit, finish_by).await
     }
+}
+
+/// One endpoint checked on its own, as a declared check of kind `http`:
+/// a `[[service]]`'s fields, request and judgement.
+pub struct Endpoint {
+    client: http::Client,
+    probe: Probe,
+}
+
+/// What checking an [`Endpoint`] came to.
+pub struct EndpointResult {
+    pub status: Status,
+    pub message: String,
+    pub status_code: Option<u16>,
+    pub response_time_ms: Option<f64>,
+    /// Above this it is degraded.
+    pub slow: Duration,
+}
+
+impl Endpoint {
+    /// `SERVICE_SLOW_MS` applies unless the endpoint sets `slow_ms`.
+    pub fn new(service: &crate::config::DeclaredService, r: &mut Reader<'_>, trust: &Trust) -> Self {
+        let slow = r.millis("SERVICE_SLOW_MS");
+        Endpoint {
+            client: http::Client::new(trust),
+            probe: declared::probe(service, slow),
+        }
+    }
+
+    pub fn target(&self) -> String {
+        crate::redact::url_target(&self.probe.request.url)
+    }
+
+    pub async fn check(&self, limit: Duration, deadline: Instant) -> EndpointResult {
+        let result = request(&self.client, &self.probe, limit, deadline).await;
+        EndpointResult {
+            status: result.status,
+            message: result.message,
+            status_code: result.status_code,
+            response_time_ms: result.response_time_ms,
+            slow: self.probe.slow,
+        }
+    }
+}
+
+/// Sends one probe's request, bounded by `limit` and by `finish_by`, and judges the answer.
+async fn request(
+    client: &http::Client,
+    probe: &Probe,
+    limit: Duration,
+    finish_by: Instant,
+) -> ServiceResult {
+    let started = Instant::now();
+    let allowed = probe.timeout.map_or(limit, |own| own.min(limit));
+    let mut request = probe.request.clone();
+    request.timeout = allowed;
+    // ureq enforces `allowed` itself; this also covers a DNS lookup it cannot interrupt.
+    let give_up = (started + allowed).min(finish_by);
+    let outcome = tokio::time::timeout_at(give_up, client.send_async(request)).await;
+    let tried = crate::net::host_port(&probe.request.url);
+    let mut result = match outcome {
+        Ok(Ok(response)) => judge(probe, &response),
+        Ok(Err(error)) => ServiceResult::failed(format!("{tried}: {error}")),
+        Err(_) => ServiceResult::failed(format!("{tried}: {}", HttpError::Timeout(allowed))),
+    };
+    result.slow = Some(probe.slow);
+    result.critical = probe.critical;
+    tracing::debug!("{}: {}: {}", probe.name, result.status, result.message);
+    result
 }
 
 /// One service's line in `services`: the fields of the Python module vitals

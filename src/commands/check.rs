@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use super::{Stopped, until_signal, until_stopped};
 use crate::alerts::from_checks;
-use crate::checks::runner::{Report, Single, run_all};
-use crate::checks::{BUILTINS, Check, CheckId, CheckResult};
+use crate::checks::runner::{Listing, Report, Single, run_all};
+use crate::checks::{BUILTINS, Check, CheckId, CheckResult, Selection};
 use crate::cli::CheckArgs;
 use crate::config::ProcessEnv;
+use crate::config::check_table::valid_name;
+use crate::config::parse::nearest;
 use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
@@ -17,16 +19,23 @@ use crate::status::Status;
 use crate::{clock, settings};
 
 pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
-    // Only the selected checks' settings: a mistake elsewhere does not stop them.
-    let wanted = args.target.single();
-    if let Some(target) = wanted {
-        refuse_requiring_others(target, &args.require)?;
+    if args.list {
+        return list(out);
     }
-    let selected: Vec<Arc<dyn Check>> =
-        settings::checks(&ProcessEnv, |id| wanted.is_none_or(|w| w == id))?
-            .into_iter()
-            .map(Arc::from)
-            .collect();
+    let selection = selection(&args.names)?;
+    let required: Vec<CheckId> = args
+        .require
+        .iter()
+        .map(|name| resolve(name))
+        .collect::<anyhow::Result<_>>()?;
+    refuse_requiring_others(&selection, &required)?;
+    // Only the selected checks' settings: a mistake elsewhere does not stop them.
+    let selected: Vec<Arc<dyn Check>> = settings::checks(&ProcessEnv, &selection)?
+        .into_iter()
+        .map(Arc::from)
+        .collect();
+    refuse_unknown(&selection, &required, &selected)?;
+    let max_in_flight = settings::max_in_flight(&ProcessEnv)?;
 
     // A thread per check (up to 4): one check's CPU work (SCRAM hashing, TLS
     // handshakes) must not stall another's clock, or its response time lies.
@@ -36,7 +45,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
     let (checks, duration) = until_signal(
         selected.len().min(4),
         "the checks were stopped before they had a result",
-        run_all(&selected, timeout, &args.require),
+        run_all(&selected, timeout, &required, max_in_flight),
     )?;
     let report = Report::new(checks, duration);
     let overall = report.overall_status;
@@ -58,7 +67,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
         }
     };
     // An output that cannot be written must not also cancel the alerting.
-    let emitted = match (args.target.single(), report.checks.first()) {
+    let emitted = match (single(args), report.checks.first()) {
         (Some(_), Some((id, result))) => out.emit(&Single { id: *id, result }),
         _ => out.emit(&report),
     };
@@ -79,6 +88,83 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
     }
     emitted?;
     Ok(exit)
+}
+
+/// The one name of `check NAME` (not `all`), whose own object is printed;
+/// `None` when several names, or `all`, ask for the document of all.
+pub fn single(args: &CheckArgs) -> Option<&str> {
+    match args.names.as_slice() {
+        [one] if one != "all" => Some(one),
+        _ => None,
+    }
+}
+
+/// A check by a name given on the command line: a built-in by any of its
+/// names, else a declared check's (whether one exists is known once the
+/// file is read).
+fn resolve(name: &str) -> anyhow::Result<CheckId> {
+    if let Ok(id) = name.parse::<CheckId>() {
+        return Ok(id);
+    }
+    if !valid_name(name) {
+        anyhow::bail!("{}", unknown_check(name));
+    }
+    Ok(CheckId::declared(name))
+}
+
+fn selection(names: &[String]) -> anyhow::Result<Selection> {
+    if names.iter().any(|n| n == "all") {
+        return Ok(Selection::All);
+    }
+    let mut ids: Vec<CheckId> = Vec::new();
+    for name in names {
+        let id = resolve(name)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(Selection::Only(ids))
+}
+
+fn unknown_check(name: &str) -> String {
+    let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.names().0).collect();
+    let every: Vec<&str> = BUILTINS
+        .iter()
+        .flat_map(|b| [Some(b.name), b.alias])
+        .flatten()
+        .collect();
+    let hint = nearest(name, &every)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown check {name:?}{hint}: it is not built in ({}) and no [[check]] in vitals.toml \
+         (VITALS_CONFIG) has that name; `vitals check --list` shows them all",
+        builtins.join(", ")
+    )
+}
+
+/// A name that is neither built in nor declared is a mistake, not an empty run.
+fn refuse_unknown(
+    selection: &Selection,
+    required: &[CheckId],
+    read: &[Arc<dyn Check>],
+) -> anyhow::Result<()> {
+    let named = match selection {
+        Selection::All => &[][..],
+        Selection::Only(ids) => ids.as_slice(),
+    };
+    let known = |id: &CheckId| read.iter().any(|c| c.id() == *id);
+    match named.iter().chain(required).find(|id| !known(id)) {
+        Some(id) => anyhow::bail!("{}", unknown_check(id.key())),
+        None => Ok(()),
+    }
+}
+
+/// `check --list`: every check there is, built-in and declared, with what it looks at.
+fn list(out: &Output) -> anyhow::Result<Exit> {
+    let checks = settings::checks(&ProcessEnv, &Selection::All)?;
+    out.emit(&Listing::new(&checks))?;
+    Ok(Exit::Ok)
 }
 
 /// `--alert`: the checks' alerts raised and resolved; what went wrong is on
@@ -131,29 +217,34 @@ fn alert(checks: &[(CheckId, CheckResult)], timeout: Duration) -> Exit {
 
 /// `check db --require cache` would require a check it does not run, and
 /// silently succeed whatever the cache's state: refused, with what works.
-fn refuse_requiring_others(target: CheckId, require: &[CheckId]) -> anyhow::Result<()> {
+fn refuse_requiring_others(selection: &Selection, required: &[CheckId]) -> anyhow::Result<()> {
+    let Selection::Only(ids) = selection else {
+        return Ok(());
+    };
     let name = |id: CheckId| {
         BUILTINS
             .iter()
             .find(|b| b.id() == id)
             .map_or(id.key(), |b| b.names().0)
     };
-    let others: Vec<&str> = require
+    let others: Vec<&str> = required
         .iter()
-        .filter(|r| **r != target)
+        .filter(|r| !ids.contains(r))
         .map(|r| name(*r))
         .collect();
     if others.is_empty() {
         return Ok(());
     }
-    let mut all: Vec<&str> = vec![name(target)];
+    let running: Vec<&str> = ids.iter().map(|id| name(*id)).collect();
+    let mut all = running.clone();
     all.extend(&others);
     anyhow::bail!(
         "--require {}: `vitals check {}` runs only {} (to require several checks, run them \
-         together: `vitals check all --require {}`)",
+         together: `vitals check {} --require {}`)",
         others.join(","),
-        name(target),
-        name(target),
+        running.join(" "),
+        running.join(", "),
+        all.join(" "),
         all.join(",")
     )
 }

@@ -15,7 +15,7 @@ use std::panic::AssertUnwindSafe;
 
 use clap::CommandFactory;
 
-use crate::cli::{CheckTarget, Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::dotenv::{self, EnvFileError};
 use crate::config::{EnvFile, ProcessEnv};
 use crate::error::report;
@@ -67,8 +67,10 @@ pub fn run(cli: &Cli, env_file: Result<Option<EnvFile>, EnvFileError>) -> Exit {
         Err(e) => {
             let reason = report(e.as_ref());
             output::error(&reason);
-            if let Command::Check(args) = &cli.command {
-                let document = match args.target.single() {
+            if let Command::Check(args) = &cli.command
+                && !args.list
+            {
+                let document = match check::single(args) {
                     Some(_) => Document::Single,
                     None => Document::All,
                 };
@@ -102,8 +104,14 @@ pub fn refused(args: &[OsString], error: &clap::Error) -> Exit {
                 .copied()
                 .unwrap_or(Format::Table)
         };
-        let document = match check.try_get_one::<CheckTarget>("target").ok().flatten() {
-            Some(CheckTarget::One(_)) => Document::Single,
+        let names: Vec<&String> = check
+            .try_get_many::<String>("names")
+            .ok()
+            .flatten()
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let document = match names.as_slice() {
+            [one] if *one != "all" => Document::Single,
             _ => Document::All,
         };
         // What clap said before its usage line and hints.

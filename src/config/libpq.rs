@@ -65,6 +65,8 @@ const HONOURED: &[&str] = &[
     "options",
     "sslmode",
     "sslrootcert",
+    "sslcert",
+    "sslkey",
     "sslnegotiation",
     "tcp_user_timeout",
     "keepalives",
@@ -90,8 +92,6 @@ const UNSUPPORTED: &[&str] = &[
     "requiressl",
     "ssl",
     "sslcompression",
-    "sslcert",
-    "sslkey",
     "sslkeylogfile",
     "sslpassword",
     "sslcertmode",
@@ -195,10 +195,25 @@ fn check_parameter(key: &str, value: &str) -> Result<(), Invalid> {
         "sslrootcert" if value != "system" && !Path::new(value).is_file() => Err(Invalid::Part(
             format!("sslrootcert `{value}`: no such file (a PEM file, or `system`)"),
         )),
-        key if HONOURED.contains(&key) => Ok(()),
-        "sslcert" | "sslkey" | "sslpassword" | "sslcertmode" => Err(Invalid::Part(format!(
-            "parameter `{key}` (client certificates) is not supported by vitals"
+        "sslcert" | "sslkey" if !Path::new(value).is_file() => Err(Invalid::Part(format!(
+            "{key} `{value}`: no such file (the client's PEM {})",
+            if key == "sslcert" {
+                "certificate"
+            } else {
+                "private key"
+            }
         ))),
+        key if HONOURED.contains(&key) => Ok(()),
+        "sslpassword" => Err(Invalid::Part(
+            "parameter `sslpassword` (an encrypted client key) is not supported by vitals: \
+             give sslkey a key file that is not encrypted, readable only by vitals"
+                .to_owned(),
+        )),
+        "sslcertmode" => Err(Invalid::Part(
+            "parameter `sslcertmode` is not supported by vitals: a client certificate is sent \
+             when sslcert and sslkey are given"
+                .to_owned(),
+        )),
         "ssl" | "requiressl" => Err(Invalid::Part(format!(
             "parameter `{key}` is not supported by vitals: use sslmode=require"
         ))),

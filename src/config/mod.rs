@@ -6,6 +6,7 @@
 //! channel ([`Config`]). Each check and each channel reads its own settings
 //! with a `Reader`; nothing here knows them.
 
+pub mod check_table;
 pub mod dotenv;
 mod general;
 mod libpq;
@@ -23,10 +24,11 @@ use std::path::PathBuf;
 use url::Url;
 
 use crate::redact;
+pub use check_table::{CheckTable, Fields};
 pub use general::{Config, RateLimit, StateConfig, StateLocation, StoreSettings, host_name};
 pub use parse::{Expected, MAX_DURATION, parse_duration};
 pub use reader::{Findings, Reader, required};
-pub use services_file::{DeclaredService, StatusSet};
+pub use services_file::{Declarations, DeclaredService, FileError, StatusSet};
 pub use vars::{GENERAL, Group, STATE, Secrecy, Table, Var, var};
 
 /// A value that must never be printed. It has no `Display`, and its `Debug` is masked.

@@ -247,6 +247,15 @@ pub(super) fn parse_count(value: &str) -> Check<u64> {
         .map_err(|_| Expected::new("a whole number (0 or more)"))
 }
 
+/// A whole number from 1 to 1,000,000: a bound on work at once.
+pub fn parse_bound(value: &str) -> Check<usize> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| Expected::new("a whole number from 1 to 1000000"))
+}
+
 /// Milliseconds as a bare number, or any duration with a unit.
 pub(super) fn parse_millis(value: &str) -> Check<Duration> {
     match value.parse::<u64>() {
@@ -460,8 +469,13 @@ mod tests {
             "unknown parameter `frobnicate` (not one of libpq's connection parameters)"
         );
         assert_eq!(
-            pg("sslcert=/c.pem"),
-            "parameter `sslcert` (client certificates) is not supported by vitals"
+            pg("sslcert=/nonexistent/c.pem"),
+            "sslcert `/nonexistent/c.pem`: no such file (the client's PEM certificate)"
+        );
+        assert_eq!(
+            pg("sslpassword=x"),
+            "parameter `sslpassword` (an encrypted client key) is not supported by vitals: \
+             give sslkey a key file that is not encrypted, readable only by vitals"
         );
         assert_eq!(
             pg("ssl=true"),

@@ -52,11 +52,15 @@ impl<'a> Reader<'a> {
         self.source
     }
 
+    /// Records a problem; one found again (a file two checks read) is said once.
     pub fn error(&mut self, var: &'static str, problem: impl Into<String>) {
-        self.errors.push(ConfigError {
+        let error = ConfigError {
             var,
             problem: problem.into(),
-        });
+        };
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
     }
 
     /// The problems found so far.

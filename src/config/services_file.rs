@@ -1,5 +1,6 @@
 //! The user's own HTTP endpoints: `[[service]]` tables in `vitals.toml` (or
-//! the file `VITALS_CONFIG` names). The file is walked by hand over toml's
+//! the file `VITALS_CONFIG` names), and the `[[check]]` tables beside them
+//! (`check_table.rs` keeps their fields for their kinds). The file is walked by hand over toml's
 //! spanned document rather than deserialized with serde, because serde's
 //! errors name neither the field nor the line; here every problem reads
 //! `file:line: service "name": field: problem`, and all of them are reported
@@ -14,6 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
+use super::check_table::{self, CheckTable, RawField};
 use super::parse::{parse_duration, parse_url};
 use super::{NotUnicode, Secret, SecretUrl, Source};
 use crate::net::http::Method;
@@ -100,30 +102,53 @@ impl fmt::Display for FileError {
     }
 }
 
-/// Reads and validates the file. `${VAR}`s in header values are looked up in
-/// `source`; `reserved` are the built-in services' names.
-pub fn load(
-    path: &Path,
-    source: &dyn Source,
-    reserved: &[&str],
-) -> Result<Vec<DeclaredService>, Vec<FileError>> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![FileError {
-            file: file.clone(),
-            line: None,
-            problem: format!("cannot read the services file: {e}"),
-        }]
-    })?;
-    parse(&file, &text, source, reserved)
+/// What the file declares: endpoints, and checks for their kinds to read.
+#[derive(Debug, Clone, Default)]
+pub struct Declarations {
+    pub services: Vec<DeclaredService>,
+    pub checks: Vec<CheckTable>,
 }
 
+/// Reads and validates the file. `${VAR}`s are looked up in `source`;
+/// `reserved` are the names of the built-in checks and services. The errors
+/// returned are the file's and its services'; a check's own are in its
+/// table, so that each check read well stays usable beside them.
+pub fn load(path: &Path, source: &dyn Source, reserved: &[&str]) -> (Declarations, Vec<FileError>) {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => read(&file, &text, source, reserved),
+        Err(e) => (
+            Declarations::default(),
+            vec![FileError {
+                file,
+                line: None,
+                problem: format!("cannot read the file: {e}"),
+            }],
+        ),
+    }
+}
+
+/// [`read`], all or nothing.
+#[cfg(test)]
 pub fn parse(
     file: &str,
     text: &str,
     source: &dyn Source,
     reserved: &[&str],
-) -> Result<Vec<DeclaredService>, Vec<FileError>> {
+) -> Result<Declarations, Vec<FileError>> {
+    match read(file, text, source, reserved) {
+        (declared, errors) if errors.is_empty() => Ok(declared),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// What the text declares, and the problems of the file and its services.
+pub fn read(
+    file: &str,
+    text: &str,
+    source: &dyn Source,
+    reserved: &[&str],
+) -> (Declarations, Vec<FileError>) {
     let mut parser = Parser {
         file,
         text,
@@ -131,23 +156,20 @@ pub fn parse(
         reserved,
         errors: Vec::new(),
         seen: Vec::new(),
+        seen_checks: Vec::new(),
     };
-    let services = match DeTable::parse(text) {
+    let declared = match DeTable::parse(text) {
         // Only the message: toml's Display quotes the offending line, which may hold a secret.
         Err(e) => {
             let at = e.span().map_or(0, |s| s.start);
             parser.fail(at, format!("invalid TOML: {}", e.message().trim_end()));
-            Vec::new()
+            Declarations::default()
         }
         Ok(root) => parser.document(root.get_ref()),
     };
-    if parser.errors.is_empty() {
-        Ok(services)
-    } else {
-        // In file order, as an editor would walk them.
-        parser.errors.sort_by_key(|e| e.line);
-        Err(parser.errors)
-    }
+    // In file order, as an editor would walk them.
+    parser.errors.sort_by_key(|e| e.line);
+    (declared, parser.errors)
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -160,6 +182,7 @@ struct Parser<'a> {
     errors: Vec<FileError>,
     /// Names declared so far, with their lines, to report duplicates.
     seen: Vec<(String, usize)>,
+    seen_checks: Vec<(String, usize)>,
 }
 
 impl Parser<'_> {
@@ -180,15 +203,16 @@ impl Parser<'_> {
         });
     }
 
-    fn document(&mut self, root: &DeTable<'_>) -> Vec<DeclaredService> {
-        let mut services = Vec::new();
+    fn document(&mut self, root: &DeTable<'_>) -> Declarations {
+        let mut declared = Declarations::default();
         for (key, value) in root {
-            if key.get_ref() != "service" {
+            let section = key.get_ref().as_ref();
+            if section != "service" && section != "check" {
                 self.fail(
                     key.span().start,
                     format!(
-                        "unknown key {:?}: endpoints are declared as [[service]] tables",
-                        key.get_ref()
+                        "unknown key {section:?}: endpoints are declared as [[service]] tables, \
+                         other checks as [[check]] tables"
                     ),
                 );
                 continue;
@@ -196,21 +220,26 @@ impl Parser<'_> {
             let DeValue::Array(items) = value.get_ref() else {
                 self.fail(
                     value.span().start,
-                    "service: expected [[service]] tables".to_owned(),
+                    format!("{section}: expected [[{section}]] tables"),
                 );
                 continue;
             };
             for (i, item) in items.iter().enumerate() {
-                match item.get_ref() {
-                    DeValue::Table(table) => {
+                match (section, item.get_ref()) {
+                    ("service", DeValue::Table(table)) => {
                         if let Some(s) = self.service(i + 1, item.span(), table) {
-                            services.push(s);
+                            declared.services.push(s);
                         }
                     }
-                    other => self.fail(
+                    (_, DeValue::Table(table)) => {
+                        if let Some(c) = self.check(i + 1, item.span(), table) {
+                            declared.checks.push(c);
+                        }
+                    }
+                    (_, other) => self.fail(
                         item.span().start,
                         format!(
-                            "service #{}: expected a table, got {}",
+                            "{section} #{}: expected a table, got {}",
                             i + 1,
                             other.type_str()
                         ),
@@ -218,7 +247,127 @@ impl Parser<'_> {
                 }
             }
         }
-        services
+        declared
+    }
+
+    /// A `[[check]]`: its name, kind and timeout read here (a bad name is
+    /// the file's problem: nothing could select the check); the rest is its
+    /// kind's, with the problems found so far.
+    fn check(
+        &mut self,
+        number: usize,
+        span: Range<usize>,
+        table: &DeTable<'_>,
+    ) -> Option<CheckTable> {
+        let get = |key: &str| {
+            table
+                .iter()
+                .find(|(k, _)| k.get_ref() == key)
+                .map(|(_, v)| v)
+        };
+        let Some(name_value) = get("name") else {
+            self.fail(span.start, format!("check #{number}: name: missing"));
+            return None;
+        };
+        let at = name_value.span().start;
+        let line = self.line(at);
+        let name = match name_value.get_ref() {
+            DeValue::String(s) if check_table::valid_name(s) => s.to_string(),
+            other => {
+                let shown = match other {
+                    DeValue::String(s) => format!("{s:?}"),
+                    other => other.type_str().to_owned(),
+                };
+                self.fail(
+                    at,
+                    format!(
+                        "check #{number}: name: expected 1 to {} letters, digits, _ or -, got {shown}",
+                        check_table::MAX_NAME_LEN
+                    ),
+                );
+                return None;
+            }
+        };
+        if self.reserved.contains(&name.as_str()) {
+            self.fail(
+                at,
+                format!(
+                    "check {name:?}: name: {name:?} is the name of a built-in check or service; choose another name"
+                ),
+            );
+            return None;
+        }
+        if let Some((_, first)) = self.seen_checks.iter().find(|(n, _)| *n == name) {
+            let first = *first;
+            self.fail(
+                at,
+                format!("check {name:?}: name: duplicate, already declared on line {first}"),
+            );
+            return None;
+        }
+        self.seen_checks.push((name.clone(), line));
+
+        let context = format!("check {name:?}");
+        let mut checked = CheckTable {
+            name,
+            kind: String::new(),
+            line,
+            kind_line: line,
+            timeout: None,
+            endpoint: None,
+            fields: Vec::new(),
+            errors: Vec::new(),
+        };
+        let errors_before = self.errors.len();
+        let http =
+            matches!(get("kind").map(Spanned::get_ref), Some(DeValue::String(k)) if k == "http");
+        if http && let Some(critical) = get("critical") {
+            self.fail(
+                critical.span().start,
+                format!(
+                    "{context}: critical: marks a [[service]] inside external_services; \
+                     a [[check]] is a check of its own (require it with --require {})",
+                    checked.name
+                ),
+            );
+        }
+        if http {
+            checked.endpoint = self
+                .endpoint(&context, span.clone(), table, &["name", "kind", "timeout"])
+                .map(|e| DeclaredService {
+                    name: checked.name.clone(),
+                    ..e
+                });
+        }
+        for (key, value) in table {
+            let field = key.get_ref().as_ref();
+            let f = Field {
+                context: &context,
+                field,
+                value,
+            };
+            match field {
+                "name" => {}
+                "kind" => {
+                    checked.kind_line = self.line(value.span().start);
+                    checked.kind = self.non_empty_string(&f).unwrap_or_default();
+                }
+                "timeout" => checked.timeout = self.timeout(&f),
+                // An endpoint's fields, read above as a [[service]]'s are.
+                _ if http => {}
+                _ => checked.fields.push(RawField {
+                    key: field.to_owned(),
+                    line: self.line(value.span().start),
+                    value: check_table::owned(value.get_ref()),
+                }),
+            }
+        }
+        if get("kind").is_none() {
+            self.fail(span.start, format!("{context}: kind: missing"));
+        }
+        // The shared fields' problems are the check's own: another check still runs.
+        checked.errors = self.errors.split_off(errors_before);
+        Some(checked)
     }
 
     fn service(
@@ -238,7 +387,30 @@ impl Parser<'_> {
             Some(name) => format!("service {name:?}"),
             None => format!("service #{number}"),
         };
+        if name_value.is_none() {
+            self.fail(span.start, format!("{context}: name: missing"));
+        }
+        let endpoint = self.endpoint(&context, span, table, &["name"]);
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        Some(DeclaredService {
+            name: name?,
+            ..endpoint?
+        })
+    }
 
+    /// The fields of an HTTP endpoint (a `[[service]]`, or a `[[check]]` of
+    /// kind `http`), but for `shared`, which the caller reads; the name is
+    /// the caller's to fill in.
+    fn endpoint(
+        &mut self,
+        context: &str,
+        span: Range<usize>,
+        table: &DeTable<'_>,
+        shared: &[&str],
+    ) -> Option<DeclaredService> {
+        let errors_before = self.errors.len();
         let mut url = None;
         let mut method = Method::Get;
         let mut expect_status = None;
@@ -251,12 +423,12 @@ impl Parser<'_> {
         for (key, value) in table {
             let field = key.get_ref().as_ref();
             let f = Field {
-                context: &context,
+                context,
                 field,
                 value,
             };
             match field {
-                "name" => {}
+                _ if shared.contains(&field) => {}
                 "url" => url = self.url(&f),
                 "method" => method = self.method(&f).unwrap_or(Method::Get),
                 "expect_status" => expect_status = self.statuses(&f),
@@ -284,9 +456,6 @@ impl Parser<'_> {
                 ),
             }
         }
-        if name_value.is_none() {
-            self.fail(span.start, format!("{context}: name: missing"));
-        }
         let has_url = table.iter().any(|(k, _)| k.get_ref() == "url");
         if !has_url {
             self.fail(
@@ -306,7 +475,7 @@ impl Parser<'_> {
             return None;
         }
         Some(DeclaredService {
-            name: name?,
+            name: String::new(),
             url: url?,
             method,
             expect_status: expect_status.unwrap_or(StatusSet::range(200..=399)),
@@ -345,7 +514,7 @@ impl Parser<'_> {
             self.fail(
                 at,
                 format!(
-                    "service {name:?}: name: {name:?} is a built-in service; choose another name"
+                    "service {name:?}: name: {name:?} is the name of a built-in check or service; choose another name"
                 ),
             );
             return None;
@@ -388,21 +557,35 @@ impl Parser<'_> {
         self.fail(f.value.span().start, message);
     }
 
+    /// The address, `${VAR}` expanded: what a variable puts in its
+    /// credentials is secret, its host and path are not (messages name them).
     fn url(&mut self, f: &Field<'_, '_, '_>) -> Option<SecretUrl> {
-        let value = self.string(f)?;
-        if value.contains("${") {
-            self.field_error(
-                f,
-                "${...} references are expanded in header values only".to_owned(),
-            );
-            return None;
-        }
+        let raw = self.string(f)?;
+        let source = self.source;
+        let value = match expand_with(raw, |name| source.get(name)) {
+            Ok((value, _)) => value,
+            Err(problem) => {
+                self.field_error(f, problem);
+                return None;
+            }
+        };
         // Credentials in the URL are hidden before anything can print them.
-        if let Ok(url) = Url::parse(value) {
-            redact::register_url_credentials(&url);
+        match Url::parse(&value) {
+            Ok(url) => redact::register_url_credentials(&url),
+            // Unparseable: where its password is cannot be told, so all of it is hidden.
+            Err(_) if value != raw => redact::register(&value),
+            Err(_) => {}
         }
-        match parse_url(value, &["http", "https"]) {
+        match parse_url(&value, &["http", "https"]) {
             Ok(url) => Some(SecretUrl(url)),
+            Err(_) if value != raw => {
+                self.field_error(
+                    f,
+                    "expected an http:// or https:// URL (value hidden: it comes from a variable)"
+                        .to_owned(),
+                );
+                None
+            }
             Err(invalid) => {
                 self.field_error(f, invalid.to_string());
                 None
@@ -590,7 +773,21 @@ fn is_header_name(name: &str) -> bool {
 /// Replaces every `${VAR}` with the variable's value. Each substituted value
 /// is registered as a secret before the result is returned.
 fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
+    let (value, substituted) = expand_with(raw, |name| source.get(name))?;
+    for s in &substituted {
+        redact::register(s);
+    }
+    Ok(value)
+}
+
+/// Replaces every `${VAR}` with what `get` gives for it, and returns the
+/// values substituted, for the caller to judge which are secrets.
+pub(super) fn expand_with(
+    raw: &str,
+    get: impl Fn(&str) -> Result<Option<String>, NotUnicode>,
+) -> Result<(String, Vec<String>), String> {
     let mut out = String::with_capacity(raw.len());
+    let mut substituted = Vec::new();
     let mut rest = raw;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
@@ -607,10 +804,10 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
         if !valid {
             return Err(format!("${{{name}}} is not a valid variable reference"));
         }
-        match source.get(name) {
+        match get(name) {
             Ok(Some(value)) if !value.is_empty() => {
-                redact::register(&value);
                 out.push_str(&value);
+                substituted.push(value);
             }
             Ok(_) => return Err(format!("${{{name}}} is not set")),
             Err(NotUnicode) => return Err(format!("${{{name}}} is not valid UTF-8")),
@@ -618,7 +815,7 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok((out, substituted))
 }
 
 #[cfg(test)]

@@ -125,6 +125,12 @@ pub const GENERAL: Group = Group {
             "Timeout per check, e.g. 500ms, 5s, 2m (same as --timeout).",
         ),
         var(
+            "VITALS_MAX_IN_FLIGHT",
+            Public,
+            Some("256"),
+            "Checks run at once at most (each holds a connection or a process while it runs); the rest wait their turn.",
+        ),
+        var(
             "VITALS_ENV_FILE",
             Public,
             None,

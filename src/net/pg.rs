@@ -31,8 +31,10 @@ pub enum ConnectError {
 pub enum TargetError {
     #[error("sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not {0:?}")]
     SslMode(String),
-    #[error("{0} (client certificates) is not supported")]
-    ClientCertificates(String),
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    #[error("sslcert and sslkey go together: {0} is missing")]
+    HalfAClientCertificate(&'static str),
     #[error("not a usable PostgreSQL URL: {0}")]
     Url(#[source] tokio_postgres::Error),
 }
@@ -42,6 +44,8 @@ pub enum TargetError {
 pub enum TlsSetupError {
     #[error("sslrootcert: {0}")]
     RootCert(#[source] tls::TlsError),
+    #[error("sslcert/sslkey: {0}")]
+    ClientCert(#[source] tls::TlsError),
     #[error(transparent)]
     Trust(#[from] tls::TrustError),
     #[error(transparent)]
@@ -70,6 +74,8 @@ pub struct Target {
     pub config: tokio_postgres::Config,
     mode: Mode,
     root_cert: RootCert,
+    /// `sslcert` and `sslkey`: the certificate and key the client presents.
+    client_cert: Option<(PathBuf, PathBuf)>,
 }
 
 impl Target {
@@ -77,6 +83,7 @@ impl Target {
     pub fn parse(url: &Url) -> Result<Target, TargetError> {
         let mut mode = Mode::Prefer;
         let mut root_cert = RootCert::Default;
+        let (mut cert, mut key_file) = (None, None);
         let mut kept = Vec::new();
         for (key, value) in url.query_pairs() {
             match key.as_ref() {
@@ -97,12 +104,20 @@ impl Target {
                         RootCert::File(PathBuf::from(value.as_ref()))
                     }
                 }
-                "sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir" => {
-                    return Err(TargetError::ClientCertificates(key.into_owned()));
+                "sslcert" => cert = Some(PathBuf::from(value.as_ref())),
+                "sslkey" => key_file = Some(PathBuf::from(value.as_ref())),
+                "sslpassword" | "sslcrl" | "sslcrldir" => {
+                    return Err(TargetError::Unsupported(key.into_owned()));
                 }
                 _ => kept.push((key.into_owned(), value.into_owned())),
             }
         }
+        let client_cert = match (cert, key_file) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            (Some(_), None) => return Err(TargetError::HalfAClientCertificate("sslkey")),
+            (None, Some(_)) => return Err(TargetError::HalfAClientCertificate("sslcert")),
+        };
         let mut stripped = url.clone();
         stripped.set_query(None);
         if !kept.is_empty() {
@@ -123,6 +138,7 @@ impl Target {
             config,
             mode,
             root_cert,
+            client_cert,
         })
     }
 
@@ -144,7 +160,13 @@ impl Target {
                 .map_err(TlsSetupError::RootCert)?,
             (RootCert::Default | RootCert::System, _) => trust.root_store()?,
         };
-        let config = tls::client_config(roots, verify)?;
+        let identity = match &self.client_cert {
+            Some((cert, key)) => {
+                Some(tls::client_identity(cert, key).map_err(TlsSetupError::ClientCert)?)
+            }
+            None => None,
+        };
+        let config = tls::client_config_with(roots, verify, identity)?;
         Ok(Some(tokio_postgres_rustls::MakeRustlsConnect::new(config)))
     }
 
@@ -385,7 +407,7 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert!(
-            e.contains("sslcert (client certificates) is not supported"),
+            e.contains("sslcert and sslkey go together: sslkey is missing"),
             "{e}"
         );
     }

@@ -11,7 +11,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -35,6 +35,8 @@ pub enum TlsError {
     },
     #[error("CA file {path} holds no usable PEM certificate")]
     NoCertificates { path: PathBuf },
+    #[error("{path} holds no PEM private key (PKCS#8, PKCS#1 or SEC1, not encrypted)")]
+    NoKey { path: PathBuf },
     #[error("building the TLS configuration failed: {0}")]
     Rustls(#[from] rustls::Error),
 }
@@ -164,11 +166,38 @@ pub enum Verify {
 }
 
 pub fn client_config(roots: RootCertStore, verify: Verify) -> Result<ClientConfig, TlsError> {
+    client_config_with(roots, verify, None)
+}
+
+/// A certificate chain and its private key, which a client presents when asked.
+pub type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// Reads a client certificate (PEM, the chain) and its key (PEM, not encrypted).
+pub fn client_identity(cert: &Path, key: &Path) -> Result<Identity, TlsError> {
+    let chain = read_pem_file(cert)?;
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(&chain).flatten().collect();
+    let key_pem = std::fs::read(key).map_err(|source| TlsError::Read {
+        path: key.to_owned(),
+        source,
+    })?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| TlsError::NoKey {
+        path: key.to_owned(),
+    })?;
+    Ok((chain, key))
+}
+
+/// As [`client_config`], presenting `identity` to a server that asks for one.
+pub fn client_config_with(
+    roots: RootCertStore,
+    verify: Verify,
+    identity: Option<Identity>,
+) -> Result<ClientConfig, TlsError> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
-    let config = match verify {
-        Verify::Full => builder.with_root_certificates(roots).with_no_client_auth(),
+    let builder = match verify {
+        Verify::Full => builder.with_root_certificates(roots),
         Verify::ChainOnly | Verify::Nothing => {
             let chain = match verify {
                 Verify::ChainOnly => Some(
@@ -184,10 +213,12 @@ pub fn client_config(roots: RootCertStore, verify: Verify) -> Result<ClientConfi
                     chain,
                     algorithms: provider.signature_verification_algorithms,
                 }))
-                .with_no_client_auth()
         }
     };
-    Ok(config)
+    Ok(match identity {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key)?,
+        None => builder.with_no_client_auth(),
+    })
 }
 
 /// libpq's weaker levels: `verify-ca` (with `chain`) needs the chain to lead

@@ -3,7 +3,7 @@
 
 use crate::checks::{CheckId, CheckResult};
 use crate::exit::Exit;
-use crate::metrics::{Kind, Metric, Unit};
+use crate::metrics::Metric;
 use crate::status::Status;
 
 pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
@@ -30,6 +30,13 @@ pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
             result.status,
             plain(&result.message)
         ));
+        // A plugin's own long output follows its line, as Nagios shows it.
+        if let Some(long) = result.details.get("long_output").and_then(|v| v.as_str()) {
+            for line in long.lines() {
+                out.push_str("\n  ");
+                out.push_str(&plain(line));
+            }
+        }
     }
     out
 }
@@ -64,7 +71,12 @@ fn summary(results: &[(CheckId, &CheckResult)], overall: Status) -> String {
     }
     let mut parts: Vec<String> = results
         .iter()
-        .filter(|(_, r)| matches!(r.status, Status::Degraded | Status::Unhealthy))
+        .filter(|(_, r)| {
+            matches!(
+                r.status,
+                Status::Degraded | Status::Unknown | Status::Unhealthy
+            )
+        })
         .map(|(id, r)| format!("{} {}: {}", id.key(), r.status, plain(&r.message)))
         .collect();
     let healthy: Vec<&str> = results
@@ -111,25 +123,16 @@ fn perfdata(id: CheckId, result: &CheckResult) -> Vec<String> {
 
 /// `'label'=value[UOM];[warn];[crit];[min];[max]`, `U` when unknown.
 fn metric(m: &Metric) -> String {
-    let (scale, uom) = match (m.unit, m.kind) {
-        (Unit::Seconds, _) => (1000.0, "ms"),
-        (Unit::Ratio, _) => (100.0, "%"),
-        (Unit::Bytes, _) => (1.0, "B"),
-        (Unit::Count, Kind::Counter) => (1.0, "c"),
-        (Unit::Count, Kind::Gauge) => (1.0, ""),
+    if let Some(perf) = &m.perf {
+        return format!("{}={}", label(&perf.label), perf.data);
+    }
+    // Nagios shows times in milliseconds, where the metric keeps seconds.
+    let (scale, uom) = match m.perf_unit() {
+        (_, "s") => (1000.0, "ms"),
+        unit => unit,
     };
     let field = |v: Option<f64>| v.map(|v| number(v * scale)).unwrap_or_default();
-    let mut name = m
-        .name
-        .trim_end_matches("_seconds")
-        .trim_end_matches("_bytes")
-        .trim_end_matches("_ratio")
-        .trim_end_matches("_total")
-        .to_owned();
-    for (_, value) in &m.labels {
-        name.push('_');
-        name.push_str(value);
-    }
+    let name = m.perf_label();
     let value = match m.value {
         Some(v) => format!("{}{uom}", number(v * scale)),
         None => "U".to_owned(),
@@ -166,6 +169,7 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Unit;
 
     #[test]
     fn perfdata_in_plugin_units() {

@@ -9,7 +9,7 @@ use crate::alerts::channels::Content;
 use crate::alerts::lifecycle::{AlertList, Changed, Sent};
 use crate::alerts::store::StatusFilter;
 use crate::alerts::{Alert, AlertStatus, Delivery, Outcome, Preview, Timestamp};
-use crate::checks::runner::{Report, Single};
+use crate::checks::runner::{Listing, Report, Single};
 use crate::checks::{CheckId, CheckResult};
 use crate::settings::validate::{self, GroupStatus, Verdict};
 use crate::status::Status;
@@ -44,7 +44,8 @@ pub fn status(style: &Style, status: Status) -> String {
     paint(style, status.as_ref(), status)
 }
 
-/// Any word in the colour of a status: green, yellow, red, or dimmed when unconfigured.
+/// Any word in the colour of a status: green, yellow, magenta (unknown), red,
+/// or dimmed when unconfigured.
 pub(super) fn paint(style: &Style, word: &str, tone: Status) -> String {
     if !style.color {
         return word.to_owned();
@@ -52,6 +53,7 @@ pub(super) fn paint(style: &Style, word: &str, tone: Status) -> String {
     match tone {
         Status::Healthy => word.green().to_string(),
         Status::Degraded => word.yellow().to_string(),
+        Status::Unknown => word.magenta().to_string(),
         Status::Unhealthy => word.red().bold().to_string(),
         Status::Unconfigured => word.dimmed().to_string(),
     }
@@ -152,6 +154,20 @@ impl Render for Report {
 
     fn check_results(&self) -> Option<Vec<(CheckId, &CheckResult)>> {
         Some(self.checks.iter().map(|(id, r)| (*id, r)).collect())
+    }
+}
+
+impl Render for Listing {
+    fn table(&self, style: &Style) -> String {
+        let mut table = new(style, &["CHECK", "KIND", "TARGET"]);
+        for check in &self.checks {
+            let target = match &check.target {
+                Some(target) => printable(target).into_owned(),
+                None => paint(style, "not configured", Status::Unconfigured),
+            };
+            table.add_row(vec![check.name.to_owned(), check.kind.to_owned(), target]);
+        }
+        table.to_string()
     }
 }
 

@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 
 use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
-use crate::checks::{self, BUILTINS, Check, CheckId};
+use crate::checks::{self, BUILTINS, Check, Selection};
 use crate::config::{
     Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, StoreSettings,
     Table,
@@ -63,13 +63,21 @@ pub fn register_secrets(source: &dyn Source) {
 /// The checks `wanted` picks, read with the trust roots they connect with.
 pub fn checks(
     source: &dyn Source,
-    wanted: impl Fn(CheckId) -> bool,
+    wanted: &Selection,
 ) -> Result<Vec<Box<dyn Check>>, ConfigErrors> {
     let mut r = reader(source);
     let trust = Trust::new(Config::read_trust(&mut r));
     let checks = checks::read(&mut r, &trust, wanted);
     r.finish()?;
     Ok(checks)
+}
+
+/// `VITALS_MAX_IN_FLIGHT`: how many checks run at once at most.
+pub fn max_in_flight(source: &dyn Source) -> Result<usize, ConfigErrors> {
+    let mut r = reader(source);
+    let bound = r.typed("VITALS_MAX_IN_FLIGHT", crate::config::parse::parse_bound);
+    r.finish()?;
+    Ok(bound.unwrap_or(256))
 }
 
 /// The general settings and the alert state's: what every alert command uses.
@@ -141,7 +149,7 @@ pub fn everything(source: &dyn Source) -> Everything {
     let mut r = reader(source);
     let config = Config::read(&mut r);
     let trust = Trust::new(config.extra_ca_file.clone());
-    let checks = checks::read(&mut r, &trust, |_| true);
+    let checks = checks::read(&mut r, &trust, &Selection::All);
     let channels = channels::read(&mut r, &Shared::new(&config));
     failure_severity(&mut r);
     HistorySettings::read(&mut r);

@@ -225,19 +225,25 @@ fn a_check_reads_only_its_own_settings() {
         ("REDIS_URL", "mysql://x"),
         ("VITALS_CONFIG", "/nonexistent/vitals.toml"),
     ]);
-    let db = checks(&env, |id| id == crate::checks::database::CHECK.id());
+    let db = checks(
+        &env,
+        &crate::checks::Selection::Only(vec![crate::checks::database::CHECK.id()]),
+    );
     let db = db.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(db.len(), 1);
     assert!(db[0].configured());
 
     // `check all` reads them.
     assert_eq!(
-        refused(checks(&env, |_| true)),
+        refused(checks(&env, &crate::checks::Selection::All)),
         ["REDIS_URL", "VITALS_CONFIG"]
     );
 
     let env = map(&[("SSL_CERT_FILE", "/nonexistent/ca.pem")]);
-    assert_eq!(refused(checks(&env, |_| true)), ["SSL_CERT_FILE"]);
+    assert_eq!(
+        refused(checks(&env, &crate::checks::Selection::All)),
+        ["SSL_CERT_FILE"]
+    );
 }
 
 /// A malformed channel variable makes that channel unusable, naming the

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::Datelike as _;
+
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -65,9 +67,37 @@ impl TestCa {
 
     /// A server certificate for `names`: IP addresses become IP SANs, the rest DNS SANs.
     pub fn issue(&self, names: &[&str]) -> ServerCert {
+        self.issue_with(names, |_| {})
+    }
+
+    /// A server certificate for `names` that expires at midnight UTC
+    /// `days + 1` days from today: `days` whole days left from any time of
+    /// today (negative: expired that many days ago, and then some).
+    pub fn issue_expiring(&self, names: &[&str], days: i64) -> ServerCert {
+        self.issue_with(names, |params| {
+            let today = chrono::Utc::now().date_naive();
+            let (y, m, d) = (today.year(), today.month() as u8, today.day() as u8);
+            let midnight = rcgen::date_time_ymd(y, m, d);
+            let day = std::time::Duration::from_secs(86_400);
+            params.not_before = midnight - day * 60;
+            let until = days + 1;
+            params.not_after = if until >= 0 {
+                midnight + day * u32::try_from(until).unwrap()
+            } else {
+                midnight - day * u32::try_from(-until).unwrap()
+            };
+        })
+    }
+
+    fn issue_with(
+        &self,
+        names: &[&str],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> ServerCert {
         let sans: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         let mut params =
             CertificateParams::new(sans).unwrap_or_else(|e| panic!("SANs {names:?}: {e}"));
+        adjust(&mut params);
         params.distinguished_name.push(
             DnType::CommonName,
             names.first().copied().unwrap_or("server"),

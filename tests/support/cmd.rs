@@ -154,6 +154,27 @@ impl Test {
         self.execute(None)
     }
 
+    /// Runs the program with `args` instead of those given so far, in the
+    /// same directory and environment: several commands over one set of files.
+    pub fn run_args(&self, args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Outcome {
+        self.run_args_env(args, &[])
+    }
+
+    /// As [`Test::run_args`], with these variables set too.
+    pub fn run_args_env(
+        &self,
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+        env: &[(&str, &str)],
+    ) -> Outcome {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
+        let mut vars = self.env.clone();
+        vars.extend(
+            env.iter()
+                .map(|(k, v)| (OsString::from(k), Some(OsString::from(v)))),
+        );
+        self.execute_with(&args, &vars, None)
+    }
+
     /// Runs the program and sends it `signal` (a kill(1) name: `INT`, `TERM`),
     /// as Ctrl-C or a service manager would, once it is in the middle of its
     /// work: it has installed its handler for `signal` and `busy()` holds (a
@@ -182,10 +203,19 @@ impl Test {
         })))
     }
 
-    fn execute(&self, mut interrupt: Option<(&'static str, &mut dyn FnMut() -> bool)>) -> Outcome {
+    fn execute(&self, interrupt: Option<(&'static str, &mut dyn FnMut() -> bool)>) -> Outcome {
+        self.execute_with(&self.args, &self.env, interrupt)
+    }
+
+    fn execute_with(
+        &self,
+        args: &[OsString],
+        env: &[(OsString, Option<OsString>)],
+        mut interrupt: Option<(&'static str, &mut dyn FnMut() -> bool)>,
+    ) -> Outcome {
         let mut cmd = Command::new(&self.program);
         cmd.env_clear()
-            .args(&self.args)
+            .args(args)
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()
@@ -196,7 +226,7 @@ impl Test {
             .stderr(Stdio::piped())
             // Own process group: on timeout, grandchildren holding our pipes die too.
             .process_group(0);
-        for (k, v) in &self.env {
+        for (k, v) in env {
             match v {
                 Some(v) => cmd.env(k, v),
                 None => cmd.env_remove(k),

@@ -69,6 +69,7 @@ fn agents(max_age: u64) -> Agents {
         registry: None,
         heartbeat_max_age: Duration::from_secs(max_age),
         queue_degraded_threshold: 100,
+        redis_password: None,
         trust: Trust::new(None),
     }
 }

@@ -1,49 +1,28 @@
 //! The user's own endpoints: the file that declares them (`VITALS_CONFIG`,
 //! or `./vitals.toml` when it exists) and the request that checks each.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{BODY_CAP, Kind, Probe, apis};
-use crate::config::{DeclaredService, Reader, services_file};
+use super::{BODY_CAP, Kind, Probe};
+use crate::config::{DeclaredService, Reader};
 use crate::net::http::Request;
 
 /// The endpoints declared, when there is a file; its problems are reported to `r`.
 pub(super) fn read(r: &mut Reader<'_>) -> Vec<DeclaredService> {
-    match file(r) {
-        Some(path) => services(r, &path),
-        None => Vec::new(),
-    }
-}
-
-/// The user's endpoint file: the one named, or `./vitals.toml` when it exists.
-fn file(r: &mut Reader<'_>) -> Option<PathBuf> {
-    if r.raw("VITALS_CONFIG").is_some() {
-        return r.existing_file("VITALS_CONFIG");
-    }
-    let default = PathBuf::from(r.default("VITALS_CONFIG")?);
-    default.is_file().then_some(default)
-}
-
-/// The endpoints the file declares; its problems, each with its line, are
-/// the variable's.
-fn services(r: &mut Reader<'_>, path: &Path) -> Vec<DeclaredService> {
-    let reserved: Vec<&str> = apis::APIS.iter().map(|b| b.name).collect();
-    let declared = match services_file::load(path, r.source(), &reserved) {
-        Ok(services) => services,
-        Err(errors) => {
-            for e in errors {
-                r.error("VITALS_CONFIG", e.to_string());
-            }
-            Vec::new()
-        }
+    let Some(path) = crate::checks::config_file(r) else {
+        return Vec::new();
     };
-    let shown = match declared.len() {
-        0 => path.display().to_string(),
-        count => format!("{} ({count} services declared)", path.display()),
+    let declared = crate::checks::load(r, &path);
+    let shown = match (declared.services.len(), declared.checks.len()) {
+        (0, 0) => path.display().to_string(),
+        (services, 0) => format!("{} ({services} services declared)", path.display()),
+        (services, checks) => format!(
+            "{} ({services} services, {checks} checks declared)",
+            path.display()
+        ),
     };
     r.note("VITALS_CONFIG", shown);
-    declared
+    declared.services
 }
 
 pub(super) fn probe(service: &DeclaredService, slow: Duration) -> Probe {

@@ -35,7 +35,8 @@ proptest! {
         let env = HashMap::from([("TOKEN", SECRET)]);
         let lines = text.lines().count().max(1);
         match parse("vitals.toml", &text, &env, &["anthropic_api"]) {
-            Ok(services) => {
+            Ok(declared) => {
+                let services = declared.services;
                 let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
                 names.sort_unstable();
                 names.dedup();

@@ -9,14 +9,14 @@ fn env(pairs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static
 
 fn parse_ok(text: &str, source: &HashMap<&'static str, &'static str>) -> Vec<DeclaredService> {
     match parse("vitals.toml", text, source, &["anthropic_api"]) {
-        Ok(services) => services,
+        Ok(declared) => declared.services,
         Err(errors) => panic!("unexpected errors: {errors:#?}"),
     }
 }
 
 fn errors(text: &str) -> Vec<String> {
     match parse("vitals.toml", text, &env(&[]), &["anthropic_api"]) {
-        Ok(services) => panic!("expected errors, got {services:#?}"),
+        Ok(declared) => panic!("expected errors, got {:#?}", declared.services),
         Err(errors) => errors.iter().map(ToString::to_string).collect(),
     }
 }
@@ -80,10 +80,9 @@ fn the_example_file_parses() {
         ("BILLING_TOKEN", "example-billing-token"),
         ("SEARCH_API_KEY", "example-search-key"),
     ]);
-    let services = match load(Path::new(path), &source, &["anthropic_api"]) {
-        Ok(services) => services,
-        Err(errors) => panic!("{errors:#?}"),
-    };
+    let (declared, errors) = load(Path::new(path), &source, &["anthropic_api"]);
+    assert_eq!(errors, []);
+    let services = declared.services;
     let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["website", "billing", "cdn", "admin-api", "search"]);
     let search_headers: Vec<(&str, &str)> = services[4]
@@ -140,7 +139,7 @@ timeout = "soon"
             "vitals.toml:13: service #3: name: missing",
             "vitals.toml:15: service #3: headers: \"Bad Header\" is not a valid header name",
             "vitals.toml:15: service #3: headers.Token: ${MISSING_VAR} is not set",
-            "vitals.toml:18: service \"anthropic_api\": name: \"anthropic_api\" is a built-in service; choose another name",
+            "vitals.toml:18: service \"anthropic_api\": name: \"anthropic_api\" is the name of a built-in check or service; choose another name",
             "vitals.toml:25: service \"probe\": body_contains: a HEAD response has no body; use method = \"GET\"",
             "vitals.toml:26: service \"probe\": timeout: expected a duration such as 500ms, 5s, 2m or 4h, got \"soon\"",
         ]
@@ -164,7 +163,9 @@ fn syntax_errors_give_the_line_without_quoting_it() {
 fn unknown_top_level_keys_and_wrong_shapes() {
     assert_eq!(
         errors("[[services]]\nname = \"a\"\n"),
-        ["vitals.toml:1: unknown key \"services\": endpoints are declared as [[service]] tables"]
+        [
+            "vitals.toml:1: unknown key \"services\": endpoints are declared as [[service]] tables, other checks as [[check]] tables"
+        ]
     );
     assert_eq!(
         errors("service = \"x\"\n"),
