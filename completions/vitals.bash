@@ -31,6 +31,9 @@ _vitals() {
             vitals,help)
                 cmd="vitals__subcmd__help"
                 ;;
+            vitals,serve)
+                cmd="vitals__subcmd__serve"
+                ;;
             vitals__subcmd__alert,ack)
                 cmd="vitals__subcmd__alert__subcmd__ack"
                 ;;
@@ -94,6 +97,9 @@ _vitals() {
             vitals__subcmd__help,help)
                 cmd="vitals__subcmd__help__subcmd__help"
                 ;;
+            vitals__subcmd__help,serve)
+                cmd="vitals__subcmd__help__subcmd__serve"
+                ;;
             vitals__subcmd__help__subcmd__alert,ack)
                 cmd="vitals__subcmd__help__subcmd__alert__subcmd__ack"
                 ;;
@@ -119,7 +125,7 @@ _vitals() {
 
     case "${cmd}" in
         vitals)
-            opts="-v -q -h -V --format --json --output --color --env-file --timeout --verbose --quiet --help --version check alert config completions help"
+            opts="-v -q -h -V --format --json --output --color --env-file --timeout --verbose --quiet --help --version check alert config serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -685,7 +691,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__help)
-            opts="check alert config completions help"
+            opts="check alert config serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -845,6 +851,62 @@ _vitals() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__serve)
+            opts="-v -q -h --listen --interval --alert --private --format --json --output --color --env-file --timeout --verbose --quiet --help db cache agents services"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -37,7 +37,8 @@ fn a_valid_configuration_exits_0_with_every_group() {
             "slack",
             "sms",
             "pagerduty",
-            "state"
+            "state",
+            "serve"
         ]
     );
     assert_eq!(groups["database"]["status"], "configured");

@@ -6,6 +6,7 @@ mod alert;
 mod check;
 mod completions;
 mod config;
+mod serve;
 
 use std::future::Future;
 
@@ -129,6 +130,7 @@ fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Resul
         Command::Check(args) => check::run(args, out, cli.global.timeout),
         Command::Alert(command) => alert::run(command, out, cli.global.timeout),
         Command::Config(ConfigCommand::Validate) => config::validate(env_file.as_ref(), out),
+        Command::Serve(args) => serve::run(args, cli.global.timeout, cli.global.quiet),
         Command::Completions { shell } => completions::run(*shell, out),
     }
 }

@@ -26,7 +26,8 @@ use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
 use crate::checks::{self, BUILTINS, Check, CheckId};
 use crate::config::{
-    Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, Table,
+    Config, ConfigErrors, Findings, GENERAL, Group, Reader, SERVE, STATE, Secrecy, Secret, Source,
+    Table,
 };
 use crate::net::tls::Trust;
 
@@ -36,6 +37,7 @@ fn groups() -> impl Iterator<Item = &'static Group> {
         .chain(BUILTINS.iter().map(|c| &c.group))
         .chain(CHANNELS.iter().map(|c| &c.group))
         .chain(once(&STATE))
+        .chain(once(&SERVE))
 }
 
 /// Every variable vitals knows.
@@ -105,6 +107,14 @@ pub fn check_alerting(
     Ok((config, entries, failure))
 }
 
+/// `VITALS_SERVE_TOKEN`, the one setting of `vitals serve` that is no option.
+pub fn serve_token(source: &dyn Source) -> Result<Option<Secret>, ConfigErrors> {
+    let mut r = reader(source);
+    let token = r.secret("VITALS_SERVE_TOKEN");
+    r.finish()?;
+    Ok(token)
+}
+
 /// Every setting, read as `config validate` reads them.
 pub struct Everything {
     pub config: Config,
@@ -120,6 +130,7 @@ pub fn everything(source: &dyn Source) -> Everything {
     let checks = checks::read(&mut r, &trust, |_| true);
     let channels = channels::read(&mut r, &Shared::new(&config));
     failure_severity(&mut r);
+    r.secret("VITALS_SERVE_TOKEN");
     Everything {
         config,
         checks,
