@@ -34,6 +34,7 @@ mod judgement;
 mod messages;
 mod recipes;
 mod secrets;
+mod serve;
 mod smtp_manners;
 mod store_faults;
 mod truth_cli;

@@ -139,6 +139,14 @@ pub fn max_age(
     headers: &HeaderMap,
 ) -> Result<Option<Duration>, String> {
     if let Some(value) = query.get("max_age") {
+        // Zero is a duration here: "a result from no earlier than now".
+        let zero = value
+            .trim()
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            == "0";
+        if zero {
+            return Ok(Some(Duration::ZERO));
+        }
         return parse_duration(value)
             .map(Some)
             .map_err(|e| format!("max_age: {e}"));
@@ -619,4 +627,56 @@ async fn method_not_allowed(request: Request) -> Response {
             request.uri().path()
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(
+        query: &[(&str, &str)],
+        cache_control: Option<&str>,
+    ) -> Result<Option<Duration>, String> {
+        let query = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let mut headers = HeaderMap::new();
+        if let Some(value) = cache_control {
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_str(value).unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        max_age(&query, &headers)
+    }
+
+    #[test]
+    fn max_age_from_the_query_or_cache_control() {
+        assert_eq!(asked(&[], None), Ok(None));
+        assert_eq!(
+            asked(&[("max_age", "10s")], None),
+            Ok(Some(Duration::from_secs(10)))
+        );
+        assert_eq!(asked(&[("max_age", "0s")], None), Ok(Some(Duration::ZERO)));
+        assert_eq!(asked(&[("max_age", "0")], None), Ok(Some(Duration::ZERO)));
+        // The query wins over the header.
+        assert_eq!(
+            asked(&[("max_age", "2m")], Some("max-age=5")),
+            Ok(Some(Duration::from_secs(120)))
+        );
+        assert_eq!(
+            asked(&[], Some("public, max-age=30")),
+            Ok(Some(Duration::from_secs(30)))
+        );
+        assert_eq!(asked(&[], Some("no-cache")), Ok(Some(Duration::ZERO)));
+        assert!(
+            asked(&[("max_age", "soon")], None)
+                .is_err_and(|e| e.starts_with("max_age: expected a duration"))
+        );
+        assert_eq!(
+            asked(&[], Some("max-age=1.5")),
+            Err("Cache-Control: max-age: expected whole seconds, not \"1.5\"".to_owned())
+        );
+    }
 }

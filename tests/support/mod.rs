@@ -31,6 +31,7 @@ pub mod net;
 pub mod postgres;
 mod process;
 pub mod redis;
+pub mod serve;
 pub mod smtp;
 
 use std::collections::hash_map::RandomState;
