@@ -2,8 +2,8 @@
 # The whole test suite on a fresh Debian/Ubuntu machine with the Rust toolchain:
 # installs what the tests use when it is missing (PostgreSQL and Redis servers,
 # jq, Python 3 with aiosmtpd, the SMTP server the e-mail tests start, and the
-# Prometheus client's parser, systemd-analyze), then checks formatting and lints
-# and runs every test.
+# Prometheus client's parser, systemd-analyze, Chromium with chromedriver), then
+# checks formatting and lints and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,9 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 # `systemd-analyze verify` checks the systemd recipe's units.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# Headless Chromium and its WebDriver load the dashboard of `vitals serve`.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 
 if ((${#missing[@]})); then
     if $as_root; then

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::formats::parse_prometheus;
-use crate::support::alerts::{Store, hostile_message, send_args, slack_at};
+use crate::support::alerts::{HOSTILE_HEAD, Store, hostile_message, send_args, slack_at};
+use crate::support::browser::Browser;
 use crate::support::cmd::Test;
 use crate::support::http::{HttpServer, Reply};
-use crate::support::net::DelayProxy;
+use crate::support::net::{DelayProxy, free_port};
 use crate::support::postgres::PgServer;
 use crate::support::redis::{RedisOptions, RedisServer};
 use crate::support::serve::{Serve, Served};
@@ -520,4 +521,90 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     let answer: Value = serde_json::from_str(&answer).expect("JSON");
     assert_eq!(answer["overall_status"], "degraded");
     assert_eq!(answer["cached"], false);
+}
+
+#[test]
+fn the_dashboard_in_a_real_browser() {
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let id = hostile_alert(&store);
+    let served = Serve::new()
+        .env("DATABASE_URL", PgServer::shared().create_database())
+        // Nothing listens there: the cache is down.
+        .env("REDIS_URL", format!("redis://127.0.0.1:{}", free_port()))
+        .env("VITALS_STATE", &store.location)
+        .env("VITALS_SERVE_TOKEN", TOKEN)
+        .args(&["--interval", "1h"])
+        .start();
+    first_round(&served);
+    let browser = Browser::start();
+    browser.open(&served.url("/"));
+    browser.wait_until(
+        Duration::from_secs(20),
+        "return document.readyState === 'complete'",
+    );
+    assert_eq!(browser.errors(), Vec::<String>::new());
+
+    // Nothing was loaded from anywhere but the server, and its stylesheet applied.
+    let origin = served.url("");
+    let loaded = browser.eval("return performance.getEntriesByType('resource').map(e => e.name)");
+    let mut loaded: Vec<&str> = loaded
+        .as_array()
+        .expect("resource names")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    loaded.sort_unstable();
+    assert_eq!(
+        loaded,
+        [
+            format!("{origin}/assets/favicon.svg"),
+            format!("{origin}/assets/vitals.css"),
+            format!("{origin}/assets/vitals.js")
+        ]
+    );
+    assert_eq!(
+        browser.eval("return getComputedStyle(document.querySelector('.symbols')).display"),
+        "none"
+    );
+
+    // Each check with its status in words.
+    let cards = browser.eval(
+        "return Array.from(document.querySelectorAll('article[data-check]')).map(a => \
+         [a.dataset.check, a.dataset.status, a.querySelector('.word').textContent])",
+    );
+    assert_eq!(
+        cards,
+        serde_json::json!([
+            ["database", "healthy", "Healthy"],
+            ["cache", "unhealthy", "Unhealthy"]
+        ])
+    );
+    assert_eq!(
+        browser.eval("return document.querySelector('header.overall .word').textContent"),
+        "Unhealthy"
+    );
+    // The alert's markup is text: no script but the page's own.
+    let message = browser.eval("return document.querySelector('li.alert .message').textContent");
+    assert!(
+        message
+            .as_str()
+            .is_some_and(|m| m.starts_with(HOSTILE_HEAD)),
+        "{message}"
+    );
+    assert_eq!(browser.eval("return document.scripts.length"), 1);
+
+    // Acknowledged from the page, with the token.
+    browser.type_into("#auth input[name=token]", TOKEN);
+    browser.type_into("#auth input[name=by]", "alice");
+    browser.click("button[data-action=ack]");
+    browser.wait_until(
+        Duration::from_secs(20),
+        "const a = document.querySelector('li.alert'); \
+         return a !== null && a.dataset.status === 'acknowledged'",
+    );
+    let alert = &store.alerts()[0];
+    assert_eq!(alert["id"], id.as_str());
+    assert_eq!(alert["status"], "acknowledged");
+    assert_eq!(alert["acknowledged_by"], "alice");
+    assert_eq!(browser.errors(), Vec::<String>::new());
 }

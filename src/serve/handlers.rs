@@ -51,6 +51,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(dashboard))
         .route("/assets/vitals.css", get(stylesheet))
         .route("/assets/vitals.js", get(script))
+        .route("/assets/favicon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/api/v1/status", get(status))
@@ -549,6 +551,10 @@ async fn dashboard(
 
 async fn stylesheet() -> Response {
     body(StatusCode::OK, "text/css; charset=utf-8", page::STYLESHEET)
+}
+
+async fn icon() -> Response {
+    body(StatusCode::OK, "image/svg+xml", page::ICON)
 }
 
 async fn script() -> Response {

@@ -251,6 +251,7 @@ pub fn dashboard(view: &View) -> String {
                 meta name="color-scheme" content="light dark";
                 meta name="referrer" content="no-referrer";
                 title { (overall) " · vitals" }
+                link rel="icon" href="assets/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="assets/vitals.css";
                 script src="assets/vitals.js" defer {}
                 noscript { meta http-equiv="refresh" content=(view.refresh); }
@@ -285,6 +286,9 @@ pub fn dashboard(view: &View) -> String {
 /// The page's stylesheet, served from `assets/`: light and dark, a grid that
 /// is one column on a phone and fills a wall screen.
 pub const STYLESHEET: &str = include_str!("assets/vitals.css");
+
+/// The page's icon: a pulse.
+pub const ICON: &str = include_str!("assets/favicon.svg");
 
 /// The page's script: reloads it, and acknowledges or resolves alerts with the token.
 pub const SCRIPT: &str = include_str!("assets/vitals.js");
@@ -364,6 +368,8 @@ mod tests {
         );
         assert!(!STYLESHEET.contains("http") && !STYLESHEET.contains("@import"));
         assert!(!SCRIPT.contains("http"));
+        // Its one URL is the SVG namespace, which names and loads nothing.
+        assert_eq!(ICON.matches("http").count(), 1);
     }
 
     #[test]
