@@ -101,6 +101,23 @@ fn the_api_answers_what_check_prints() {
     assert_eq!(keys(&one), expected);
     assert_eq!(one["timestamp"], api["timestamp"]);
 
+    // The database's password appears in no answer, body or header.
+    let password = PgServer::shared().password();
+    for path in [
+        "/",
+        "/metrics",
+        "/api/v1/status",
+        "/api/v1/checks/db",
+        "/healthz",
+    ] {
+        let reply = served.get(path);
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(!reply.body.contains(password), "{path} shows the password");
+        for (name, value) in &reply.headers {
+            assert!(!value.contains(password), "{path}: header {name}");
+        }
+    }
+
     let unknown = served.get("/api/v1/checks/nosuch");
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"], "unknown check \"nosuch\"");
