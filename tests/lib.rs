@@ -35,6 +35,7 @@ mod messages;
 mod recipes;
 mod secrets;
 mod serve;
+mod serve_lead;
 mod smtp_manners;
 mod store_faults;
 mod truth_cli;

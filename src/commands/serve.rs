@@ -58,6 +58,7 @@ pub fn run(args: &ServeArgs, timeout: Duration, quiet: bool) -> anyhow::Result<E
     let bound = listener
         .local_addr()
         .with_context(|| format!("--listen {}", args.listen))?;
+    let claim = serve::claim(&config)?;
     if token.is_none() && !is_loopback(&bound.ip().to_string()) {
         output::warning(&format!(
             "listening on {bound}, beyond this host, with no VITALS_SERVE_TOKEN: anyone who \
@@ -89,7 +90,7 @@ pub fn run(args: &ServeArgs, timeout: Duration, quiet: bool) -> anyhow::Result<E
     let workers = options.checks.len().clamp(2, 4);
     let what = "requests in flight and the round in progress were dropped";
     match until_stopped(workers, what, |stop| {
-        serve::run(options, listener, node, stop)
+        serve::run(options, listener, node, claim, stop)
     }) {
         Ok((Ok(()), signal)) => {
             if let Some(signal) = signal

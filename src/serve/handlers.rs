@@ -183,6 +183,8 @@ async fn answer(
     headers: &HeaderMap,
 ) -> Result<Answer, Response> {
     let max_age = max_age(query, headers).map_err(|e| error(StatusCode::BAD_REQUEST, &e))?;
+    // A follower runs no rounds: its own runs answer for one interval at most.
+    let max_age = max_age.or_else(|| (!app.lead.leading()).then_some(app.options.interval));
     app.runs
         .answer(max_age)
         .await
@@ -248,11 +250,12 @@ fn own_metrics(app: &App, a: &Answer) -> Vec<Metric> {
         .label("version", env!("CARGO_PKG_VERSION")),
         Metric::gauge(
             "serve_leader",
-            "1 when this instance runs the scheduled checks and alerting, labelled with the instance that does.",
+            "1 when this instance (node: host and port) runs the scheduled checks and alerting, 0 when another does.",
             Unit::Count,
-            Some(1.0),
+            Some(f64::from(u8::from(app.lead.leading()))),
         )
-        .label("node", app.node.clone()),
+        .label("node", app.node.clone())
+        .label("leader", app.lead.leader().unwrap_or_default()),
         Metric::gauge(
             "serve_scheduler_lag_seconds",
             "How late the last scheduled round started against its plan.",
@@ -307,6 +310,12 @@ async fn metrics(
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let schedule = app.schedule();
     let last = app.runs.last();
+    let runs: serde_json::Map<String, Value> = app
+        .runs
+        .counts()
+        .into_iter()
+        .map(|(origin, count)| (origin.as_ref().to_owned(), json!(count)))
+        .collect();
     json_body(
         StatusCode::OK,
         &json!({
@@ -314,9 +323,10 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
             "version": env!("CARGO_PKG_VERSION"),
             "instance": app.options.config.state.instance,
             "node": app.node,
-            "leader": true,
-            "leading_node": app.node,
+            "leader": app.lead.leading(),
+            "leading_node": app.lead.leader(),
             "rounds": schedule.rounds,
+            "runs": runs,
             "scheduler_lag_seconds": schedule.lag.as_secs_f64(),
             "last_result_age_seconds": last.map(|r| r.age(clock::now()).as_secs_f64()),
         }),

@@ -1,6 +1,7 @@
 //! The rounds: the selected checks every interval, give or take a little
 //! jitter (so that servers started together do not hit a dependency in
-//! step), each round's alerts raised and resolved as `check --alert` does.
+//! step), each round's alerts raised and resolved as `check --alert` does;
+//! on the leader only.
 
 use std::collections::HashSet;
 use std::hash::BuildHasher;
@@ -20,9 +21,19 @@ pub async fn schedule(app: Arc<App>) {
     let mut planned = Instant::now();
     let mut said = HashSet::new();
     loop {
+        // Only the leader runs rounds; a new leader starts one at once.
+        if !app.lead.leading() {
+            tokio::select! {
+                biased;
+                _ = app.stop.requested() => return,
+                () = app.lead.acquired() => {}
+            }
+            planned = Instant::now();
+        }
         tokio::select! {
             biased;
             _ = app.stop.requested() => return,
+            () = app.lead.lost() => continue,
             () = tokio::time::sleep_until(planned) => {}
         }
         let lag = planned.elapsed();
