@@ -44,6 +44,8 @@ pub struct Serve {
 /// The server, killed when dropped.
 pub struct Served {
     child: Child,
+    /// Reads stderr to its end.
+    reader: Option<std::thread::JoinHandle<()>>,
     pub port: u16,
     stderr: Arc<Mutex<String>>,
     agent: ureq::Agent,
@@ -114,7 +116,7 @@ impl Serve {
         let stderr = Arc::new(Mutex::new(String::new()));
         let seen = stderr.clone();
         let mut pipe = child.stderr.take().expect("stderr pipe");
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut chunk = [0u8; 4096];
             while let Ok(n) = pipe.read(&mut chunk) {
                 if n == 0 {
@@ -132,6 +134,7 @@ impl Serve {
             .into();
         let mut served = Served {
             child,
+            reader: Some(reader),
             port: 0,
             stderr,
             agent,
@@ -222,6 +225,10 @@ impl Served {
             Ok(self.child.try_wait().ok().flatten())
         })
         .unwrap_or_else(|e| panic!("vitals serve did not stop: {e}\n{}", self.stderr()));
+        // Its last words may still be in the pipe.
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
         let code = status
             .code()
             .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
