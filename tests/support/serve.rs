@@ -37,7 +37,8 @@ impl Reply {
 pub struct Serve {
     env: Vec<(OsString, OsString)>,
     args: Vec<OsString>,
-    listen: String,
+    /// `--listen`, added after the arguments; `None` leaves it to the environment.
+    listen: Option<String>,
     dir: TempDir,
 }
 
@@ -75,7 +76,7 @@ impl Serve {
                 ("XDG_STATE_HOME".into(), dir.path().join("state").into()),
             ],
             args: vec!["serve".into()],
-            listen: "127.0.0.1:0".to_owned(),
+            listen: Some("127.0.0.1:0".to_owned()),
             dir,
         }
     }
@@ -92,7 +93,15 @@ impl Serve {
 
     /// Another address than 127.0.0.1:0.
     pub fn listen(mut self, addr: &str) -> Serve {
-        self.listen = addr.to_owned();
+        self.listen = Some(addr.to_owned());
+        self
+    }
+
+    /// Exactly these arguments (a recipe's command line), the address
+    /// left to `VITALS_LISTEN`.
+    pub fn exec(mut self, args: &[&str]) -> Serve {
+        self.args = args.iter().map(OsString::from).collect();
+        self.listen = None;
         self
     }
 
@@ -106,7 +115,11 @@ impl Serve {
         cmd.env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)
-            .args(["--listen", &self.listen])
+            .args(
+                self.listen
+                    .iter()
+                    .flat_map(|addr| ["--listen", addr.as_str()]),
+            )
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
