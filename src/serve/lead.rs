@@ -199,8 +199,8 @@ impl Contender {
     }
 
     /// Asks for the lock, or (holding it) checks the connection still
-    /// holds it; `None` when the connection failed.
-    async fn ask(&self, client: &Client, leading: bool) -> Option<bool> {
+    /// holds it; why not when the connection failed.
+    async fn ask(&self, client: &Client, leading: bool) -> Result<bool, String> {
         let query = if leading {
             "SELECT true"
         } else {
@@ -214,15 +214,11 @@ impl Contender {
             }
         };
         match tokio::time::timeout(self.timeout, asked).await {
-            Ok(Ok(row)) => row.try_get::<_, bool>(0).ok(),
-            Ok(Err(e)) => {
-                tracing::warn!("leadership: {}", crate::net::pg::describe(&e));
-                None
-            }
-            Err(_) => {
-                tracing::warn!("leadership: no answer within {:?}", self.timeout);
-                None
-            }
+            Ok(Ok(row)) => row
+                .try_get::<_, bool>(0)
+                .map_err(|e| crate::net::pg::describe(&e)),
+            Ok(Err(e)) => Err(crate::net::pg::describe(&e)),
+            Err(_) => Err(format!("no answer within {:?}", self.timeout)),
         }
     }
 
@@ -250,7 +246,10 @@ impl Contender {
         let mut leading = false;
         let released = release.notified();
         tokio::pin!(released);
+        // Each problem is said once while it lasts, not once a poll.
+        let mut said: Option<String> = None;
         loop {
+            let mut problem = None;
             if client.is_none() {
                 let connected = tokio::time::timeout(
                     self.timeout,
@@ -259,40 +258,48 @@ impl Contender {
                 .await;
                 match connected {
                     Ok(Ok(c)) => client = Some(c),
-                    Ok(Err(e)) => tracing::warn!(
-                        "leadership: {}",
-                        crate::error::report(&e as &(dyn std::error::Error + 'static))
-                    ),
-                    Err(_) => tracing::warn!("leadership: no connection within {:?}", self.timeout),
+                    Ok(Err(e)) => {
+                        problem = Some(crate::error::report(
+                            &e as &(dyn std::error::Error + 'static),
+                        ));
+                    }
+                    Err(_) => problem = Some(format!("no connection within {:?}", self.timeout)),
                 }
             }
             let answer = match &client {
                 Some(c) => self.ask(c, leading).await,
-                None => None,
+                None => Err(problem.take().unwrap_or_default()),
             };
             match answer {
-                Some(true) => {
+                Ok(true) => {
                     if !leading {
                         tracing::warn!("leadership: {} leads", self.node);
                     }
                     leading = true;
                     self.set_leader(Some(self.node.clone()));
                 }
-                Some(false) => {
+                Ok(false) => {
                     let holder = match &client {
                         Some(c) => self.holder(c).await,
                         None => None,
                     };
                     self.set_leader(holder);
                 }
-                None => {
+                Err(why) => {
                     if leading {
                         tracing::warn!("leadership: {} no longer leads", self.node);
                     }
                     leading = false;
                     client = None;
                     self.set_leader(None);
+                    problem = Some(why);
                 }
+            }
+            if problem != said {
+                if let Some(why) = &problem {
+                    tracing::warn!("leadership: {why}");
+                }
+                said = problem;
             }
             self.tell.send_if_modified(|was| {
                 let changed = *was != leading;
