@@ -246,6 +246,66 @@ mod tests {
         );
     }
 
+    /// A check that takes 50 ms and counts its runs.
+    struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Check for Counted {
+        fn id(&self) -> CheckId {
+            crate::checks::database::CHECK.id()
+        }
+
+        fn configured(&self) -> bool {
+            true
+        }
+
+        fn run(
+            &self,
+            _deadline: tokio::time::Instant,
+        ) -> futures_util::future::BoxFuture<'_, CheckResult> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                CheckResult::new(Status::Healthy, "ok")
+            })
+        }
+    }
+
+    #[test]
+    fn concurrent_readers_share_one_run_and_then_the_cache() {
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let check: Arc<dyn Check> = Arc::new(Counted(Arc::clone(&count)));
+        let runs = Arc::new(Runs::new(vec![check], Duration::from_secs(5)));
+        let runtime = crate::runtime::build(2).unwrap_or_else(|e| panic!("{e}"));
+        let answers = runtime.block_on(async {
+            let readers: Vec<_> = (0..50)
+                .map(|_| {
+                    let runs = Arc::clone(&runs);
+                    tokio::spawn(async move { runs.answer(Some(Duration::ZERO)).await })
+                })
+                .collect();
+            futures_util::future::join_all(readers).await
+        });
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let first = runs.last().map(|r| r.at);
+        for answer in answers {
+            let answer = answer
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!answer.cached);
+            assert_eq!(Some(answer.round.at), first);
+        }
+        // Young enough: from the cache, no run.
+        let cached = runtime
+            .block_on(runs.answer(Some(Duration::from_secs(3600))))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(cached.cached);
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            runs.counts(),
+            [(Origin::Scheduled, 0), (Origin::OnDemand, 1)]
+        );
+    }
+
     #[test]
     fn age_is_never_negative() {
         let t0 = DateTime::from_timestamp(1_000, 0).unwrap_or_default();
