@@ -115,25 +115,26 @@ fn icon(status: Status) -> Markup {
 }
 
 /// One symbol per status, each a different shape: a tick, a triangle with
-/// a bar, a cross, a dash.
+/// a bar, a cross, a dash. The shape takes the icon's colour (`fill`), the
+/// mark its `stroke`: a `<use>`d symbol inherits them, no selector reaches in.
 fn symbols() -> Markup {
     html! {
         svg class="symbols" aria-hidden="true" focusable="false" {
             symbol id="icon-healthy" viewBox="0 0 16 16" {
-                circle cx="8" cy="8" r="7.5" class="disc" {}
-                path d="M4.5 8.5l2.3 2.3 4.7-5.3" class="mark" {}
+                circle cx="8" cy="8" r="7.5" stroke="none" {}
+                path d="M4.5 8.5l2.3 2.3 4.7-5.3" fill="none" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" {}
             }
             symbol id="icon-degraded" viewBox="0 0 16 16" {
-                path d="M8 1l7.5 14h-15z" class="disc" {}
-                path d="M8 6v4.5M8 12.2v.6" class="mark" {}
+                path d="M8 0.5l7.5 14.5h-15z" stroke="none" {}
+                path d="M8 5.5v4.5M8 12.2v.6" fill="none" stroke-width="2" stroke-linecap="round" {}
             }
             symbol id="icon-unhealthy" viewBox="0 0 16 16" {
-                rect x="0.5" y="0.5" width="15" height="15" rx="3" class="disc" {}
-                path d="M5 5l6 6M11 5l-6 6" class="mark" {}
+                rect x="0.5" y="0.5" width="15" height="15" rx="3" stroke="none" {}
+                path d="M5 5l6 6M11 5l-6 6" fill="none" stroke-width="2" stroke-linecap="round" {}
             }
             symbol id="icon-unconfigured" viewBox="0 0 16 16" {
-                circle cx="8" cy="8" r="7.5" class="disc" {}
-                path d="M4.5 8h7" class="mark" {}
+                circle cx="8" cy="8" r="7.5" stroke="none" {}
+                path d="M4.5 8h7" fill="none" stroke-width="2" stroke-linecap="round" {}
             }
         }
     }
