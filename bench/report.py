@@ -97,6 +97,48 @@ for (command, median, _, _), rss_kib in zip(startup, meta["startup_rss"]):
     lines.append(f"| `{command}` | {ms(median)} | {rss_kib / 1024:.1f} |")
 lines.extend(["", verdict(startup[0][1] < 0.003, f"`vitals --version` in {ms(startup[0][1])} ms (target < 3 ms)."), ""])
 
+serve = json.loads((work / "serve.json").read_text())
+lines.extend([
+    "## 8. `vitals serve`",
+    "",
+    f"`wrk -t2 -c32 -d10s --latency` (wrk {serve['wrk']}) against `vitals serve` answering from its last round"
+    f" (4 checks, interval 60 s) and, in the same run, nginx {serve['nginx']} serving a file of the same bytes."
+    " wrk shares the 2 cores with the server it measures.",
+    "",
+    "| endpoint | bytes | requests/s | p99 latency | ratio to nginx |",
+    "|---|---|---|---|---|",
+])
+rows = serve["rows"]
+for i, row in enumerate(rows):
+    ratio = ""
+    if row["label"].startswith("nginx"):
+        ratio = "baseline"
+    elif i + 1 < len(rows) and rows[i + 1]["label"].startswith("nginx"):
+        ratio = f"{row['rps'] / rows[i + 1]['rps']:.2f}"
+    lines.append(f"| {row['label']} | {row['bytes']} | {row['rps']:,.0f} | {row['p99']} | {ratio} |")
+
+
+def millis(text):
+    """wrk's latency (`812.00us`, `3.21ms`, `1.02s`) in milliseconds."""
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    return float("inf")
+
+
+api = [(row, rows[i + 1]) for i, row in enumerate(rows[:-1]) if row["label"].startswith("/") and rows[i + 1]["label"].startswith("nginx")]
+api_ok = all(r["rps"] >= 5000 and millis(r["p99"]) < 10 and r["rps"] >= 0.5 * n["rps"] for r, n in api)
+lines.extend(["", verdict(api_ok, "`/metrics` and `/api/v1/status` at ≥ 5,000 requests/s with p99 < 10 ms, and at least half nginx's rate for the same bytes."), ""])
+page = rows[-1]
+lines.extend([verdict(millis(page["p99"]) < 50, f"the dashboard's p99 is {page['p99']} (target < 50 ms; its history sections, and 30 days of history for 10 checks, come with the check history)."), ""])
+lines.extend([
+    f"With 500 declared endpoints (answering after 100 ms) checked every 30 s, after {serve['rounds']} rounds:"
+    f" resident memory {serve['rss'] / 1024:.1f} MiB, peak {serve['hwm'] / 1024:.1f} MiB.",
+    "",
+    verdict(serve["hwm"] / 1024 < 40, "under 40 MiB resident."),
+    "",
+])
+
 notes = Path(__file__).with_name("NOTES.md")
 if notes.exists():
     lines.extend(["## Profiling notes", "", notes.read_text().strip(), ""])

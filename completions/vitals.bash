@@ -34,6 +34,9 @@ _vitals() {
             vitals,history)
                 cmd="vitals__subcmd__history"
                 ;;
+            vitals,serve)
+                cmd="vitals__subcmd__serve"
+                ;;
             vitals__subcmd__alert,ack)
                 cmd="vitals__subcmd__alert__subcmd__ack"
                 ;;
@@ -100,6 +103,9 @@ _vitals() {
             vitals__subcmd__help,history)
                 cmd="vitals__subcmd__help__subcmd__history"
                 ;;
+            vitals__subcmd__help,serve)
+                cmd="vitals__subcmd__help__subcmd__serve"
+                ;;
             vitals__subcmd__help__subcmd__alert,ack)
                 cmd="vitals__subcmd__help__subcmd__alert__subcmd__ack"
                 ;;
@@ -125,7 +131,7 @@ _vitals() {
 
     case "${cmd}" in
         vitals)
-            opts="-v -q -h -V --format --json --output --color --env-file --timeout --verbose --quiet --help --version check alert history config completions help"
+            opts="-v -q -h -V --format --json --output --color --env-file --timeout --verbose --quiet --help --version check alert history config serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,7 +697,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__help)
-            opts="check alert history config completions help"
+            opts="check alert history config serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -872,6 +878,20 @@ _vitals() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vitals__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vitals__subcmd__history)
             opts="-v -q -h --since --until --instance --format --json --output --color --env-file --timeout --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -888,6 +908,48 @@ _vitals() {
                     return 0
                     ;;
                 --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__serve)
+            opts="-v -q -h --listen --interval --alert --private --format --json --output --color --env-file --timeout --verbose --quiet --help db cache agents services"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

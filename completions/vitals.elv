@@ -36,6 +36,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand alert 'Send alerts through the configured channels'
             cand history 'Report recorded check runs: uptime, response times, incidents'
             cand config 'Inspect the configuration'
+            cand serve 'Run the checks every interval behind a dashboard, metrics and an API'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -236,6 +237,24 @@ set edit:completion:arg-completer[vitals] = {|@words|
         }
         &'vitals;config;help;help'= {
         }
+        &'vitals;serve'= {
+            cand --listen 'Address and port to listen on (port 0: any free port, said on stderr)'
+            cand --interval 'How often the checks run, with a little jitter, e.g. 30s, 5m (at least 1s)'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --alert 'Raise an alert for each check in trouble and resolve it on recovery, each round, as check --alert does'
+            cand --private 'Every request needs VITALS_SERVE_TOKEN (Bearer, or Basic with any user name), not only changes'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'vitals;completions'= {
             cand --format 'Output format'
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
@@ -255,6 +274,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand alert 'Send alerts through the configured channels'
             cand history 'Report recorded check runs: uptime, response times, incidents'
             cand config 'Inspect the configuration'
+            cand serve 'Run the checks every interval behind a dashboard, metrics and an API'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -283,6 +303,8 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand validate 'Report every variable group as configured, not configured or invalid (secrets hidden)'
         }
         &'vitals;help;config;validate'= {
+        }
+        &'vitals;help;serve'= {
         }
         &'vitals;help;completions'= {
         }

@@ -44,6 +44,7 @@ complete -c vitals -n "__fish_vitals_needs_command" -f -a "check" -d 'Check the 
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "alert" -d 'Send alerts through the configured channels'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "history" -d 'Report recorded check runs: uptime, response times, incidents'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "config" -d 'Inspect the configuration'
+complete -c vitals -n "__fish_vitals_needs_command" -f -a "serve" -d 'Run the checks every interval behind a dashboard, metrics and an API'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vitals -n "__fish_vitals_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l require -d 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated; declared checks too)' -r -f -a "db\t''
@@ -251,6 +252,25 @@ complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_su
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Report every variable group as configured, not configured or invalid (secrets hidden)'
 complete -c vitals -n "__fish_vitals_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0: any free port, said on stderr)' -r
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l interval -d 'How often the checks run, with a little jitter, e.g. 30s, 5m (at least 1s)' -r
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l alert -d 'Raise an alert for each check in trouble and resolve it on recovery, each round, as check --alert does'
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l private -d 'Every request needs VITALS_SERVE_TOKEN (Bearer, or Basic with any user name), not only changes'
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
@@ -266,12 +286,13 @@ complete -c vitals -n "__fish_vitals_using_subcommand completions" -l json -d 'S
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "check" -d 'Check the health of dependencies'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "alert" -d 'Send alerts through the configured channels'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "history" -d 'Report recorded check runs: uptime, response times, incidents'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "config" -d 'Inspect the configuration'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config serve completions help" -f -a "check" -d 'Check the health of dependencies'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config serve completions help" -f -a "alert" -d 'Send alerts through the configured channels'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config serve completions help" -f -a "history" -d 'Report recorded check runs: uptime, response times, incidents'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config serve completions help" -f -a "config" -d 'Inspect the configuration'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config serve completions help" -f -a "serve" -d 'Run the checks every interval behind a dashboard, metrics and an API'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config serve completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and not __fish_seen_subcommand_from check alert history config serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "send" -d 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian/Ubuntu machine with the Rust toolchain:
 # installs what the tests use when it is missing (PostgreSQL and Redis servers,
-# jq, Debian's Nagios plugins, Python 3 with aiosmtpd, the SMTP server the e-mail tests start, and the
-# Prometheus client's parser, systemd-analyze), then checks formatting and lints
+# jq, Debian's Nagios plugins, openssl, dnsmasq, Python 3 with aiosmtpd, the SMTP
+# server the e-mail tests start, and the Prometheus client's parser,
+# systemd-analyze, Chromium with chromedriver), then checks formatting and lints
 # and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,9 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v ps >/dev/null 2>&1 || missing+=(procps)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+# Headless Chromium and its WebDriver load the dashboard of `vitals serve`.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 
 if ((${#missing[@]})); then
     if $as_root; then

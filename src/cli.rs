@@ -3,6 +3,7 @@
 //! every option with an environment equivalent takes it.
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -249,6 +250,24 @@ Runs are recorded by `vitals check … --record` (or VITALS_RECORD=1, or --alert
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the checks every interval behind a dashboard, metrics and an API.
+    #[command(after_help = concat!(
+        "Examples:
+  vitals serve
+      every configured check each minute, on http://127.0.0.1:9464/
+  vitals serve --alert db cache
+      two checks, raising and resolving their alerts as check --alert does
+  VITALS_SERVE_TOKEN=… vitals serve --listen 0.0.0.0:9464
+      on every address; acknowledging alerts needs the token
+  curl -s 'http://127.0.0.1:9464/api/v1/status?max_age=10s'
+      a result at most 10 s old (one run serves every request waiting for it)
+
+Endpoints: / (dashboard), /metrics, /healthz, /api/v1/status, /api/v1/checks/NAME, /api/v1/alerts, POST /api/v1/alerts/ID/ack|resolve (Authorization: Bearer, body {\"by\": …, \"note\": …}), /badge/NAME.svg. SIGTERM or SIGINT: no new connection, requests and the round in progress finish, exit 0.
+
+",
+        exit_codes_help!()
+    ))]
+    Serve(ServeArgs),
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   vitals completions bash > /etc/bash_completion.d/vitals
@@ -283,6 +302,45 @@ pub struct CheckArgs {
     /// Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1).
     #[arg(long)]
     pub record: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The checks to run, built-in or declared in vitals.toml (default: every configured one).
+    #[arg(value_name = "NAME", value_parser = CheckNames { with_all: false })]
+    pub names: Vec<String>,
+
+    /// Address and port to listen on (port 0: any free port, said on stderr).
+    #[arg(long, value_name = "ADDR", env = "VITALS_LISTEN", default_value = "127.0.0.1:9464", value_parser = parse_listen)]
+    pub listen: SocketAddr,
+
+    /// How often the checks run, with a little jitter, e.g. 30s, 5m (at least 1s).
+    #[arg(long, value_name = "DURATION", env = "VITALS_INTERVAL", default_value = "60s", value_parser = parse_interval)]
+    pub interval: Duration,
+
+    /// Raise an alert for each check in trouble and resolve it on recovery, each round, as check --alert does.
+    #[arg(long)]
+    pub alert: bool,
+
+    /// Every request needs VITALS_SERVE_TOKEN (Bearer, or Basic with any user name), not only changes.
+    #[arg(long)]
+    pub private: bool,
+}
+
+fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    value.trim().parse::<SocketAddr>().map_err(|_| {
+        format!("expected an address and port such as 127.0.0.1:9464 or [::1]:9464, not {value:?}")
+    })
+}
+
+fn parse_interval(value: &str) -> Result<Duration, crate::config::Expected> {
+    let interval = crate::config::parse_duration(value)?;
+    if interval < Duration::from_secs(1) {
+        return Err(crate::config::Expected(format!(
+            "an interval of at least 1s, not {value}"
+        )));
+    }
+    Ok(interval)
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@ pub mod net;
 pub mod output;
 pub mod redact;
 pub mod runtime;
+pub mod serve;
 pub mod settings;
 pub mod status;
 pub mod store;

@@ -129,7 +129,6 @@ impl Metric {
     }
 }
 
-
 /// Labels as the Prometheus text format writes them: `{a="x",b="y"}`,
 /// nothing when there are none.
 pub fn label_text<S: AsRef<str>>(labels: &[(&str, S)]) -> String {

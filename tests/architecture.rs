@@ -68,6 +68,28 @@ fn check(files: &[(String, String)]) -> Vec<Violation> {
                     "prints",
                 ));
             }
+            // Rule 8: the server never prints; what it says goes to the log.
+            if file.starts_with("src/serve/")
+                && [
+                    "print!",
+                    "println!",
+                    "eprint!",
+                    "eprintln!",
+                    "dbg!",
+                    "stdout()",
+                    "stderr()",
+                ]
+                .iter()
+                .any(|m| text.contains(m))
+            {
+                violations.push(violation(
+                    file,
+                    line + 1,
+                    8,
+                    "the server never prints and reads no settings",
+                    "prints",
+                ));
+            }
             // Rule 6: the time of day comes from the clock, which tests move.
             if file != "src/clock.rs"
                 && ["Utc::now(", "Local::now(", "SystemTime::now("]
@@ -130,6 +152,17 @@ fn check(files: &[(String, String)]) -> Vec<Violation> {
                 r.line,
                 7,
                 "the history never imports the alerts, the output, commands or cli",
+                &shown,
+            ));
+        }
+        let reads_settings = target == "settings"
+            || (target == "config" && r.path.get(1).is_some_and(|m| m == "ProcessEnv"));
+        if r.file.starts_with("src/serve/") && reads_settings {
+            violations.push(violation(
+                &r.file,
+                r.line,
+                8,
+                "the server never prints and reads no settings",
                 &shown,
             ));
         }
@@ -629,6 +662,10 @@ fn the_checker_finds_planted_violations() {
             "src/history/record.rs",
             "use crate::alerts::store::AlertStore;\n",
         ),
+        file(
+            "src/serve/mod.rs",
+            "use crate::settings;\nuse crate::config::ProcessEnv;\n\nfn h() { eprintln!(\"x\"); }\n",
+        ),
     ]);
     let texts: Vec<&str> = found.iter().map(|v| v.0.as_str()).collect();
     assert_eq!(
@@ -644,6 +681,9 @@ fn the_checker_finds_planted_violations() {
             "src/config/mod.rs:3: rule 4 (config imports nothing above it (checks, alerts, output, commands, store, cli, settings)): uses crate::checks::registry",
             "src/history/record.rs:1: rule 7 (the history never imports the alerts, the output, commands or cli): uses crate::alerts::store::AlertStore",
             "src/output/mod.rs:1: rule 1 (nothing but main.rs imports commands): uses crate::commands::run",
+            "src/serve/mod.rs:1: rule 8 (the server never prints and reads no settings): uses crate::settings",
+            "src/serve/mod.rs:2: rule 8 (the server never prints and reads no settings): uses crate::config::ProcessEnv",
+            "src/serve/mod.rs:4: rule 8 (the server never prints and reads no settings): prints",
         ]
     );
 }

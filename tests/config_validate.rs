@@ -38,7 +38,8 @@ fn a_valid_configuration_exits_0_with_every_group() {
             "sms",
             "pagerduty",
             "state",
-            "history"
+            "history",
+            "serve"
         ]
     );
     assert_eq!(groups["database"]["status"], "configured");

@@ -17,7 +17,7 @@ fn check_all(format: &str) -> Outcome {
 }
 
 /// The families as parsed by `prometheus_client` (Python), via a helper script.
-fn parse_prometheus(text: &str) -> Vec<Value> {
+pub fn parse_prometheus(text: &str) -> Vec<Value> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/support/py/parse_prometheus.py"

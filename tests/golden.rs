@@ -329,6 +329,7 @@ fn help_and_version() {
         &["alert", "resolve", "--help"],
         &["config", "--help"],
         &["config", "validate", "--help"],
+        &["serve", "--help"],
         &["completions", "--help"],
         &["help", "check"],
         &["check"],

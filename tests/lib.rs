@@ -37,6 +37,8 @@ mod judgement;
 mod messages;
 mod recipes;
 mod secrets;
+mod serve;
+mod serve_lead;
 mod smtp_manners;
 mod store_faults;
 mod truth_cli;

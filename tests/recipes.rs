@@ -3,6 +3,7 @@
 //! README or any page under docs/.
 
 use std::path::Path;
+use std::time::Duration;
 
 use crate::support::alerts::Everything;
 use crate::support::cmd::{Outcome, Test};
@@ -527,23 +528,12 @@ fn alert_open_lists_open_alerts_most_severe_first() {
     );
 }
 
-/// The unit and the timer as systemd itself reads them: `systemd-analyze
-/// verify` finds no mistake and warns of nothing (an unknown key, a
-/// misspelt section), with `ExecStart` pointing at the binary under test.
-#[test]
-fn systemd_units_pass_systemd_analyze_verify() {
-    let found = std::process::Command::new("systemd-analyze")
-        .arg("--version")
-        .output();
-    assert!(
-        found.is_ok_and(|o| o.status.success()),
-        "systemd-analyze is needed (Debian: apt-get install systemd; scripts/test.sh installs it)"
-    );
-    let units = recipe("systemd-timer");
-    let test = Test::new();
+/// The units of a recipe, each `# /etc/systemd/system/NAME` followed by its
+/// lines: `(NAME, text)`.
+fn units(recipe: &str) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut current: Option<(String, Vec<&str>)> = None;
-    for line in units.lines() {
+    for line in recipe.lines() {
         if let Some(path) = line.strip_prefix("# /etc/systemd/system/") {
             files.extend(current.take());
             current = Some((path.to_owned(), Vec::new()));
@@ -552,15 +542,34 @@ fn systemd_units_pass_systemd_analyze_verify() {
         }
     }
     files.extend(current);
+    files
+        .into_iter()
+        .map(|(name, lines)| (name, lines.join("\n").trim().to_owned() + "\n"))
+        .collect()
+}
+
+/// The units of `recipe` as systemd itself reads them: `systemd-analyze
+/// verify` finds no mistake and warns of nothing (an unknown key, a
+/// misspelt section), with `ExecStart` pointing at the binary under test.
+fn verify_units(recipe: &str, expected: &[&str]) {
+    let found = std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "systemd-analyze is needed (Debian: apt-get install systemd; scripts/test.sh installs it)"
+    );
+    let test = Test::new();
+    let files = units(recipe);
     let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, ["vitals-alert.service", "vitals-alert.timer"]);
+    assert_eq!(names, expected);
     let paths: Vec<std::path::PathBuf> = files
         .iter()
-        .map(|(name, lines)| {
-            let text = lines
-                .join("\n")
-                .replace(INSTALLED, env!("CARGO_BIN_EXE_vitals"));
-            test.write_file(format!("units/{name}"), text.trim().to_owned() + "\n")
+        .map(|(name, text)| {
+            test.write_file(
+                format!("units/{name}"),
+                text.replace(INSTALLED, env!("CARGO_BIN_EXE_vitals")),
+            )
         })
         .collect();
     let out = std::process::Command::new("systemd-analyze")
@@ -624,4 +633,82 @@ fn history_uptime_reports_each_recorded_check() {
     let out = healthy_env(shell(&recipe("history-uptime"))).run();
     out.assert_code(0);
     assert_eq!(out.stdout, "cache 100\ndatabase 100\n");
+}
+
+#[test]
+fn systemd_units_pass_systemd_analyze_verify() {
+    verify_units(
+        &recipe("systemd-timer"),
+        &["vitals-alert.service", "vitals-alert.timer"],
+    );
+}
+
+#[test]
+fn serve_unit_passes_systemd_analyze_verify() {
+    verify_units(&recipe("serve-systemd"), &["vitals-serve.service"]);
+}
+
+/// The serve unit's ExecStart with its EnvironmentFile and Environment, as
+/// systemd runs it: it serves, and systemd's stop (SIGTERM) ends it with
+/// exit 0, a success.
+#[test]
+fn serve_unit_runs_and_stops_cleanly_on_sigterm() {
+    let unit = recipe("serve-systemd");
+    let setting = |name: &str| -> Vec<String> {
+        unit.lines()
+            .filter_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(setting("EnvironmentFile"), ["/etc/vitals/vitals.env"]);
+    assert_eq!(
+        setting("KillSignal"),
+        Vec::<String>::new(),
+        "SIGTERM, systemd's default"
+    );
+    let exec = setting("ExecStart");
+    let args: Vec<&str> = exec[0].split_whitespace().collect();
+    assert_eq!(args[0], INSTALLED);
+
+    let slack = HttpServer::replying(Reply::text(200, "ok"));
+    let mut serve = crate::support::serve::Serve::new().exec(&args[1..]);
+    // StateDirectory=vitals: systemd makes the directory before ExecStart.
+    let state = serve.dir().join("state-directory");
+    std::fs::create_dir(&state).expect("mkdir");
+    // What /etc/vitals/vitals.env would hold.
+    serve = serve
+        .env("REDIS_URL", RedisServer::shared().url())
+        .env(
+            "SLACK_WEBHOOK_URL",
+            format!("{}/services/T/B/x", slack.url()),
+        )
+        .env("VITALS_SERVE_TOKEN", "unit-token-5d1e");
+    for assignment in setting("Environment") {
+        let (k, v) = assignment.split_once('=').expect("NAME=value");
+        let v = match k {
+            "VITALS_STATE" => {
+                assert_eq!(v, "/var/lib/vitals/alerts.db");
+                state.join("alerts.db").display().to_string()
+            }
+            // Never the standard port: any free one.
+            "VITALS_LISTEN" => {
+                assert_eq!(v, "127.0.0.1:9464");
+                "127.0.0.1:0".to_owned()
+            }
+            other => panic!("unexpected Environment={other}"),
+        };
+        serve = serve.env(k, v);
+    }
+    let served = serve.start();
+    served.wait(Duration::from_secs(20), "a first round", |s| {
+        s.get("/healthz").json()["rounds"].as_u64() >= Some(1)
+    });
+    assert_eq!(
+        served.get("/api/v1/status").json()["overall_status"],
+        "healthy"
+    );
+    assert!(state.join("alerts.db").exists(), "--alert made its store");
+    let (code, stderr) = served.stop("TERM");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(slack.request_count(), 0);
 }

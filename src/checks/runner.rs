@@ -102,11 +102,20 @@ pub struct Report {
 }
 
 impl Report {
-    /// The document of a finished run.
+    /// The document of a run that finished now.
     pub fn new(checks: Vec<(CheckId, CheckResult)>, duration: Duration) -> Report {
+        Report::at(checks, duration, clock::now())
+    }
+
+    /// The document of a run that finished at `at`.
+    pub fn at(
+        checks: Vec<(CheckId, CheckResult)>,
+        duration: Duration,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Report {
         Report {
             overall_status: Status::worst_of(checks.iter().map(|(_, r)| r.status)),
-            timestamp: clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            timestamp: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration_ms: millis(duration),
             checks,
         }

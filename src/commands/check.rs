@@ -112,7 +112,8 @@ fn resolve(name: &str) -> anyhow::Result<CheckId> {
     Ok(CheckId::declared(name))
 }
 
-fn selection(names: &[String]) -> anyhow::Result<Selection> {
+/// What names on the command line select (`all` or none given: everything).
+pub(super) fn selection(names: &[String]) -> anyhow::Result<Selection> {
     if names.iter().any(|n| n == "all") {
         return Ok(Selection::All);
     }

@@ -7,6 +7,7 @@ mod check;
 mod completions;
 mod config;
 mod history;
+mod serve;
 
 use std::future::Future;
 
@@ -142,6 +143,7 @@ fn dispatch(cli: &Cli, env_file: Option<EnvFile>, out: &Output) -> anyhow::Resul
         Command::Alert(command) => alert::run(command, out, cli.global.timeout),
         Command::Config(ConfigCommand::Validate) => config::validate(env_file.as_ref(), out),
         Command::History(args) => history::run(args, out, cli.global.timeout),
+        Command::Serve(args) => serve::run(args, cli.global.timeout, cli.global.quiet),
         Command::Completions { shell } => completions::run(*shell, out),
     }
 }

@@ -29,7 +29,7 @@ pub use general::{Config, RateLimit, StateConfig, StateLocation, StoreSettings, 
 pub use parse::{Expected, MAX_DURATION, parse_duration};
 pub use reader::{Findings, Reader, required};
 pub use services_file::{Declarations, DeclaredService, FileError, StatusSet};
-pub use vars::{GENERAL, Group, STATE, Secrecy, Table, Var, var};
+pub use vars::{GENERAL, Group, SERVE, STATE, Secrecy, Table, Var, var};
 
 /// A value that must never be printed. It has no `Display`, and its `Debug` is masked.
 #[derive(Clone, PartialEq, Eq)]

@@ -194,3 +194,30 @@ pub const STATE: Group = Group {
         ),
     ],
 };
+
+/// `vitals serve`: where it listens, how often it checks, and the token its
+/// changes (and, with `--private`, every request) need.
+pub const SERVE: Group = Group {
+    key: "serve",
+    title: "Serve",
+    vars: &[
+        var(
+            "VITALS_LISTEN",
+            Public,
+            Some("127.0.0.1:9464"),
+            "Address vitals serve listens on (same as --listen); a non-loopback one without VITALS_SERVE_TOKEN draws a warning.",
+        ),
+        var(
+            "VITALS_INTERVAL",
+            Public,
+            Some("60s"),
+            "How often vitals serve runs its checks, with a little jitter (same as --interval; at least 1s).",
+        ),
+        var(
+            "VITALS_SERVE_TOKEN",
+            Secrecy::Secret,
+            None,
+            "Bearer token for acknowledging and resolving alerts through vitals serve (and for every request with --private); unset, its API and page are read-only.",
+        ),
+    ],
+};

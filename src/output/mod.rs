@@ -281,6 +281,13 @@ pub fn warning(message: &str) {
     );
 }
 
+/// What a long-running command is doing (where it listens, why it
+/// stopped), on stderr.
+pub fn say(message: &str) {
+    let message = redact::scrub(message);
+    let _ = writeln!(io::stderr(), "{}", printable(&message));
+}
+
 /// An error for the user, on stderr.
 pub fn error(message: &str) {
     tell("error:", |label| label.red().bold().to_string(), message);

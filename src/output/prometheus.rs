@@ -10,12 +10,23 @@ use crate::metrics::{Kind, Metric, Unit};
 use crate::status::Status;
 
 pub fn render(results: &[(CheckId, &CheckResult)], now: SystemTime) -> String {
+    render_with(results, now, &[])
+}
+
+/// As [`render`] for a run at `run_at`, followed by `more` families (a
+/// long-running vitals's own: its build, its scheduler).
+pub fn render_with(
+    results: &[(CheckId, &CheckResult)],
+    run_at: SystemTime,
+    more: &[Metric],
+) -> String {
     let mut families: Vec<Metric> = vec![up(true)];
     for (id, result) in results {
         families.extend(common(*id, result));
         families.extend(result.metrics.iter().cloned());
     }
-    families.push(last_run(now));
+    families.push(last_run(run_at));
+    families.extend(more.iter().cloned());
     exposition(&families)
 }
 

@@ -26,8 +26,8 @@ use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
 use crate::checks::{self, BUILTINS, Check, Selection};
 use crate::config::{
-    Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, StoreSettings,
-    Table,
+    Config, ConfigErrors, Findings, GENERAL, Group, Reader, SERVE, STATE, Secrecy, Secret, Source,
+    StoreSettings, Table,
 };
 use crate::history::{self, HistorySettings};
 use crate::net::tls::Trust;
@@ -39,6 +39,7 @@ fn groups() -> impl Iterator<Item = &'static Group> {
         .chain(CHANNELS.iter().map(|c| &c.group))
         .chain(once(&STATE))
         .chain(once(&history::GROUP))
+        .chain(once(&SERVE))
 }
 
 /// Every variable vitals knows.
@@ -137,6 +138,14 @@ pub fn check_alerting(
     Ok((config, entries, failure))
 }
 
+/// `VITALS_SERVE_TOKEN`, the one setting of `vitals serve` that is no option.
+pub fn serve_token(source: &dyn Source) -> Result<Option<Secret>, ConfigErrors> {
+    let mut r = reader(source);
+    let token = r.secret("VITALS_SERVE_TOKEN");
+    r.finish()?;
+    Ok(token)
+}
+
 /// Every setting, read as `config validate` reads them.
 pub struct Everything {
     pub config: Config,
@@ -153,6 +162,7 @@ pub fn everything(source: &dyn Source) -> Everything {
     let channels = channels::read(&mut r, &Shared::new(&config));
     failure_severity(&mut r);
     HistorySettings::read(&mut r);
+    r.secret("VITALS_SERVE_TOKEN");
     Everything {
         config,
         checks,

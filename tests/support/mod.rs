@@ -24,6 +24,7 @@
 
 #[macro_use]
 pub mod alerts;
+pub mod browser;
 pub mod certs;
 pub mod cmd;
 pub mod http;
@@ -31,6 +32,7 @@ pub mod net;
 pub mod postgres;
 mod process;
 pub mod redis;
+pub mod serve;
 pub mod smtp;
 
 use std::collections::hash_map::RandomState;

@@ -239,6 +239,12 @@ impl RedisServer {
         self.daemon.resume();
     }
 
+    /// Starts the server again on the same ports after [`RedisServer::stop`].
+    pub fn restart(&mut self) {
+        self.launch()
+            .unwrap_or_else(|log| panic!("Redis failed to start again:\n{log}"));
+    }
+
     /// Returns once the ports refuse connections.
     pub fn stop(&mut self) {
         let pid = self.daemon.child_pid();

@@ -1,0 +1,123 @@
+//! The rounds: the selected checks every interval, give or take a little
+//! jitter (so that servers started together do not hit a dependency in
+//! step), each round's alerts raised and resolved as `check --alert` does;
+//! on the leader only.
+
+use std::collections::HashSet;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::App;
+use super::runs::{Origin, Round};
+use crate::alerts::from_checks;
+
+/// Runs rounds until the server is asked to stop; a round in progress then
+/// finishes, its alerting told to wind down.
+pub async fn schedule(app: Arc<App>) {
+    let interval = app.options.interval;
+    let mut planned = Instant::now();
+    let mut said = HashSet::new();
+    loop {
+        // Only the leader runs rounds; a new leader starts one at once.
+        if !app.lead.leading() {
+            tokio::select! {
+                biased;
+                _ = app.stop.requested() => return,
+                () = app.lead.acquired() => {}
+            }
+            planned = Instant::now();
+        }
+        tokio::select! {
+            biased;
+            _ = app.stop.requested() => return,
+            () = app.lead.lost() => continue,
+            () = tokio::time::sleep_until(planned) => {}
+        }
+        let lag = planned.elapsed();
+        match app.runs.run(Origin::Scheduled).await {
+            Ok(round) => after_round(&app, &round, &mut said).await,
+            Err(e) => tracing::warn!("the scheduled round: {e}"),
+        }
+        {
+            let mut schedule = app.schedule.lock().unwrap_or_else(|e| e.into_inner());
+            schedule.lag = lag;
+            schedule.rounds += 1;
+        }
+        planned = next(planned, interval, Instant::now(), random());
+    }
+}
+
+/// What follows each scheduled round. Recording the run in the check
+/// history belongs here, before alerting, so that an alert's run is on
+/// record.
+async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
+    let Some(alerting) = &app.options.alerting else {
+        return;
+    };
+    let options = &app.options;
+    // Each problem once while it lasts, not once a round.
+    let mut now_said = HashSet::new();
+    let mut notice = |message: String| {
+        if !said.contains(&message) {
+            tracing::warn!("{message}");
+        }
+        now_said.insert(message);
+    };
+    let (_, interrupted) = from_checks::alert_checks(
+        &round.report.checks,
+        &options.config,
+        &options.entries,
+        &alerting.failure,
+        options.timeout,
+        &mut notice,
+        &app.stop,
+    )
+    .await;
+    *said = now_said;
+    if let Some(signal) = interrupted {
+        tracing::warn!(
+            "{signal}: alerting of the last round was cut short; the notifications that had \
+             finished were recorded, those in progress as unknown"
+        );
+    }
+}
+
+/// When the round after one planned at `planned` starts: an interval
+/// later, moved by up to a twentieth of it either way (`random` picks
+/// where); at once when that time has passed already.
+pub fn next(planned: Instant, interval: Duration, now: Instant, random: u64) -> Instant {
+    let spread = interval / 10;
+    let jitter = spread.mul_f64((random % 1001) as f64 / 1000.0);
+    let at = planned + interval + jitter - spread / 2;
+    at.max(now)
+}
+
+/// A number that differs from call to call (`RandomState` is keyed afresh
+/// each time): jitter needs no more.
+fn random() -> u64 {
+    std::collections::hash_map::RandomState::new().hash_one(0u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_keep_the_interval_within_the_jitter() {
+        let t0 = Instant::now();
+        let minute = Duration::from_secs(60);
+        assert_eq!(next(t0, minute, t0, 0), t0 + Duration::from_secs(57));
+        assert_eq!(next(t0, minute, t0, 1000), t0 + Duration::from_secs(63));
+        assert_eq!(next(t0, minute, t0, 500), t0 + minute);
+    }
+
+    #[test]
+    fn a_late_round_starts_at_once() {
+        let t0 = Instant::now();
+        let late = t0 + Duration::from_secs(300);
+        assert_eq!(next(t0, Duration::from_secs(60), late, 500), late);
+    }
+}

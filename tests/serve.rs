@@ -1,0 +1,627 @@
+//! `vitals serve` against real servers: its API equals the CLI's JSON, its
+//! metrics parse with Prometheus' own parser, rounds follow a dependency
+//! going down and coming back (one alert, then its resolve), concurrent
+//! requests for a fresh result share one run, hostile input is refused or
+//! escaped, and SIGTERM finishes what is in flight and exits 0.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::formats::parse_prometheus;
+use crate::support::alerts::{HOSTILE_HEAD, Store, hostile_message, send_args, slack_at};
+use crate::support::browser::Browser;
+use crate::support::cmd::Test;
+use crate::support::http::{HttpServer, Reply};
+use crate::support::net::{DelayProxy, free_port};
+use crate::support::postgres::PgServer;
+use crate::support::redis::{RedisOptions, RedisServer};
+use crate::support::serve::{Serve, Served};
+
+const TOKEN: &str = "serve-token-9f3a1c";
+
+/// Keys of a JSON object, in order.
+fn keys(value: &Value) -> Vec<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// Waits for the first round's result.
+fn first_round(served: &Served) {
+    served.wait(Duration::from_secs(20), "a first round", |s| {
+        s.get("/healthz").json()["rounds"].as_u64() >= Some(1)
+    });
+}
+
+#[test]
+fn the_api_answers_what_check_prints() {
+    let db = PgServer::shared().create_database();
+    let redis = RedisServer::shared().url();
+    let served = Serve::new()
+        .env("DATABASE_URL", &db)
+        .env("REDIS_URL", &redis)
+        .args(&["--interval", "1h"])
+        .start();
+    first_round(&served);
+    let cli = Test::new()
+        .env("DATABASE_URL", &db)
+        .env("REDIS_URL", &redis)
+        .args(["check", "all", "--json"])
+        .run();
+    cli.assert_code(0);
+    let cli = cli.json();
+
+    let status = served.get("/api/v1/status");
+    assert_eq!(status.status, 200);
+    assert_eq!(status.header("content-type"), Some("application/json"));
+    let api = status.json();
+    assert_eq!(
+        keys(&api),
+        [
+            "overall_status",
+            "timestamp",
+            "cached",
+            "age_seconds",
+            "duration_ms",
+            "checks"
+        ]
+    );
+    assert_eq!(api["cached"], true);
+    assert!(
+        api["age_seconds"].as_f64().is_some_and(|a| a >= 0.0),
+        "{api}"
+    );
+    assert_eq!(api["overall_status"], cli["overall_status"]);
+    // Only the configured checks run; each is the CLI's object, key for key.
+    assert_eq!(keys(&api["checks"]), ["database", "cache"]);
+    for name in ["database", "cache"] {
+        assert_eq!(
+            keys(&api["checks"][name]),
+            keys(&cli["checks"][name]),
+            "{name}"
+        );
+        assert_eq!(api["checks"][name]["status"], "healthy");
+    }
+
+    let one = served.get("/api/v1/checks/db").json();
+    let single = Test::new()
+        .env("DATABASE_URL", &db)
+        .args(["check", "db", "--json"])
+        .run()
+        .json();
+    let mut expected = keys(&single);
+    expected.extend(["timestamp", "cached", "age_seconds"].map(str::to_owned));
+    assert_eq!(keys(&one), expected);
+    assert_eq!(one["timestamp"], api["timestamp"]);
+
+    // The database's password appears in no answer, body or header.
+    let password = PgServer::shared().password();
+    for path in [
+        "/",
+        "/metrics",
+        "/api/v1/status",
+        "/api/v1/checks/db",
+        "/healthz",
+    ] {
+        let reply = served.get(path);
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(!reply.body.contains(password), "{path} shows the password");
+        for (name, value) in &reply.headers {
+            assert!(!value.contains(password), "{path}: header {name}");
+        }
+    }
+
+    let unknown = served.get("/api/v1/checks/nosuch");
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["error"], "unknown check \"nosuch\"");
+    let not_run = served.get("/api/v1/checks/agents");
+    assert_eq!(not_run.status, 404);
+    assert_eq!(
+        not_run.json()["error"],
+        "check agents is not run by this server"
+    );
+}
+
+#[test]
+fn metrics_parse_with_the_official_parser() {
+    let served = Serve::new()
+        .env("REDIS_URL", RedisServer::shared().url())
+        .args(&["--interval", "1h"])
+        .start();
+    first_round(&served);
+    let metrics = served.get("/metrics");
+    assert_eq!(metrics.status, 200);
+    assert_eq!(
+        metrics.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let families = parse_prometheus(&metrics.body);
+    let family = |name: &str| {
+        families
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no family {name} in {families:#?}"))
+            .clone()
+    };
+    let up = family("vitals_check_up");
+    assert_eq!(up["samples"][0]["labels"]["check"], "cache");
+    assert_eq!(up["samples"][0]["value"].as_f64(), Some(1.0));
+    let build = family("vitals_build_info");
+    assert_eq!(
+        build["samples"][0]["labels"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    let leader = family("vitals_serve_leader");
+    assert_eq!(
+        leader["samples"][0]["labels"]["node"],
+        served.get("/healthz").json()["node"]
+    );
+    assert_eq!(leader["samples"][0]["value"].as_f64(), Some(1.0));
+    let lag = family("vitals_serve_scheduler_lag_seconds");
+    assert!(
+        lag["samples"][0]["value"]
+            .as_f64()
+            .is_some_and(|l| l >= 0.0)
+    );
+    // Every family `check --format prometheus` prints is there too.
+    let cli = Test::new()
+        .env("REDIS_URL", RedisServer::shared().url())
+        .args(["check", "cache", "--format", "prometheus"])
+        .run();
+    for cli_family in parse_prometheus(&cli.stdout) {
+        family(cli_family["name"].as_str().unwrap_or_default());
+    }
+}
+
+#[test]
+fn rounds_follow_redis_down_and_back_with_one_alert_and_its_resolve() {
+    let mut redis = RedisServer::start(RedisOptions::default());
+    let slack = HttpServer::replying(Reply::text(200, "ok"));
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let interval = Duration::from_secs(1);
+    let served = Serve::new()
+        .env("REDIS_URL", redis.url())
+        .env("VITALS_STATE", &store.location)
+        .env("VITALS_INSTANCE", "serve-test")
+        .env(
+            "SLACK_WEBHOOK_URL",
+            format!("{}/services/T0/B0/x", slack.url()),
+        )
+        .args(&["--interval", "1s", "--timeout", "1s", "--alert"])
+        .start();
+    served.wait(Duration::from_secs(20), "healthy", |s| {
+        s.get("/api/v1/status").json()["overall_status"] == "healthy"
+    });
+
+    redis.stop();
+    let stopped = Instant::now();
+    served.wait(Duration::from_secs(20), "unhealthy", |s| {
+        s.get("/api/v1/status").json()["overall_status"] == "unhealthy"
+    });
+    // One interval (with its jitter) and the refused connection's round.
+    let took = stopped.elapsed();
+    assert!(
+        took <= interval + interval / 10 + Duration::from_secs(1),
+        "the API turned unhealthy {took:?} after Redis stopped"
+    );
+    served.wait(Duration::from_secs(20), "the alert raised", |s| {
+        s.get("/api/v1/alerts").json().as_array().map(Vec::len) == Some(1)
+    });
+    // Three more rounds in trouble raise nothing more.
+    let rounds = served.get("/healthz").json()["rounds"]
+        .as_u64()
+        .unwrap_or(0);
+    served.wait(Duration::from_secs(20), "three more rounds", |s| {
+        s.get("/healthz").json()["rounds"].as_u64() >= Some(rounds + 3)
+    });
+    assert_eq!(slack.request_count(), 1, "one notification for the failure");
+    let alerts = served.get("/api/v1/alerts").json();
+    assert_eq!(alerts[0]["alert_type"], "cache_failure");
+    assert_eq!(alerts[0]["status"], "active");
+    let page = served.get("/");
+    assert!(
+        page.body
+            .contains(r#"data-check="cache" data-status="unhealthy""#)
+    );
+    assert!(page.body.contains("cache_failure"));
+
+    redis.restart();
+    served.wait(Duration::from_secs(20), "healthy again", |s| {
+        s.get("/api/v1/status").json()["overall_status"] == "healthy"
+    });
+    served.wait(Duration::from_secs(20), "the alert resolved", |s| {
+        s.get("/api/v1/alerts").json().as_array().map(Vec::len) == Some(0)
+    });
+    let all = served.get("/api/v1/alerts?status=all").json();
+    assert_eq!(all[0]["status"], "resolved");
+    assert_eq!(all[0]["resolved_by"], "vitals check on serve-test");
+    served.wait(Duration::from_secs(20), "the resolve notified", |_| {
+        slack.request_count() == 2
+    });
+    let (code, _) = served.stop("TERM");
+    assert_eq!(code, 0);
+    assert_eq!(slack.request_count(), 2);
+}
+
+#[test]
+fn concurrent_fresh_requests_share_one_run() {
+    // Each connection to Redis takes 1.5 s to set up: a run long enough for
+    // every request to arrive while it is in flight.
+    let proxy = DelayProxy::start(RedisServer::shared().port(), Duration::from_millis(1500));
+    let served = Serve::new()
+        .env("REDIS_URL", format!("redis://127.0.0.1:{}", proxy.port()))
+        .args(&["--interval", "1h", "--timeout", "10s"])
+        .start();
+    first_round(&served);
+    assert_eq!(proxy.connections(), 1);
+
+    let served = Arc::new(served);
+    let barrier = Arc::new(Barrier::new(200));
+    let requests: Vec<_> = (0..200)
+        .map(|_| {
+            let (served, barrier) = (served.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                served.get("/api/v1/status?max_age=0s")
+            })
+        })
+        .collect();
+    let answers: Vec<Value> = requests
+        .into_iter()
+        .map(|r| {
+            let reply = r.join().expect("request thread");
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.json()
+        })
+        .collect();
+    assert_eq!(proxy.connections(), 2, "200 requests, one run");
+    let first = &answers[0]["timestamp"];
+    for answer in &answers {
+        assert_eq!(&answer["timestamp"], first);
+        assert_eq!(answer["cached"], false);
+        // Slow, through the proxy.
+        assert_eq!(answer["overall_status"], "degraded");
+    }
+    // A result young enough is answered from the cache, without a run.
+    let cached = served.get("/api/v1/status?max_age=1h").json();
+    assert_eq!(cached["cached"], true);
+    assert_eq!(&cached["timestamp"], first);
+    let header = served.get_with("/api/v1/status", ("Cache-Control", "max-age=3600"));
+    assert_eq!(header.json()["cached"], true);
+    assert_eq!(proxy.connections(), 2);
+    let bad = served.get("/api/v1/status?max_age=soon");
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("max_age: ")),
+        "{}",
+        bad.body
+    );
+}
+
+/// An alert with markup in its message, raised in `store` (and posted to a Slack stand-in).
+fn hostile_alert(store: &Store) -> String {
+    let slack = HttpServer::replying(Reply::text(200, "ok"));
+    let out = slack_at(&slack)
+        .env("VITALS_STATE", &store.location)
+        .args(send_args("error", &hostile_message()))
+        .run();
+    out.assert_code(0);
+    store.alerts()[0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Sends raw bytes and returns what came back before the server closed.
+fn raw(port: u16, bytes: &[u8]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let _ = stream.write_all(bytes);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn hostile_input_is_escaped_or_refused() {
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let id = hostile_alert(&store);
+    let served = Serve::new()
+        .env("REDIS_URL", RedisServer::shared().url())
+        .env("VITALS_STATE", &store.location)
+        .env("VITALS_SERVE_TOKEN", TOKEN)
+        .args(&["--interval", "1h", "--timeout", "2s"])
+        .start();
+    first_round(&served);
+
+    // Markup from outside renders as text.
+    let page = served.get("/");
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;")
+    );
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.starts_with("default-src 'none'; script-src 'self'"),
+        "{csp}"
+    );
+    assert!(!page.body.contains(TOKEN));
+
+    // Unknown routes and methods: JSON errors.
+    let missing = served.get("/wp-admin/%3Cscript%3E");
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.json()["error"],
+        "no such page: /wp-admin/%3Cscript%3E"
+    );
+    let wrong = served.post("/api/v1/status", None, "{}");
+    assert_eq!(wrong.status, 405);
+
+    // Bad tokens change nothing.
+    let path = format!("/api/v1/alerts/{}/ack", &id[..6]);
+    for token in [None, Some("wrong"), Some(&TOKEN[..TOKEN.len() - 1])] {
+        let refused = served.post(&path, token, r#"{"by": "mallory"}"#);
+        assert_eq!(refused.status, 401, "{token:?}");
+        assert_eq!(
+            refused.header("www-authenticate"),
+            Some("Bearer realm=\"vitals\"")
+        );
+        assert!(!refused.body.contains(TOKEN));
+    }
+    assert_eq!(store.alerts()[0]["status"], "active");
+    let no_by = served.post(&path, Some(TOKEN), r#"{"note": "x"}"#);
+    assert_eq!(no_by.status, 422);
+    assert_eq!(
+        no_by.json()["error"],
+        "by: required: who acts, e.g. \"alice\""
+    );
+    let unknown = served.post("/api/v1/alerts/ffffffff/ack", Some(TOKEN), r#"{"by": "a"}"#);
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+
+    // With the token, by a prefix of the id.
+    let acked = served.post(&path, Some(TOKEN), r#"{"by": "alice"}"#);
+    assert_eq!(acked.status, 200, "{}", acked.body);
+    assert_eq!(acked.json()["status"], "acknowledged");
+    assert_eq!(acked.json()["acknowledged_by"], "alice");
+    assert_eq!(store.alerts()[0]["status"], "acknowledged");
+
+    // Oversized: a body past 16 KiB, a head past 16 KiB.
+    let big = format!(r#"{{"by": "{}"}}"#, "a".repeat(64 * 1024));
+    let resolve = format!("/api/v1/alerts/{}/resolve", &id[..6]);
+    assert_eq!(served.post(&resolve, Some(TOKEN), &big).status, 413);
+    let head = raw(
+        served.port,
+        format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "b".repeat(64 * 1024)
+        )
+        .as_bytes(),
+    );
+    assert!(head.starts_with("HTTP/1.1 431"), "{head}");
+    assert_eq!(store.alerts()[0]["status"], "acknowledged");
+
+    // A slow client is cut off after the header timeout (2 s), not held.
+    let started = Instant::now();
+    let slow = raw(served.port, b"GET / HTTP/1.1\r\nHost: x\r\n");
+    let held = started.elapsed();
+    assert!(
+        held >= Duration::from_secs(2) && held < Duration::from_secs(6),
+        "held {held:?}: {slow}"
+    );
+    // Still serving.
+    assert_eq!(served.get("/healthz").status, 200);
+}
+
+#[test]
+fn without_a_token_it_is_read_only_and_private_needs_one() {
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let id = hostile_alert(&store);
+    let served = Serve::new()
+        .env("REDIS_URL", RedisServer::shared().url())
+        .env("VITALS_STATE", &store.location)
+        .args(&["--interval", "1h"])
+        .start();
+    let refused = served.post(
+        &format!("/api/v1/alerts/{}/ack", &id[..6]),
+        Some("anything"),
+        r#"{"by": "a"}"#,
+    );
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("set VITALS_SERVE_TOKEN")),
+        "{}",
+        refused.body
+    );
+    assert!(!served.get("/").body.contains("data-action"));
+    drop(served);
+
+    let private = Serve::new()
+        .env("REDIS_URL", RedisServer::shared().url())
+        .env("VITALS_SERVE_TOKEN", TOKEN)
+        .args(&["--interval", "1h", "--private"])
+        .start();
+    assert_eq!(private.get("/healthz").status, 401);
+    assert_eq!(private.get("/").status, 401);
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("me:{TOKEN}"),
+    );
+    assert_eq!(
+        private
+            .get_with("/", ("Authorization", &format!("Basic {basic}")))
+            .status,
+        200
+    );
+    assert_eq!(
+        private
+            .get_with("/healthz", ("Authorization", &format!("Bearer {TOKEN}")))
+            .status,
+        200
+    );
+
+    let refused = Test::new()
+        .env("REDIS_URL", RedisServer::shared().url())
+        .args(["serve", "--private", "--listen", "127.0.0.1:0"])
+        .run();
+    refused.assert_code(3).assert_stderr_contains(
+        "--private: every request would need VITALS_SERVE_TOKEN, which is not set",
+    );
+}
+
+#[test]
+fn beyond_loopback_without_a_token_it_warns() {
+    let served = Serve::new()
+        .env("REDIS_URL", RedisServer::shared().url())
+        .listen("0.0.0.0:0")
+        .args(&["--interval", "1h"])
+        .start();
+    assert!(
+        served.stderr().contains(
+            "with no VITALS_SERVE_TOKEN: anyone who reaches it reads the dashboard and the API"
+        ),
+        "{}",
+        served.stderr()
+    );
+    let nothing = Test::new().args(["serve", "--listen", "127.0.0.1:0"]).run();
+    nothing
+        .assert_code(3)
+        .assert_stderr_contains("nothing to serve: no check is configured");
+}
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_and_exits_0() {
+    let proxy = DelayProxy::start(RedisServer::shared().port(), Duration::from_millis(1500));
+    let served = Serve::new()
+        .env("REDIS_URL", format!("redis://127.0.0.1:{}", proxy.port()))
+        .args(&["--interval", "1h", "--timeout", "10s"])
+        .start();
+    first_round(&served);
+    let url = served.url("/api/v1/status?max_age=0s");
+    let in_flight = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        agent
+            .get(&url)
+            .call()
+            .map(|mut r| r.body_mut().read_to_string().unwrap_or_default())
+    });
+    served.wait(Duration::from_secs(10), "the fresh run", |_| {
+        proxy.connections() == 2
+    });
+    let (code, stderr) = served.stop("TERM");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("vitals serve: stopped by SIGTERM"),
+        "{stderr}"
+    );
+    let answer = in_flight
+        .join()
+        .expect("request thread")
+        .expect("an answer");
+    let answer: Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(answer["overall_status"], "degraded");
+    assert_eq!(answer["cached"], false);
+}
+
+#[test]
+fn the_dashboard_in_a_real_browser() {
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let id = hostile_alert(&store);
+    let served = Serve::new()
+        .env("DATABASE_URL", PgServer::shared().create_database())
+        // Nothing listens there: the cache is down.
+        .env("REDIS_URL", format!("redis://127.0.0.1:{}", free_port()))
+        .env("VITALS_STATE", &store.location)
+        .env("VITALS_SERVE_TOKEN", TOKEN)
+        .args(&["--interval", "1h"])
+        .start();
+    first_round(&served);
+    let browser = Browser::start();
+    browser.open(&served.url("/"));
+    browser.wait_until(
+        Duration::from_secs(20),
+        "return document.readyState === 'complete'",
+    );
+    assert_eq!(browser.errors(), Vec::<String>::new());
+
+    // Nothing was loaded from anywhere but the server, and its stylesheet applied.
+    let origin = served.url("");
+    let loaded = browser.eval("return performance.getEntriesByType('resource').map(e => e.name)");
+    let mut loaded: Vec<&str> = loaded
+        .as_array()
+        .expect("resource names")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    loaded.sort_unstable();
+    assert_eq!(
+        loaded,
+        [
+            format!("{origin}/assets/favicon.svg"),
+            format!("{origin}/assets/vitals.css"),
+            format!("{origin}/assets/vitals.js")
+        ]
+    );
+    assert_eq!(
+        browser.eval("return getComputedStyle(document.querySelector('.symbols')).display"),
+        "none"
+    );
+
+    // Each check with its status in words.
+    let cards = browser.eval(
+        "return Array.from(document.querySelectorAll('article[data-check]')).map(a => \
+         [a.dataset.check, a.dataset.status, a.querySelector('.word').textContent])",
+    );
+    assert_eq!(
+        cards,
+        serde_json::json!([
+            ["database", "healthy", "Healthy"],
+            ["cache", "unhealthy", "Unhealthy"]
+        ])
+    );
+    assert_eq!(
+        browser.eval("return document.querySelector('header.overall .word').textContent"),
+        "Unhealthy"
+    );
+    // The alert's markup is text: no script but the page's own.
+    let message = browser.eval("return document.querySelector('li.alert .message').textContent");
+    assert!(
+        message
+            .as_str()
+            .is_some_and(|m| m.starts_with(HOSTILE_HEAD)),
+        "{message}"
+    );
+    assert_eq!(browser.eval("return document.scripts.length"), 1);
+
+    // Acknowledged from the page, with the token.
+    browser.type_into("#auth input[name=token]", TOKEN);
+    browser.type_into("#auth input[name=by]", "alice");
+    browser.click("button[data-action=ack]");
+    browser.wait_until(
+        Duration::from_secs(20),
+        "const a = document.querySelector('li.alert'); \
+         return a !== null && a.dataset.status === 'acknowledged'",
+    );
+    let alert = &store.alerts()[0];
+    assert_eq!(alert["id"], id.as_str());
+    assert_eq!(alert["status"], "acknowledged");
+    assert_eq!(alert["acknowledged_by"], "alice");
+    assert_eq!(browser.errors(), Vec::<String>::new());
+}
