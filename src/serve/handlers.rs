@@ -217,7 +217,7 @@ fn served(app: &App, name: &str) -> Result<CheckId, String> {
         .find(|id| Some(*id) == builtin || id.key() == name)
         .ok_or_else(|| match builtin {
             Some(id) => format!("check {} is not run by this server", id.key()),
-            None => format!("no check named {name:?} is run by this server"),
+            None => format!("unknown check {name:?}"),
         })
 }
 
