@@ -30,6 +30,13 @@ pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
             result.status,
             plain(&result.message)
         ));
+        for anomaly in &result.anomalies {
+            out.push_str(&format!(
+                "\n{}: anomaly - {}",
+                id.key(),
+                plain(&anomaly.describe())
+            ));
+        }
     }
     out
 }
