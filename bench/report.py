@@ -97,6 +97,11 @@ for (command, median, _, _), rss_kib in zip(startup, meta["startup_rss"]):
     lines.append(f"| `{command}` | {ms(median)} | {rss_kib / 1024:.1f} |")
 lines.extend(["", verdict(startup[0][1] < 0.003, f"`vitals --version` in {ms(startup[0][1])} ms (target < 3 ms)."), ""])
 
+# Section 8 comes from bench/history, which runs on its own.
+history = Path(__file__).with_name("history.md")
+if history.exists():
+    lines.extend([history.read_text().strip(), ""])
+
 notes = Path(__file__).with_name("NOTES.md")
 if notes.exists():
     lines.extend(["## Profiling notes", "", notes.read_text().strip(), ""])
