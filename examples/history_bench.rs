@@ -92,15 +92,21 @@ const CHECKS: &[(&str, &[(&str, Unit)])] = &[
     (
         "external_services",
         &[
-            ("vitals_service_response_seconds{service=\"anthropic_api\"}", Unit::Seconds),
-            ("vitals_service_response_seconds{service=\"hubspot_api\"}", Unit::Seconds),
-            ("vitals_service_response_seconds{service=\"sendgrid_api\"}", Unit::Seconds),
+            (
+                "vitals_service_response_seconds{service=\"anthropic_api\"}",
+                Unit::Seconds,
+            ),
+            (
+                "vitals_service_response_seconds{service=\"hubspot_api\"}",
+                Unit::Seconds,
+            ),
+            (
+                "vitals_service_response_seconds{service=\"sendgrid_api\"}",
+                Unit::Seconds,
+            ),
         ],
     ),
-    (
-        "edge",
-        &[("vitals_tls_days_left", Unit::Count)],
-    ),
+    ("edge", &[("vitals_tls_days_left", Unit::Count)]),
 ];
 
 fn fill(path: &str, days: i64, raw_days: u64) {
@@ -128,7 +134,8 @@ fn fill(path: &str, days: i64, raw_days: u64) {
         for day in 0..days {
             let mut runs = Vec::with_capacity(DAY_RUNS * CHECKS.len());
             for minute in 0..DAY_RUNS as i64 {
-                let at = start + chrono::Duration::milliseconds((day * DAY_RUNS as i64 + minute) * MINUTE_MS);
+                let at = start
+                    + chrono::Duration::milliseconds((day * DAY_RUNS as i64 + minute) * MINUTE_MS);
                 for (check, gauges) in CHECKS {
                     let mut samples = vec![Sample {
                         metric: RESPONSE_TIME.to_owned(),
@@ -142,7 +149,11 @@ fn fill(path: &str, days: i64, raw_days: u64) {
                         value: (10.0 + random.normal()).abs(),
                         gauge: true,
                     }));
-                    let status = if random.uniform() < 0.002 { "degraded" } else { "healthy" };
+                    let status = if random.uniform() < 0.002 {
+                        "degraded"
+                    } else {
+                        "healthy"
+                    };
                     runs.push(Run {
                         check: (*check).to_owned(),
                         instance: "web1".to_owned(),
@@ -209,7 +220,13 @@ fn normal_series(
 
 /// Stationary noise with changes of `factor` held `hold` runs, one about
 /// every 1,000 runs after the first day.
-fn injected(name: &'static str, definition: &'static str, seed: u64, factor: f64, hold: usize) -> Series {
+fn injected(
+    name: &'static str,
+    definition: &'static str,
+    seed: u64,
+    factor: f64,
+    hold: usize,
+) -> Series {
     let mut series = normal_series(name, definition, seed, |_| 0.020);
     let mut random = Random(seed ^ 0xabcdef);
     let mut at = DAY_RUNS;
@@ -272,15 +289,29 @@ fn series() -> Vec<Series> {
     shift.shift_at = Some(at);
     all.push(shift);
     for (hold, seed) in [(3, 10), (5, 11), (10, 12), (30, 13)] {
-        all.push(injected("10× change", "20 ms with the noise above; ×10 held", seed, 10.0, hold));
-        all.push(injected("3× change", "20 ms with the noise above; ×3 held", seed + 100, 3.0, hold));
+        all.push(injected(
+            "10× change",
+            "20 ms with the noise above; ×10 held",
+            seed,
+            10.0,
+            hold,
+        ));
+        all.push(injected(
+            "3× change",
+            "20 ms with the noise above; ×3 held",
+            seed + 100,
+            3.0,
+            hold,
+        ));
     }
     all
 }
 
 fn anomaly() {
     let rule = Rule::default();
-    println!("| series | held runs | changes | recall | flagged runs | precision | false flags per 10,000 normal runs |");
+    println!(
+        "| series | held runs | changes | recall | flagged runs | precision | false flags per 10,000 normal runs |"
+    );
     println!("|---|---|---|---|---|---|---|");
     let mut total_normal = 0usize;
     let mut total_false = 0usize;
@@ -327,7 +358,10 @@ fn anomaly() {
         } else {
             format!("{:.3}", true_flags as f64 / flagged as f64)
         };
-        let held = s.events.first().map_or("-".to_owned(), |(_, h)| h.to_string());
+        let held = s
+            .events
+            .first()
+            .map_or("-".to_owned(), |(_, h)| h.to_string());
         let name = match s.shift_at {
             Some(at) => {
                 let last = flags.iter().rposition(|f| *f).unwrap_or(at);
@@ -352,7 +386,9 @@ fn anomaly() {
         "\nOver all {total_normal} normal runs: {total_false} false flags, {:.2} per 10,000.\n",
         total_false as f64 * 10_000.0 / total_normal as f64
     );
-    println!("Series (30 days at one run a minute, seeded, so every run of the bench sees the same values):\n");
+    println!(
+        "Series (30 days at one run a minute, seeded, so every run of the bench sees the same values):\n"
+    );
     for (name, definition) in definitions {
         println!("- **{name}**: {definition}.");
     }
