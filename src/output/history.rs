@@ -250,3 +250,33 @@ impl Render for Report {
         Some(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(status: Option<&str>, ms: Option<f64>) -> Bucket {
+        Bucket {
+            status: status.map(str::to_owned),
+            response_ms: ms,
+        }
+    }
+
+    #[test]
+    fn sparkline_scales_to_the_slowest_and_strip_rises_with_trouble() {
+        let buckets = [
+            bucket(Some("healthy"), Some(1.0)),
+            bucket(None, None),
+            bucket(Some("degraded"), Some(4.0)),
+            bucket(Some("unhealthy"), Some(8.0)),
+            bucket(Some("unknown"), Some(0.0)),
+        ];
+        assert_eq!(sparkline(&buckets), "▂ ▅█▁");
+        let plain = Style {
+            color: false,
+            tty: true,
+            width: None,
+        };
+        assert_eq!(strip(&plain, &buckets), "▁ ▄█▆");
+    }
+}
