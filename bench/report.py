@@ -139,6 +139,11 @@ lines.extend([
     "",
 ])
 
+# Section 8 comes from bench/history, which runs on its own.
+history = Path(__file__).with_name("history.md")
+if history.exists():
+    lines.extend([history.read_text().strip(), ""])
+
 notes = Path(__file__).with_name("NOTES.md")
 if notes.exists():
     lines.extend(["## Profiling notes", "", notes.read_text().strip(), ""])

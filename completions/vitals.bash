@@ -893,7 +893,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__history)
-            opts="-v -q -h --since --until --instance --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            opts="-v -q -h --since --until --instance --anomalies --format --json --output --color --env-file --timeout --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

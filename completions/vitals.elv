@@ -191,6 +191,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
             cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
             cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --anomalies 'List the anomalies of the range too (metrics that left their usual band)'
             cand --json 'Shorthand for --format json'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'

@@ -214,6 +214,7 @@ always\t''
 never\t''"
 complete -c vitals -n "__fish_vitals_using_subcommand history" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
 complete -c vitals -n "__fish_vitals_using_subcommand history" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand history" -l anomalies -d 'List the anomalies of the range too (metrics that left their usual band)'
 complete -c vitals -n "__fish_vitals_using_subcommand history" -l json -d 'Shorthand for --format json'
 complete -c vitals -n "__fish_vitals_using_subcommand history" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand history" -s q -l quiet -d 'Log nothing but errors'

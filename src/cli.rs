@@ -360,6 +360,10 @@ pub struct HistoryArgs {
     /// Only the runs this vitals instance recorded (VITALS_INSTANCE); every instance by default.
     #[arg(long, value_name = "NAME")]
     pub instance: Option<String>,
+
+    /// List the anomalies of the range too (metrics that left their usual band).
+    #[arg(long)]
+    pub anomalies: bool,
 }
 
 #[derive(Debug, Subcommand)]

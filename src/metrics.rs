@@ -154,3 +154,141 @@ pub fn escape_label(value: &str) -> String {
 pub fn count(n: Option<u64>) -> Option<f64> {
     n.map(|n| n as f64)
 }
+
+/// A metric outside the band its recent history sets, for long enough to
+/// tell (the history's anomaly rule). Values are in the metric's unit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Anomaly {
+    /// The metric's key: its Prometheus name and labels.
+    pub metric: String,
+    pub value: f64,
+    /// The median of its recent values.
+    pub baseline: f64,
+    /// The values that are not anomalous, low and high.
+    pub band: [f64; 2],
+    /// When the first run outside the band ran.
+    #[serde(serialize_with = "rfc3339")]
+    pub since: chrono::DateTime<chrono::Utc>,
+    #[serde(skip)]
+    pub unit: Unit,
+    /// Its 5th and 95th percentiles over the baseline's window.
+    #[serde(skip)]
+    pub usual: [f64; 2],
+    /// How far back the baseline looked.
+    #[serde(skip)]
+    pub window: std::time::Duration,
+}
+
+fn rfc3339<S: serde::Serializer>(
+    at: &chrono::DateTime<chrono::Utc>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// The response time's key, which people read as "response time".
+pub const RESPONSE_TIME: &str = "vitals_check_response_seconds";
+
+impl Anomaly {
+    /// What a person reads: "response time 48 ms, usually 3–5 ms over the last 24 h".
+    pub fn describe(&self) -> String {
+        let service = self
+            .metric
+            .strip_prefix("vitals_service_response_seconds{service=\"")
+            .and_then(|rest| rest.strip_suffix("\"}"));
+        let name = match service {
+            _ if self.metric == RESPONSE_TIME => "response time".to_owned(),
+            Some(service) => format!("{service} response time"),
+            None => self.metric.clone(),
+        };
+        let minutes = (self.window.as_secs_f64() / 60.0).round().max(1.0);
+        let window = if minutes < 90.0 {
+            format!("{minutes} min")
+        } else {
+            format!("{} h", (minutes / 60.0).round())
+        };
+        format!(
+            "{name} {}, usually {} over the last {window}",
+            amount(self.value, self.unit),
+            range(self.usual, self.unit)
+        )
+    }
+}
+
+/// A value for people, in the unit they read it in: the number and the unit's suffix.
+fn reading(value: f64, unit: Unit) -> (String, &'static str) {
+    let (number, suffix) = match unit {
+        Unit::Seconds => (value * 1000.0, " ms"),
+        Unit::Ratio => (value * 100.0, " %"),
+        Unit::Bytes => (value / 1_048_576.0, " MiB"),
+        Unit::Count => (value, ""),
+    };
+    let digits = if number.abs() >= 10.0 || number == number.round() {
+        0
+    } else {
+        1
+    };
+    (format!("{number:.digits$}"), suffix)
+}
+
+/// "48 ms", "97 %", "12".
+pub fn amount(value: f64, unit: Unit) -> String {
+    let (number, suffix) = reading(value, unit);
+    format!("{number}{suffix}")
+}
+
+/// "3–5 ms", or "3 ms" when both ends read the same.
+fn range(usual: [f64; 2], unit: Unit) -> String {
+    let ((low, suffix), (high, _)) = (reading(usual[0], unit), reading(usual[1], unit));
+    if low == high {
+        format!("{high}{suffix}")
+    } else {
+        format!("{low}–{high}{suffix}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anomalies_are_described_in_the_units_people_read() {
+        let anomaly = Anomaly {
+            metric: RESPONSE_TIME.to_owned(),
+            value: 0.0481,
+            baseline: 0.004,
+            band: [0.0, 0.009],
+            since: chrono::DateTime::UNIX_EPOCH,
+            unit: Unit::Seconds,
+            usual: [0.003, 0.005],
+            window: std::time::Duration::from_secs(24 * 3600),
+        };
+        assert_eq!(
+            anomaly.describe(),
+            "response time 48 ms, usually 3–5 ms over the last 24 h"
+        );
+        let ratio = Anomaly {
+            metric: "vitals_db_connections_ratio".to_owned(),
+            unit: Unit::Ratio,
+            value: 0.97,
+            usual: [0.4, 0.4],
+            window: std::time::Duration::from_secs(3 * 3600 + 100),
+            ..anomaly.clone()
+        };
+        assert_eq!(
+            ratio.describe(),
+            "vitals_db_connections_ratio 97 %, usually 40 % over the last 3 h"
+        );
+        let service = Anomaly {
+            metric: "vitals_service_response_seconds{service=\"hubspot_api\"}".to_owned(),
+            value: 0.0512,
+            usual: [0.0011, 0.0024],
+            window: std::time::Duration::from_secs(29 * 60),
+            ..anomaly
+        };
+        assert_eq!(
+            service.describe(),
+            "hubspot_api response time 51 ms, usually 1.1–2.4 ms over the last 29 min"
+        );
+    }
+}

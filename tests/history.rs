@@ -503,6 +503,7 @@ fn hostile_text_is_scrubbed_and_bounded_on_the_way_in_and_out() {
 #[test]
 fn a_simulated_year_stays_bounded() {
     use vitals::config::StateLocation;
+    use vitals::history::anomaly::Rule;
     use vitals::history::{HistoryStore, RESPONSE_TIME, Retention, Run, Sample};
     use vitals::metrics::Unit;
     use vitals::net::tls::Trust;
@@ -559,7 +560,7 @@ fn a_simulated_year_stays_bounded() {
                 .collect();
             let end_of_day = start + Duration::days(day + 1);
             history
-                .record(&runs, &Retention::default(), end_of_day)
+                .record(&runs, &Retention::default(), &Rule::default(), end_of_day)
                 .await
                 .expect("recorded");
             if day == 119 {
@@ -589,4 +590,158 @@ fn a_simulated_year_stays_bounded() {
         end <= at_120_days + at_120_days / 5,
         "the file grew from {at_120_days} bytes at 120 days to {end} at a year"
     );
+}
+
+/// The service stand-in, answering after the delay the test sets (ms).
+fn slow_api(delay: &std::sync::Arc<std::sync::atomic::AtomicU64>) -> HttpServer {
+    let delay = delay.clone();
+    HttpServer::start(move |_| {
+        let ms = delay.load(std::sync::atomic::Ordering::SeqCst);
+        Reply::json(200, &json!({"data": []})).after(std::time::Duration::from_millis(ms))
+    })
+}
+
+on_both!(a_slowdown_is_flagged_on_its_third_run_and_cleared_when_it_ends);
+fn a_slowdown_is_flagged_on_its_third_run_and_cleared_when_it_ends(backend: Backend) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let store = Store::fresh(backend);
+    let delay = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let api = slow_api(&delay);
+    let hook = HttpServer::replying(Reply::text(200, "ok"));
+    let metric = "vitals_service_response_seconds{service=\"anthropic_api\"}";
+    let run = |minute: i64, format: &str| {
+        store
+            .test()
+            .env("ANTHROPIC_API_KEY", "sk-anomaly")
+            .env("ANTHROPIC_BASE_URL", api.url())
+            .env(
+                "SLACK_WEBHOOK_URL",
+                format!("{}/services/T0/B0/X", hook.url()),
+            )
+            .env("VITALS_INSTANCE", "web1")
+            .env("VITALS_NOW", at(minute))
+            .args(["check", "services", "--alert", "--format", format])
+            .run()
+    };
+    // A flat baseline with a millisecond of jitter: thirty runs, no flag.
+    for minute in 0..30 {
+        delay.store((minute % 3) as u64, SeqCst);
+        let out = run(minute, "json");
+        out.assert_code(0);
+        assert_eq!(out.json()["anomalies"], Value::Null, "minute {minute}");
+    }
+    delay.store(50, SeqCst);
+    for minute in 30..32 {
+        let out = run(minute, "json");
+        out.assert_code(0);
+        assert_eq!(out.json()["anomalies"], Value::Null, "minute {minute}");
+    }
+    let third = run(32, "json");
+    third.assert_code(1);
+    let doc = third.json();
+    let services = &doc;
+    assert_eq!(services["status"], "degraded");
+    let anomaly = &services["anomalies"][0];
+    assert_eq!(services["anomalies"].as_array().map(Vec::len), Some(1));
+    assert_eq!(anomaly["metric"], metric);
+    assert_eq!(
+        anomaly["since"],
+        utc_ms((t0() + Duration::minutes(30)).timestamp_millis())
+    );
+    let value = anomaly["value"].as_f64().expect("a value");
+    assert!((0.05..0.5).contains(&value), "{value}");
+    let baseline = anomaly["baseline"].as_f64().expect("a baseline");
+    assert!(baseline < 0.05, "{baseline}");
+    let band = anomaly["band"].as_array().expect("a band");
+    assert!(band[1].as_f64().expect("high") < 0.05);
+    let message = services["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with(&format!(
+            "anthropic_api response time {:.0} ms, usually ",
+            value * 1000.0
+        )),
+        "{message}"
+    );
+    assert!(message.ends_with(" ms over the last 30 min"), "{message}");
+    // Alerted once, as an anomaly with its metric, and not as degraded.
+    let open = store.alerts();
+    let types: Vec<(&str, &str)> = open
+        .iter()
+        .map(|a| {
+            (
+                a["alert_type"].as_str().unwrap_or_default(),
+                a["labels"]["metric"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(types, [("external_services_anomaly", metric)]);
+    assert_eq!(hook.request_count(), 1);
+    // Still slow: the same alert, not notified again; every format says it.
+    let nagios = run(33, "nagios");
+    nagios.assert_code(1);
+    assert!(
+        nagios
+            .stdout
+            .contains("\nexternal_services: anomaly - anthropic_api response time "),
+        "{}",
+        nagios.stdout
+    );
+    let prometheus = run(34, "prometheus");
+    prometheus.assert_code(1);
+    assert!(
+        prometheus.stdout.contains(
+            "vitals_anomaly{check=\"external_services\",metric=\"vitals_service_response_seconds{service=\\\"anthropic_api\\\"}\"} 1\n"
+        ),
+        "{}",
+        prometheus.stdout
+    );
+    let table = run(35, "table");
+    table.assert_code(1);
+    assert!(
+        table
+            .stdout
+            .contains("\nanomalies:\n  external_services: anthropic_api response time "),
+        "{}",
+        table.stdout
+    );
+    assert_eq!(store.alerts().len(), 1);
+    assert_eq!(hook.request_count(), 1);
+    // The delay is gone: healthy again, and the alert resolved.
+    delay.store(0, SeqCst);
+    let back = run(36, "json");
+    back.assert_code(0);
+    assert_eq!(back.json()["anomalies"], Value::Null);
+    let alerts = store.alerts();
+    assert_eq!(alerts[0]["status"], "resolved");
+    assert_eq!(hook.request_count(), 2);
+    // `history --anomalies` lists it, from its first slow run to the first fast one.
+    let out = history(&store, 40, &["services", "--anomalies", "--json"]);
+    out.assert_code(0);
+    let past = &out.json()["checks"][0]["anomalies"];
+    assert_eq!(past.as_array().map(Vec::len), Some(1));
+    assert_eq!(past[0]["metric"], metric);
+    assert_eq!(past[0]["instance"], "web1");
+    assert_eq!(
+        past[0]["since"],
+        utc_ms((t0() + Duration::minutes(30)).timestamp_millis())
+    );
+    assert_eq!(
+        past[0]["until"],
+        utc_ms((t0() + Duration::minutes(36)).timestamp_millis())
+    );
+    assert!(past[0]["peak"].as_f64().expect("a peak") >= 0.05);
+    // Off: nothing is judged.
+    delay.store(50, SeqCst);
+    for minute in 41..45 {
+        let out = store
+            .test()
+            .env("ANTHROPIC_API_KEY", "sk-anomaly")
+            .env("ANTHROPIC_BASE_URL", api.url())
+            .env("VITALS_ANOMALY", "off")
+            .env("VITALS_NOW", at(minute))
+            .args(["check", "services", "--record", "--json"])
+            .run();
+        out.assert_code(0);
+        assert_eq!(out.json()["anomalies"], Value::Null);
+    }
 }

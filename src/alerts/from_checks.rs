@@ -150,6 +150,30 @@ pub fn check_alerts(
     instance: &str,
     failure: &FailureSeverity,
 ) -> Vec<Alert> {
+    // Degraded only for its anomalies: one `{check}_anomaly` alert per
+    // metric, and no `{check}_degraded`.
+    if result.anomaly_only {
+        return result
+            .anomalies
+            .iter()
+            .filter_map(|anomaly| {
+                let mut labels = check_labels(id, result.target.as_deref(), instance);
+                label(&mut labels, "metric", &anomaly.metric);
+                let context = match serde_json::to_value(anomaly) {
+                    Ok(Value::Object(map)) => map,
+                    _ => Map::new(),
+                };
+                Alert::new(
+                    &format!("{}_anomaly", id.key()),
+                    Severity::Warning,
+                    &format!("{}: {}", id.key(), anomaly.describe()),
+                    context,
+                )
+                .and_then(|a| a.with_labels(labels))
+                .ok()
+            })
+            .collect();
+    }
     let raise = |status: Status, message: String, context: Map<String, Value>, labels: Labels| {
         let (suffix, severity) = trouble(status, failure.of(id))?;
         Alert::new(
@@ -197,13 +221,31 @@ pub fn check_alerts(
 fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching, String)> {
     let note = |what: &str, said: &str| format!("{what} is healthy again: {said}");
     let mut out = Vec::new();
-    if result.status == Status::Healthy {
+    // A metric back in its band resolves its anomaly, whatever else the check says.
+    if !matches!(result.status, Status::Unhealthy | Status::Unconfigured) {
+        out.push((
+            Matching {
+                types: vec![format!("{}_anomaly", id.key())],
+                labels: check_labels(id, None, instance),
+                target: result.target.clone(),
+                legacy: false,
+                spare: result
+                    .anomalies
+                    .iter()
+                    .map(|a| ("metric".to_owned(), a.metric.clone()))
+                    .collect(),
+            },
+            format!("{}: its metrics are back in their usual bands", id.key()),
+        ));
+    }
+    if result.status == Status::Healthy || result.anomaly_only {
         out.push((
             Matching {
                 types: alert_types(id),
                 labels: check_labels(id, None, instance),
                 target: result.target.clone(),
                 legacy: true,
+                spare: Vec::new(),
             },
             note(id.key(), &result.message),
         ));
@@ -224,6 +266,7 @@ fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching
                     labels,
                     target: part_target(result, &name).map(str::to_owned),
                     legacy: false,
+                    spare: Vec::new(),
                 },
                 note(&name, said),
             ));

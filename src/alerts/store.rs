@@ -71,6 +71,8 @@ pub struct Matching {
     pub labels: Labels,
     pub target: Option<String>,
     pub legacy: bool,
+    /// Alerts with any of these labels (name, value) stay open.
+    pub spare: Vec<(String, String)>,
 }
 
 impl Matching {
@@ -84,6 +86,10 @@ impl Matching {
         self.labels
             .iter()
             .all(|(name, value)| alert.labels.get(name) == Some(value))
+            && !self
+                .spare
+                .iter()
+                .any(|(name, value)| alert.labels.get(name) == Some(value))
             && self.target.as_ref().is_none_or(|want| {
                 alert
                     .labels

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use crate::config::{Declarations, Group, Reader, services_file};
-use crate::metrics::Metric;
+use crate::metrics::{Anomaly, Metric};
 use crate::net::tls::Trust;
 use crate::status::Status;
 use crate::text::millis;
@@ -285,6 +285,11 @@ pub struct CheckResult {
     /// set by the runner for the alerts' labels; not part of the JSON.
     pub target: Option<String>,
     pub part_targets: Vec<(String, String)>,
+    /// Metrics outside their usual band (judged when the run is recorded):
+    /// `anomalies` in the JSON, after `message`, when there are any.
+    pub anomalies: Vec<Anomaly>,
+    /// The check was healthy and is degraded for its anomalies alone.
+    pub anomaly_only: bool,
 }
 
 impl CheckResult {
@@ -300,7 +305,24 @@ impl CheckResult {
             duration: None,
             target: None,
             part_targets: Vec::new(),
+            anomalies: Vec::new(),
+            anomaly_only: false,
         }
+    }
+
+    /// Adds the anomalies found in its metrics: a healthy check becomes
+    /// degraded, saying what is unusual.
+    pub fn add_anomalies(&mut self, anomalies: Vec<Anomaly>) {
+        if anomalies.is_empty() {
+            return;
+        }
+        if self.status == Status::Healthy {
+            self.status = Status::Degraded;
+            self.anomaly_only = true;
+            let said: Vec<String> = anomalies.iter().map(Anomaly::describe).collect();
+            self.message = said.join("; ");
+        }
+        self.anomalies = anomalies;
     }
 
     pub fn unhealthy(message: impl Into<String>) -> Self {
@@ -355,6 +377,9 @@ impl Serialize for CheckResult {
             map.serialize_entry(k, v)?;
         }
         map.serialize_entry("message", &self.message)?;
+        if !self.anomalies.is_empty() {
+            map.serialize_entry("anomalies", &self.anomalies)?;
+        }
         map.end()
     }
 }

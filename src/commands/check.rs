@@ -47,13 +47,12 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
         "the checks were stopped before they had a result",
         run_all(&selected, timeout, &required, max_in_flight),
     )?;
-    let report = Report::new(checks, duration);
-    let overall = report.overall_status;
+    let mut report = Report::new(checks, duration);
     // Recorded before the result is printed: what the record says joins it.
     let recording = match settings::record_requested(&ProcessEnv) {
         Ok(asked) if asked || args.record || args.alert => match settings::history(&ProcessEnv) {
             Ok((config, history)) => {
-                super::history::record(&report.checks, started_at, &config, &history, timeout)
+                super::history::record(&mut report.checks, started_at, &config, &history, timeout)
             }
             Err(errors) => {
                 output::error(&format!("--record: the run was not recorded: {errors}"));
@@ -66,6 +65,9 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
             Exit::Warning
         }
     };
+    // Anomalies may have made a check degraded.
+    report.overall_status = Status::worst_of(report.checks.iter().map(|(_, r)| r.status));
+    let overall = report.overall_status;
     // An output that cannot be written must not also cancel the alerting.
     let emitted = match (single(args), report.checks.first()) {
         (Some(_), Some((id, result))) => out.emit(&Single { id: *id, result }),

@@ -58,6 +58,7 @@ pub fn run(args: &HistoryArgs, out: &Output, timeout: Duration) -> anyhow::Resul
         until,
         instance: args.instance.clone(),
         buckets: STRIP_COLUMNS,
+        anomalies: args.anomalies,
     };
     let read = until_signal(1, "nothing was read", async {
         let mut history = match open(&config, timeout, false).await {
@@ -153,22 +154,24 @@ async fn open(
     }
 }
 
-/// `check --record`: the round's runs stored, then a bounded part of the
-/// upkeep (roll-ups, pruning of the history and of resolved alerts). What
-/// went wrong is on stderr; the exit code says whether recording worked.
+/// `check --record`: the round's runs stored, their metrics judged (each
+/// check given its anomalies), then a bounded part of the upkeep (roll-ups,
+/// pruning of the history and of resolved alerts). What went wrong is on
+/// stderr; the exit code says whether recording worked.
 pub(super) fn record(
-    checks: &[(CheckId, CheckResult)],
+    checks: &mut [(CheckId, CheckResult)],
     started_at: chrono::DateTime<chrono::Utc>,
     config: &StoreSettings,
     history: &HistorySettings,
     timeout: Duration,
 ) -> Exit {
     let instance = &config.instance;
-    let runs: Vec<Run> = checks
+    let (recorded, runs): (Vec<usize>, Vec<Run>) = checks
         .iter()
-        .filter_map(|(id, result)| Run::of(*id, result, instance, started_at))
-        .collect();
-    let recorded = until_signal(1, "the run was not recorded", async {
+        .enumerate()
+        .filter_map(|(i, (id, result))| Some((i, Run::of(*id, result, instance, started_at)?)))
+        .unzip();
+    let outcome = until_signal(1, "the run was not recorded", async {
         let mut store = match open(config, timeout, true).await {
             Ok(store) => store,
             Err(Opened::Failed(e)) => return Err(e),
@@ -176,10 +179,11 @@ pub(super) fn record(
         };
         let now = clock::now();
         let done = store
-            .record(&runs, &history.retention, now)
+            .record(&runs, &history.retention, &history.anomaly, now)
             .await
             .map_err(|e| in_store(config, e))?;
         tracing::debug!("recorded {} runs; upkeep: {:?}", done.runs, done.upkeep);
+        let anomalies = done.anomalies;
         let kept = i64::try_from(history.alert_retention.as_millis()).unwrap_or(i64::MAX);
         if let Some(cutoff) = Timestamp::from_millis(Timestamp::now().millis().saturating_sub(kept))
         {
@@ -190,10 +194,23 @@ pub(super) fn record(
                 .context("pruning resolved alerts")?;
             tracing::debug!("pruned {pruned} resolved alerts");
         }
-        Ok(())
+        Ok(anomalies)
     });
-    match recorded {
-        Ok(Ok(())) => Exit::Ok,
+    match outcome {
+        Ok(Ok(anomalies)) => {
+            for (i, (_, result)) in checks.iter_mut().enumerate() {
+                let Some(run) = recorded.iter().position(|r| *r == i) else {
+                    continue;
+                };
+                let found: Vec<_> = anomalies
+                    .iter()
+                    .filter(|(of, _)| *of == run)
+                    .map(|(_, a)| a.clone())
+                    .collect();
+                result.add_anomalies(found);
+            }
+            Exit::Ok
+        }
         Ok(Err(e)) => {
             output::error(&format!("--record: {}", report(e.as_ref())));
             Exit::Warning

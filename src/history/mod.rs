@@ -7,6 +7,7 @@
 //! Prometheus name and its labels), so a new status or a new check's
 //! metrics need no schema change.
 
+pub mod anomaly;
 mod maintain;
 mod query;
 mod record;
@@ -23,7 +24,8 @@ use crate::text;
 
 pub use maintain::{MAX_GAP_MS, Upkeep, percentile};
 pub use query::{
-    Bucket, Filter, Incident, MAX_INCIDENTS, Report, ResponseTimes, Summary, parse_when,
+    Bucket, Filter, Incident, MAX_INCIDENTS, PastAnomaly, Report, ResponseTimes, Summary,
+    parse_when,
 };
 pub use record::{HistoryStore, Recorded};
 pub use settings::{GROUP, HistorySettings, Retention, parse_retention, parse_switch};
@@ -31,8 +33,7 @@ pub use settings::{GROUP, HistorySettings, Retention, parse_retention, parse_swi
 /// The longest message kept with a run, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 
-/// The key of the response time every timed check reports.
-pub const RESPONSE_TIME: &str = "vitals_check_response_seconds";
+pub use crate::metrics::RESPONSE_TIME;
 
 /// One run of one check, as it is recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +117,16 @@ pub fn unit_name(unit: Unit) -> &'static str {
         Unit::Bytes => "bytes",
         Unit::Ratio => "ratio",
         Unit::Count => "count",
+    }
+}
+
+/// A unit by its name in the store (a name it does not know reads as a count).
+pub fn unit_of(name: &str) -> Unit {
+    match name {
+        "seconds" => Unit::Seconds,
+        "bytes" => Unit::Bytes,
+        "ratio" => Unit::Ratio,
+        _ => Unit::Count,
     }
 }
 

@@ -13,7 +13,7 @@ use super::maintain::{
     weighted_percentile,
 };
 use super::record::{first_id, started_ms};
-use super::{MAX_MESSAGE_CHARS, RESPONSE_TIME};
+use super::{MAX_MESSAGE_CHARS, RESPONSE_TIME, unit_name, unit_of};
 use crate::store::{Backend, Cell, Param, Result, Row, int, text};
 use crate::text;
 
@@ -27,6 +27,26 @@ pub struct Filter {
     pub instance: Option<String>,
     /// Columns of the status strip and sparkline.
     pub buckets: usize,
+    /// Whether to list the anomalies of the range.
+    pub anomalies: bool,
+}
+
+/// An anomaly the history kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PastAnomaly {
+    pub instance: String,
+    pub metric: String,
+    pub unit: &'static str,
+    #[serde(serialize_with = "rfc3339")]
+    pub since: DateTime<Utc>,
+    /// When the first run back in the band ran; `null` while it lasts.
+    #[serde(serialize_with = "rfc3339_or_null")]
+    pub until: Option<DateTime<Utc>>,
+    /// The value furthest from the baseline, and the latest.
+    pub peak: f64,
+    pub last_value: f64,
+    pub baseline: f64,
+    pub band: [f64; 2],
 }
 
 /// The most incidents listed per check (the latest).
@@ -93,6 +113,9 @@ pub struct Summary {
     /// All incidents in the range; `incidents` lists the latest [`MAX_INCIDENTS`].
     pub incidents_total: usize,
     pub incidents: Vec<Incident>,
+    /// With `--anomalies`: the anomalies of the range, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomalies: Option<Vec<PastAnomaly>>,
     #[serde(skip)]
     pub buckets: Vec<Bucket>,
 }
@@ -465,8 +488,55 @@ async fn summarize_check(
         message,
         incidents_total,
         incidents,
+        anomalies: match filter.anomalies {
+            true => Some(past_anomalies(db, filter, check, since, until).await?),
+            false => None,
+        },
         buckets,
     })
+}
+
+/// The anomalies of a check that overlap the range.
+async fn past_anomalies(
+    db: &mut dyn Backend,
+    filter: &Filter,
+    check: &str,
+    since: i64,
+    until: i64,
+) -> Result<Vec<PastAnomaly>> {
+    let mut params = vec![text(check), int(since), int(until)];
+    let mut only = String::new();
+    if let Some(instance) = &filter.instance {
+        params.push(text(instance));
+        only = " AND s.instance = $4".to_owned();
+    }
+    let rows = db
+        .query(
+            &format!(
+                "SELECT s.instance, s.metric, s.unit, a.since, a.until, a.peak, a.last_value, \
+                 a.baseline, a.band_low, a.band_high FROM history_anomalies a \
+                 JOIN history_series s ON s.id = a.series \
+                 WHERE s.check_name = $1 AND a.since < $3 AND (a.until IS NULL OR a.until >= $2){only} \
+                 ORDER BY a.since, s.metric"
+            ),
+            &params,
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PastAnomaly {
+                instance: text_at(r, 0)?,
+                metric: text_at(r, 1)?,
+                unit: unit_name(unit_of(&text_at(r, 2)?)),
+                since: at(int_at(r, 3)?),
+                until: r.get(4).map(Cell::int).transpose()?.flatten().map(at),
+                peak: float_at(r, 5)?,
+                last_value: float_at(r, 6)?,
+                baseline: float_at(r, 7)?,
+                band: [float_at(r, 8)?, float_at(r, 9)?],
+            })
+        })
+        .collect()
 }
 
 /// Stored text as it is read: whatever wrote the store, on one line,

@@ -6,10 +6,12 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::maintain::{Upkeep, upkeep};
+use super::anomaly::{Baseline, MAX_WINDOW, Rule, State, Verdict, window};
+use super::maintain::{Upkeep, float_at, int_at, upkeep};
 use super::query::{self, Filter, Summary};
-use super::{Retention, Run, series_id, unit_name};
-use crate::store::{Backend, Param, Result, Store, StoreError, Tx, float, int, text};
+use super::{Retention, Run, Sample, series_id, unit_name};
+use crate::metrics::Anomaly;
+use crate::store::{Backend, Cell, Param, Result, Store, StoreError, Tx, float, int, text};
 
 /// Bits of a run id below its start time in milliseconds: runs started in
 /// the same millisecond (twenty cron jobs at once) differ by these, chosen
@@ -34,6 +36,8 @@ const SAMPLES_PER_INSERT: usize = 200;
 pub struct Recorded {
     /// Runs stored.
     pub runs: usize,
+    /// The anomalies of the runs' metrics, each with the index of its run.
+    pub anomalies: Vec<(usize, Anomaly)>,
     /// What the upkeep after it did.
     pub upkeep: Upkeep,
 }
@@ -61,10 +65,12 @@ impl HistoryStore {
     /// Records `runs` (one round of checks, or many), then does a bounded
     /// part of the upkeep due at `now`: roll-ups of hours and days that are
     /// over, and pruning of what `retention` no longer keeps.
+    /// Each gauge of each run is judged against its baseline by `rule`.
     pub async fn record(
         &mut self,
         runs: &[Run],
         retention: &Retention,
+        rule: &Rule,
         now: DateTime<Utc>,
     ) -> Result<Recorded> {
         let new_series: Vec<(i64, &Run, usize)> =
@@ -77,9 +83,10 @@ impl HistoryStore {
                 .filter(|(id, _, _)| !self.known.contains(id))
                 .collect();
         let new_series = &new_series;
-        self.store
+        let anomalies = self
+            .store
             .transaction(true, &mut |tx: Tx<'_, '_>| {
-                Box::pin(record_in(tx.db, runs, new_series))
+                Box::pin(record_in(tx.db, runs, new_series, rule))
             })
             .await?;
         self.known.extend(new_series.iter().map(|(id, _, _)| *id));
@@ -88,6 +95,7 @@ impl HistoryStore {
         let upkeep = upkeep(&mut self.store, retention, now, runs.len()).await?;
         Ok(Recorded {
             runs: runs.len(),
+            anomalies,
             upkeep,
         })
     }
@@ -112,7 +120,8 @@ async fn record_in(
     db: &mut dyn Backend,
     runs: &[Run],
     new_series: &[(i64, &Run, usize)],
-) -> Result<()> {
+    rule: &Rule,
+) -> Result<Vec<(usize, Anomaly)>> {
     for (id, run, i) in new_series {
         let sample = &run.samples[*i];
         db.execute(
@@ -130,7 +139,7 @@ async fn record_in(
     }
     let ids = insert_runs(db, runs).await?;
     let mut samples: Vec<Param> = Vec::new();
-    for (run, id) in runs.iter().zip(ids) {
+    for (run, id) in runs.iter().zip(ids.iter().copied()) {
         for sample in &run.samples {
             samples.extend([
                 int(series_id(&run.check, &run.instance, &sample.metric)),
@@ -152,7 +161,167 @@ async fn record_in(
         )
         .await?;
     }
-    Ok(())
+    let mut anomalies = Vec::new();
+    if rule.enabled {
+        for (i, run) in runs.iter().enumerate() {
+            for sample in run.samples.iter().filter(|s| s.gauge) {
+                let series = series_id(&run.check, &run.instance, &sample.metric);
+                let at = run.started_at.timestamp_millis();
+                if let Some(anomaly) = judge(db, series, at, sample, rule).await? {
+                    anomalies.push((i, anomaly));
+                }
+            }
+        }
+    }
+    Ok(anomalies)
+}
+
+/// Judges one sample of a series against its baseline (rebuilt when it is
+/// stale), keeps the series' state and its anomalies, and returns the
+/// anomaly the sample is part of, if it is.
+async fn judge(
+    db: &mut dyn Backend,
+    series: i64,
+    at: i64,
+    sample: &Sample,
+    rule: &Rule,
+) -> Result<Option<Anomaly>> {
+    let sql = format!(
+        "SELECT computed_at, samples, median, spread, usual_low, usual_high, streak, out_since \
+         FROM history_baselines WHERE series = $1{}",
+        db.for_update()
+    );
+    let rows = db.query(&sql, &[int(series)]).await?;
+    let mut state = match rows.first() {
+        Some(r) => State {
+            built_at: int_at(r, 0)?,
+            baseline: (int_at(r, 1)? > 0)
+                .then(|| -> Result<Baseline> {
+                    Ok(Baseline {
+                        samples: usize::try_from(int_at(r, 1)?).unwrap_or(0),
+                        median: float_at(r, 2)?,
+                        spread: float_at(r, 3)?,
+                        usual_low: float_at(r, 4)?,
+                        usual_high: float_at(r, 5)?,
+                    })
+                })
+                .transpose()?,
+            streak: u32::try_from(int_at(r, 6)?).unwrap_or(0),
+            out_since: r.get(7).map(Cell::int).transpose()?.flatten(),
+        },
+        None => State::default(),
+    };
+    let before = state.clone();
+    if state.stale(at, rule) {
+        let rows = db
+            .query(
+                "SELECT run_id, value FROM history_samples WHERE series = $1 AND run_id < $2 \
+                 ORDER BY run_id DESC LIMIT $3",
+                &[
+                    int(series),
+                    int(first_id(at)),
+                    int(i64::try_from(MAX_WINDOW.max(rule.min_samples)).unwrap_or(i64::MAX)),
+                ],
+            )
+            .await?;
+        let latest: Vec<(i64, f64)> = rows
+            .iter()
+            .map(|r| Ok((started_ms(int_at(r, 0)?), float_at(r, 1)?)))
+            .collect::<Result<_>>()?;
+        state.baseline = Baseline::of(&window(&latest, at, rule.min_samples));
+        state.built_at = at;
+    }
+    let (verdict, ended) = state.judge(sample.value, at, sample.unit, rule);
+    if state != before {
+        let b = state.baseline.clone();
+        let figure = |pick: fn(&Baseline) -> f64| float(b.as_ref().map_or(0.0, pick));
+        db.execute(
+            "INSERT INTO history_baselines (series, computed_at, samples, median, spread, \
+             usual_low, usual_high, streak, out_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (series) DO UPDATE SET computed_at = excluded.computed_at, \
+             samples = excluded.samples, median = excluded.median, spread = excluded.spread, \
+             usual_low = excluded.usual_low, usual_high = excluded.usual_high, \
+             streak = excluded.streak, out_since = excluded.out_since",
+            &[
+                int(series),
+                int(state.built_at),
+                int(b
+                    .as_ref()
+                    .map_or(0, |b| i64::try_from(b.samples).unwrap_or(0))),
+                figure(|b| b.median),
+                figure(|b| b.spread),
+                figure(|b| b.usual_low),
+                figure(|b| b.usual_high),
+                int(i64::from(state.streak)),
+                Param::Int(state.out_since),
+            ],
+        )
+        .await?;
+    }
+    if ended {
+        db.execute(
+            "UPDATE history_anomalies SET until = $2 WHERE series = $1 AND until IS NULL",
+            &[int(series), int(at)],
+        )
+        .await?;
+    }
+    let (Verdict::Anomalous { since, started }, Some(baseline)) = (verdict, &state.baseline) else {
+        return Ok(None);
+    };
+    let (low, high) = baseline.band(sample.unit);
+    if started {
+        db.execute(
+            "INSERT INTO history_anomalies (series, since, until, last_value, peak, baseline, \
+             band_low, band_high) VALUES ($1, $2, NULL, $3, $3, $4, $5, $6) \
+             ON CONFLICT (series, since) DO NOTHING",
+            &[
+                int(series),
+                int(since),
+                float(sample.value),
+                float(baseline.median),
+                float(low),
+                float(high),
+            ],
+        )
+        .await?;
+    } else {
+        db.execute(
+            "UPDATE history_anomalies SET last_value = $2, peak = CASE \
+             WHEN ABS($2 - baseline) > ABS(peak - baseline) THEN $2 ELSE peak END \
+             WHERE series = $1 AND until IS NULL",
+            &[int(series), float(sample.value)],
+        )
+        .await?;
+    }
+    // How far back the baseline looked: its oldest value.
+    let rows = db
+        .query(
+            "SELECT MIN(run_id) FROM (SELECT run_id FROM history_samples WHERE series = $1 \
+             AND run_id < $2 ORDER BY run_id DESC LIMIT $3) w",
+            &[
+                int(series),
+                int(first_id(state.built_at)),
+                int(i64::try_from(baseline.samples).unwrap_or(0)),
+            ],
+        )
+        .await?;
+    let oldest = rows
+        .first()
+        .map(|r| int_at(r, 0))
+        .transpose()?
+        .map_or(state.built_at, started_ms);
+    Ok(Some(Anomaly {
+        metric: sample.metric.clone(),
+        value: sample.value,
+        baseline: baseline.median,
+        band: [low, high],
+        since: DateTime::from_timestamp_millis(since).unwrap_or_default(),
+        unit: sample.unit,
+        usual: [baseline.usual_low, baseline.usual_high],
+        window: std::time::Duration::from_millis(
+            u64::try_from(state.built_at - oldest).unwrap_or(0),
+        ),
+    }))
 }
 
 /// Runs inserted per statement.

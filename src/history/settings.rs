@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::anomaly::{MAX_WINDOW, Rule};
 use crate::config::{Expected, Group, Reader, Secrecy, var};
 
 pub const GROUP: Group = Group {
@@ -26,6 +27,24 @@ pub const GROUP: Group = Group {
             Secrecy::Public,
             Some("90d"),
             "Resolved alerts older than this are pruned (as runs are recorded).",
+        ),
+        var(
+            "VITALS_ANOMALY",
+            Secrecy::Public,
+            Some("on"),
+            "off to stop judging recorded metrics against their recent history (anomalies make a healthy check degraded and raise {check}_anomaly with --alert).",
+        ),
+        var(
+            "VITALS_ANOMALY_MIN_SAMPLES",
+            Secrecy::Public,
+            Some("30"),
+            "Recorded values a metric needs before it is judged (3 to 1440).",
+        ),
+        var(
+            "VITALS_ANOMALY_RUNS",
+            Secrecy::Public,
+            Some("3"),
+            "Recorded runs in a row outside a metric's usual band that make an anomaly (1 to 100).",
         ),
     ],
 };
@@ -58,6 +77,7 @@ pub struct HistorySettings {
     pub retention: Retention,
     /// `VITALS_ALERT_RETENTION`: resolved alerts older than this are pruned.
     pub alert_retention: Duration,
+    pub anomaly: Rule,
 }
 
 impl Default for HistorySettings {
@@ -66,6 +86,7 @@ impl Default for HistorySettings {
             record: false,
             retention: Retention::default(),
             alert_retention: DAY * 90,
+            anomaly: Rule::default(),
         }
     }
 }
@@ -81,6 +102,19 @@ impl HistorySettings {
             alert_retention: r
                 .optional("VITALS_ALERT_RETENTION", parse_long_duration)
                 .unwrap_or(defaults.alert_retention),
+            anomaly: Rule {
+                enabled: r
+                    .optional("VITALS_ANOMALY", parse_switch)
+                    .unwrap_or(defaults.anomaly.enabled),
+                min_samples: r
+                    .optional("VITALS_ANOMALY_MIN_SAMPLES", |v| {
+                        parse_between(v, 3, MAX_WINDOW as u64)
+                    })
+                    .map_or(defaults.anomaly.min_samples, |n| n as usize),
+                runs: r
+                    .optional("VITALS_ANOMALY_RUNS", |v| parse_between(v, 1, 100))
+                    .map_or(defaults.anomaly.runs, |n| n as u32),
+            },
         }
     }
 }
@@ -92,6 +126,16 @@ pub fn parse_switch(value: &str) -> Result<bool, Expected> {
         "0" | "false" | "no" | "off" => Ok(false),
         _ => Err(Expected::new("1 or 0 (also true/false, yes/no, on/off)")),
     }
+}
+
+/// A whole number from `low` to `high`.
+fn parse_between(value: &str, low: u64, high: u64) -> Result<u64, Expected> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (low..=high).contains(n))
+        .ok_or_else(|| Expected(format!("a whole number from {low} to {high}")))
 }
 
 /// The longest retention: ten years.

@@ -5,7 +5,8 @@ use chrono::{DateTime, Local, Utc};
 
 use super::table::{self, paint};
 use super::{Render, Style, csv};
-use crate::history::{Bucket, Report, Summary};
+use crate::history::{Bucket, Report, Summary, unit_of};
+use crate::metrics::amount;
 use crate::status::Status;
 use crate::text::printable;
 
@@ -161,6 +162,36 @@ impl Render for Report {
             out.push_str("\nincidents:\n");
             out.push_str(&incidents.join("\n"));
         }
+        let anomalies: Vec<String> = self
+            .checks
+            .iter()
+            .flat_map(|c| c.anomalies.iter().flatten().map(move |a| (c, a)))
+            .map(|(c, a)| {
+                let unit = unit_of(a.unit);
+                let end = a.until.map_or_else(|| "ongoing".to_owned(), local);
+                format!(
+                    "  {} on {}: {} from {} to {}: peak {}, usually {} (band {} to {})",
+                    printable(&c.check),
+                    printable(&a.instance),
+                    printable(&a.metric),
+                    local(a.since),
+                    end,
+                    amount(a.peak, unit),
+                    amount(a.baseline, unit),
+                    amount(a.band[0], unit),
+                    amount(a.band[1], unit),
+                )
+            })
+            .collect();
+        if self.checks.iter().any(|c| c.anomalies.is_some()) {
+            out.push_str("\nanomalies:");
+            if anomalies.is_empty() {
+                out.push_str(" none");
+            } else {
+                out.push('\n');
+                out.push_str(&anomalies.join("\n"));
+            }
+        }
         out
     }
 
@@ -217,5 +248,35 @@ impl Render for Report {
             ]));
         }
         Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(status: Option<&str>, ms: Option<f64>) -> Bucket {
+        Bucket {
+            status: status.map(str::to_owned),
+            response_ms: ms,
+        }
+    }
+
+    #[test]
+    fn sparkline_scales_to_the_slowest_and_strip_rises_with_trouble() {
+        let buckets = [
+            bucket(Some("healthy"), Some(1.0)),
+            bucket(None, None),
+            bucket(Some("degraded"), Some(4.0)),
+            bucket(Some("unhealthy"), Some(8.0)),
+            bucket(Some("unknown"), Some(0.0)),
+        ];
+        assert_eq!(sparkline(&buckets), "▂ ▅█▁");
+        let plain = Style {
+            color: false,
+            tty: true,
+            width: None,
+        };
+        assert_eq!(strip(&plain, &buckets), "▁ ▄█▆");
     }
 }

@@ -37,6 +37,13 @@ pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
                 out.push_str(&plain(line));
             }
         }
+        for anomaly in &result.anomalies {
+            out.push_str(&format!(
+                "\n{}: anomaly - {}",
+                id.key(),
+                plain(&anomaly.describe())
+            ));
+        }
     }
     out
 }

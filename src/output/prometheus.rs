@@ -100,6 +100,18 @@ fn common(id: CheckId, result: &CheckResult) -> Vec<Metric> {
             .label("check", check),
         );
     }
+    for anomaly in &result.anomalies {
+        metrics.push(
+            Metric::gauge(
+                "anomaly",
+                "1 for each metric outside its usual band for long enough (the history's anomaly rule).",
+                Unit::Count,
+                Some(1.0),
+            )
+            .label("check", check)
+            .label("metric", anomaly.metric.clone()),
+        );
+    }
     if let Some(duration) = result.duration {
         metrics.push(
             Metric::gauge(

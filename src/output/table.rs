@@ -80,11 +80,34 @@ impl Render for Single<'_> {
             "message".to_owned(),
             printable(&result.message).into_owned(),
         ]);
-        table.to_string()
+        format!("{table}{}", anomaly_note(&[(self.id, result)]))
     }
 
     fn check_results(&self) -> Option<Vec<(CheckId, &CheckResult)>> {
         Some(vec![(self.id, self.result)])
+    }
+}
+
+/// Below a check's table: each anomaly its recorded metrics show, since when.
+fn anomaly_note(results: &[(CheckId, &CheckResult)]) -> String {
+    let lines: Vec<String> = results
+        .iter()
+        .flat_map(|(id, r)| r.anomalies.iter().map(move |a| (id, a)))
+        .map(|(id, a)| {
+            format!(
+                "\n  {}: {} (since {})",
+                id.key(),
+                printable(&a.describe()),
+                a.since
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M:%S")
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\nanomalies:{}", lines.concat())
     }
 }
 
@@ -144,11 +167,14 @@ impl Render for Report {
                 printable(&result.message).into_owned(),
             ]);
         }
+        let results: Vec<(CheckId, &CheckResult)> =
+            self.checks.iter().map(|(id, r)| (*id, r)).collect();
         format!(
-            "{table}\noverall: {} in {:.2} ms at {}",
+            "{table}\noverall: {} in {:.2} ms at {}{}",
             status(style, self.overall_status),
             self.duration_ms,
-            self.timestamp
+            self.timestamp,
+            anomaly_note(&results)
         )
     }
 
