@@ -669,7 +669,7 @@ timeout = "soon"
         errors,
         [
             "VITALS_CONFIG: vitals.toml:3: check \"db\": name: \"db\" is the name of a built-in check or service; choose another name",
-            "VITALS_CONFIG: vitals.toml:8: check \"edge\": kind: unknown kind \"tpc\" (expected one of: command, tcp)",
+            "VITALS_CONFIG: vitals.toml:8: check \"edge\": kind: unknown kind \"tpc\" (expected one of: command, tcp, tls, dns, postgres, redis, http)",
             "VITALS_CONFIG: vitals.toml:14: check \"plugin\": command: expected the program and its arguments, such as [\"/usr/lib/nagios/plugins/check_disk\", \"-w\", \"10%\"]",
             "VITALS_CONFIG: vitals.toml:15: check \"plugin\": on_timeout: expected \"unknown\" or \"critical\", got \"never\"",
             "VITALS_CONFIG: vitals.toml:16: check \"plugin\": unknown field \"colour\" for kind \"command\" (expected one of: name, kind, timeout, command, env, on_timeout)",

@@ -369,14 +369,13 @@ fn same(answer: &str, expected: &str) -> bool {
     answer.trim_end_matches('.').eq_ignore_ascii_case(expected.trim_end_matches('.'))
 }
 
-/// A question id nobody can guess from outside (answers are matched to it).
+/// A question id nobody can guess from outside (answers are matched to it):
+/// the standard library's per-process random hash keys.
 fn question_id() -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    // Only the low bits vary fast enough; mixed with the process id.
-    (nanos ^ (std::process::id() << 7)) as u16
+    use std::hash::{BuildHasher as _, Hasher as _};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish() as u16
 }
 
 impl Probe for Dns {
