@@ -15,9 +15,9 @@ use crate::support::cmd::Test;
 use crate::support::net::free_port;
 
 /// A program the test started, stopped when the test ends.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Server {
@@ -28,7 +28,7 @@ impl Drop for Server {
 }
 
 /// `openssl s_server` presenting `cert` and `key` on a free port, once it accepts.
-fn s_server(cert: &Path, key: &Path) -> Server {
+pub(crate) fn s_server(cert: &Path, key: &Path) -> Server {
     let port = free_port();
     let child = Command::new("openssl")
         .args(["s_server", "-quiet", "-www", "-accept"])
@@ -228,8 +228,9 @@ fn probe_query(name: &str) -> Vec<u8> {
     q
 }
 
-/// dnsmasq answering for `vitals.test` only, on a free port, once it answers.
-fn dnsmasq(dir: &Path) -> Server {
+/// dnsmasq answering for `vitals.test` only (and what `records` adds, such
+/// as `--mx-host=…`), on a free port, once it answers.
+pub(crate) fn dnsmasq(dir: &Path, records: &[&str]) -> Server {
     let port = free_port();
     let child = Command::new("/usr/sbin/dnsmasq")
         .args([
@@ -246,6 +247,7 @@ fn dnsmasq(dir: &Path) -> Server {
             "--mx-host=vitals.test,mail.vitals.test,10",
             "--txt-record=vitals.test,v=spf1 -all",
         ])
+        .args(records)
         .arg(format!("--port={port}"))
         .arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display()))
         .stdin(Stdio::null())
@@ -275,7 +277,7 @@ fn dnsmasq(dir: &Path) -> Server {
 #[test]
 fn dns_records_of_each_kind_from_dnsmasq_and_a_resolver_that_never_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let dns = dnsmasq(dir.path());
+    let dns = dnsmasq(dir.path(), &[]);
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let at = format!("127.0.0.1:{}", dns.port);
     let nowhere = silent.local_addr().unwrap().to_string();
