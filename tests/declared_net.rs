@@ -354,3 +354,63 @@ fn dns_records_of_each_kind_from_dnsmasq_and_a_resolver_that_never_answers() {
     assert_eq!(time["unit"], "s");
     assert!(time["value"].as_f64().unwrap() < 1.0, "{time}");
 }
+
+#[test]
+fn starttls_reads_the_certificate_of_smtp_and_postgresql_servers() {
+    use crate::support::postgres::{PgOptions, PgServer};
+    use crate::support::smtp::{SmtpOptions, SmtpServer};
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let ca = TestCa::new("vitals PostgreSQL CA");
+    let pg = PgServer::start(PgOptions {
+        tls: Some(ca.issue_expiring(&["127.0.0.1"], 45)),
+        ..PgOptions::default()
+    });
+    let plain = PgServer::shared();
+    let toml = [
+        tls_check(
+            "mail",
+            smtp.port(),
+            &format!(
+                "starttls = \"smtp\"\nca_file = {:?}",
+                smtp.ca_path().display().to_string()
+            ),
+        ),
+        tls_check(
+            "pg",
+            pg.port(),
+            &format!(
+                "starttls = \"postgres\"\nca_file = {:?}",
+                ca.ca_path().display().to_string()
+            ),
+        ),
+        tls_check("db-without-tls", plain.port(), "starttls = \"postgres\""),
+        tls_check(
+            "not-smtp",
+            pg.port(),
+            "starttls = \"smtp\"\ntimeout = \"500ms\"",
+        ),
+    ]
+    .concat();
+    let t = Test::new();
+    t.write_file("vitals.toml", toml);
+    let out = t.run_args(["check", "all", "--json"]);
+    out.assert_code(2);
+    let v = out.json();
+    let c = |name: &str| v["checks"][name].clone();
+    assert_eq!(c("mail")["verification"], "ok", "{}", c("mail"));
+    assert!(c("mail")["days_left"].as_i64().unwrap() > 0);
+    assert_eq!(c("pg")["status"], "healthy", "{}", c("pg"));
+    assert_eq!(c("pg")["days_left"], 45);
+    assert_eq!(
+        c("db-without-tls")["message"],
+        format!(
+            "127.0.0.1:{}: STARTTLS: the server does not accept TLS (ssl = off)",
+            plain.port()
+        )
+    );
+    assert_eq!(c("not-smtp")["status"], "unhealthy");
+    assert_eq!(
+        c("not-smtp")["message"],
+        format!("127.0.0.1:{}: timed out after 500 ms", pg.port())
+    );
+}
