@@ -305,6 +305,18 @@ fn rq_registry_behind_a_password() {
             redis.port()
         )
     );
+    // REDIS_PASSWORD applies where the URL has none, as for the cache.
+    let out = Test::new()
+        .env(
+            "AGENT_REGISTRY_URL",
+            format!("redis://127.0.0.1:{}", redis.port()),
+        )
+        .env("REDIS_PASSWORD", "rq-registry-secret-1")
+        .args(["check", "agents", "--json"])
+        .run();
+    out.assert_code(0)
+        .assert_no_secrets(&["rq-registry-secret-1"]);
+    assert_eq!(out.json()["total_agents"], 1);
 }
 
 fn status_doc() -> Value {

@@ -128,7 +128,22 @@ fn real_plugins_report_their_perfdata_in_every_format() {
             drop(stream);
         }
     });
+    let web =
+        crate::support::http::HttpServer::replying(crate::support::http::Reply::text(200, "up"));
+    let web_port = web.port().to_string();
     let toml = [
+        command_check(
+            "web",
+            &[
+                &plugin("check_http"),
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &web_port,
+                "-u",
+                "/health",
+            ],
+        ),
         command_check(
             "disk",
             &[&plugin("check_disk"), "-w", "1%", "-c", "1%", "-p", "/"],
@@ -145,9 +160,20 @@ fn real_plugins_report_their_perfdata_in_every_format() {
     .concat();
     let t = declare(Test::new(), &toml);
 
-    let out = t.run_args(["check", "disk", "port", "procs", "--json"]);
+    let out = t.run_args(["check", "web", "disk", "port", "procs", "--json"]);
     out.assert_code(0);
     let v = out.json();
+    let web_check = &v["checks"]["web"];
+    assert_eq!(web_check["status"], "healthy", "{web_check}");
+    assert!(
+        web_check["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTP OK: HTTP/1.1 200 OK"),
+        "{web_check}"
+    );
+    assert_eq!(web_check["metrics"]["time"]["unit"], "s");
+    assert_eq!(web_check["metrics"]["size"]["unit"], "B");
     let disk = &v["checks"]["disk"];
     assert_eq!(disk["status"], "healthy");
     let root = &disk["metrics"]["/"];
@@ -669,7 +695,7 @@ timeout = "soon"
         errors,
         [
             "VITALS_CONFIG: vitals.toml:3: check \"db\": name: \"db\" is the name of a built-in check or service; choose another name",
-            "VITALS_CONFIG: vitals.toml:8: check \"edge\": kind: unknown kind \"tpc\" (expected one of: command, tcp)",
+            "VITALS_CONFIG: vitals.toml:8: check \"edge\": kind: unknown kind \"tpc\" (expected one of: command, tcp, tls, dns, postgres, redis, http)",
             "VITALS_CONFIG: vitals.toml:14: check \"plugin\": command: expected the program and its arguments, such as [\"/usr/lib/nagios/plugins/check_disk\", \"-w\", \"10%\"]",
             "VITALS_CONFIG: vitals.toml:15: check \"plugin\": on_timeout: expected \"unknown\" or \"critical\", got \"never\"",
             "VITALS_CONFIG: vitals.toml:16: check \"plugin\": unknown field \"colour\" for kind \"command\" (expected one of: name, kind, timeout, command, env, on_timeout)",

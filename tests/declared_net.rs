@@ -15,9 +15,9 @@ use crate::support::cmd::Test;
 use crate::support::net::free_port;
 
 /// A program the test started, stopped when the test ends.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Server {
@@ -28,7 +28,7 @@ impl Drop for Server {
 }
 
 /// `openssl s_server` presenting `cert` and `key` on a free port, once it accepts.
-fn s_server(cert: &Path, key: &Path) -> Server {
+pub(crate) fn s_server(cert: &Path, key: &Path) -> Server {
     let port = free_port();
     let child = Command::new("openssl")
         .args(["s_server", "-quiet", "-www", "-accept"])
@@ -228,8 +228,9 @@ fn probe_query(name: &str) -> Vec<u8> {
     q
 }
 
-/// dnsmasq answering for `vitals.test` only, on a free port, once it answers.
-fn dnsmasq(dir: &Path) -> Server {
+/// dnsmasq answering for `vitals.test` only (and what `records` adds, such
+/// as `--mx-host=…`), on a free port, once it answers.
+pub(crate) fn dnsmasq(dir: &Path, records: &[&str]) -> Server {
     let port = free_port();
     let child = Command::new("/usr/sbin/dnsmasq")
         .args([
@@ -246,6 +247,7 @@ fn dnsmasq(dir: &Path) -> Server {
             "--mx-host=vitals.test,mail.vitals.test,10",
             "--txt-record=vitals.test,v=spf1 -all",
         ])
+        .args(records)
         .arg(format!("--port={port}"))
         .arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display()))
         .stdin(Stdio::null())
@@ -275,7 +277,7 @@ fn dnsmasq(dir: &Path) -> Server {
 #[test]
 fn dns_records_of_each_kind_from_dnsmasq_and_a_resolver_that_never_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let dns = dnsmasq(dir.path());
+    let dns = dnsmasq(dir.path(), &[]);
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let at = format!("127.0.0.1:{}", dns.port);
     let nowhere = silent.local_addr().unwrap().to_string();
@@ -351,4 +353,64 @@ fn dns_records_of_each_kind_from_dnsmasq_and_a_resolver_that_never_answers() {
     let time = &v["checks"]["a"]["metrics"]["time"];
     assert_eq!(time["unit"], "s");
     assert!(time["value"].as_f64().unwrap() < 1.0, "{time}");
+}
+
+#[test]
+fn starttls_reads_the_certificate_of_smtp_and_postgresql_servers() {
+    use crate::support::postgres::{PgOptions, PgServer};
+    use crate::support::smtp::{SmtpOptions, SmtpServer};
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let ca = TestCa::new("vitals PostgreSQL CA");
+    let pg = PgServer::start(PgOptions {
+        tls: Some(ca.issue_expiring(&["127.0.0.1"], 45)),
+        ..PgOptions::default()
+    });
+    let plain = PgServer::shared();
+    let toml = [
+        tls_check(
+            "mail",
+            smtp.port(),
+            &format!(
+                "starttls = \"smtp\"\nca_file = {:?}",
+                smtp.ca_path().display().to_string()
+            ),
+        ),
+        tls_check(
+            "pg",
+            pg.port(),
+            &format!(
+                "starttls = \"postgres\"\nca_file = {:?}",
+                ca.ca_path().display().to_string()
+            ),
+        ),
+        tls_check("db-without-tls", plain.port(), "starttls = \"postgres\""),
+        tls_check(
+            "not-smtp",
+            pg.port(),
+            "starttls = \"smtp\"\ntimeout = \"500ms\"",
+        ),
+    ]
+    .concat();
+    let t = Test::new();
+    t.write_file("vitals.toml", toml);
+    let out = t.run_args(["check", "all", "--json"]);
+    out.assert_code(2);
+    let v = out.json();
+    let c = |name: &str| v["checks"][name].clone();
+    assert_eq!(c("mail")["verification"], "ok", "{}", c("mail"));
+    assert!(c("mail")["days_left"].as_i64().unwrap() > 0);
+    assert_eq!(c("pg")["status"], "healthy", "{}", c("pg"));
+    assert_eq!(c("pg")["days_left"], 45);
+    assert_eq!(
+        c("db-without-tls")["message"],
+        format!(
+            "127.0.0.1:{}: STARTTLS: the server does not accept TLS (ssl = off)",
+            plain.port()
+        )
+    );
+    assert_eq!(c("not-smtp")["status"], "unhealthy");
+    assert_eq!(
+        c("not-smtp")["message"],
+        format!("127.0.0.1:{}: timed out after 500 ms", pg.port())
+    );
 }

@@ -26,6 +26,7 @@ mod config_validate;
 mod critical_services;
 mod declared_checks;
 mod declared_net;
+mod declared_services;
 mod docs;
 mod faults;
 mod formats;

@@ -712,3 +712,160 @@ fn serve_unit_runs_and_stops_cleanly_on_sigterm() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(slack.request_count(), 0);
 }
+
+// --- checks of your own (docs/CHECKS.md) --------------------------------------
+
+/// `vitals check NAME… --json` over a recipe's vitals.toml, in which each
+/// `(shown, used)` pair puts this test's servers where the page has real ones.
+fn run_checks(
+    toml: &str,
+    swaps: &[(&str, String)],
+    test: Test,
+    names: &[&str],
+) -> serde_json::Value {
+    let mut text = toml.to_owned();
+    for (shown, used) in swaps {
+        assert!(text.contains(shown), "the recipe no longer has {shown:?}");
+        text = text.replace(shown, used);
+    }
+    test.write_file("vitals.toml", text);
+    let args: Vec<&str> = ["check"]
+        .into_iter()
+        .chain(names.iter().copied())
+        .chain(["--json"])
+        .collect();
+    let out = test.run_args(args);
+    out.json()
+}
+
+#[test]
+fn check_command_runs_nagios_plugins() {
+    let test = Test::new();
+    let dump = test.write_file("db.dump", "backup");
+    let v = run_checks(
+        &recipe("check-command"),
+        &[("/var/backups/db.dump", dump.display().to_string())],
+        test,
+        &["root-disk", "nightly-backup"],
+    );
+    let disk = &v["checks"]["root-disk"];
+    assert_eq!(disk["kind"], "command");
+    assert!(
+        disk["message"].as_str().unwrap().starts_with("DISK "),
+        "{disk}"
+    );
+    assert_eq!(disk["metrics"]["/"]["unit"], "B");
+    let backup = &v["checks"]["nightly-backup"];
+    assert_eq!(backup["status"], "healthy", "{backup}");
+    assert!(
+        backup["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("FILE_AGE OK"),
+        "{backup}"
+    );
+}
+
+#[test]
+fn check_tcp_waits_for_the_greeting() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = std::io::Write::write_all(&mut stream, b"220 mail.internal ESMTP\r\n");
+        }
+    });
+    let v = run_checks(
+        &recipe("check-tcp"),
+        &[
+            ("mail.internal", "127.0.0.1".into()),
+            ("port = 25", format!("port = {port}")),
+        ],
+        Test::new(),
+        &["smtp"],
+    );
+    assert_eq!(v["status"], "healthy", "{v}");
+    assert_eq!(v["kind"], "tcp");
+}
+
+#[test]
+fn check_tls_reads_the_days_left() {
+    let ca = crate::support::certs::TestCa::new("recipe CA");
+    let cert = ca.issue_expiring(&["www.example.com"], 60);
+    let server = crate::declared_net::s_server(&cert.cert_path, &cert.key_path);
+    let v = run_checks(
+        &recipe("check-tls"),
+        &[
+            (
+                "host = \"www.example.com\"",
+                "host = \"127.0.0.1\"\nsni = \"www.example.com\"".into(),
+            ),
+            ("port = 443", format!("port = {}", server.port)),
+        ],
+        Test::new().env("SSL_CERT_FILE", ca.ca_path()),
+        &["www-certificate"],
+    );
+    assert_eq!(v["status"], "healthy", "{v}");
+    assert_eq!(v["days_left"], 60);
+    assert_eq!(v["verification"], "ok");
+}
+
+#[test]
+fn check_dns_finds_the_mail_exchanger() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = crate::declared_net::dnsmasq(
+        dir.path(),
+        &[
+            "--local=/example.com/",
+            "--mx-host=example.com,mail.example.com,10",
+        ],
+    );
+    let v = run_checks(
+        &recipe("check-dns"),
+        &[("192.0.2.53:53", format!("127.0.0.1:{}", dns.port))],
+        Test::new(),
+        &["mail-exchanger"],
+    );
+    assert_eq!(v["status"], "healthy", "{v}");
+    assert_eq!(v["answers"], serde_json::json!(["10 mail.example.com."]));
+}
+
+#[test]
+fn check_postgres_and_redis_instances() {
+    let v = run_checks(
+        &recipe("check-postgres"),
+        &[],
+        Test::new()
+            .env("REPLICA_URL", PgServer::shared().create_database())
+            .env("SESSIONS_REDIS_URL", RedisServer::shared().url()),
+        &["replica", "sessions"],
+    );
+    assert_eq!(v["overall_status"], "healthy", "{v}");
+    assert_eq!(v["checks"]["replica"]["kind"], "postgres");
+    assert_eq!(v["checks"]["replica"]["message"], "Database operational");
+    assert_eq!(v["checks"]["sessions"]["message"], "Cache operational");
+}
+
+#[test]
+fn check_http_expands_variables_in_the_url() {
+    let server = HttpServer::start(|req| {
+        if req.path() == "/healthz"
+            && req.header("authorization") == Some("Bearer recipe-billing-token")
+        {
+            Reply::text(200, "ok")
+        } else {
+            Reply::text(403, "no")
+        }
+    });
+    let v = run_checks(
+        &recipe("check-http"),
+        &[],
+        Test::new()
+            .env("BILLING_HOST", format!("127.0.0.1:{}", server.port()))
+            .env("BILLING_TOKEN", "recipe-billing-token"),
+        &["billing"],
+    );
+    assert_eq!(v["status"], "healthy", "{v}");
+    assert_eq!(v["status_code"], 200);
+}

@@ -14,6 +14,7 @@ use super::store::Matching;
 use super::{Alert, Delivery, Event, Held, Labels, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult, services};
 use crate::config::Config;
+use crate::config::check_table::valid_name;
 use crate::config::parse::Expected;
 use crate::error::report;
 use crate::exit::Exit;
@@ -46,14 +47,19 @@ impl FailureSeverity {
                 .split_once('=')
                 .ok_or_else(|| expected(format!("{item:?} has no =")))?;
             let name = name.trim();
-            let id = name.parse::<CheckId>().map_err(|_| {
-                expected(format!(
-                    "{name:?} is not a check{}",
-                    did_you_mean(name)
-                        .map(|n| format!("; did you mean {n}?"))
-                        .unwrap_or_default()
-                ))
-            })?;
+            // A check declared in vitals.toml by its name; one close to a
+            // built-in's is taken for a typo of it.
+            let id = match (name.parse::<CheckId>(), did_you_mean(name)) {
+                (Ok(id), _) => id,
+                (Err(_), None) if valid_name(name) => CheckId::declared(name),
+                (Err(_), hint) => {
+                    return Err(expected(format!(
+                        "{name:?} is not a check{}",
+                        hint.map(|n| format!("; did you mean {n}?"))
+                            .unwrap_or_default()
+                    )));
+                }
+            };
             let severity = severity
                 .trim()
                 .to_ascii_lowercase()
@@ -579,8 +585,14 @@ mod tests {
             ))
         );
         assert_eq!(
-            refused("queue=critical"),
-            Some(format!("{pairs} (\"queue\" is not a check)"))
+            refused("my queue=critical"),
+            Some(format!("{pairs} (\"my queue\" is not a check)"))
+        );
+        // A check declared in vitals.toml.
+        let declared = FailureSeverity::parse("replica=critical").unwrap_or_default();
+        assert_eq!(
+            declared.of(CheckId::declared("replica")),
+            Severity::Critical
         );
         assert_eq!(
             refused("db=loud"),

@@ -208,22 +208,6 @@ impl<'a> Fields<'a> {
         Some(s)
     }
 
-    /// A string whose value is a secret (a password, a message to send).
-    pub fn secret_string(&mut self, key: &str) -> Option<String> {
-        let (_, value) = self.take(key)?;
-        match value {
-            Value::String(s) => {
-                let v = self.expanded(key, &s, true)?;
-                redact::register(&v);
-                Some(v)
-            }
-            other => {
-                self.type_error(key, "a string", &other);
-                None
-            }
-        }
-    }
-
     /// A URL of one of `schemes`; its credentials, wherever they came
     /// from, are secrets. A malformed value is not echoed when a `${VAR}` made it.
     pub fn url(&mut self, key: &str, schemes: &[&str]) -> Option<SecretUrl> {
@@ -316,17 +300,6 @@ impl<'a> Fields<'a> {
     pub fn port(&mut self, key: &str) -> Option<u16> {
         self.integer(key, 1..=65535)
             .and_then(|n| u16::try_from(n).ok())
-    }
-
-    pub fn boolean(&mut self, key: &str) -> Option<bool> {
-        let (_, value) = self.take(key)?;
-        match value {
-            Value::Boolean(b) => Some(b),
-            other => {
-                self.type_error(key, "true or false", &other);
-                None
-            }
-        }
     }
 
     /// An array of strings, each `${VAR}` expanded (plain text); or one string.

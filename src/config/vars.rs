@@ -178,7 +178,7 @@ pub const STATE: Group = Group {
             "VITALS_ALERT_SEVERITY",
             Public,
             None,
-            "Severity of each check's {check}_failure alert from check --alert, e.g. database=critical,cache=error (check names or aliases; the others error).",
+            "Severity of each check's {check}_failure alert from check --alert, e.g. database=critical,replica=critical (check names or aliases, declared checks' too; the others error).",
         ),
         var(
             "ALERT_REPEAT_INTERVAL",

@@ -89,6 +89,15 @@ impl TestCa {
         })
     }
 
+    /// A client certificate for the database user `user` (its common name),
+    /// for PostgreSQL's `cert` authentication.
+    pub fn issue_client(&self, user: &str) -> ServerCert {
+        self.issue_with(&[], |params| {
+            params.distinguished_name.push(DnType::CommonName, user);
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        })
+    }
+
     fn issue_with(
         &self,
         names: &[&str],
@@ -97,12 +106,12 @@ impl TestCa {
         let sans: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         let mut params =
             CertificateParams::new(sans).unwrap_or_else(|e| panic!("SANs {names:?}: {e}"));
-        adjust(&mut params);
         params.distinguished_name.push(
             DnType::CommonName,
             names.first().copied().unwrap_or("server"),
         );
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        adjust(&mut params);
         let key = KeyPair::generate().expect("generate server key");
         let cert = params
             .signed_by(&key, &*self.issuer)

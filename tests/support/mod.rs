@@ -30,7 +30,7 @@ pub mod cmd;
 pub mod http;
 pub mod net;
 pub mod postgres;
-mod process;
+pub(crate) mod process;
 pub mod redis;
 pub mod serve;
 pub mod smtp;

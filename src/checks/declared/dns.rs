@@ -369,14 +369,13 @@ fn same(answer: &str, expected: &str) -> bool {
     answer.trim_end_matches('.').eq_ignore_ascii_case(expected.trim_end_matches('.'))
 }
 
-/// A question id nobody can guess from outside (answers are matched to it).
+/// A question id nobody can guess from outside (answers are matched to it):
+/// the standard library's per-process random hash keys.
 fn question_id() -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    // Only the low bits vary fast enough; mixed with the process id.
-    (nanos ^ (std::process::id() << 7)) as u16
+    use std::hash::{BuildHasher as _, Hasher as _};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish() as u16
 }
 
 impl Probe for Dns {
@@ -481,5 +480,36 @@ mod tests {
         assert_eq!(parse_server("127.0.0.1:5353"), Some("127.0.0.1:5353".parse().unwrap()));
         assert_eq!(parse_server("::1"), Some("[::1]:53".parse().unwrap()));
         assert_eq!(parse_server("resolver"), None);
+    }
+}
+
+/// Property tests over what a DNS server sends (`fuzz/run` runs them at scale).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_answer_is_read_or_refused_without_panic(
+            body in prop::collection::vec(any::<u8>(), 0..300),
+            answers in 0u16..4,
+            kind in prop::sample::select(vec![Record::A, Record::Aaaa, Record::Cname, Record::Mx, Record::Txt]),
+        ) {
+            let mut packet = query(7, "example.test", kind).unwrap_or_default();
+            packet[2] = 0x81;
+            packet[3] = 0x80;
+            packet[6..8].copy_from_slice(&answers.to_be_bytes());
+            packet.extend_from_slice(&body);
+            if let Ok(Answer::Records(records)) = answer(&packet, 7, kind) {
+                prop_assert!(records.len() <= usize::from(answers));
+                if kind == Record::A {
+                    for r in &records {
+                        prop_assert!(r.parse::<std::net::Ipv4Addr>().is_ok(), "{}", r);
+                    }
+                }
+            }
+            let _ = answer(&body, 7, kind);
+        }
     }
 }

@@ -436,3 +436,65 @@ mod tests {
         assert_eq!(parse("   "), Parsed::default());
     }
 }
+
+/// Property tests over plugin output (`fuzz/run` runs them at scale).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn item_text() -> impl Strategy<Value = String> {
+        let label = prop_oneof!["[a-z/_]{1,8}", "'[a-z ']{1,8}'", "[=' ]{0,3}"];
+        let value = prop_oneof![
+            "-?[0-9]{1,6}(\\.[0-9]{1,4})?",
+            Just("U".to_owned()),
+            "[0-9e.+-]{1,6}"
+        ];
+        let uom = prop_oneof![
+            Just(""),
+            Just("s"),
+            Just("ms"),
+            Just("%"),
+            Just("B"),
+            Just("MB"),
+            Just("c"),
+            Just("$")
+        ];
+        let range = prop_oneof![Just(String::new()), "@?(~|-?[0-9]{1,3})?:?(-?[0-9]{1,3})?"];
+        (
+            label,
+            value,
+            uom,
+            range.clone(),
+            range,
+            "(-?[0-9]{1,3})?",
+            "(;[0-9x]{0,3}){0,3}",
+        )
+            .prop_map(|(l, v, u, w, c, min, rest)| format!("{l}={v}{u};{w};{c};{min}{rest}"))
+    }
+
+    proptest! {
+        #[test]
+        fn any_perfdata_is_read_or_skipped_and_reads_back_the_same(
+            text in prop_oneof![
+                prop::collection::vec(item_text(), 0..6).prop_map(|items| items.join(" ")),
+                any::<String>(),
+            ]
+        ) {
+            let first = parse(&text);
+            for item in &first.items {
+                prop_assert!(!item.label.is_empty());
+                prop_assert!(item.value.is_none_or(f64::is_finite));
+            }
+            for skipped in &first.skipped {
+                prop_assert!(skipped.chars().count() < 200, "{}", skipped);
+            }
+            // Written out and read again, what was read reads the same.
+            let written: Vec<String> = first.items.iter().map(ToString::to_string).collect();
+            let second = parse(&written.join(" "));
+            prop_assert_eq!(&second.skipped, &Vec::<String>::new());
+            let rewritten: Vec<String> = second.items.iter().map(ToString::to_string).collect();
+            prop_assert_eq!(parse(&rewritten.join(" ")).items, second.items);
+        }
+    }
+}

@@ -43,7 +43,7 @@ fn read(f: &mut Fields<'_>) -> Option<Tcp> {
     if !f.has("port") {
         f.missing("port", "the TCP port, 1 to 65535");
     }
-    let send = f.secret_string("send");
+    let send = f.string("send");
     let expect = f.non_empty("expect");
     Some(Tcp {
         host: host?,

@@ -4,6 +4,7 @@
 //! chain is read even when it fails verification, so that an expired or
 //! untrusted certificate still says when it expires; the verification's
 //! verdict (expired, untrusted, wrong host name) is reported beside it.
+//! `starttls` (`smtp`, `imap`, `postgres`) asks for TLS the protocol's way first.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -23,10 +25,11 @@ use crate::clock;
 use crate::config::Fields;
 use crate::net::tls::{self, Trust};
 use crate::status::Status;
+use crate::text;
 
 pub const KIND: CheckKind = CheckKind {
     name: "tls",
-    fields: &["host", "port", "sni", "warn_days", "crit_days", "ca_file"],
+    fields: &["host", "port", "sni", "starttls", "warn_days", "crit_days", "ca_file"],
     read: |fields, _, trust| read(fields, trust).map(|t| Box::new(t) as Box<dyn Probe>),
 };
 
@@ -34,10 +37,111 @@ const WARN_DAYS: i64 = 21;
 const CRIT_DAYS: i64 = 7;
 const SECONDS_PER_DAY: i64 = 86_400;
 
+/// A protocol whose plain-text start asks for TLS on the same connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StartTls {
+    Smtp,
+    Imap,
+    Postgres,
+}
+
+impl StartTls {
+    fn parse(text: &str) -> Option<StartTls> {
+        match text {
+            "smtp" => Some(StartTls::Smtp),
+            "imap" => Some(StartTls::Imap),
+            "postgres" => Some(StartTls::Postgres),
+            _ => None,
+        }
+    }
+}
+
+/// The longest line read from a server before its TLS starts.
+const LINE_CAP: usize = 4096;
+
+/// Reads one CRLF- or LF-ended line.
+async fn read_line(stream: &mut TcpStream) -> Result<String, String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() < LINE_CAP {
+        match stream.read(&mut byte).await {
+            Ok(0) => return Err("the server closed the connection".to_owned()),
+            Ok(_) if byte[0] == b'\n' => {
+                return Ok(String::from_utf8_lossy(&line).trim_end().to_owned());
+            }
+            Ok(_) => line.push(byte[0]),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Err("the server sent a line longer than 4 KiB".to_owned())
+}
+
+/// The lines of one SMTP reply (`250-…` continues, `250 …` ends); its last line.
+async fn smtp_reply(stream: &mut TcpStream, code: &str) -> Result<(), String> {
+    loop {
+        let line = read_line(stream).await?;
+        if !line.starts_with(code) {
+            return Err(format!("expected {code}, the server said {:?}", text::one_line(&line, 80)));
+        }
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return Ok(());
+        }
+    }
+}
+
+async fn send(stream: &mut TcpStream, bytes: &[u8]) -> Result<(), String> {
+    stream.write_all(bytes).await.map_err(|e| e.to_string())
+}
+
+/// Asks for TLS the way `protocol` does, on a connection just opened.
+async fn start_tls(stream: &mut TcpStream, protocol: StartTls) -> Result<(), String> {
+    match protocol {
+        StartTls::Smtp => {
+            smtp_reply(stream, "220").await?;
+            send(stream, b"EHLO vitals\r\n").await?;
+            smtp_reply(stream, "250").await?;
+            send(stream, b"STARTTLS\r\n").await?;
+            smtp_reply(stream, "220").await
+        }
+        StartTls::Imap => {
+            let greeting = read_line(stream).await?;
+            if !greeting.starts_with("* OK") {
+                return Err(format!("not an IMAP greeting: {:?}", text::one_line(&greeting, 80)));
+            }
+            send(stream, b"v1 STARTTLS\r\n").await?;
+            loop {
+                let line = read_line(stream).await?;
+                if let Some(status) = line.strip_prefix("v1 ") {
+                    return if status.starts_with("OK") {
+                        Ok(())
+                    } else {
+                        Err(format!("STARTTLS refused: {:?}", text::one_line(status, 80)))
+                    };
+                }
+            }
+        }
+        StartTls::Postgres => {
+            // SSLRequest: length 8, code 80877103.
+            send(stream, &[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]).await?;
+            let mut answer = [0u8; 1];
+            stream
+                .read_exact(&mut answer)
+                .await
+                .map_err(|e| e.to_string())?;
+            match answer[0] {
+                b'S' => Ok(()),
+                b'N' => Err("the server does not accept TLS (ssl = off)".to_owned()),
+                other => Err(format!("not a PostgreSQL server: it answered the SSL request with {:?}", char::from(other))),
+            }
+        }
+    }
+}
+
 struct Tls {
     host: String,
     port: u16,
     sni: Option<String>,
+    starttls: Option<StartTls>,
     warn_days: i64,
     crit_days: i64,
     trust: Trust,
@@ -50,6 +154,19 @@ fn read(f: &mut Fields<'_>, trust: &Trust) -> Option<Tls> {
     let host = f.non_empty("host");
     let port = if f.has("port") { f.port("port") } else { Some(443) };
     let sni = f.non_empty("sni");
+    let starttls = match f.string("starttls") {
+        None => None,
+        Some(text) => {
+            let protocol = StartTls::parse(&text);
+            if protocol.is_none() {
+                f.error(
+                    "starttls",
+                    format!("expected \"smtp\", \"imap\" or \"postgres\", got {text:?}"),
+                );
+            }
+            protocol
+        }
+    };
     let warn_days = f.integer("warn_days", 0..=3650).unwrap_or(WARN_DAYS);
     let crit_days = f.integer("crit_days", 0..=3650).unwrap_or(CRIT_DAYS);
     if crit_days > warn_days {
@@ -72,6 +189,7 @@ fn read(f: &mut Fields<'_>, trust: &Trust) -> Option<Tls> {
         host: host?,
         port: port?,
         sni,
+        starttls,
         warn_days,
         crit_days,
         trust,
@@ -178,10 +296,15 @@ impl Tls {
             Err(e) => return failed(e),
         };
         let started = Instant::now();
-        let stream = match TcpStream::connect((self.host.as_str(), self.port)).await {
+        let mut stream = match TcpStream::connect((self.host.as_str(), self.port)).await {
             Ok(stream) => stream,
             Err(e) => return failed(e.to_string()),
         };
+        if let Some(protocol) = self.starttls
+            && let Err(e) = start_tls(&mut stream, protocol).await
+        {
+            return failed(format!("STARTTLS: {e}"));
+        }
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let stream = match connector.connect(name, stream).await {
             Ok(stream) => stream,
@@ -375,5 +498,32 @@ mod tests {
         assert_eq!(asn1_time(0x17, "500101000000Z").map(|t| t.to_rfc3339()), Some("1950-01-01T00:00:00+00:00".to_owned()));
         assert_eq!(asn1_time(0x17, "5001010000Z"), None);
         assert_eq!(asn1_time(0x18, "20261340000000Z"), None);
+    }
+}
+
+/// Property tests over certificates as servers send them (`fuzz/run` runs them at scale).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_certificate_bytes_give_an_expiry_or_none(
+            bytes in prop::collection::vec(any::<u8>(), 0..400),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let _ = not_after(&bytes);
+            // A real certificate cut anywhere gives its expiry or none, never another one.
+            let mut params = rcgen::CertificateParams::new(vec!["f.test".to_owned()]).unwrap();
+            params.not_after = rcgen::date_time_ymd(2040, 2, 29);
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = params.self_signed(&key).unwrap();
+            let der = cert.der().to_vec();
+            let end = cut.index(der.len() + 1);
+            if let Some(t) = not_after(&der[..end]) {
+                prop_assert_eq!(t.to_rfc3339(), "2040-02-29T00:00:00+00:00");
+            }
+        }
     }
 }
