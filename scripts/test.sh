@@ -2,8 +2,8 @@
 # The whole test suite on a fresh Debian/Ubuntu machine with the Rust toolchain:
 # installs what the tests use when it is missing (PostgreSQL and Redis servers,
 # jq, Python 3 with aiosmtpd, the SMTP server the e-mail tests start, and the
-# Prometheus client's parser, systemd-analyze), then checks formatting and lints
-# and runs every test.
+# Prometheus client's parser, systemd-analyze, Prometheus Alertmanager), then
+# checks formatting and lints and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,8 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 # `systemd-analyze verify` checks the systemd recipe's units.
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# The Alertmanager channel is tested against the real Alertmanager.
+[ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
 
 if ((${#missing[@]})); then
     if $as_root; then

@@ -863,7 +863,7 @@ fn ids_are_taken_by_unique_prefix_in_any_case_and_the_list_fits_80_columns(backe
     assert_eq!(
         short.stderr,
         "error: \"abc\" is too short to name an alert: give at least 4 characters of its id \
-         (`vitals alert list` shows them)\n"
+         (`vitals alert list --status all` shows them)\n"
     );
     // Two alerts whose ids share a prefix: the prefix names neither.
     site.store.execute(
@@ -978,7 +978,7 @@ fn alerts_from_before_labels_still_de_duplicate_and_resolve(backend: Backend) {
             site.store
                 .number("SELECT MAX(compatible_from) FROM schema_version")
         ),
-        (2, 2)
+        (3, 3)
     );
 
     // The database still fails: its check adopts the old alert, labels and all.
@@ -1043,21 +1043,21 @@ fn a_newer_schema_is_used_when_compatible_and_refused_otherwise(backend: Backend
     send(site.host("web1"), &args).assert_code(0);
     // A newer vitals changed the schema in a way this one can live with.
     site.store
-        .execute("UPDATE schema_version SET version = 3, compatible_from = 2");
+        .execute("UPDATE schema_version SET version = 4, compatible_from = 3");
     let compatible = send(site.host("web1"), &args);
     compatible.assert_code(0);
     assert_eq!(compatible.json()["occurrences"], 2);
     assert_eq!(site.told(), (1, 1));
     // ... and then in one it cannot: it says so, and the alert still goes out.
     site.store
-        .execute("UPDATE schema_version SET compatible_from = 3");
+        .execute("UPDATE schema_version SET compatible_from = 4");
     let refused = send(site.host("web1"), &args);
     refused.assert_code(1);
     assert_eq!(site.told(), (2, 2));
     let name = redacted(&site.store);
     let why = format!(
-        "error: alert store {name}: it was written by a newer vitals (schema version 3, \
-         readable from version 3; this one knows up to 2); upgrade vitals"
+        "error: alert store {name}: it was written by a newer vitals (schema version 4, \
+         readable from version 4; this one knows up to 3); upgrade vitals"
     );
     assert_eq!(
         refused.stderr,
@@ -1068,7 +1068,7 @@ fn a_newer_schema_is_used_when_compatible_and_refused_otherwise(backend: Backend
     assert_eq!(list.stderr, format!("{why}\n"));
     assert_eq!(
         site.store.number("SELECT MAX(version) FROM schema_version"),
-        3,
+        4,
         "the store was rewritten"
     );
 }

@@ -9,6 +9,7 @@ mod support;
 
 mod alerts_cli;
 mod alerts_email;
+mod alerts_hooks;
 mod alerts_http;
 mod alerts_lifecycle;
 mod alerts_store;

@@ -9,8 +9,9 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::channels::{self, Entry};
+use super::hygiene::{self, FLAP_WINDOW, Hygiene, Subject, suggestion};
 use super::lifecycle::{Raised, Raising, follow_up, in_store, open_store, raise_all, rules};
-use super::store::Matching;
+use super::store::{Matching, Run};
 use super::{Alert, Delivery, Event, Held, Labels, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult, services};
 use crate::config::Config;
@@ -46,14 +47,9 @@ impl FailureSeverity {
                 .split_once('=')
                 .ok_or_else(|| expected(format!("{item:?} has no =")))?;
             let name = name.trim();
-            let id = name.parse::<CheckId>().map_err(|_| {
-                expected(format!(
-                    "{name:?} is not a check{}",
-                    did_you_mean(name)
-                        .map(|n| format!("; did you mean {n}?"))
-                        .unwrap_or_default()
-                ))
-            })?;
+            let id = name
+                .parse::<CheckId>()
+                .map_err(|_| expected(format!("{name:?} is not a check{}", suggestion(name))))?;
             let severity = severity
                 .trim()
                 .to_ascii_lowercase()
@@ -71,18 +67,6 @@ impl FailureSeverity {
         }
         Ok(FailureSeverity(pairs))
     }
-}
-
-/// The check name most like `name`, when one is close (a typo).
-fn did_you_mean(name: &str) -> Option<&'static str> {
-    crate::checks::BUILTINS
-        .iter()
-        .flat_map(|c| [Some(c.name), c.alias])
-        .flatten()
-        .map(|known| (strsim::jaro(name, known), known))
-        .filter(|(likeness, _)| *likeness > 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, known)| known)
 }
 
 /// The type suffix and severity of a check in trouble; `None` when it is not.
@@ -192,10 +176,17 @@ pub fn check_alerts(
         .collect()
 }
 
-/// What a recovered check (or service) resolves.
-fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching, String)> {
+/// What a recovered check (or service) resolves, each with what it is about.
+/// A healthy check resolves its own alerts; each healthy service of
+/// `external_services` its own, so that each counts its own healthy runs.
+fn recovered(
+    id: CheckId,
+    result: &CheckResult,
+    instance: &str,
+) -> Vec<(Matching, String, Subject)> {
     let note = |what: &str, said: &str| format!("{what} is healthy again: {said}");
     let mut out = Vec::new();
+    let is_services = id == services::CHECK.id();
     if result.status == Status::Healthy {
         out.push((
             Matching {
@@ -203,10 +194,16 @@ fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching
                 labels: check_labels(id, None, instance),
                 target: result.target.clone(),
                 legacy: true,
+                without: is_services.then(|| "service".to_owned()),
             },
             note(id.key(), &result.message),
+            Subject {
+                check: id,
+                service: None,
+            },
         ));
-    } else if id == services::CHECK.id() {
+    }
+    if is_services {
         for (name, status, object) in services(result) {
             if status != Status::Healthy {
                 continue;
@@ -223,12 +220,25 @@ fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching
                     labels,
                     target: part_target(result, &name).map(str::to_owned),
                     legacy: false,
+                    without: None,
                 },
                 note(&name, said),
+                Subject {
+                    check: id,
+                    service: Some(name),
+                },
             ));
         }
     }
     out
+}
+
+/// What an alert a check raised is about, from its labels.
+fn subject_of(alert: &Alert, id: CheckId) -> Subject {
+    Subject {
+        check: id,
+        service: alert.labels.get("service").cloned(),
+    }
 }
 
 /// Why an open alert of this instance is stale after this run, if it is:
@@ -263,11 +273,13 @@ fn stale_reason(alert: &Alert, checks: &[(CheckId, CheckResult)]) -> Option<Stri
 /// `Exit::Warning` when part of it failed or needs someone (the store, a
 /// notification that reached nobody it should have, a stale alert), after
 /// telling `notice` what; and the signal that cut it short, if one did.
+#[allow(clippy::too_many_arguments)]
 pub async fn alert_checks(
     checks: &[(CheckId, CheckResult)],
     config: &Config,
     entries: &[Entry],
     failure: &FailureSeverity,
+    hygiene: &Hygiene,
     timeout: Duration,
     notice: &mut dyn FnMut(String),
     stop: &Stop,
@@ -283,11 +295,6 @@ pub async fn alert_checks(
         ));
         exit = Exit::Warning;
     }
-    let raising: Vec<Raising> = checks
-        .iter()
-        .flat_map(|(id, result)| check_alerts(*id, result, instance, failure))
-        .map(|alert| Raising { alert, adopt: true })
-        .collect();
     if entries.iter().all(|e| e.ready().is_none()) {
         notice(
             "--alert: no alert channel is configured, so alerts are recorded but nobody is notified"
@@ -309,6 +316,43 @@ pub async fn alert_checks(
     let rules = rules(config, timeout);
     let policy = Policy::new(timeout, config.alert_retry_backoff);
 
+    // This run counted: where each check and service stands against its thresholds.
+    let (subjects, runs): (Vec<Subject>, Vec<Run>) =
+        hygiene::runs(checks, instance).into_iter().unzip();
+    let observed = match store.as_mut() {
+        Some(s) => match s.observe(&runs, Timestamp::now(), FLAP_WINDOW).await {
+            Ok(observed) => Some(observed),
+            Err(e) => {
+                notice(format!(
+                    "--alert: counting runs for the thresholds: {}: alerts are raised and \
+                     resolved as they come",
+                    report(in_store(config, e).as_ref())
+                ));
+                exit = Exit::Warning;
+                None
+            }
+        },
+        None => None,
+    };
+    let standings = hygiene::standings(checks, &subjects, observed.as_deref(), hygiene);
+    let standing = |subject: &Subject| standings.iter().find(|s| &s.subject == subject);
+
+    let mut raising = Vec::new();
+    for (id, result) in checks {
+        for alert in check_alerts(*id, result, instance, failure) {
+            match standing(&subject_of(&alert, *id)) {
+                Some(s) if !s.raise => {
+                    tracing::info!("{}: not raised yet: {}", alert.identity, s.said);
+                }
+                _ => raising.push(Raising {
+                    alert,
+                    adopt: true,
+                    hold: None,
+                }),
+            }
+        }
+    }
+
     let raised = raise_all(
         store.as_mut(),
         config,
@@ -329,7 +373,7 @@ pub async fn alert_checks(
             exit = Exit::Warning;
         }
         log_raised(r);
-        if r.notified && r.alert.deliveries.iter().any(undelivered) {
+        if r.alert.deliveries.iter().any(undelivered) {
             notice(format!(
                 "--alert: {}: {}",
                 r.alert.identity,
@@ -347,7 +391,11 @@ pub async fn alert_checks(
     let by = format!("vitals check on {instance}");
     let mut resolved = Vec::new();
     for (id, result) in checks {
-        for (matching, note) in recovered(*id, result, instance) {
+        for (matching, note, subject) in recovered(*id, result, instance) {
+            if let Some(s) = standing(&subject).filter(|s| !s.resolve) {
+                tracing::info!("{}: not resolved yet: {}", id.key(), s.said);
+                continue;
+            }
             match store
                 .resolve_matching(&matching, &by, &note, Timestamp::now())
                 .await

@@ -16,7 +16,7 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::config::{Group, Reader};
+use crate::config::{AlertFields, Group, Reader};
 use crate::metrics::Metric;
 use crate::net::tls::Trust;
 use crate::status::Status;
@@ -152,6 +152,12 @@ pub trait Check: Send + Sync {
         Vec::new()
     }
 
+    /// What the declarations of its parts say about their alerts
+    /// (thresholds, dependencies), by part name: alerting reads it, the check does not.
+    fn part_alert_fields(&self) -> Vec<(String, AlertFields)> {
+        Vec::new()
+    }
+
     /// Whether it times one round trip (`response_time_ms`). A check made
     /// of parts (the services, each with its own time) does not.
     fn timed(&self) -> bool {
@@ -182,6 +188,8 @@ pub struct CheckResult {
     /// set by the runner for the alerts' labels; not part of the JSON.
     pub target: Option<String>,
     pub part_targets: Vec<(String, String)>,
+    /// [`Check::part_alert_fields`], set by the runner; not part of the JSON.
+    pub part_alert_fields: Vec<(String, AlertFields)>,
 }
 
 impl CheckResult {
@@ -197,6 +205,7 @@ impl CheckResult {
             duration: None,
             target: None,
             part_targets: Vec::new(),
+            part_alert_fields: Vec::new(),
         }
     }
 

@@ -20,8 +20,8 @@ use crate::net::http::Method;
 use crate::redact;
 
 /// The keys a `[[service]]` table may have.
-const FIELDS: &str =
-    "name, url, method, expect_status, headers, body_contains, slow_ms, timeout, critical";
+const FIELDS: &str = "name, url, method, expect_status, headers, body_contains, slow_ms, timeout, \
+     critical, failure_threshold, success_threshold, depends_on";
 
 /// Header names whose literal values are treated as secrets, like expanded ones.
 const SECRET_HEADER_WORDS: &[&str] = &[
@@ -51,6 +51,8 @@ pub struct DeclaredService {
     pub timeout: Option<Duration>,
     /// Its failure makes the whole services check unhealthy.
     pub critical: bool,
+    /// Thresholds and dependencies of its alerts.
+    pub alerts: AlertFields,
 }
 
 /// HTTP status codes counted as success: single codes and inclusive ranges.
@@ -248,6 +250,7 @@ impl Parser<'_> {
         let mut slow = None;
         let mut timeout = None;
         let mut critical = false;
+        let mut alerts = AlertFields::default();
         for (key, value) in table {
             let field = key.get_ref().as_ref();
             let f = Field {
@@ -278,10 +281,16 @@ impl Parser<'_> {
                         self.field_error(&f, problem);
                     }
                 },
-                other => self.fail(
-                    key.span().start,
-                    format!("{context}: unknown field {other:?} (expected one of: {FIELDS})"),
-                ),
+                other => {
+                    if !self.alert_field(&f, &mut alerts) {
+                        self.fail(
+                            key.span().start,
+                            format!(
+                                "{context}: unknown field {other:?} (expected one of: {FIELDS})"
+                            ),
+                        );
+                    }
+                }
             }
         }
         if name_value.is_none() {
@@ -315,6 +324,7 @@ impl Parser<'_> {
             slow,
             timeout,
             critical,
+            alerts,
         })
     }
 
@@ -620,6 +630,9 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
     out.push_str(rest);
     Ok(out)
 }
+
+mod alert_fields;
+pub use alert_fields::{AlertFields, MAX_THRESHOLD};
 
 #[cfg(test)]
 mod tests;

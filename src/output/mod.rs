@@ -4,6 +4,7 @@
 pub mod json;
 pub mod nagios;
 pub mod prometheus;
+mod silences;
 pub mod table;
 
 use std::cell::Cell;

@@ -24,6 +24,7 @@ use std::sync::LazyLock;
 
 use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
+use crate::alerts::hygiene::{Hygiene, RunThreshold};
 use crate::checks::{self, BUILTINS, Check, CheckId};
 use crate::config::{
     Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, Table,
@@ -93,16 +94,28 @@ fn failure_severity(r: &mut Reader<'_>) -> FailureSeverity {
         .unwrap_or_default()
 }
 
-/// What `check --alert` uses: alerting's settings, and the severity of each
-/// check's failure (whose mistake stops alerting, as a general setting's does).
+/// The thresholds of the built-in checks (`VITALS_FAILURE_THRESHOLD`,
+/// `VITALS_SUCCESS_THRESHOLD`), read where the checks' names are known.
+fn hygiene(r: &mut Reader<'_>) -> Hygiene {
+    let mut threshold = |var| r.typed(var, RunThreshold::parse).unwrap_or_default();
+    Hygiene {
+        failure: threshold("VITALS_FAILURE_THRESHOLD"),
+        success: threshold("VITALS_SUCCESS_THRESHOLD"),
+    }
+}
+
+/// What `check --alert` uses: alerting's settings, the severity of each
+/// check's failure and the thresholds (whose mistakes stop alerting, as a
+/// general setting's does).
 pub fn check_alerting(
     source: &dyn Source,
-) -> Result<(Config, Vec<Entry>, FailureSeverity), ConfigErrors> {
+) -> Result<(Config, Vec<Entry>, FailureSeverity, Hygiene), ConfigErrors> {
     let (config, entries) = alerting(source)?;
     let mut r = reader(source);
     let failure = failure_severity(&mut r);
+    let hygiene = hygiene(&mut r);
     r.finish()?;
-    Ok((config, entries, failure))
+    Ok((config, entries, failure, hygiene))
 }
 
 /// Every setting, read as `config validate` reads them.
@@ -120,6 +133,7 @@ pub fn everything(source: &dyn Source) -> Everything {
     let checks = checks::read(&mut r, &trust, |_| true);
     let channels = channels::read(&mut r, &Shared::new(&config));
     failure_severity(&mut r);
+    hygiene(&mut r);
     Everything {
         config,
         checks,

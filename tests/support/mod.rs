@@ -24,6 +24,7 @@
 
 #[macro_use]
 pub mod alerts;
+pub mod alertmanager;
 pub mod certs;
 pub mod cmd;
 pub mod http;

@@ -60,6 +60,7 @@ pub(super) fn probe(service: &DeclaredService, slow: Duration) -> Probe {
         slow: service.slow.unwrap_or(slow),
         timeout: service.timeout,
         critical: service.critical,
+        alerts: service.alerts.clone(),
     }
 }
 

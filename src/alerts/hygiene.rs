@@ -1,0 +1,292 @@
+//! What `check --alert` holds back so that alerts stay few and true:
+//! failure and success thresholds (consecutive runs, counted in the store so
+//! that they hold across cron runs and hosts). Pure decisions on what the
+//! store counted; `from_checks` applies them.
+
+use std::time::Duration;
+
+use super::store::{Observed, Run};
+use crate::checks::{CheckId, CheckResult, services};
+use crate::config::parse::Expected;
+use crate::config::{AlertFields, MAX_THRESHOLD};
+use crate::status::Status;
+
+/// Consecutive runs before an alert is raised (or resolved): one number for
+/// every built-in check, and some checks' own (`2,database=5`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunThreshold {
+    pub default: u32,
+    pub per_check: Vec<(CheckId, u32)>,
+}
+
+impl Default for RunThreshold {
+    /// One run: today's behaviour, an alert at the first failure and its
+    /// resolution at the first healthy run.
+    fn default() -> Self {
+        RunThreshold {
+            default: 1,
+            per_check: Vec::new(),
+        }
+    }
+}
+
+impl RunThreshold {
+    pub fn of(&self, id: CheckId) -> u32 {
+        self.per_check
+            .iter()
+            .find(|(check, _)| *check == id)
+            .map_or(self.default, |(_, n)| *n)
+    }
+
+    /// `N`, `CHECK=N,…` or both; each check (name or alias) once.
+    pub fn parse(text: &str) -> Result<RunThreshold, Expected> {
+        let expected = |why: String| {
+            Expected(format!(
+                "a number of runs from 1 to {MAX_THRESHOLD}, CHECK=N pairs, or both, such as 2,database=5 ({why})"
+            ))
+        };
+        let runs = |n: &str| {
+            n.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_THRESHOLD).contains(n))
+                .ok_or_else(|| expected(format!("{:?} is not a number of runs", n.trim())))
+        };
+        let mut threshold = RunThreshold::default();
+        let mut default_given = false;
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match item.split_once('=') {
+                None if default_given => {
+                    return Err(expected("two numbers for every check".to_owned()));
+                }
+                None => {
+                    threshold.default = runs(item)?;
+                    default_given = true;
+                }
+                Some((name, n)) => {
+                    let name = name.trim();
+                    let id = name.parse::<CheckId>().map_err(|_| {
+                        expected(format!("{name:?} is not a check{}", suggestion(name)))
+                    })?;
+                    if threshold.per_check.iter().any(|(check, _)| *check == id) {
+                        return Err(expected(format!("{} is given twice", id.key())));
+                    }
+                    threshold.per_check.push((id, runs(n)?));
+                }
+            }
+        }
+        Ok(threshold)
+    }
+}
+
+/// "; did you mean database?" when `name` is close to a check's name.
+pub(super) fn suggestion(name: &str) -> String {
+    crate::checks::BUILTINS
+        .iter()
+        .flat_map(|c| [Some(c.name), c.alias])
+        .flatten()
+        .map(|known| (strsim::jaro(name, known), known))
+        .filter(|(likeness, _)| *likeness > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, known)| format!("; did you mean {known}?"))
+        .unwrap_or_default()
+}
+
+/// What `check --alert` reads beyond the channels: the thresholds of the
+/// built-in checks (a declared service's own fields come with its result).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hygiene {
+    pub failure: RunThreshold,
+    pub success: RunThreshold,
+}
+
+/// The flap window's length; state changes older than this are forgotten.
+pub const FLAP_WINDOW: Duration = Duration::from_secs(3600);
+
+/// What one alert of a check is about: the check, or one of its services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub check: CheckId,
+    pub service: Option<String>,
+}
+
+impl Subject {
+    /// Its key in the store: this instance's, so hosts sharing a store count their own runs.
+    fn key(&self, instance: &str) -> String {
+        match &self.service {
+            Some(service) => format!("{instance}/{}/{service}", self.check.key()),
+            None => format!("{instance}/{}", self.check.key()),
+        }
+    }
+}
+
+/// Where the thresholds stand for one subject after this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub subject: Subject,
+    /// Its alerts may be raised: it has been in trouble long enough.
+    pub raise: bool,
+    /// Its alerts may be resolved: it has been healthy long enough.
+    pub resolve: bool,
+    /// In words, for the log: "2 of 3 failing runs".
+    pub said: String,
+}
+
+/// Each subject of these results that ran: every configured check, and each
+/// configured service of `external_services`; with its run.
+pub fn runs(checks: &[(CheckId, CheckResult)], instance: &str) -> Vec<(Subject, Run)> {
+    let trouble = |status: Status| matches!(status, Status::Unhealthy | Status::Degraded);
+    let mut out = Vec::new();
+    for (id, result) in checks {
+        if result.status == Status::Unconfigured {
+            continue;
+        }
+        let whole = Subject {
+            check: *id,
+            service: None,
+        };
+        out.push((
+            whole.clone(),
+            Run {
+                subject: whole.key(instance),
+                trouble: trouble(result.status),
+            },
+        ));
+        if *id != services::CHECK.id() {
+            continue;
+        }
+        for (name, status) in service_statuses(result) {
+            if status == Status::Unconfigured {
+                continue;
+            }
+            let part = Subject {
+                check: *id,
+                service: Some(name),
+            };
+            out.push((
+                part.clone(),
+                Run {
+                    subject: part.key(instance),
+                    trouble: trouble(status),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// Each service of an `external_services` result, with its status.
+fn service_statuses(result: &CheckResult) -> Vec<(String, Status)> {
+    let Some(serde_json::Value::Object(services)) = result.details.get("services") else {
+        return Vec::new();
+    };
+    services
+        .iter()
+        .filter_map(|(name, value)| {
+            let status = serde_json::from_value(value.get("status")?.clone()).ok()?;
+            Some((name.clone(), status))
+        })
+        .collect()
+}
+
+/// The thresholds of `subject`: its declaration's, else the check's variables'.
+fn thresholds(subject: &Subject, result: &CheckResult, hygiene: &Hygiene) -> (u32, u32) {
+    let declared: Option<&AlertFields> = subject.service.as_ref().and_then(|name| {
+        result
+            .part_alert_fields
+            .iter()
+            .find(|(part, _)| part == name)
+            .map(|(_, fields)| fields)
+    });
+    (
+        declared
+            .and_then(|f| f.failure_threshold)
+            .unwrap_or_else(|| hygiene.failure.of(subject.check)),
+        declared
+            .and_then(|f| f.success_threshold)
+            .unwrap_or_else(|| hygiene.success.of(subject.check)),
+    )
+}
+
+/// Where each subject stands, from what the store counted (`None`: it could
+/// not count, and then every alert is raised and resolved as it comes, so
+/// that nothing is lost).
+pub fn standings(
+    checks: &[(CheckId, CheckResult)],
+    subjects: &[Subject],
+    observed: Option<&[Observed]>,
+    hygiene: &Hygiene,
+) -> Vec<Standing> {
+    subjects
+        .iter()
+        .enumerate()
+        .map(|(i, subject)| {
+            let result = checks
+                .iter()
+                .find(|(id, _)| *id == subject.check)
+                .map(|(_, r)| r);
+            let (failure, success) =
+                result.map_or((1, 1), |result| thresholds(subject, result, hygiene));
+            match observed.and_then(|o| o.get(i)) {
+                None => Standing {
+                    subject: subject.clone(),
+                    raise: true,
+                    resolve: true,
+                    said: "not counted (no store)".to_owned(),
+                },
+                Some(o) if o.failing_runs > 0 => Standing {
+                    subject: subject.clone(),
+                    raise: o.failing_runs >= failure,
+                    resolve: false,
+                    said: format!("{} of {failure} failing runs", o.failing_runs),
+                },
+                Some(o) => Standing {
+                    subject: subject.clone(),
+                    raise: false,
+                    resolve: o.healthy_runs >= success,
+                    said: format!("{} of {success} healthy runs", o.healthy_runs),
+                },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(name: &str) -> CheckId {
+        name.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_threshold_is_a_number_pairs_or_both() {
+        assert_eq!(RunThreshold::parse(""), Ok(RunThreshold::default()));
+        let t = RunThreshold::parse("2, db=5").unwrap_or_default();
+        assert_eq!((t.of(id("database")), t.of(id("cache"))), (5, 2));
+        let t = RunThreshold::parse("cache=3").unwrap_or_default();
+        assert_eq!((t.of(id("cache")), t.of(id("agents"))), (3, 1));
+        let refused = |text: &str| RunThreshold::parse(text).err().map(|e| e.0);
+        let head = format!(
+            "a number of runs from 1 to {MAX_THRESHOLD}, CHECK=N pairs, or both, such as 2,database=5"
+        );
+        assert_eq!(
+            refused("0"),
+            Some(format!("{head} (\"0\" is not a number of runs)"))
+        );
+        assert_eq!(
+            refused("databse=3"),
+            Some(format!(
+                "{head} (\"databse\" is not a check; did you mean database?)"
+            ))
+        );
+        assert_eq!(
+            refused("2,3"),
+            Some(format!("{head} (two numbers for every check)"))
+        );
+        assert_eq!(
+            refused("db=2,database=3"),
+            Some(format!("{head} (database is given twice)"))
+        );
+    }
+}
