@@ -11,6 +11,7 @@ mod alerts_cli;
 mod alerts_email;
 mod alerts_hooks;
 mod alerts_http;
+mod alerts_hygiene;
 mod alerts_lifecycle;
 mod alerts_store;
 mod alerts_trust;

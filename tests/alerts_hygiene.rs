@@ -1,0 +1,405 @@
+//! Alert hygiene through whole scenarios: the real binary, a real store
+//! (SQLite and PostgreSQL), `check services --alert` run as cron would run
+//! it with the clock moved by `VITALS_NOW`, an endpoint whose health the
+//! test sets, and a webhook stand-in that counts every notification.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+use crate::support::alerts::{Backend, Store};
+use crate::support::cmd::{Outcome, Test};
+use crate::support::http::{HttpServer, Reply};
+
+/// 08:00 UTC on a Tuesday: every run is some minutes after it.
+const START: &str = "2031-05-06T08:00:00Z";
+
+fn at(minutes: i64) -> String {
+    let start: DateTime<Utc> = START.parse().expect("START");
+    (start + Duration::minutes(minutes)).to_rfc3339()
+}
+
+/// One declared endpoint whose health the test sets, one store, and a
+/// webhook that receives every notification.
+struct Cron {
+    store: Store,
+    _billing: HttpServer,
+    status: Arc<AtomicU16>,
+    hook: HttpServer,
+    config: tempfile::TempDir,
+}
+
+impl Cron {
+    /// `fields` are added to the `[[service]]` table of `billing`.
+    fn new(backend: Backend, fields: &str) -> Cron {
+        let status = Arc::new(AtomicU16::new(200));
+        let replying = status.clone();
+        let billing = HttpServer::start(move |_| {
+            Reply::text(replying.load(Ordering::SeqCst), "billing says hi")
+        });
+        let config = tempfile::Builder::new()
+            .prefix("vitals-hygiene-")
+            .tempdir()
+            .expect("config dir");
+        std::fs::write(
+            config.path().join("vitals.toml"),
+            format!(
+                "[[service]]\nname = \"billing\"\nurl = \"{}/healthz\"\n{fields}\n",
+                billing.url()
+            ),
+        )
+        .expect("write vitals.toml");
+        Cron {
+            store: Store::fresh(backend),
+            _billing: billing,
+            status,
+            hook: HttpServer::replying(Reply::status(200)),
+            config,
+        }
+    }
+
+    fn healthy(&self, healthy: bool) {
+        self.status
+            .store(if healthy { 200 } else { 503 }, Ordering::SeqCst);
+    }
+
+    /// `vitals` as the cron job runs it, `minutes` after [`START`].
+    fn vitals(&self, minutes: i64) -> Test {
+        self.store
+            .test()
+            .env(
+                "VITALS_CONFIG",
+                self.config.path().join("vitals.toml").display().to_string(),
+            )
+            .env("WEBHOOK_URL", format!("{}/notify", self.hook.url()))
+            .env("VITALS_INSTANCE", "web1")
+            .env("ALERT_RETRY_BACKOFF", "10ms")
+            .env("VITALS_NOW", at(minutes))
+    }
+
+    /// One cron run: `check services --alert`.
+    fn run(&self, minutes: i64) -> Outcome {
+        let out = self
+            .vitals(minutes)
+            .args(["check", "services", "--alert"])
+            .run();
+        assert!(
+            (0..=2).contains(&out.code) && out.stderr.is_empty(),
+            "run at +{minutes} min: exit {}: {}",
+            out.code,
+            out.stderr
+        );
+        out
+    }
+
+    /// Every notification so far: `(firing|resolved, alertname)`.
+    fn told(&self) -> Vec<(String, String)> {
+        self.hook
+            .requests()
+            .iter()
+            .map(|r| {
+                let body = r.json();
+                (
+                    body["status"].as_str().unwrap_or_default().to_owned(),
+                    body["commonLabels"]["alertname"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn alerts(&self) -> Vec<Value> {
+        self.store.alerts()
+    }
+}
+
+fn firing(alertname: &str) -> (String, String) {
+    ("firing".to_owned(), alertname.to_owned())
+}
+
+fn resolved(alertname: &str) -> (String, String) {
+    ("resolved".to_owned(), alertname.to_owned())
+}
+
+const FAILURE: &str = "external_services_failure";
+
+on_both!(thresholds_raise_after_n_failing_runs_and_resolve_after_m_healthy_ones);
+fn thresholds_raise_after_n_failing_runs_and_resolve_after_m_healthy_ones(backend: Backend) {
+    let cron = Cron::new(backend, "failure_threshold = 3\nsuccess_threshold = 2");
+    cron.healthy(false);
+    cron.run(1);
+    cron.run(2);
+    assert_eq!(cron.told(), [], "raised before its third failing run");
+    assert_eq!(cron.alerts(), Vec::<Value>::new());
+    cron.run(3);
+    assert_eq!(cron.told(), [firing(FAILURE)]);
+    let alerts = cron.alerts();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["labels"]["service"], "billing");
+    assert_eq!(alerts[0]["status"], "active");
+
+    cron.healthy(true);
+    cron.run(4);
+    assert_eq!(
+        cron.alerts()[0]["status"],
+        "active",
+        "resolved after one healthy run"
+    );
+    cron.run(5);
+    assert_eq!(cron.alerts()[0]["status"], "resolved");
+    assert_eq!(cron.told(), [firing(FAILURE), resolved(FAILURE)]);
+
+    // A failing run between healthy ones starts the count again.
+    cron.healthy(false);
+    cron.run(6);
+    cron.run(7);
+    cron.healthy(true);
+    cron.run(8);
+    cron.healthy(false);
+    cron.run(9);
+    cron.run(10);
+    assert_eq!(cron.told().len(), 2, "counted across a healthy run");
+    assert_eq!(cron.alerts().len(), 1);
+}
+
+#[test]
+fn built_in_checks_take_their_thresholds_from_the_variables() {
+    let api = HttpServer::replying(Reply::text(500, "down"));
+    let hook = HttpServer::replying(Reply::status(200));
+    let store = Store::fresh(Backend::Sqlite);
+    let run = |minutes: i64, threshold: &str| {
+        store
+            .test()
+            .env("ANTHROPIC_API_KEY", "sk-threshold")
+            .env("ANTHROPIC_BASE_URL", api.url())
+            .env("WEBHOOK_URL", hook.url())
+            .env("VITALS_FAILURE_THRESHOLD", threshold)
+            .env("VITALS_NOW", at(minutes))
+            .args(["check", "services", "--alert"])
+            .run()
+    };
+    run(1, "4,external_services=2").assert_code(2);
+    assert_eq!(hook.request_count(), 0);
+    run(2, "4,external_services=2").assert_code(2);
+    assert_eq!(hook.request_count(), 1);
+    let refused = run(3, "external_services=0");
+    refused.assert_code(2).assert_stderr_contains(
+        "VITALS_FAILURE_THRESHOLD: expected a number of runs from 1 to 1440",
+    );
+    assert_eq!(hook.request_count(), 1);
+}
+
+/// A silence of `billing` from `START` for two hours: its id and its end.
+fn silence(cron: &Cron) -> (String, String) {
+    let out = cron
+        .vitals(0)
+        .args([
+            "alert",
+            "silence",
+            "--match",
+            "service=billing",
+            "--for",
+            "2h",
+            "--by",
+            "alice",
+            "--reason",
+            "billing upgrade",
+            "--json",
+        ])
+        .run();
+    out.assert_code(0);
+    let silence = out.json();
+    assert_eq!(silence["state"], "active");
+    let instant =
+        |key: &str| DateTime::parse_from_rfc3339(silence[key].as_str().expect(key)).expect(key);
+    assert_eq!(
+        instant("ends_at") - instant("starts_at"),
+        Duration::hours(2)
+    );
+    // The clock runs on from VITALS_NOW: the silence starts a moment after START.
+    assert!(
+        silence["ends_at"]
+            .as_str()
+            .expect("ends_at")
+            .starts_with("2031-05-06T10:00:00.")
+    );
+    (
+        silence["id"].as_str().expect("id").to_owned(),
+        silence["ends_at"].as_str().expect("ends_at").to_owned(),
+    )
+}
+
+on_both!(a_silenced_outage_is_recorded_quietly_and_told_once_when_the_silence_ends);
+fn a_silenced_outage_is_recorded_quietly_and_told_once_when_the_silence_ends(backend: Backend) {
+    let cron = Cron::new(backend, "");
+    let (id, until) = silence(&cron);
+    cron.healthy(false);
+    for minute in [5, 30, 60, 119] {
+        cron.run(minute);
+    }
+    assert_eq!(cron.told(), [], "notified during the silence");
+    let alerts = cron.alerts();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["occurrences"], 4);
+    assert_eq!(alerts[0]["held"], "silenced");
+    assert_eq!(alerts[0]["held_by"], id.as_str());
+    assert_eq!(
+        alerts[0]["held_reason"],
+        format!("silence {id} by alice until {until}: billing upgrade")
+    );
+    // The table says it too.
+    let list = cron.vitals(119).args(["alert", "list"]).run();
+    list.assert_code(0).assert_stdout_contains(&format!(
+        "held (silenced): silence {id} by alice until {until}: billing upgrade"
+    ));
+
+    // The silence is over and billing still fails: told once, then as usual.
+    cron.run(121);
+    assert_eq!(cron.told(), [firing(FAILURE)]);
+    let alert = &cron.alerts()[0];
+    assert_eq!(alert["held"], Value::Null);
+    assert_eq!(alert["occurrences"], 5);
+    cron.run(122);
+    assert_eq!(
+        cron.told().len(),
+        1,
+        "told again within the repeat interval"
+    );
+}
+
+on_both!(an_outage_that_ends_within_its_silence_is_never_told);
+fn an_outage_that_ends_within_its_silence_is_never_told(backend: Backend) {
+    let cron = Cron::new(backend, "");
+    silence(&cron);
+    cron.healthy(false);
+    cron.run(5);
+    cron.run(30);
+    cron.healthy(true);
+    cron.run(90);
+    cron.run(121);
+    cron.run(150);
+    assert_eq!(cron.told(), []);
+    let alerts = cron.alerts();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["status"], "resolved");
+    assert_eq!(alerts[0]["occurrences"], 2);
+    assert_eq!(
+        alerts[0]["resolution_note"],
+        "billing is healthy again: HTTP 200"
+    );
+}
+
+on_both!(silences_are_listed_ended_early_and_named_by_prefix);
+fn silences_are_listed_ended_early_and_named_by_prefix(backend: Backend) {
+    let cron = Cron::new(backend, "");
+    let (id, _) = silence(&cron);
+    cron.healthy(false);
+    cron.run(5);
+    assert_eq!(cron.told(), []);
+
+    let listed = cron.vitals(6).args(["alert", "silences", "--json"]).run();
+    listed.assert_code(0);
+    let silences = listed.json();
+    assert_eq!(silences.as_array().map(Vec::len), Some(1));
+    assert_eq!(silences[0]["matchers"]["service"], "billing");
+    assert_eq!(silences[0]["created_by"], "alice");
+
+    let short = cron.vitals(7).args(["alert", "unsilence", &id[..3]]).run();
+    short.assert_code(3).assert_stderr_contains(
+        "is too short to name a silence: give at least 4 characters of its id",
+    );
+    let unknown = cron
+        .vitals(7)
+        .args(["alert", "unsilence", "ffffffff"])
+        .run();
+    unknown
+        .assert_code(3)
+        .assert_stderr_contains("no silence with id \"ffffffff\"");
+    let ended = cron
+        .vitals(7)
+        .args([
+            "alert",
+            "unsilence",
+            &id[..5].to_uppercase(),
+            "--by",
+            "bob",
+            "--json",
+        ])
+        .run();
+    ended.assert_code(0);
+    assert_eq!(ended.json()["state"], "expired");
+    assert_eq!(ended.json()["ended_by"], "bob");
+    let again = cron.vitals(8).args(["alert", "unsilence", &id]).run();
+    again
+        .assert_code(3)
+        .assert_stderr_contains(&format!("silence {id} already ended at"));
+
+    // Ended early: the next run tells.
+    cron.run(9);
+    assert_eq!(cron.told(), [firing(FAILURE)]);
+    let current = cron.vitals(10).args(["alert", "silences", "--json"]).run();
+    assert_eq!(current.json(), serde_json::json!([]));
+    let all = cron
+        .vitals(10)
+        .args(["alert", "silences", "--all", "--json"])
+        .run();
+    assert_eq!(all.json()[0]["state"], "expired");
+}
+
+#[test]
+fn a_silence_needs_a_matcher_an_end_and_a_reason() {
+    let store = Store::fresh(Backend::Sqlite);
+    let silence = |args: &[&str]| store.test().args(["alert", "silence"]).args(args).run();
+    silence(&["--for", "1h", "--reason", "x"])
+        .assert_code(3)
+        .assert_stderr_contains("--check <NAME>");
+    silence(&["--check", "db", "--reason", "x"])
+        .assert_code(3)
+        .assert_stderr_contains("--for <DURATION>");
+    silence(&[
+        "--check", "db", "--for", "1h", "--until", "18:00", "--reason", "x",
+    ])
+    .assert_code(3)
+    .assert_stderr_contains("cannot be used with");
+    silence(&["--check", "databse", "--for", "1h", "--reason", "x"]).assert_code(3);
+    silence(&["--match", "instance", "--for", "1h", "--reason", "x"])
+        .assert_code(3)
+        .assert_stderr_contains("--match \"instance\": expected LABEL=VALUE");
+    silence(&[
+        "--check",
+        "db",
+        "--until",
+        "2001-01-01T00:00:00Z",
+        "--reason",
+        "x",
+    ])
+    .assert_code(3)
+    .assert_stderr_contains("--until 2001-01-01T00:00:00Z: that time is already past");
+    silence(&["--check", "db", "--until", "soon", "--reason", "x"])
+        .assert_code(3)
+        .assert_stderr_contains("--until \"soon\": expected an RFC 3339 time");
+    silence(&["--check", "db", "--for", "1h", "--reason", " "])
+        .assert_code(3)
+        .assert_stderr_contains("--reason: expected why");
+}
+
+#[test]
+fn until_a_local_time_is_the_next_one_to_come_in_the_local_zone() {
+    let store = Store::fresh(Backend::Sqlite);
+    // 08:00 UTC is 10:00 in Paris (summer time): 09:30 there is tomorrow's.
+    let out = store
+        .test()
+        .env("TZ", "Europe/Paris")
+        .env("VITALS_NOW", START)
+        .args([
+            "alert", "silence", "--check", "db", "--until", "09:30", "--reason", "night", "--json",
+        ])
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.json()["ends_at"], "2031-05-07T07:30:00.000Z");
+    assert_eq!(out.json()["matchers"]["check"], "database");
+}
