@@ -403,3 +403,107 @@ fn until_a_local_time_is_the_next_one_to_come_in_the_local_zone() {
     assert_eq!(out.json()["ends_at"], "2031-05-07T07:30:00.000Z");
     assert_eq!(out.json()["matchers"]["check"], "database");
 }
+
+/// A TCP relay to a port that the test switches off and on: off, it closes
+/// every connection at once (a database that is down, at the same address).
+struct Switch {
+    port: u16,
+    on: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Switch {
+    fn to(upstream: u16) -> Switch {
+        use std::io::copy;
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the switch");
+        let port = listener.local_addr().expect("addr").port();
+        let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let relaying = on.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !relaying.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let (mut c1, mut s1) = (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                let (mut c2, mut s2) = (client, server);
+                std::thread::spawn(move || {
+                    let _ = copy(&mut c1, &mut s1);
+                    let _ = s1.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = copy(&mut s2, &mut c2);
+                    let _ = c2.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Switch { port, on }
+    }
+
+    fn set(&self, on: bool) {
+        self.on.store(on, Ordering::SeqCst);
+    }
+}
+
+on_both!(a_dependent_check_is_inhibited_while_its_dependency_is_down);
+fn a_dependent_check_is_inhibited_while_its_dependency_is_down(backend: Backend) {
+    let cron = Cron::new(backend, "depends_on = [\"db\"]");
+    let pg = crate::support::postgres::PgServer::shared();
+    let switch = Switch::to(pg.port());
+    let database_url = pg
+        .create_database()
+        .replace(&format!(":{}/", pg.port()), &format!(":{}/", switch.port));
+    let run = |minutes: i64| {
+        let out = cron
+            .vitals(minutes)
+            .env("DATABASE_URL", &database_url)
+            .args(["check", "all", "--alert", "--timeout", "3s"])
+            .run();
+        assert!(out.stderr.is_empty(), "+{minutes} min: {}", out.stderr);
+        out
+    };
+    // The database goes down, and billing, which needs it, fails too: one page.
+    switch.set(false);
+    cron.healthy(false);
+    run(1).assert_code(2);
+    run(2).assert_code(2);
+    assert_eq!(cron.told(), [firing("database_failure")]);
+    let alerts = cron.alerts();
+    let billing = alerts
+        .iter()
+        .find(|a| a["alert_type"] == FAILURE)
+        .expect("billing's alert is recorded");
+    assert_eq!(billing["held"], "inhibited");
+    assert_eq!(
+        billing["held_reason"],
+        "inhibited by database_failure: billing depends on it"
+    );
+    assert_eq!(billing["occurrences"], 2);
+    let list = cron.vitals(2).args(["alert", "list"]).run();
+    list.assert_code(0).assert_stdout_contains(
+        "held (inhibited): inhibited by database_failure: billing depends on it",
+    );
+
+    // The database is back and billing still fails: now it is told, on its own.
+    switch.set(true);
+    run(3).assert_code(2);
+    assert_eq!(
+        cron.told(),
+        [
+            firing("database_failure"),
+            firing(FAILURE),
+            resolved("database_failure")
+        ]
+    );
+    // Both well: billing's resolution, and nothing else.
+    cron.healthy(true);
+    run(4).assert_code(0);
+    assert_eq!(cron.told().len(), 4);
+    assert_eq!(cron.told()[3], resolved(FAILURE));
+}

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::channels::{self, Entry};
 use super::hygiene::{self, FLAP_WINDOW, Hygiene, Subject, suggestion};
 use super::lifecycle::{Raised, Raising, follow_up, in_store, open_store, raise_all, rules};
+use super::policy::Hold;
 use super::store::{Matching, Run};
 use super::{Alert, Delivery, Event, Held, Labels, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult, services};
@@ -233,6 +234,17 @@ fn recovered(
     out
 }
 
+/// Whether any check here has a dependency, declared or from `VITALS_DEPENDS_ON`.
+fn has_dependencies(checks: &[(CheckId, CheckResult)], hygiene: &Hygiene) -> bool {
+    checks.iter().any(|(id, result)| {
+        !hygiene.depends_on.of(*id).is_empty()
+            || result
+                .part_alert_fields
+                .iter()
+                .any(|(_, f)| !f.depends_on.is_empty())
+    })
+}
+
 /// What an alert a check raised is about, from its labels.
 fn subject_of(alert: &Alert, id: CheckId) -> Subject {
     Subject {
@@ -337,19 +349,61 @@ pub async fn alert_checks(
     let standings = hygiene::standings(checks, &subjects, observed.as_deref(), hygiene);
     let standing = |subject: &Subject| standings.iter().find(|s| &s.subject == subject);
 
+    // A dependency not run this time is down when its failure alert of
+    // this instance is open.
+    let mut ours = Labels::new();
+    label(&mut ours, "instance", instance);
+    let open_ours = match store.as_mut() {
+        Some(s) if has_dependencies(checks, hygiene) => {
+            s.open_labelled(&ours).await.unwrap_or_else(|e| {
+                notice(format!(
+                    "--alert: looking for open alerts of dependencies: {}",
+                    report(in_store(config, e).as_ref())
+                ));
+                Vec::new()
+            })
+        }
+        _ => Vec::new(),
+    };
+    let down = |dep: CheckId| -> Option<(String, Option<String>)> {
+        let alert_type = format!("{}_failure", dep.key());
+        match checks.iter().find(|(id, _)| *id == dep) {
+            Some((_, result)) => {
+                (result.status == Status::Unhealthy).then(|| (alert_type.clone(), None))
+            }
+            None => open_ours
+                .iter()
+                .find(|a| a.alert_type == alert_type)
+                .map(|a| (alert_type.clone(), Some(a.id.clone()))),
+        }
+    };
+
     let mut raising = Vec::new();
     for (id, result) in checks {
         for alert in check_alerts(*id, result, instance, failure) {
-            match standing(&subject_of(&alert, *id)) {
-                Some(s) if !s.raise => {
-                    tracing::info!("{}: not raised yet: {}", alert.identity, s.said);
-                }
-                _ => raising.push(Raising {
-                    alert,
-                    adopt: true,
-                    hold: None,
-                }),
+            let subject = subject_of(&alert, *id);
+            if let Some(s) = standing(&subject).filter(|s| !s.raise) {
+                tracing::info!("{}: not raised yet: {}", alert.identity, s.said);
+                continue;
             }
+            let (deps, unknown) = hygiene::dependencies(&subject, result, hygiene);
+            for problem in unknown {
+                notice(format!("--alert: {problem}"));
+                exit = Exit::Warning;
+            }
+            let hold = deps.into_iter().find_map(down).map(|(cause, by)| Hold {
+                held: Held::Inhibited,
+                reason: format!(
+                    "inhibited by {cause}: {} depends on it",
+                    subject.service.as_deref().unwrap_or(id.key())
+                ),
+                by,
+            });
+            raising.push(Raising {
+                alert,
+                adopt: true,
+                hold,
+            });
         }
     }
 

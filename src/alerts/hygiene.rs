@@ -92,12 +92,108 @@ pub(super) fn suggestion(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// What `check --alert` reads beyond the channels: the thresholds of the
-/// built-in checks (a declared service's own fields come with its result).
+/// `VITALS_DEPENDS_ON`: the checks each built-in check depends on
+/// (`agents=database,external_services=database`). A check's own name,
+/// and a loop (database=cache,cache=database: both down, nobody told), are refused.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dependencies(pub Vec<(CheckId, Vec<CheckId>)>);
+
+impl Dependencies {
+    pub fn of(&self, id: CheckId) -> &[CheckId] {
+        self.0
+            .iter()
+            .find(|(check, _)| *check == id)
+            .map_or(&[], |(_, deps)| deps.as_slice())
+    }
+
+    /// `CHECK=DEPENDENCY` pairs, names or aliases; a check may be given several times.
+    pub fn parse(text: &str) -> Result<Dependencies, Expected> {
+        let expected = |why: String| {
+            Expected(format!(
+                "CHECK=DEPENDENCY pairs such as agents=database,external_services=database ({why})"
+            ))
+        };
+        let check = |name: &str| {
+            let name = name.trim();
+            name.parse::<CheckId>()
+                .map_err(|_| expected(format!("{name:?} is not a check{}", suggestion(name))))
+        };
+        let mut deps = Dependencies::default();
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (name, dep) = item
+                .split_once('=')
+                .ok_or_else(|| expected(format!("{item:?} has no =")))?;
+            let (id, dep) = (check(name)?, check(dep)?);
+            if id == dep {
+                return Err(expected(format!("{} depends on itself", id.key())));
+            }
+            match deps.0.iter_mut().find(|(check, _)| *check == id) {
+                Some((_, list)) if !list.contains(&dep) => list.push(dep),
+                Some(_) => {}
+                None => deps.0.push((id, vec![dep])),
+            }
+        }
+        for (id, _) in &deps.0 {
+            if deps.reaches(*id, *id, deps.0.len()) {
+                return Err(expected(format!(
+                    "{} depends on itself through the others: when all are down, nobody would be told",
+                    id.key()
+                )));
+            }
+        }
+        Ok(deps)
+    }
+
+    /// Whether `from`'s dependencies lead to `to`, within `steps`.
+    fn reaches(&self, from: CheckId, to: CheckId, steps: usize) -> bool {
+        steps > 0
+            && self
+                .of(from)
+                .iter()
+                .any(|dep| *dep == to || self.reaches(*dep, to, steps - 1))
+    }
+}
+
+/// What `check --alert` reads beyond the channels: the thresholds and
+/// dependencies of the built-in checks (a declared service's own fields
+/// come with its result).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hygiene {
     pub failure: RunThreshold,
     pub success: RunThreshold,
+    pub depends_on: Dependencies,
+}
+
+/// The checks `subject` depends on: its declaration's `depends_on` (names
+/// that are not checks are returned apart, to be reported), else `VITALS_DEPENDS_ON`'s.
+pub fn dependencies(
+    subject: &Subject,
+    result: &CheckResult,
+    hygiene: &Hygiene,
+) -> (Vec<CheckId>, Vec<String>) {
+    let declared = subject.service.as_ref().and_then(|name| {
+        result
+            .part_alert_fields
+            .iter()
+            .find(|(part, fields)| part == name && !fields.depends_on.is_empty())
+            .map(|(_, fields)| &fields.depends_on)
+    });
+    let Some(names) = declared else {
+        return (hygiene.depends_on.of(subject.check).to_vec(), Vec::new());
+    };
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        match name.parse::<CheckId>() {
+            Ok(id) => ids.push(id),
+            Err(_) => unknown.push(format!(
+                "service {:?}: depends_on: {name:?} is not a check{}",
+                subject.service.as_deref().unwrap_or_default(),
+                suggestion(name)
+            )),
+        }
+    }
+    (ids, unknown)
 }
 
 /// The flap window's length; state changes older than this are forgotten.
@@ -257,6 +353,37 @@ mod tests {
 
     fn id(name: &str) -> CheckId {
         name.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn dependencies_are_pairs_without_loops() {
+        let deps = Dependencies::parse("agents=db, agents=cache, services=database");
+        let deps = deps.unwrap_or_default();
+        assert_eq!(deps.of(id("agents")), [id("database"), id("cache")]);
+        assert_eq!(deps.of(id("external_services")), [id("database")]);
+        assert_eq!(deps.of(id("database")), []);
+        let refused = |text: &str| Dependencies::parse(text).err().map(|e| e.0);
+        let head = "CHECK=DEPENDENCY pairs such as agents=database,external_services=database";
+        assert_eq!(
+            refused("db=db"),
+            Some(format!("{head} (database depends on itself)"))
+        );
+        assert_eq!(
+            refused("db=cache,cache=agents,agents=database"),
+            Some(format!(
+                "{head} (database depends on itself through the others: when all are down, nobody would be told)"
+            ))
+        );
+        assert_eq!(
+            refused("agents=databse"),
+            Some(format!(
+                "{head} (\"databse\" is not a check; did you mean database?)"
+            ))
+        );
+        assert_eq!(
+            refused("agents"),
+            Some(format!("{head} (\"agents\" has no =)"))
+        );
     }
 
     #[test]

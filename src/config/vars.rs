@@ -187,6 +187,12 @@ pub const STATE: Group = Group {
             "check --alert resolves a check's alert only after this many consecutive healthy runs; as VITALS_FAILURE_THRESHOLD. [[service]] entries take success_threshold.",
         ),
         var(
+            "VITALS_DEPENDS_ON",
+            Public,
+            None,
+            "What each built-in check depends on, e.g. agents=database,external_services=database: while a dependency is unhealthy, the dependent's alerts are recorded as inhibited and nobody is told of them. [[service]] entries take depends_on.",
+        ),
+        var(
             "ALERT_REPEAT_INTERVAL",
             Public,
             Some("4h"),

@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 
 use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
-use crate::alerts::hygiene::{Hygiene, RunThreshold};
+use crate::alerts::hygiene::{Dependencies, Hygiene, RunThreshold};
 use crate::checks::{self, BUILTINS, Check, CheckId};
 use crate::config::{
     Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, Table,
@@ -94,13 +94,19 @@ fn failure_severity(r: &mut Reader<'_>) -> FailureSeverity {
         .unwrap_or_default()
 }
 
-/// The thresholds of the built-in checks (`VITALS_FAILURE_THRESHOLD`,
-/// `VITALS_SUCCESS_THRESHOLD`), read where the checks' names are known.
+/// The thresholds and dependencies of the built-in checks
+/// (`VITALS_FAILURE_THRESHOLD`, `VITALS_SUCCESS_THRESHOLD`,
+/// `VITALS_DEPENDS_ON`), read where the checks' names are known.
 fn hygiene(r: &mut Reader<'_>) -> Hygiene {
     let mut threshold = |var| r.typed(var, RunThreshold::parse).unwrap_or_default();
+    let failure = threshold("VITALS_FAILURE_THRESHOLD");
+    let success = threshold("VITALS_SUCCESS_THRESHOLD");
     Hygiene {
-        failure: threshold("VITALS_FAILURE_THRESHOLD"),
-        success: threshold("VITALS_SUCCESS_THRESHOLD"),
+        failure,
+        success,
+        depends_on: r
+            .optional("VITALS_DEPENDS_ON", Dependencies::parse)
+            .unwrap_or_default(),
     }
 }
 
