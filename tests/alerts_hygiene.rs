@@ -81,8 +81,17 @@ impl Cron {
 
     /// One cron run: `check services --alert`.
     fn run(&self, minutes: i64) -> Outcome {
+        self.run_at(&at(minutes))
+    }
+
+    /// One cron run at `now` (RFC 3339).
+    fn run_at(&self, now: &str) -> Outcome {
+        let minutes = (now.parse::<DateTime<Utc>>().expect("now")
+            - START.parse::<DateTime<Utc>>().expect("START"))
+        .num_minutes();
         let out = self
             .vitals(minutes)
+            .env("VITALS_NOW", now)
             .args(["check", "services", "--alert"])
             .run();
         assert!(
@@ -506,4 +515,80 @@ fn a_dependent_check_is_inhibited_while_its_dependency_is_down(backend: Backend)
     run(4).assert_code(0);
     assert_eq!(cron.told().len(), 4);
     assert_eq!(cron.told()[3], resolved(FAILURE));
+}
+
+on_both!(a_maintenance_window_holds_alerts_in_local_time_across_a_daylight_saving_change);
+fn a_maintenance_window_holds_alerts_in_local_time_across_a_daylight_saving_change(
+    backend: Backend,
+) {
+    // Every night 01:00-03:00 in Paris, which moves from UTC+1 to UTC+2 on
+    // Sunday 30 March 2031.
+    let cron = Cron::new(
+        backend,
+        "\n[[maintenance]]\nname = \"backup\"\nchecks = [\"billing\"]\nstart = \"01:00\"\n\
+         duration = \"2h\"\ntimezone = \"Europe/Paris\"",
+    );
+    cron.healthy(false);
+    cron.run_at("2031-03-28T00:30:00Z"); // 01:30 in Paris: in the window
+    assert_eq!(cron.told(), []);
+    let held = &cron.alerts()[0];
+    assert_eq!(held["held"], "silenced");
+    assert_eq!(
+        held["held_reason"],
+        "maintenance window \"backup\" (daily 01:00 Europe/Paris for 2h), until 2031-03-28T02:00:00.000Z"
+    );
+    cron.run_at("2031-03-28T02:30:00Z"); // 03:30: over, still failing: told once
+    assert_eq!(cron.told(), [firing(FAILURE)]);
+    cron.healthy(true);
+    cron.run_at("2031-03-28T03:00:00Z");
+    assert_eq!(cron.told(), [firing(FAILURE), resolved(FAILURE)]);
+
+    // After the change the window is an hour earlier in UTC: 23:00-01:00.
+    cron.healthy(false);
+    cron.run_at("2031-03-30T23:30:00Z"); // 01:30 in Paris on Monday
+    cron.run_at("2031-03-31T00:30:00Z"); // 02:30
+    assert_eq!(cron.told().len(), 2, "told during the window");
+    cron.run_at("2031-03-31T01:30:00Z"); // 03:30: over
+    assert_eq!(cron.told().len(), 3);
+    assert_eq!(cron.told()[2], firing(FAILURE));
+}
+
+#[test]
+fn a_maintenance_window_with_mistakes_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("vitals.toml");
+    std::fs::write(
+        &path,
+        "[[maintenance]]\nchecks = \"some\"\nstart = \"25:00\"\nduration = \"2h\"\ntimezone = \"Mars/Olympus\"\nweekdays = [\"caturday\"]\n",
+    )
+    .expect("write");
+    let out = Test::new()
+        .env("VITALS_CONFIG", path.display().to_string())
+        .args(["config", "validate", "--json"])
+        .run();
+    out.assert_code(2);
+    let errors: Vec<String> = out.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e.as_str().unwrap_or_default().to_owned())
+        .collect();
+    let file = path.display();
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "VITALS_CONFIG: {file}:2: maintenance #1: checks: expected \"all\" or a list of check names, such as [\"database\"]"
+            ),
+            format!(
+                "VITALS_CONFIG: {file}:3: maintenance #1: start: expected HH:MM, got \"25:00\""
+            ),
+            format!(
+                "VITALS_CONFIG: {file}:5: maintenance #1: timezone: expected an IANA time zone such as Europe/Paris or UTC, got \"Mars/Olympus\""
+            ),
+            format!(
+                "VITALS_CONFIG: {file}:6: maintenance #1: weekdays: \"caturday\" is not a day (mon, tue, … sun)"
+            ),
+        ]
+    );
 }

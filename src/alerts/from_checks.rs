@@ -391,13 +391,22 @@ pub async fn alert_checks(
                 notice(format!("--alert: {problem}"));
                 exit = Exit::Warning;
             }
-            let hold = deps.into_iter().find_map(down).map(|(cause, by)| Hold {
-                held: Held::Inhibited,
-                reason: format!(
-                    "inhibited by {cause}: {} depends on it",
-                    subject.service.as_deref().unwrap_or(id.key())
-                ),
-                by,
+            let maintenance = hygiene
+                .in_maintenance(&subject, crate::clock::now())
+                .map(|reason| Hold {
+                    held: Held::Silenced,
+                    reason,
+                    by: None,
+                });
+            let hold = maintenance.or_else(|| {
+                deps.into_iter().find_map(down).map(|(cause, by)| Hold {
+                    held: Held::Inhibited,
+                    reason: format!(
+                        "inhibited by {cause}: {} depends on it",
+                        subject.service.as_deref().unwrap_or(id.key())
+                    ),
+                    by,
+                })
             });
             raising.push(Raising {
                 alert,

@@ -8,7 +8,10 @@ use std::time::Duration;
 use super::store::{Observed, Run};
 use crate::checks::{CheckId, CheckResult, services};
 use crate::config::parse::Expected;
-use crate::config::{AlertFields, MAX_THRESHOLD};
+use chrono::{DateTime, Utc};
+
+use super::Timestamp;
+use crate::config::{AlertFields, MAX_THRESHOLD, MaintenanceWindow};
 use crate::status::Status;
 
 /// Consecutive runs before an alert is raised (or resolved): one number for
@@ -162,6 +165,21 @@ pub struct Hygiene {
     pub failure: RunThreshold,
     pub success: RunThreshold,
     pub depends_on: Dependencies,
+    /// `[[maintenance]]` windows, check names canonical.
+    pub maintenance: Vec<MaintenanceWindow>,
+}
+
+impl Hygiene {
+    /// Why an alert about `subject` is held back at `now` by a maintenance window, if it is.
+    pub fn in_maintenance(&self, subject: &Subject, now: DateTime<Utc>) -> Option<String> {
+        self.maintenance.iter().find_map(|w| {
+            let end = w
+                .covers(subject.check.key(), subject.service.as_deref())
+                .then(|| w.active_at(now))??;
+            let end = Timestamp::from_millis(end.timestamp_millis())?;
+            Some(format!("{w}, until {end}"))
+        })
+    }
 }
 
 /// The checks `subject` depends on: its declaration's `depends_on` (names

@@ -26,7 +26,9 @@ use crate::redact;
 pub use general::{Config, RateLimit, StateConfig, StateLocation, host_name};
 pub use parse::{Expected, MAX_DURATION, parse_duration};
 pub use reader::{Findings, Reader, required};
-pub use services_file::{AlertFields, DeclaredService, MAX_THRESHOLD, StatusSet};
+pub use services_file::{
+    AlertFields, DeclaredService, MAX_THRESHOLD, MaintenanceWindow, StatusSet,
+};
 pub use vars::{GENERAL, Group, STATE, Secrecy, Table, Var, var};
 
 /// A value that must never be printed. It has no `Display`, and its `Debug` is masked.

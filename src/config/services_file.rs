@@ -15,7 +15,7 @@ use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use super::parse::{parse_duration, parse_url};
-use super::{NotUnicode, Secret, SecretUrl, Source};
+use super::{NotUnicode, Reader, Secret, SecretUrl, Source};
 use crate::net::http::Method;
 use crate::redact;
 
@@ -126,6 +126,42 @@ pub fn parse(
     source: &dyn Source,
     reserved: &[&str],
 ) -> Result<Vec<DeclaredService>, Vec<FileError>> {
+    parse_all(file, text, source, reserved).map(|(services, _)| services)
+}
+
+/// The maintenance windows the file at `path` declares.
+pub fn load_windows(
+    path: &Path,
+    source: &dyn Source,
+    reserved: &[&str],
+) -> Result<Vec<MaintenanceWindow>, Vec<FileError>> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![FileError {
+            file: file.clone(),
+            line: None,
+            problem: format!("cannot read the services file: {e}"),
+        }]
+    })?;
+    parse_all(&file, &text, source, reserved).map(|(_, windows)| windows)
+}
+
+/// The file `VITALS_CONFIG` names, or `./vitals.toml` when it exists.
+pub fn path(r: &mut Reader<'_>) -> Option<std::path::PathBuf> {
+    if r.raw("VITALS_CONFIG").is_some() {
+        return r.existing_file("VITALS_CONFIG");
+    }
+    let default = std::path::PathBuf::from(r.default("VITALS_CONFIG")?);
+    default.is_file().then_some(default)
+}
+
+/// Services and maintenance windows, or every problem.
+fn parse_all(
+    file: &str,
+    text: &str,
+    source: &dyn Source,
+    reserved: &[&str],
+) -> Result<(Vec<DeclaredService>, Vec<MaintenanceWindow>), Vec<FileError>> {
     let mut parser = Parser {
         file,
         text,
@@ -133,6 +169,7 @@ pub fn parse(
         reserved,
         errors: Vec::new(),
         seen: Vec::new(),
+        windows: Vec::new(),
     };
     let services = match DeTable::parse(text) {
         // Only the message: toml's Display quotes the offending line, which may hold a secret.
@@ -144,7 +181,7 @@ pub fn parse(
         Ok(root) => parser.document(root.get_ref()),
     };
     if parser.errors.is_empty() {
-        Ok(services)
+        Ok((services, parser.windows))
     } else {
         // In file order, as an editor would walk them.
         parser.errors.sort_by_key(|e| e.line);
@@ -162,6 +199,8 @@ struct Parser<'a> {
     errors: Vec<FileError>,
     /// Names declared so far, with their lines, to report duplicates.
     seen: Vec<(String, usize)>,
+    /// The `[[maintenance]]` windows read so far.
+    windows: Vec<MaintenanceWindow>,
 }
 
 impl Parser<'_> {
@@ -185,6 +224,10 @@ impl Parser<'_> {
     fn document(&mut self, root: &DeTable<'_>) -> Vec<DeclaredService> {
         let mut services = Vec::new();
         for (key, value) in root {
+            if key.get_ref() == "maintenance" {
+                self.windows_of(value);
+                continue;
+            }
             if key.get_ref() != "service" {
                 self.fail(
                     key.span().start,
@@ -221,6 +264,29 @@ impl Parser<'_> {
             }
         }
         services
+    }
+
+    fn windows_of(&mut self, value: &Value<'_>) {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.fail(
+                value.span().start,
+                "maintenance: expected [[maintenance]] tables".to_owned(),
+            );
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            match item.get_ref() {
+                DeValue::Table(table) => self.maintenance(i + 1, table, item.span().start),
+                other => self.fail(
+                    item.span().start,
+                    format!(
+                        "maintenance #{}: expected a table, got {}",
+                        i + 1,
+                        other.type_str()
+                    ),
+                ),
+            }
+        }
     }
 
     fn service(
@@ -632,7 +698,9 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
 }
 
 mod alert_fields;
+mod maintenance;
 pub use alert_fields::{AlertFields, MAX_THRESHOLD};
+pub use maintenance::MaintenanceWindow;
 
 #[cfg(test)]
 mod tests;

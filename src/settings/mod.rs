@@ -27,7 +27,8 @@ use crate::alerts::from_checks::FailureSeverity;
 use crate::alerts::hygiene::{Dependencies, Hygiene, RunThreshold};
 use crate::checks::{self, BUILTINS, Check, CheckId};
 use crate::config::{
-    Config, ConfigErrors, Findings, GENERAL, Group, Reader, STATE, Secrecy, Source, Table,
+    Config, ConfigErrors, Findings, GENERAL, Group, MaintenanceWindow, Reader, STATE, Secrecy,
+    Source, Table, services_file,
 };
 use crate::net::tls::Trust;
 
@@ -97,7 +98,10 @@ fn failure_severity(r: &mut Reader<'_>) -> FailureSeverity {
 /// The thresholds and dependencies of the built-in checks
 /// (`VITALS_FAILURE_THRESHOLD`, `VITALS_SUCCESS_THRESHOLD`,
 /// `VITALS_DEPENDS_ON`), read where the checks' names are known.
-fn hygiene(r: &mut Reader<'_>) -> Hygiene {
+///
+/// The services file's mistakes are said here only when `file_errors`: where
+/// the services check reads the same file (`config validate`), it says them.
+fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
     let mut threshold = |var| r.typed(var, RunThreshold::parse).unwrap_or_default();
     let failure = threshold("VITALS_FAILURE_THRESHOLD");
     let success = threshold("VITALS_SUCCESS_THRESHOLD");
@@ -107,6 +111,37 @@ fn hygiene(r: &mut Reader<'_>) -> Hygiene {
         depends_on: r
             .optional("VITALS_DEPENDS_ON", Dependencies::parse)
             .unwrap_or_default(),
+        maintenance: maintenance(r, file_errors),
+    }
+}
+
+/// The `[[maintenance]]` windows of the services file, each check named by
+/// its canonical name (a name that is no check is a service's).
+fn maintenance(r: &mut Reader<'_>, file_errors: bool) -> Vec<MaintenanceWindow> {
+    let Some(path) = services_file::path(r) else {
+        return Vec::new();
+    };
+    // Service names are checked where the services are read.
+    match services_file::load_windows(&path, r.source(), &[]) {
+        Ok(windows) => windows
+            .into_iter()
+            .map(|mut w| {
+                if let Some(names) = &mut w.checks {
+                    for name in names.iter_mut() {
+                        if let Ok(id) = name.parse::<CheckId>() {
+                            *name = id.key().to_owned();
+                        }
+                    }
+                }
+                w
+            })
+            .collect(),
+        Err(errors) => {
+            for e in errors.into_iter().filter(|_| file_errors) {
+                r.error("VITALS_CONFIG", e.to_string());
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -119,7 +154,7 @@ pub fn check_alerting(
     let (config, entries) = alerting(source)?;
     let mut r = reader(source);
     let failure = failure_severity(&mut r);
-    let hygiene = hygiene(&mut r);
+    let hygiene = hygiene(&mut r, true);
     r.finish()?;
     Ok((config, entries, failure, hygiene))
 }
@@ -139,7 +174,7 @@ pub fn everything(source: &dyn Source) -> Everything {
     let checks = checks::read(&mut r, &trust, |_| true);
     let channels = channels::read(&mut r, &Shared::new(&config));
     failure_severity(&mut r);
-    hygiene(&mut r);
+    hygiene(&mut r, false);
     Everything {
         config,
         checks,

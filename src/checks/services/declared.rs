@@ -1,7 +1,7 @@
 //! The user's own endpoints: the file that declares them (`VITALS_CONFIG`,
 //! or `./vitals.toml` when it exists) and the request that checks each.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use super::{BODY_CAP, Kind, Probe, apis};
@@ -10,20 +10,12 @@ use crate::net::http::Request;
 
 /// The endpoints declared, when there is a file; its problems are reported to `r`.
 pub(super) fn read(r: &mut Reader<'_>) -> Vec<DeclaredService> {
-    match file(r) {
+    match services_file::path(r) {
         Some(path) => services(r, &path),
         None => Vec::new(),
     }
 }
 
-/// The user's endpoint file: the one named, or `./vitals.toml` when it exists.
-fn file(r: &mut Reader<'_>) -> Option<PathBuf> {
-    if r.raw("VITALS_CONFIG").is_some() {
-        return r.existing_file("VITALS_CONFIG");
-    }
-    let default = PathBuf::from(r.default("VITALS_CONFIG")?);
-    default.is_file().then_some(default)
-}
 
 /// The endpoints the file declares; its problems, each with its line, are
 /// the variable's.
