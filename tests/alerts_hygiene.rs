@@ -592,3 +592,89 @@ fn a_maintenance_window_with_mistakes_is_refused_with_its_line() {
         ]
     );
 }
+
+on_both!(a_check_flapping_for_an_hour_is_told_flapping_once_and_settled_once);
+fn a_check_flapping_for_an_hour_is_told_flapping_once_and_settled_once(backend: Backend) {
+    let cron = Cron::new(backend, "");
+    // Down on odd minutes, up on even ones, for an hour.
+    for minute in 1..=60 {
+        cron.healthy(minute % 2 == 0);
+        cron.run(minute);
+    }
+    let flapping = "external_services_flapping";
+    // Before the fifth change nothing tells a flap from outages: each is told.
+    assert_eq!(
+        cron.told(),
+        [
+            firing(FAILURE),
+            resolved(FAILURE),
+            firing(FAILURE),
+            resolved(FAILURE),
+            firing(FAILURE),
+            firing(flapping),
+        ]
+    );
+    let alerts = cron.alerts();
+    let open: Vec<&Value> = alerts.iter().filter(|a| a["status"] == "active").collect();
+    assert_eq!(open.len(), 2, "{alerts:#?}");
+    let failure = open
+        .iter()
+        .find(|a| a["alert_type"] == FAILURE)
+        .expect("failure");
+    assert_eq!(failure["held"], "flapping");
+    assert!(
+        failure["held_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("flapping: "),
+        "{failure}"
+    );
+    let announced = open
+        .iter()
+        .find(|a| a["alert_type"] == flapping)
+        .expect("flapping");
+    assert_eq!(announced["labels"]["service"], "billing");
+    assert_eq!(announced["severity"], "warning");
+
+    // Stable from then on: the flap is over once a whole hour has no change.
+    for minute in [70, 90, 110] {
+        cron.run(minute);
+    }
+    assert_eq!(cron.told().len(), 6, "told before it settled");
+    cron.run(120);
+    cron.run(130);
+    let told = cron.told();
+    assert_eq!(told.len(), 7, "{told:?}");
+    assert_eq!(told[6], resolved(flapping));
+    let alerts = cron.alerts();
+    assert!(
+        alerts.iter().all(|a| a["status"] == "resolved"),
+        "{alerts:#?}"
+    );
+    let ended = alerts
+        .iter()
+        .find(|a| a["alert_type"] == flapping)
+        .expect("flapping");
+    assert_eq!(ended["resolution_note"], "billing settled: healthy for 1h");
+}
+
+on_both!(a_check_that_settles_failing_is_told_once_as_failing);
+fn a_check_that_settles_failing_is_told_once_as_failing(backend: Backend) {
+    let cron = Cron::new(backend, "");
+    for minute in 1..=10 {
+        cron.healthy(minute % 2 == 0);
+        cron.run(minute);
+    }
+    assert_eq!(cron.told().len(), 6);
+    cron.healthy(false);
+    for minute in [11, 40, 70] {
+        cron.run(minute);
+    }
+    assert_eq!(cron.told().len(), 6, "told while it flapped");
+    // An hour after its last change (minute 11) it has settled, failing:
+    // its own alert is told, once; the flapping alert ends quietly.
+    cron.run(72);
+    cron.run(80);
+    assert_eq!(cron.told().len(), 7, "{:?}", cron.told());
+    assert_eq!(cron.told()[6], firing(FAILURE));
+}

@@ -9,10 +9,10 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::channels::{self, Entry};
-use super::hygiene::{self, FLAP_WINDOW, Hygiene, Subject, suggestion};
+use super::hygiene::{self, FLAP_WINDOW, Hygiene, Standing, Subject, suggestion};
 use super::lifecycle::{Raised, Raising, follow_up, in_store, open_store, raise_all, rules};
 use super::policy::Hold;
-use super::store::{Matching, Run};
+use super::store::{Flap, Matching, Run};
 use super::{Alert, Delivery, Event, Held, Labels, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult, services};
 use crate::config::Config;
@@ -398,7 +398,14 @@ pub async fn alert_checks(
                     reason,
                     by: None,
                 });
-            let hold = maintenance.or_else(|| {
+            let flapping = standing(&subject)
+                .and_then(Hygiene::flapping)
+                .map(|reason| Hold {
+                    held: Held::Flapping,
+                    reason,
+                    by: None,
+                });
+            let hold = maintenance.or(flapping).or_else(|| {
                 deps.into_iter().find_map(down).map(|(cause, by)| Hold {
                     held: Held::Inhibited,
                     reason: format!(
@@ -412,6 +419,17 @@ pub async fn alert_checks(
                 alert,
                 adopt: true,
                 hold,
+            });
+        }
+    }
+
+    // A check that starts flapping is announced once, by an alert of its own.
+    for s in standings.iter().filter(|s| s.flap == Flap::Started) {
+        if let Some(alert) = flapping_alert(s, checks, instance) {
+            raising.push(Raising {
+                alert,
+                adopt: false,
+                hold: None,
             });
         }
     }
@@ -452,22 +470,41 @@ pub async fn alert_checks(
     // Recovered checks resolve their alerts, and what nothing will resolve
     // is marked stale, on one connection; then the follow-ups go out.
     let by = format!("vitals check on {instance}");
-    let mut resolved = Vec::new();
+    exit = exit.max(hold_flapping(store, config, &standings, instance, notice).await);
+    let mut resolving: Vec<(Matching, String, bool)> = Vec::new();
     for (id, result) in checks {
         for (matching, note, subject) in recovered(*id, result, instance) {
-            if let Some(s) = standing(&subject).filter(|s| !s.resolve) {
-                tracing::info!("{}: not resolved yet: {}", id.key(), s.said);
-                continue;
+            match standing(&subject) {
+                Some(s) if Hygiene::flapping(s).is_some() => {
+                    tracing::info!("{}: not resolved while it flaps", id.key());
+                }
+                Some(s) if !s.resolve => {
+                    tracing::info!("{}: not resolved yet: {}", id.key(), s.said);
+                }
+                // Settled after flapping: people hear it from the flapping alert's end.
+                s => resolving.push((matching, note, s.is_some_and(|s| s.flap == Flap::Settled))),
             }
+        }
+    }
+    for s in standings.iter().filter(|s| s.flap == Flap::Settled) {
+        let (matching, note) = settled(s, instance);
+        // Settled in trouble, its own alert is told: the flapping one ends quietly.
+        resolving.push((matching, note, s.trouble));
+    }
+    let mut resolved = Vec::new();
+    for (matching, note, tools_only) in resolving {
+        {
             match store
                 .resolve_matching(&matching, &by, &note, Timestamp::now())
                 .await
             {
-                Ok(alerts) => resolved.extend(alerts.into_iter().map(|a| (a, note.clone()))),
+                Ok(alerts) => {
+                    resolved.extend(alerts.into_iter().map(|a| (a, note.clone(), tools_only)));
+                }
                 Err(e) => {
                     notice(format!(
-                        "--alert: resolving the alerts of {}: {}",
-                        id.key(),
+                        "--alert: resolving {}: {}",
+                        matching.types.join(", "),
                         report(in_store(config, e).as_ref())
                     ));
                     exit = Exit::Warning;
@@ -480,10 +517,13 @@ pub async fn alert_checks(
         return (exit, None);
     }
     store.release();
-    let alerts: Vec<Alert> = resolved.iter().map(|(a, _)| a.clone()).collect();
+    let alerts: Vec<(Alert, bool)> = resolved
+        .iter()
+        .map(|(a, _, tools_only)| (a.clone(), *tools_only))
+        .collect();
     let (follow_ups, interrupted) =
         follow_up(entries, &alerts, Event::Resolve, &policy, stop).await;
-    for ((alert, note), deliveries) in resolved.iter().zip(follow_ups) {
+    for ((alert, note, _), deliveries) in resolved.iter().zip(follow_ups) {
         tracing::info!(
             "{}: resolved ({note}); {} of {} resolved notifications delivered",
             alert.identity,
@@ -511,6 +551,119 @@ pub async fn alert_checks(
         }
     }
     (exit, interrupted)
+}
+
+/// The labels of a subject's alerts: `check`, `instance`, and `service` for a service.
+fn subject_labels(subject: &Subject, instance: &str) -> Labels {
+    let mut labels = check_labels(subject.check, None, instance);
+    if let Some(service) = &subject.service {
+        label(&mut labels, "service", service);
+    }
+    labels
+}
+
+/// `{check}_flapping`, raised once when a check or service starts flapping.
+fn flapping_alert(
+    standing: &Standing,
+    checks: &[(CheckId, CheckResult)],
+    instance: &str,
+) -> Option<Alert> {
+    let subject = &standing.subject;
+    let (_, result) = checks.iter().find(|(id, _)| *id == subject.check)?;
+    let target = match &subject.service {
+        Some(service) => part_target(result, service),
+        None => result.target.as_deref(),
+    };
+    let mut labels = check_labels(subject.check, target, instance);
+    if let Some(service) = &subject.service {
+        label(&mut labels, "service", service);
+    }
+    let name = subject.service.as_deref().unwrap_or(subject.check.key());
+    let message = format!(
+        "{name} is flapping: {} changes between trouble and health within {}; its alerts are \
+         held back until it has been stable that long, then its settled state is told",
+        standing.changes,
+        humantime::format_duration(FLAP_WINDOW)
+    );
+    Alert::new(
+        &format!("{}_flapping", subject.check.key()),
+        Severity::Warning,
+        &message,
+        Map::new(),
+    )
+    .and_then(|a| a.with_labels(labels))
+    .ok()
+}
+
+/// What a settled subject resolves: its flapping alert, with how it settled.
+fn settled(standing: &Standing, instance: &str) -> (Matching, String) {
+    let subject = &standing.subject;
+    let name = subject.service.as_deref().unwrap_or(subject.check.key());
+    let how = if standing.trouble {
+        "in trouble (its own alert is told)"
+    } else {
+        "healthy"
+    };
+    (
+        Matching {
+            types: vec![format!("{}_flapping", subject.check.key())],
+            labels: subject_labels(subject, instance),
+            target: None,
+            legacy: false,
+            without: subject.service.is_none().then(|| "service".to_owned()),
+        },
+        format!(
+            "{name} settled: {how} for {}",
+            humantime::format_duration(FLAP_WINDOW)
+        ),
+    )
+}
+
+/// Marks the open alerts of each flapping subject as held back (flapping),
+/// so that `alert list` says why and its settled state is told once.
+async fn hold_flapping(
+    store: &mut super::store::AlertStore,
+    config: &Config,
+    standings: &[Standing],
+    instance: &str,
+    notice: &mut dyn FnMut(String),
+) -> Exit {
+    let mut held = Vec::new();
+    for s in standings {
+        let Some(reason) = Hygiene::flapping(s) else {
+            continue;
+        };
+        let types = alert_types(s.subject.check);
+        match store
+            .open_labelled(&subject_labels(&s.subject, instance))
+            .await
+        {
+            Ok(open) => held.extend(
+                open.into_iter()
+                    .filter(|a| types.contains(&a.alert_type))
+                    .filter(|a| s.subject.service.is_some() || !a.labels.contains_key("service"))
+                    .filter(|a| a.held != Some(Held::Flapping))
+                    .map(|a| (a.id, Held::Flapping, reason.clone())),
+            ),
+            Err(e) => {
+                notice(format!(
+                    "--alert: holding the alerts of a flapping check: {}",
+                    report(in_store(config, e).as_ref())
+                ));
+                return Exit::Warning;
+            }
+        }
+    }
+    match store.hold(&held, Timestamp::now()).await {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            notice(format!(
+                "--alert: holding the alerts of a flapping check: {}",
+                report(in_store(config, e).as_ref())
+            ));
+            Exit::Warning
+        }
+    }
 }
 
 /// Marks stale the open alerts of this instance that nothing will resolve

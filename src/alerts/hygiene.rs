@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::store::{Observed, Run};
+use super::store::{Flap, Observed, Run};
 use crate::checks::{CheckId, CheckResult, services};
 use crate::config::parse::Expected;
 use chrono::{DateTime, Utc};
@@ -171,6 +171,18 @@ pub struct Hygiene {
 
 impl Hygiene {
     /// Why an alert about `subject` is held back at `now` by a maintenance window, if it is.
+    /// Why an alert about a flapping subject is held back.
+    pub fn flapping(standing: &Standing) -> Option<String> {
+        matches!(standing.flap, Flap::Started | Flap::Flapping).then(|| {
+            format!(
+                "flapping: {} changes between trouble and health within {}; held until it has \
+                 been stable that long",
+                standing.changes,
+                humantime::format_duration(FLAP_WINDOW)
+            )
+        })
+    }
+
     pub fn in_maintenance(&self, subject: &Subject, now: DateTime<Utc>) -> Option<String> {
         self.maintenance.iter().find_map(|w| {
             let end = w
@@ -244,6 +256,12 @@ pub struct Standing {
     pub resolve: bool,
     /// In words, for the log: "2 of 3 failing runs".
     pub said: String,
+    /// What this run did to its flapping.
+    pub flap: Flap,
+    /// Its state changes within the flap window.
+    pub changes: usize,
+    /// In trouble this run.
+    pub trouble: bool,
 }
 
 /// Each subject of these results that ran: every configured check, and each
@@ -259,17 +277,20 @@ pub fn runs(checks: &[(CheckId, CheckResult)], instance: &str) -> Vec<(Subject, 
             check: *id,
             service: None,
         };
+        // A check made of services is in trouble as a whole only when no
+        // service says why (it timed out): otherwise its services are.
+        let parts = service_statuses(result);
         out.push((
             whole.clone(),
             Run {
                 subject: whole.key(instance),
-                trouble: trouble(result.status),
+                trouble: trouble(result.status) && parts.is_empty(),
             },
         ));
         if *id != services::CHECK.id() {
             continue;
         }
-        for (name, status) in service_statuses(result) {
+        for (name, status) in parts {
             if status == Status::Unconfigured {
                 continue;
             }
@@ -341,25 +362,38 @@ pub fn standings(
                 .map(|(_, r)| r);
             let (failure, success) =
                 result.map_or((1, 1), |result| thresholds(subject, result, hygiene));
-            match observed.and_then(|o| o.get(i)) {
-                None => Standing {
+            let Some(o) = observed.and_then(|o| o.get(i)) else {
+                return Standing {
                     subject: subject.clone(),
                     raise: true,
                     resolve: true,
                     said: "not counted (no store)".to_owned(),
-                },
-                Some(o) if o.failing_runs > 0 => Standing {
-                    subject: subject.clone(),
-                    raise: o.failing_runs >= failure,
-                    resolve: false,
-                    said: format!("{} of {failure} failing runs", o.failing_runs),
-                },
-                Some(o) => Standing {
-                    subject: subject.clone(),
-                    raise: false,
-                    resolve: o.healthy_runs >= success,
-                    said: format!("{} of {success} healthy runs", o.healthy_runs),
-                },
+                    flap: Flap::Steady,
+                    changes: 0,
+                    trouble: false,
+                };
+            };
+            let (raise, resolve, said) = if o.failing_runs > 0 {
+                (
+                    o.failing_runs >= failure,
+                    false,
+                    format!("{} of {failure} failing runs", o.failing_runs),
+                )
+            } else {
+                (
+                    false,
+                    o.healthy_runs >= success,
+                    format!("{} of {success} healthy runs", o.healthy_runs),
+                )
+            };
+            Standing {
+                subject: subject.clone(),
+                raise,
+                resolve,
+                said,
+                flap: o.flap,
+                changes: o.changes.len(),
+                trouble: o.failing_runs > 0,
             }
         })
         .collect()

@@ -265,23 +265,38 @@ pub fn resent<'a>(entries: &'a [Entry], alert: &Alert) -> Vec<&'a Entry> {
 
 /// Tells the channels that may have announced each alert that it was
 /// acknowledged or resolved, all at once; returns each alert's follow-ups.
+/// With `tools_only` for an alert, only the incident tools and the channels
+/// that keep firing alerts hear of it ([`keeps_state`]): people heard of it
+/// another way (a flapping check that settled).
 pub(super) async fn follow_up(
     entries: &[Entry],
-    alerts: &[Alert],
+    alerts: &[(Alert, bool)],
     event: Event,
     policy: &Policy,
     stop: &Stop,
 ) -> (Vec<Vec<Delivery>>, Option<&'static str>) {
     let jobs: Vec<Job<'_>> = alerts
         .iter()
-        .map(|alert| Job {
+        .map(|(alert, tools_only)| Job {
             alert,
             event,
-            entries: told(entries, alert, event),
+            entries: told(entries, alert, event)
+                .into_iter()
+                .filter(|e| !tools_only || keeps_state(e))
+                .collect(),
             suppressed: &[],
         })
         .collect();
     send_all(&jobs, policy, stop).await
+}
+
+/// An incident tool (it takes acknowledgements: PagerDuty) or a channel
+/// that keeps firing alerts (Alertmanager): one that must hear an alert's
+/// end, or keep it open.
+fn keeps_state(entry: &Entry) -> bool {
+    entry
+        .ready()
+        .is_some_and(|n| n.takes(Event::Acknowledge) || n.resends())
 }
 
 /// `alert test` closes what it opened: the incident tools the test reached
@@ -295,10 +310,7 @@ pub async fn close_test(entries: &[Entry], alert: &mut Alert, policy: &Policy, s
     alert.resolved_by = Some("vitals alert test".to_owned());
     let tools: Vec<&Entry> = told(entries, alert, Event::Resolve)
         .into_iter()
-        .filter(|e| {
-            e.ready()
-                .is_some_and(|n| n.takes(Event::Acknowledge) || n.resends())
-        })
+        .filter(|e| keeps_state(e))
         .collect();
     let job = Job {
         alert,
@@ -409,7 +421,7 @@ pub async fn change(
     let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
     store.release();
     let (deliveries, interrupted) =
-        follow_up(entries, std::slice::from_ref(&alert), event, &policy, stop).await;
+        follow_up(entries, &[(alert.clone(), false)], event, &policy, stop).await;
     let deliveries = deliveries.into_iter().next().unwrap_or_default();
     let stored = store
         .add_deliveries(&alert.id, &deliveries)

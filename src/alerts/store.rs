@@ -22,7 +22,7 @@ use super::policy::{Hold, Reason, Rules, decide_held};
 use super::silence::Silence;
 use super::{Alert, AlertStatus, Delivery, Held, Labels, Severity, Timestamp};
 use crate::store::{Lock, Param, Result, Store, StoreError, Tx, int, text};
-pub use check_states::{Observed, Run};
+pub use check_states::{FLAP_CHANGES, Flap, Observed, Run};
 use read::{full_id, load, select};
 use rows::{COLUMNS, Meta, alert_from_row};
 use write::{find_open, insert_deliveries, lapse, notified_in, open_of_types, record_in};
