@@ -678,3 +678,88 @@ fn a_check_that_settles_failing_is_told_once_as_failing(backend: Backend) {
     assert_eq!(cron.told().len(), 7, "{:?}", cron.told());
     assert_eq!(cron.told()[6], firing(FAILURE));
 }
+
+// A cron job running `vitals check all --alert` every minute through a
+// database outage inside its maintenance window, one outside it (with a
+// service that depends on the database failing along), and an endpoint
+// flapping for an hour: the notifications a tired on-call engineer wants,
+// counted.
+on_both!(a_day_of_cron_runs_tells_exactly_what_matters);
+fn a_day_of_cron_runs_tells_exactly_what_matters(backend: Backend) {
+    let cron = Cron::new(
+        backend,
+        "depends_on = [\"database\"]\n\n[[maintenance]]\nname = \"db upgrade\"\n\
+         checks = [\"db\"]\nstart = \"08:00\"\nduration = \"30m\"\ntimezone = \"UTC\"",
+    );
+    let pg = crate::support::postgres::PgServer::shared();
+    let switch = Switch::to(pg.port());
+    let database_url = pg
+        .create_database()
+        .replace(&format!(":{}/", pg.port()), &format!(":{}/", switch.port));
+    let run = |minutes: i64, database: bool, billing: bool| {
+        switch.set(database);
+        cron.healthy(billing);
+        let out = cron
+            .vitals(minutes)
+            .env("DATABASE_URL", &database_url)
+            .args(["check", "all", "--alert", "--timeout", "3s"])
+            .run();
+        assert!(out.stderr.is_empty(), "+{minutes} min: {}", out.stderr);
+    };
+    // 08:00-08:30 the database is under maintenance: its outage, and
+    // billing's failure because of it, tell nobody.
+    run(0, true, true);
+    for minute in [5, 10, 15] {
+        run(minute, false, false);
+    }
+    run(20, true, true);
+    run(25, true, true);
+    assert_eq!(cron.told(), [], "told during maintenance");
+    // 09:00-09:10 an outage outside it: one page, and its end.
+    run(60, false, false);
+    run(65, false, false);
+    run(70, true, true);
+    let database = "database_failure";
+    assert_eq!(cron.told(), [firing(database), resolved(database)]);
+    // 10:31-11:30 billing flaps every minute (the fifth change starts the
+    // flap); then it is stable, and an hour after its last change it has settled.
+    for minute in 151..=210 {
+        run(minute, true, minute % 2 == 0);
+    }
+    for minute in [225, 240, 255, 270, 271] {
+        run(minute, true, true);
+    }
+    let flapping = "external_services_flapping";
+    assert_eq!(
+        cron.told(),
+        [
+            firing(database),
+            resolved(database),
+            firing(FAILURE),
+            resolved(FAILURE),
+            firing(FAILURE),
+            resolved(FAILURE),
+            firing(flapping),
+            resolved(flapping),
+        ]
+    );
+    // Everything held back is on record: the database's alert in its
+    // window, billing's two while the database was down, and billing's
+    // failure that came with the fifth change, held as flapping.
+    let alerts = cron.alerts();
+    assert!(
+        alerts.iter().all(|a| a["status"] == "resolved"),
+        "{alerts:#?}"
+    );
+    let quiet: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["last_notified_at"].is_null())
+        .collect();
+    assert_eq!(quiet.len(), 4, "{quiet:#?}");
+    let mut held: Vec<&str> = quiet
+        .iter()
+        .map(|a| a["alert_type"].as_str().unwrap_or_default())
+        .collect();
+    held.sort_unstable();
+    assert_eq!(held, ["database_failure", FAILURE, FAILURE, FAILURE]);
+}
