@@ -8,67 +8,26 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+mod flapping;
+mod severity;
+mod stale;
+
+pub use severity::FailureSeverity;
+
 use super::channels::{self, Entry};
-use super::hygiene::{self, FLAP_WINDOW, Hygiene, Standing, Subject, suggestion};
+use super::hygiene::{self, FLAP_WINDOW, Hygiene, Subject};
 use super::lifecycle::{Raised, Raising, follow_up, in_store, open_store, raise_all, rules};
 use super::policy::Hold;
 use super::store::{Flap, Matching, Run};
 use super::{Alert, Delivery, Event, Held, Labels, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult, services};
 use crate::config::Config;
-use crate::config::parse::Expected;
 use crate::error::report;
 use crate::exit::Exit;
 use crate::runtime::Stop;
 use crate::status::Status;
-
-/// The severity of each check's `{check}_failure` alert
-/// (`VITALS_ALERT_SEVERITY=database=critical,cache=error`); `error` for the others.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FailureSeverity(Vec<(CheckId, Severity)>);
-
-impl FailureSeverity {
-    pub fn of(&self, id: CheckId) -> Severity {
-        self.0
-            .iter()
-            .find(|(check, _)| *check == id)
-            .map_or(Severity::Error, |(_, severity)| *severity)
-    }
-
-    /// `name=severity,…`, each name a check's (or its alias), each once.
-    pub fn parse(text: &str) -> Result<FailureSeverity, Expected> {
-        let expected = |why: String| {
-            Expected(format!(
-                "CHECK=SEVERITY pairs such as database=critical,cache=error ({why})"
-            ))
-        };
-        let mut pairs = Vec::new();
-        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (name, severity) = item
-                .split_once('=')
-                .ok_or_else(|| expected(format!("{item:?} has no =")))?;
-            let name = name.trim();
-            let id = name
-                .parse::<CheckId>()
-                .map_err(|_| expected(format!("{name:?} is not a check{}", suggestion(name))))?;
-            let severity = severity
-                .trim()
-                .to_ascii_lowercase()
-                .parse::<Severity>()
-                .map_err(|_| {
-                    expected(format!(
-                        "{:?} is not one of info, warning, error, critical",
-                        severity.trim()
-                    ))
-                })?;
-            if pairs.iter().any(|(check, _)| *check == id) {
-                return Err(expected(format!("{} is given twice", id.key())));
-            }
-            pairs.push((id, severity));
-        }
-        Ok(FailureSeverity(pairs))
-    }
-}
+use flapping::{flapping_alert, hold_flapping, settled};
+use stale::mark_stale;
 
 /// The type suffix and severity of a check in trouble; `None` when it is not.
 fn trouble(status: Status, failure: Severity) -> Option<(&'static str, Severity)> {
@@ -250,31 +209,6 @@ fn subject_of(alert: &Alert, id: CheckId) -> Subject {
     Subject {
         check: id,
         service: alert.labels.get("service").cloned(),
-    }
-}
-
-/// Why an open alert of this instance is stale after this run, if it is:
-/// its check ran here but no longer looks at what the alert is about.
-fn stale_reason(alert: &Alert, checks: &[(CheckId, CheckResult)]) -> Option<String> {
-    let key = alert.labels.get("check")?;
-    let (id, result) = checks.iter().find(|(id, _)| id.key() == key)?;
-    if result.status == Status::Unconfigured {
-        return Some(format!(
-            "check {key} is no longer configured here (set {})",
-            id.configured_by()
-        ));
-    }
-    if let Some(service) = alert.labels.get("service") {
-        let live = services(result)
-            .iter()
-            .any(|(name, status, _)| name == service && *status != Status::Unconfigured);
-        return (!live).then(|| format!("service {service} is no longer configured here"));
-    }
-    match (alert.labels.get("target"), &result.target) {
-        (Some(was), Some(now)) if was != now => {
-            Some(format!("check {key} now checks {now}, not {was}"))
-        }
-        _ => None,
     }
 }
 
@@ -553,169 +487,6 @@ pub async fn alert_checks(
     (exit, interrupted)
 }
 
-/// The labels of a subject's alerts: `check`, `instance`, and `service` for a service.
-fn subject_labels(subject: &Subject, instance: &str) -> Labels {
-    let mut labels = check_labels(subject.check, None, instance);
-    if let Some(service) = &subject.service {
-        label(&mut labels, "service", service);
-    }
-    labels
-}
-
-/// `{check}_flapping`, raised once when a check or service starts flapping.
-fn flapping_alert(
-    standing: &Standing,
-    checks: &[(CheckId, CheckResult)],
-    instance: &str,
-) -> Option<Alert> {
-    let subject = &standing.subject;
-    let (_, result) = checks.iter().find(|(id, _)| *id == subject.check)?;
-    let target = match &subject.service {
-        Some(service) => part_target(result, service),
-        None => result.target.as_deref(),
-    };
-    let mut labels = check_labels(subject.check, target, instance);
-    if let Some(service) = &subject.service {
-        label(&mut labels, "service", service);
-    }
-    let name = subject.service.as_deref().unwrap_or(subject.check.key());
-    let message = format!(
-        "{name} is flapping: {} changes between trouble and health within {}; its alerts are \
-         held back until it has been stable that long, then its settled state is told",
-        standing.changes,
-        humantime::format_duration(FLAP_WINDOW)
-    );
-    Alert::new(
-        &format!("{}_flapping", subject.check.key()),
-        Severity::Warning,
-        &message,
-        Map::new(),
-    )
-    .and_then(|a| a.with_labels(labels))
-    .ok()
-}
-
-/// What a settled subject resolves: its flapping alert, with how it settled.
-fn settled(standing: &Standing, instance: &str) -> (Matching, String) {
-    let subject = &standing.subject;
-    let name = subject.service.as_deref().unwrap_or(subject.check.key());
-    let how = if standing.trouble {
-        "in trouble (its own alert is told)"
-    } else {
-        "healthy"
-    };
-    (
-        Matching {
-            types: vec![format!("{}_flapping", subject.check.key())],
-            labels: subject_labels(subject, instance),
-            target: None,
-            legacy: false,
-            without: subject.service.is_none().then(|| "service".to_owned()),
-        },
-        format!(
-            "{name} settled: {how} for {}",
-            humantime::format_duration(FLAP_WINDOW)
-        ),
-    )
-}
-
-/// Marks the open alerts of each flapping subject as held back (flapping),
-/// so that `alert list` says why and its settled state is told once.
-async fn hold_flapping(
-    store: &mut super::store::AlertStore,
-    config: &Config,
-    standings: &[Standing],
-    instance: &str,
-    notice: &mut dyn FnMut(String),
-) -> Exit {
-    let mut held = Vec::new();
-    for s in standings {
-        let Some(reason) = Hygiene::flapping(s) else {
-            continue;
-        };
-        let types = alert_types(s.subject.check);
-        match store
-            .open_labelled(&subject_labels(&s.subject, instance))
-            .await
-        {
-            Ok(open) => held.extend(
-                open.into_iter()
-                    .filter(|a| types.contains(&a.alert_type))
-                    .filter(|a| s.subject.service.is_some() || !a.labels.contains_key("service"))
-                    .filter(|a| a.held != Some(Held::Flapping))
-                    .map(|a| (a.id, Held::Flapping, reason.clone())),
-            ),
-            Err(e) => {
-                notice(format!(
-                    "--alert: holding the alerts of a flapping check: {}",
-                    report(in_store(config, e).as_ref())
-                ));
-                return Exit::Warning;
-            }
-        }
-    }
-    match store.hold(&held, Timestamp::now()).await {
-        Ok(()) => Exit::Ok,
-        Err(e) => {
-            notice(format!(
-                "--alert: holding the alerts of a flapping check: {}",
-                report(in_store(config, e).as_ref())
-            ));
-            Exit::Warning
-        }
-    }
-}
-
-/// Marks stale the open alerts of this instance that nothing will resolve
-/// any more, and names every stale one.
-async fn mark_stale(
-    store: &mut super::store::AlertStore,
-    config: &Config,
-    checks: &[(CheckId, CheckResult)],
-    notice: &mut dyn FnMut(String),
-) -> Exit {
-    let mut ours = Labels::new();
-    label(&mut ours, "instance", &config.state.instance);
-    let open = match store.open_labelled(&ours).await {
-        Ok(open) => open,
-        Err(e) => {
-            notice(format!(
-                "--alert: looking for stale alerts: {}",
-                report(in_store(config, e).as_ref())
-            ));
-            return Exit::Warning;
-        }
-    };
-    let stale: Vec<(String, Held, String, &Alert)> = open
-        .iter()
-        .filter_map(|a| Some((a.id.clone(), Held::Stale, stale_reason(a, checks)?, a)))
-        .collect();
-    let changed: Vec<(String, Held, String)> = stale
-        .iter()
-        .filter(|(_, _, reason, a)| {
-            a.held != Some(Held::Stale) || a.held_reason.as_deref() != Some(reason)
-        })
-        .map(|(id, held, reason, _)| (id.clone(), *held, reason.clone()))
-        .collect();
-    let mut exit = Exit::Ok;
-    if let Err(e) = store.hold(&changed, Timestamp::now()).await {
-        notice(format!(
-            "--alert: marking stale alerts: {}",
-            report(in_store(config, e).as_ref())
-        ));
-        exit = Exit::Warning;
-    }
-    for (id, _, reason, alert) in &stale {
-        notice(format!(
-            "--alert: alert {id} {} is stale: {reason}; nothing will resolve it now: \
-             `vitals alert resolve {id}` closes it",
-            alert.identity
-        ));
-        exit = Exit::Warning;
-    }
-    exit
-}
-
 /// Whether a notification failed to reach its channel (or may not have).
 fn undelivered(d: &Delivery) -> bool {
     matches!(d.outcome, Outcome::Failed | Outcome::Unknown)
@@ -767,82 +538,4 @@ fn failures(deliveries: &[Delivery]) -> String {
         })
         .collect();
     each.join("; ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(name: &str) -> CheckId {
-        name.parse().unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    #[test]
-    fn failure_severity_takes_names_and_aliases_and_suggests_on_a_typo() {
-        let parsed = FailureSeverity::parse("db=critical, cache=WARNING,");
-        assert_eq!(
-            parsed,
-            Ok(FailureSeverity(vec![
-                (id("database"), Severity::Critical),
-                (id("cache"), Severity::Warning)
-            ]))
-        );
-        let parsed = parsed.unwrap_or_default();
-        assert_eq!(parsed.of(id("database")), Severity::Critical);
-        assert_eq!(parsed.of(id("agents")), Severity::Error);
-        let refused = |text: &str| FailureSeverity::parse(text).err().map(|e| e.0);
-        let pairs = "CHECK=SEVERITY pairs such as database=critical,cache=error";
-        assert_eq!(
-            refused("databse=critical"),
-            Some(format!(
-                "{pairs} (\"databse\" is not a check; did you mean database?)"
-            ))
-        );
-        assert_eq!(
-            refused("queue=critical"),
-            Some(format!("{pairs} (\"queue\" is not a check)"))
-        );
-        assert_eq!(
-            refused("db=loud"),
-            Some(format!(
-                "{pairs} (\"loud\" is not one of info, warning, error, critical)"
-            ))
-        );
-        assert_eq!(refused("db"), Some(format!("{pairs} (\"db\" has no =)")));
-        assert_eq!(
-            refused("db=error,database=critical"),
-            Some(format!("{pairs} (database is given twice)"))
-        );
-    }
-}
-
-/// Property tests over `VITALS_ALERT_SEVERITY` (`fuzz/run` runs them at scale).
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Any value is read, each named check once with its severity, or
-        /// refused saying what was expected; never a panic.
-        #[test]
-        fn failure_severity_is_read_or_explained(
-            text in prop_oneof![
-                any::<String>(),
-                "((db|database|cache|agents|services|databse|x)=(info|error|CRITICAL|loud)[, ]{0,2}){0,4}",
-            ],
-        ) {
-            match FailureSeverity::parse(&text) {
-                Ok(read) => {
-                    for (i, (id, _)) in read.0.iter().enumerate() {
-                        prop_assert!(read.0[i + 1..].iter().all(|(other, _)| other != id));
-                    }
-                }
-                Err(e) => prop_assert!(
-                    e.0.starts_with("CHECK=SEVERITY pairs such as database=critical,cache=error ("),
-                    "{}", e.0
-                ),
-            }
-        }
-    }
 }

@@ -15,7 +15,7 @@ use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use super::parse::{parse_duration, parse_url};
-use super::{NotUnicode, Reader, Secret, SecretUrl, Source};
+use super::{NotUnicode, Secret, SecretUrl, Source};
 use crate::net::http::Method;
 use crate::redact;
 
@@ -129,32 +129,6 @@ pub fn parse(
     parse_all(file, text, source, reserved).map(|(services, _)| services)
 }
 
-/// The maintenance windows the file at `path` declares.
-pub fn load_windows(
-    path: &Path,
-    source: &dyn Source,
-    reserved: &[&str],
-) -> Result<Vec<MaintenanceWindow>, Vec<FileError>> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![FileError {
-            file: file.clone(),
-            line: None,
-            problem: format!("cannot read the services file: {e}"),
-        }]
-    })?;
-    parse_all(&file, &text, source, reserved).map(|(_, windows)| windows)
-}
-
-/// The file `VITALS_CONFIG` names, or `./vitals.toml` when it exists.
-pub fn path(r: &mut Reader<'_>) -> Option<std::path::PathBuf> {
-    if r.raw("VITALS_CONFIG").is_some() {
-        return r.existing_file("VITALS_CONFIG");
-    }
-    let default = std::path::PathBuf::from(r.default("VITALS_CONFIG")?);
-    default.is_file().then_some(default)
-}
-
 /// Services and maintenance windows, or every problem.
 fn parse_all(
     file: &str,
@@ -264,29 +238,6 @@ impl Parser<'_> {
             }
         }
         services
-    }
-
-    fn windows_of(&mut self, value: &Value<'_>) {
-        let DeValue::Array(items) = value.get_ref() else {
-            self.fail(
-                value.span().start,
-                "maintenance: expected [[maintenance]] tables".to_owned(),
-            );
-            return;
-        };
-        for (i, item) in items.iter().enumerate() {
-            match item.get_ref() {
-                DeValue::Table(table) => self.maintenance(i + 1, table, item.span().start),
-                other => self.fail(
-                    item.span().start,
-                    format!(
-                        "maintenance #{}: expected a table, got {}",
-                        i + 1,
-                        other.type_str()
-                    ),
-                ),
-            }
-        }
     }
 
     fn service(
@@ -700,7 +651,7 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
 mod alert_fields;
 mod maintenance;
 pub use alert_fields::{AlertFields, MAX_THRESHOLD};
-pub use maintenance::MaintenanceWindow;
+pub use maintenance::{MaintenanceWindow, load_windows, path};
 
 #[cfg(test)]
 mod tests;

@@ -4,14 +4,16 @@
 //! daylight-saving changes; the duration is elapsed time.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use toml::de::{DeTable, DeValue};
 
-use super::{Field, Parser, Value};
+use super::{Field, FileError, Parser, Value, parse_all};
 use crate::config::parse::parse_duration;
+use crate::config::{Reader, Source};
 
 /// The keys a `[[maintenance]]` table may have.
 const FIELDS: &str = "name, checks, weekdays, start, duration, timezone";
@@ -87,8 +89,57 @@ impl fmt::Display for MaintenanceWindow {
     }
 }
 
+/// The maintenance windows the file at `path` declares.
+pub fn load_windows(
+    path: &Path,
+    source: &dyn Source,
+    reserved: &[&str],
+) -> Result<Vec<MaintenanceWindow>, Vec<FileError>> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![FileError {
+            file: file.clone(),
+            line: None,
+            problem: format!("cannot read the services file: {e}"),
+        }]
+    })?;
+    parse_all(&file, &text, source, reserved).map(|(_, windows)| windows)
+}
+
+/// The file `VITALS_CONFIG` names, or `./vitals.toml` when it exists.
+pub fn path(r: &mut Reader<'_>) -> Option<PathBuf> {
+    if r.raw("VITALS_CONFIG").is_some() {
+        return r.existing_file("VITALS_CONFIG");
+    }
+    let default = PathBuf::from(r.default("VITALS_CONFIG")?);
+    default.is_file().then_some(default)
+}
+
 impl Parser<'_> {
-    pub(super) fn maintenance(&mut self, number: usize, table: &DeTable<'_>, at: usize) {
+    pub(super) fn windows_of(&mut self, value: &Value<'_>) {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.fail(
+                value.span().start,
+                "maintenance: expected [[maintenance]] tables".to_owned(),
+            );
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            match item.get_ref() {
+                DeValue::Table(table) => self.maintenance(i + 1, table, item.span().start),
+                other => self.fail(
+                    item.span().start,
+                    format!(
+                        "maintenance #{}: expected a table, got {}",
+                        i + 1,
+                        other.type_str()
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn maintenance(&mut self, number: usize, table: &DeTable<'_>, at: usize) {
         let before = self.errors.len();
         let context = match table.iter().find(|(k, _)| k.get_ref() == "name") {
             Some((_, v)) => match v.get_ref() {
