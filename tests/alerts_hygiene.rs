@@ -763,3 +763,15 @@ fn a_day_of_cron_runs_tells_exactly_what_matters(backend: Backend) {
     held.sort_unstable();
     assert_eq!(held, ["database_failure", FAILURE, FAILURE, FAILURE]);
 }
+
+#[test]
+fn a_dependency_that_is_no_check_is_said_and_the_alert_still_told() {
+    let cron = Cron::new(Backend::Sqlite, "depends_on = [\"databse\"]");
+    cron.healthy(false);
+    let out = cron.vitals(1).args(["check", "services", "--alert"]).run();
+    // The outage's own exit code (2) stands; stderr says what was ignored.
+    out.assert_code(2).assert_stderr_contains(
+        "--alert: service \"billing\": depends_on: \"databse\" is not a check; did you mean database?",
+    );
+    assert_eq!(cron.told(), [firing(FAILURE)]);
+}
