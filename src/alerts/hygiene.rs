@@ -469,3 +469,52 @@ mod tests {
         );
     }
 }
+
+/// Property tests over `VITALS_FAILURE_THRESHOLD`, `VITALS_SUCCESS_THRESHOLD`
+/// and `VITALS_DEPENDS_ON` (`fuzz/run` runs them at scale).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any value is read, every threshold within bounds, or refused
+        /// saying what was expected; never a panic.
+        #[test]
+        fn thresholds_are_read_in_bounds_or_explained(
+            text in prop_oneof![
+                any::<String>(),
+                "(([0-9]{1,5}|(db|database|cache|agents|services|x)=[0-9]{1,5})[, ]{0,2}){0,4}",
+            ],
+        ) {
+            match RunThreshold::parse(&text) {
+                Ok(t) => {
+                    prop_assert!((1..=MAX_THRESHOLD).contains(&t.default));
+                    for (i, (id, n)) in t.per_check.iter().enumerate() {
+                        prop_assert!((1..=MAX_THRESHOLD).contains(n));
+                        prop_assert!(t.per_check[i + 1..].iter().all(|(other, _)| other != id));
+                    }
+                }
+                Err(e) => prop_assert!(e.0.starts_with("a number of runs from 1 to "), "{}", e.0),
+            }
+        }
+
+        /// Any value is read without a loop, or refused saying what was expected.
+        #[test]
+        fn dependencies_are_read_without_loops_or_explained(
+            text in prop_oneof![
+                any::<String>(),
+                "((db|database|cache|agents|services|x)=(db|database|cache|agents|services|y)[, ]{0,2}){0,5}",
+            ],
+        ) {
+            match Dependencies::parse(&text) {
+                Ok(deps) => {
+                    for (id, _) in &deps.0 {
+                        prop_assert!(!deps.reaches(*id, *id, deps.0.len()));
+                    }
+                }
+                Err(e) => prop_assert!(e.0.starts_with("CHECK=DEPENDENCY pairs such as "), "{}", e.0),
+            }
+        }
+    }
+}
