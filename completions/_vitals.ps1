@@ -81,6 +81,9 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told')
+            [CompletionResult]::new('silence', 'silence', [CompletionResultType]::ParameterValue, 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence''s id), nobody is notified, and one still open when the silence ends is notified then, once')
+            [CompletionResult]::new('silences', 'silences', [CompletionResultType]::ParameterValue, 'List the silences in force or yet to start (--all: those that ended too)')
+            [CompletionResult]::new('unsilence', 'unsilence', [CompletionResultType]::ParameterValue, 'End a silence now; alerts it held that are still raised are notified at their next run')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -173,12 +176,69 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'vitals;alert;silence' {
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Alerts of this check (its name or alias; declared checks too)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Alerts of this type, e.g. disk_full')
+            [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Alerts with this label (repeatable), e.g. instance=web1 or service=billing')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'How long, e.g. 30m, 2h')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Until when: an RFC 3339 time, or a local HH:MM (the next one to come)')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who silences (default: your login name, else $USER, else uid:N)')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why: shown beside every alert it holds')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vitals;alert;silences' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Those that ended too')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vitals;alert;unsilence' {
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who ends it (default: your login name, else $USER, else uid:N)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this file instead of ./.env (the real environment still wins)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vitals;alert;help' {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told')
+            [CompletionResult]::new('silence', 'silence', [CompletionResultType]::ParameterValue, 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence''s id), nobody is notified, and one still open when the silence ends is notified then, once')
+            [CompletionResult]::new('silences', 'silences', [CompletionResultType]::ParameterValue, 'List the silences in force or yet to start (--all: those that ended too)')
+            [CompletionResult]::new('unsilence', 'unsilence', [CompletionResultType]::ParameterValue, 'End a silence now; alerts it held that are still raised are notified at their next run')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -195,6 +255,15 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;alert;help;resolve' {
+            break
+        }
+        'vitals;alert;help;silence' {
+            break
+        }
+        'vitals;alert;help;silences' {
+            break
+        }
+        'vitals;alert;help;unsilence' {
             break
         }
         'vitals;alert;help;help' {
@@ -315,6 +384,9 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told')
+            [CompletionResult]::new('silence', 'silence', [CompletionResultType]::ParameterValue, 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence''s id), nobody is notified, and one still open when the silence ends is notified then, once')
+            [CompletionResult]::new('silences', 'silences', [CompletionResultType]::ParameterValue, 'List the silences in force or yet to start (--all: those that ended too)')
+            [CompletionResult]::new('unsilence', 'unsilence', [CompletionResultType]::ParameterValue, 'End a silence now; alerts it held that are still raised are notified at their next run')
             break
         }
         'vitals;help;alert;send' {
@@ -330,6 +402,15 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
             break
         }
         'vitals;help;alert;resolve' {
+            break
+        }
+        'vitals;help;alert;silence' {
+            break
+        }
+        'vitals;help;alert;silences' {
+            break
+        }
+        'vitals;help;alert;unsilence' {
             break
         }
         'vitals;help;history' {

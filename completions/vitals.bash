@@ -52,8 +52,17 @@ _vitals() {
             vitals__subcmd__alert,send)
                 cmd="vitals__subcmd__alert__subcmd__send"
                 ;;
+            vitals__subcmd__alert,silence)
+                cmd="vitals__subcmd__alert__subcmd__silence"
+                ;;
+            vitals__subcmd__alert,silences)
+                cmd="vitals__subcmd__alert__subcmd__silences"
+                ;;
             vitals__subcmd__alert,test)
                 cmd="vitals__subcmd__alert__subcmd__test"
+                ;;
+            vitals__subcmd__alert,unsilence)
+                cmd="vitals__subcmd__alert__subcmd__unsilence"
                 ;;
             vitals__subcmd__alert__subcmd__help,ack)
                 cmd="vitals__subcmd__alert__subcmd__help__subcmd__ack"
@@ -70,8 +79,17 @@ _vitals() {
             vitals__subcmd__alert__subcmd__help,send)
                 cmd="vitals__subcmd__alert__subcmd__help__subcmd__send"
                 ;;
+            vitals__subcmd__alert__subcmd__help,silence)
+                cmd="vitals__subcmd__alert__subcmd__help__subcmd__silence"
+                ;;
+            vitals__subcmd__alert__subcmd__help,silences)
+                cmd="vitals__subcmd__alert__subcmd__help__subcmd__silences"
+                ;;
             vitals__subcmd__alert__subcmd__help,test)
                 cmd="vitals__subcmd__alert__subcmd__help__subcmd__test"
+                ;;
+            vitals__subcmd__alert__subcmd__help,unsilence)
+                cmd="vitals__subcmd__alert__subcmd__help__subcmd__unsilence"
                 ;;
             vitals__subcmd__config,help)
                 cmd="vitals__subcmd__config__subcmd__help"
@@ -118,8 +136,17 @@ _vitals() {
             vitals__subcmd__help__subcmd__alert,send)
                 cmd="vitals__subcmd__help__subcmd__alert__subcmd__send"
                 ;;
+            vitals__subcmd__help__subcmd__alert,silence)
+                cmd="vitals__subcmd__help__subcmd__alert__subcmd__silence"
+                ;;
+            vitals__subcmd__help__subcmd__alert,silences)
+                cmd="vitals__subcmd__help__subcmd__alert__subcmd__silences"
+                ;;
             vitals__subcmd__help__subcmd__alert,test)
                 cmd="vitals__subcmd__help__subcmd__alert__subcmd__test"
+                ;;
+            vitals__subcmd__help__subcmd__alert,unsilence)
+                cmd="vitals__subcmd__help__subcmd__alert__subcmd__unsilence"
                 ;;
             vitals__subcmd__help__subcmd__config,validate)
                 cmd="vitals__subcmd__help__subcmd__config__subcmd__validate"
@@ -165,7 +192,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__alert)
-            opts="-v -q -h --format --json --output --color --env-file --timeout --verbose --quiet --help send test list ack resolve help"
+            opts="-v -q -h --format --json --output --color --env-file --timeout --verbose --quiet --help send test list ack resolve silence silences unsilence help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,7 +264,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__alert__subcmd__help)
-            opts="send test list ack resolve help"
+            opts="send test list ack resolve silence silences unsilence help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,7 +347,49 @@ _vitals() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vitals__subcmd__alert__subcmd__help__subcmd__silence)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__help__subcmd__silences)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vitals__subcmd__alert__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__help__subcmd__unsilence)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -446,9 +515,105 @@ _vitals() {
                     return 0
                     ;;
                 --channel)
-                    COMPREPLY=($(compgen -W "email slack sms pagerduty" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "email slack sms pagerduty webhook alertmanager" -- "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__silence)
+            opts="-v -q -h --check --type --match --for --until --by --reason --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --check)
+                    COMPREPLY=($(compgen -W "db cache agents services" -- "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --match)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__silences)
+            opts="-v -q -h --all --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
                     return 0
@@ -484,7 +649,45 @@ _vitals() {
             fi
             case "${prev}" in
                 --channel)
-                    COMPREPLY=($(compgen -W "email slack sms pagerduty" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "email slack sms pagerduty webhook alertmanager" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json nagios prometheus csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__alert__subcmd__unsilence)
+            opts="-v -q -h --by --format --json --output --color --env-file --timeout --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -711,7 +914,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__help__subcmd__alert)
-            opts="send test list ack resolve"
+            opts="send test list ack resolve silence silences unsilence"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -780,7 +983,49 @@ _vitals() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vitals__subcmd__help__subcmd__alert__subcmd__silence)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__help__subcmd__alert__subcmd__silences)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vitals__subcmd__help__subcmd__alert__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vitals__subcmd__help__subcmd__alert__subcmd__unsilence)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -76,6 +76,9 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand list 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
             cand ack 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged'
             cand resolve 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told'
+            cand silence 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence''s id), nobody is notified, and one still open when the silence ends is notified then, once'
+            cand silences 'List the silences in force or yet to start (--all: those that ended too)'
+            cand unsilence 'End a silence now; alerts it held that are still raised are notified at their next run'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vitals;alert;send'= {
@@ -162,12 +165,66 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'vitals;alert;silence'= {
+            cand --check 'Alerts of this check (its name or alias; declared checks too)'
+            cand --type 'Alerts of this type, e.g. disk_full'
+            cand --match 'Alerts with this label (repeatable), e.g. instance=web1 or service=billing'
+            cand --for 'How long, e.g. 30m, 2h'
+            cand --until 'Until when: an RFC 3339 time, or a local HH:MM (the next one to come)'
+            cand --by 'Who silences (default: your login name, else $USER, else uid:N)'
+            cand --reason 'Why: shown beside every alert it holds'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'vitals;alert;silences'= {
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --all 'Those that ended too'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'vitals;alert;unsilence'= {
+            cand --by 'Who ends it (default: your login name, else $USER, else uid:N)'
+            cand --format 'Output format'
+            cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
+            cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'
+            cand --env-file 'Read variables from this file instead of ./.env (the real environment still wins)'
+            cand --timeout 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m'
+            cand --json 'Shorthand for --format json'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Log nothing but errors'
+            cand --quiet 'Log nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'vitals;alert;help'= {
             cand send 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
             cand test 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
             cand list 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
             cand ack 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged'
             cand resolve 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told'
+            cand silence 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence''s id), nobody is notified, and one still open when the silence ends is notified then, once'
+            cand silences 'List the silences in force or yet to start (--all: those that ended too)'
+            cand unsilence 'End a silence now; alerts it held that are still raised are notified at their next run'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vitals;alert;help;send'= {
@@ -179,6 +236,12 @@ set edit:completion:arg-completer[vitals] = {|@words|
         &'vitals;alert;help;ack'= {
         }
         &'vitals;alert;help;resolve'= {
+        }
+        &'vitals;alert;help;silence'= {
+        }
+        &'vitals;alert;help;silences'= {
+        }
+        &'vitals;alert;help;unsilence'= {
         }
         &'vitals;alert;help;help'= {
         }
@@ -287,6 +350,9 @@ set edit:completion:arg-completer[vitals] = {|@words|
             cand list 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
             cand ack 'Acknowledge an alert: it is not notified again, and PagerDuty''s incident is acknowledged'
             cand resolve 'Resolve an alert: it is closed, PagerDuty''s incident resolved, and e-mail and Slack told'
+            cand silence 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence''s id), nobody is notified, and one still open when the silence ends is notified then, once'
+            cand silences 'List the silences in force or yet to start (--all: those that ended too)'
+            cand unsilence 'End a silence now; alerts it held that are still raised are notified at their next run'
         }
         &'vitals;help;alert;send'= {
         }
@@ -297,6 +363,12 @@ set edit:completion:arg-completer[vitals] = {|@words|
         &'vitals;help;alert;ack'= {
         }
         &'vitals;help;alert;resolve'= {
+        }
+        &'vitals;help;alert;silence'= {
+        }
+        &'vitals;help;alert;silences'= {
+        }
+        &'vitals;help;alert;unsilence'= {
         }
         &'vitals;help;history'= {
         }

@@ -69,27 +69,30 @@ complete -c vitals -n "__fish_vitals_using_subcommand check" -l json -d 'Shortha
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
 prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
 csv\t'Comma-separated values, RFC 4180 (history only)'"
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -l json -d 'Shorthand for --format json'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -s q -l quiet -d 'Log nothing but errors'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "send" -d 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
-complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "send" -d 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "silence" -d 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence\'s id), nobody is notified, and one still open when the silence ends is notified then, once'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "silences" -d 'List the silences in force or yet to start (--all: those that ended too)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "unsilence" -d 'End a silence now; alerts it held that are still raised are notified at their next run'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and not __fish_seen_subcommand_from send test list ack resolve silence silences unsilence help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l type -d 'What happened, e.g. disk_full (a short identifier: with the labels, the alert\'s identity)' -r
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l severity -d 'How bad it is' -r -f -a "info\t''
 warning\t''
@@ -101,7 +104,9 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
 slack\t'A Slack incoming webhook'
 sms\t'Twilio SMS (critical alerts only, unless SMS_MIN_SEVERITY says otherwise)'
-pagerduty\t'PagerDuty Events API v2'"
+pagerduty\t'PagerDuty Events API v2'
+webhook\t'Any HTTP endpoint, as Alertmanager\'s webhook payload, signed with WEBHOOK_SECRET'
+alertmanager\t'Prometheus Alertmanager\'s API (POST /api/v2/alerts), every run while an alert fires'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from send" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
@@ -121,7 +126,9 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l channel -d 'Only these channels (comma-separated); each must be configured' -r -f -a "email\t'E-mail through SMTP or SendGrid'
 slack\t'A Slack incoming webhook'
 sms\t'Twilio SMS (critical alerts only, unless SMS_MIN_SEVERITY says otherwise)'
-pagerduty\t'PagerDuty Events API v2'"
+pagerduty\t'PagerDuty Events API v2'
+webhook\t'Any HTTP endpoint, as Alertmanager\'s webhook payload, signed with WEBHOOK_SECRET'
+alertmanager\t'Prometheus Alertmanager\'s API (POST /api/v2/alerts), every run while an alert fires'"
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from test" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
@@ -194,11 +201,71 @@ complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_sub
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -s q -l quiet -d 'Log nothing but errors'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l check -d 'Alerts of this check (its name or alias; declared checks too)' -r -f -a "db\t''
+cache\t''
+agents\t''
+services\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l type -d 'Alerts of this type, e.g. disk_full' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l match -d 'Alerts with this label (repeatable), e.g. instance=web1 or service=billing' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l for -d 'How long, e.g. 30m, 2h' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l until -d 'Until when: an RFC 3339 time, or a local HH:MM (the next one to come)' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l by -d 'Who silences (default: your login name, else $USER, else uid:N)' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l reason -d 'Why: shown beside every alert it holds' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silence" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -l all -d 'Those that ended too'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from silences" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -l by -d 'Who ends it (default: your login name, else $USER, else uid:N)' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'
+prometheus\t'Prometheus text exposition format 0.0.4 (check commands only)'
+csv\t'Comma-separated values, RFC 4180 (history only)'"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -l output -d 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -l color -d 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -l env-file -d 'Read variables from this file instead of ./.env (the real environment still wins)' -r -F
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -l timeout -d 'Time allowed per check or per alert delivery attempt, e.g. 500ms, 5s, 2m' -r
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -l json -d 'Shorthand for --format json'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -s q -l quiet -d 'Log nothing but errors'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from unsilence" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "send" -d 'Record an alert and send it through every configured channel (or those of --channel), unless it repeats an open alert within ALERT_REPEAT_INTERVAL'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "test" -d 'Send a clearly labelled test alert through every configured channel, SMS included (not recorded)'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "silence" -d 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence\'s id), nobody is notified, and one still open when the silence ends is notified then, once'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "silences" -d 'List the silences in force or yet to start (--all: those that ended too)'
+complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "unsilence" -d 'End a silence now; alerts it held that are still raised are notified at their next run'
 complete -c vitals -n "__fish_vitals_using_subcommand alert; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vitals -n "__fish_vitals_using_subcommand history" -l since -d 'Start of the range: a duration back from now (24h, 7d, 30d) or an RFC 3339 time or date' -r
 complete -c vitals -n "__fish_vitals_using_subcommand history" -l until -d 'End of the range (default now), as --since' -r
@@ -299,4 +366,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subc
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "list" -d 'List the alerts in the store: open ones (active and acknowledged) unless --status says otherwise'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "ack" -d 'Acknowledge an alert: it is not notified again, and PagerDuty\'s incident is acknowledged'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "resolve" -d 'Resolve an alert: it is closed, PagerDuty\'s incident resolved, and e-mail and Slack told'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "silence" -d 'Silence matching alerts for a while: they are still recorded (held: silenced, with the silence\'s id), nobody is notified, and one still open when the silence ends is notified then, once'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "silences" -d 'List the silences in force or yet to start (--all: those that ended too)'
+complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from alert" -f -a "unsilence" -d 'End a silence now; alerts it held that are still raised are notified at their next run'
 complete -c vitals -n "__fish_vitals_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Report every variable group as configured, not configured or invalid (secrets hidden)'

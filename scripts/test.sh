@@ -3,7 +3,7 @@
 # installs what the tests use when it is missing (PostgreSQL and Redis servers,
 # jq, Debian's Nagios plugins, openssl, dnsmasq, Python 3 with aiosmtpd, the SMTP
 # server the e-mail tests start, and the Prometheus client's parser,
-# systemd-analyze, Chromium with chromedriver), then checks formatting and lints
+# systemd-analyze, Chromium with chromedriver, Prometheus Alertmanager), then checks formatting and lints
 # and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # Headless Chromium and its WebDriver load the dashboard of `vitals serve`.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# The Alertmanager channel is tested against the real Alertmanager.
+[ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
 
 if ((${#missing[@]})); then
     if $as_root; then

@@ -399,6 +399,70 @@ An open alert of the same type and labels is not notified again until ALERT_REPE
     #[command(after_help = "Examples:
   vitals alert resolve 3f9a0c12be47 --by alice --note \"rotated the logs\"")]
     Resolve(ResolveArgs),
+    /// Silence matching alerts for a while: they are still recorded (held: silenced, with the silence's id), nobody is notified, and one still open when the silence ends is notified then, once.
+    #[command(after_help = "Examples:
+  vitals alert silence --check db --for 2h --reason \"database upgrade\"
+  vitals alert silence --type disk_full --match host=db1 --until 18:30 --reason \"resizing /var\"
+  vitals alert silence --match instance=web2 --until 2031-05-06T07:00:00Z --by alice --reason \"rebuilding web2\"
+
+Several matchers must all hold. --until takes an RFC 3339 time or a local HH:MM (the next one to come).")]
+    Silence(SilenceArgs),
+    /// List the silences in force or yet to start (--all: those that ended too).
+    Silences(SilencesArgs),
+    /// End a silence now; alerts it held that are still raised are notified at their next run.
+    #[command(after_help = "Examples:
+  vitals alert unsilence 7c01                     (any unique prefix of 4 or more)")]
+    Unsilence(UnsilenceArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["check", "alert_type", "matches"])))]
+#[command(group(clap::ArgGroup::new("when").required(true).args(["for_", "until"])))]
+pub struct SilenceArgs {
+    /// Alerts of this check (its name or alias; declared checks too).
+    #[arg(long, value_parser = CheckNames { with_all: false }, value_name = "NAME")]
+    pub check: Option<String>,
+
+    /// Alerts of this type, e.g. disk_full.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub alert_type: Option<String>,
+
+    /// Alerts with this label (repeatable), e.g. instance=web1 or service=billing.
+    #[arg(long = "match", value_name = "LABEL=VALUE")]
+    pub matches: Vec<String>,
+
+    /// How long, e.g. 30m, 2h.
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_timeout)]
+    pub for_: Option<Duration>,
+
+    /// Until when: an RFC 3339 time, or a local HH:MM (the next one to come).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Who silences (default: your login name, else $USER, else uid:N).
+    #[arg(long, value_name = "WHO")]
+    pub by: Option<String>,
+
+    /// Why: shown beside every alert it holds.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SilencesArgs {
+    /// Those that ended too.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnsilenceArgs {
+    /// The silence's id, or any unique prefix of it (at least 4 characters, any case).
+    pub id: String,
+
+    /// Who ends it (default: your login name, else $USER, else uid:N).
+    #[arg(long, value_name = "WHO")]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -376,6 +376,7 @@ fn alert_json_has_every_lifecycle_field() {
             "status",
             "held",
             "held_reason",
+            "held_by",
             "triggered_at",
             "acknowledged_at",
             "acknowledged_by",

@@ -189,7 +189,7 @@ fn degraded_raises_a_warning_that_recovery_resolves() {
     assert_eq!(stored[0]["status"], "resolved");
     assert_eq!(
         stored[0]["resolution_note"],
-        "external_services is healthy again: External services operational"
+        "anthropic_api is healthy again: API key accepted"
     );
     assert_eq!(hook.request_count(), 2);
 }

@@ -780,7 +780,7 @@ expect_status = "600"
     );
     let expected = [
         "vitals.toml:3: service \"api\": url: expected a URL starting with http:// or https://",
-        "vitals.toml:4: service \"api\": unknown field \"retries\" (expected one of: name, url, method, expect_status, headers, body_contains, slow_ms, timeout, critical)",
+        "vitals.toml:4: service \"api\": unknown field \"retries\" (expected one of: name, url, method, expect_status, headers, body_contains, slow_ms, timeout, critical, failure_threshold, success_threshold, depends_on)",
         "vitals.toml:7: service \"api\": name: duplicate, already declared on line 2",
         "vitals.toml:9: service #2: headers.Authorization: ${UNSET_TOKEN} is not set",
         "vitals.toml:10: service #2: expect_status: expected a status code from 100 to 599, a range such as \"200-299\" or a class such as \"2xx\", got \"600\"",

@@ -37,6 +37,8 @@ fn a_valid_configuration_exits_0_with_every_group() {
             "slack",
             "sms",
             "pagerduty",
+            "webhook",
+            "alertmanager",
             "state",
             "history",
             "serve"

@@ -9,7 +9,9 @@ mod support;
 
 mod alerts_cli;
 mod alerts_email;
+mod alerts_hooks;
 mod alerts_http;
+mod alerts_hygiene;
 mod alerts_lifecycle;
 mod alerts_store;
 mod alerts_trust;

@@ -869,3 +869,67 @@ fn check_http_expands_variables_in_the_url() {
     assert_eq!(v["status"], "healthy", "{v}");
     assert_eq!(v["status_code"], 200);
 }
+
+#[test]
+fn silence_upgrade_silences_the_database_and_ends_it() {
+    let store = crate::support::alerts::Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let out = shell(&recipe("silence-upgrade"))
+        .env("VITALS_STATE", &store.location)
+        .run();
+    out.assert_code(0);
+    let listed = store
+        .test()
+        .args(["alert", "silences", "--all", "--json"])
+        .run();
+    listed.assert_code(0);
+    let silences = listed.json();
+    assert_eq!(silences.as_array().map(Vec::len), Some(1), "{silences}");
+    assert_eq!(
+        silences[0]["matchers"],
+        serde_json::json!({"check": "database"})
+    );
+    assert_eq!(silences[0]["reason"], "PostgreSQL 17 upgrade");
+    assert_eq!(silences[0]["state"], "expired");
+    assert!(silences[0]["ended_by"].is_string());
+}
+
+#[test]
+fn hygiene_toml_is_valid_and_its_threshold_holds() {
+    let billing = HttpServer::replying(Reply::text(503, "down"));
+    let hook = HttpServer::replying(Reply::status(200));
+    let store = crate::support::alerts::Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let toml = recipe("hygiene-toml").replace("https://billing.internal", &billing.url());
+    let dir = Test::new();
+    let file = dir.write_file("vitals.toml", &toml);
+    let run = |now: &str| {
+        store
+            .test()
+            .env("VITALS_CONFIG", file.display().to_string())
+            .env("WEBHOOK_URL", hook.url())
+            // A Tuesday: the Sunday window is not on.
+            .env("VITALS_NOW", now)
+            .args(["check", "services", "--alert"])
+            .run()
+    };
+    run("2031-05-06T08:00:00Z");
+    run("2031-05-06T08:01:00Z");
+    assert_eq!(
+        hook.request_count(),
+        0,
+        "alerted before the third failing run"
+    );
+    run("2031-05-06T08:02:00Z");
+    assert_eq!(hook.request_count(), 1);
+    let validate = store
+        .test()
+        .env("VITALS_CONFIG", file.display().to_string())
+        .env("WEBHOOK_URL", hook.url())
+        .args(["config", "validate", "--json"])
+        .run();
+    assert_eq!(
+        validate.json()["errors"],
+        serde_json::json!([]),
+        "{}",
+        validate.stdout
+    );
+}

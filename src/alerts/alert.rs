@@ -120,6 +120,10 @@ impl Timestamp {
             .map_or(self, Timestamp)
     }
 
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        self.0
+    }
+
     pub fn unix_seconds(self) -> i64 {
         self.0.timestamp()
     }
@@ -169,6 +173,8 @@ pub struct Alert {
     /// Why this open alert is held back from notifications, if it is.
     pub held: Option<Held>,
     pub held_reason: Option<String>,
+    /// What holds it: the silence's id, or the id of the alert that inhibits it.
+    pub held_by: Option<String>,
     pub triggered_at: Timestamp,
     pub acknowledged_at: Option<Timestamp>,
     pub acknowledged_by: Option<String>,
@@ -246,6 +252,7 @@ impl Alert {
             status: AlertStatus::Active,
             held: None,
             held_reason: None,
+            held_by: None,
             triggered_at: Timestamp(now.trunc_subsecs(3)),
             acknowledged_at: None,
             acknowledged_by: None,
@@ -284,6 +291,15 @@ impl Alert {
         self.identity = identity.to_string();
         self.labels = labels;
         Ok(())
+    }
+
+    /// Every label as Prometheus and Alertmanager read it, and as silences
+    /// match it: its own, `alertname` (its type) and `severity`.
+    pub fn full_labels(&self) -> Labels {
+        let mut labels = self.labels.clone();
+        labels.insert("alertname".into(), self.alert_type.clone());
+        labels.insert("severity".into(), self.severity.as_ref().to_owned());
+        labels
     }
 
     /// Whether anything may have been told about it: a delivery that

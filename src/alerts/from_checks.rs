@@ -8,88 +8,26 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+mod flapping;
+mod severity;
+mod stale;
+
+pub use severity::FailureSeverity;
+
 use super::channels::{self, Entry};
+use super::hygiene::{self, FLAP_WINDOW, Hygiene, Subject};
 use super::lifecycle::{Raised, Raising, follow_up, in_store, open_store, raise_all, rules};
-use super::store::Matching;
+use super::policy::Hold;
+use super::store::{Flap, Matching, Run};
 use super::{Alert, Delivery, Event, Held, Labels, Outcome, Policy, Severity, Timestamp};
 use crate::checks::{CheckId, CheckResult, services};
 use crate::config::Config;
-use crate::config::check_table::valid_name;
-use crate::config::parse::Expected;
 use crate::error::report;
 use crate::exit::Exit;
 use crate::runtime::Stop;
 use crate::status::Status;
-
-/// The severity of each check's `{check}_failure` alert
-/// (`VITALS_ALERT_SEVERITY=database=critical,cache=error`); `error` for the others.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FailureSeverity(Vec<(CheckId, Severity)>);
-
-impl FailureSeverity {
-    pub fn of(&self, id: CheckId) -> Severity {
-        self.0
-            .iter()
-            .find(|(check, _)| *check == id)
-            .map_or(Severity::Error, |(_, severity)| *severity)
-    }
-
-    /// `name=severity,…`, each name a check's (or its alias), each once.
-    pub fn parse(text: &str) -> Result<FailureSeverity, Expected> {
-        let expected = |why: String| {
-            Expected(format!(
-                "CHECK=SEVERITY pairs such as database=critical,cache=error ({why})"
-            ))
-        };
-        let mut pairs = Vec::new();
-        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (name, severity) = item
-                .split_once('=')
-                .ok_or_else(|| expected(format!("{item:?} has no =")))?;
-            let name = name.trim();
-            // A check declared in vitals.toml by its name; one close to a
-            // built-in's is taken for a typo of it.
-            let id = match (name.parse::<CheckId>(), did_you_mean(name)) {
-                (Ok(id), _) => id,
-                (Err(_), None) if valid_name(name) => CheckId::declared(name),
-                (Err(_), hint) => {
-                    return Err(expected(format!(
-                        "{name:?} is not a check{}",
-                        hint.map(|n| format!("; did you mean {n}?"))
-                            .unwrap_or_default()
-                    )));
-                }
-            };
-            let severity = severity
-                .trim()
-                .to_ascii_lowercase()
-                .parse::<Severity>()
-                .map_err(|_| {
-                    expected(format!(
-                        "{:?} is not one of info, warning, error, critical",
-                        severity.trim()
-                    ))
-                })?;
-            if pairs.iter().any(|(check, _)| *check == id) {
-                return Err(expected(format!("{} is given twice", id.key())));
-            }
-            pairs.push((id, severity));
-        }
-        Ok(FailureSeverity(pairs))
-    }
-}
-
-/// The check name most like `name`, when one is close (a typo).
-fn did_you_mean(name: &str) -> Option<&'static str> {
-    crate::checks::BUILTINS
-        .iter()
-        .flat_map(|c| [Some(c.name), c.alias])
-        .flatten()
-        .map(|known| (strsim::jaro(name, known), known))
-        .filter(|(likeness, _)| *likeness > 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, known)| known)
-}
+use flapping::{flapping_alert, hold_flapping, settled};
+use stale::mark_stale;
 
 /// The type suffix and severity of a check in trouble; `None` when it is not.
 fn trouble(status: Status, failure: Severity) -> Option<(&'static str, Severity)> {
@@ -223,8 +161,14 @@ pub fn check_alerts(
         .collect()
 }
 
-/// What a recovered check (or service) resolves.
-fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching, String)> {
+/// What a recovered check (or service) resolves, each with what it is about.
+/// A healthy check resolves its own alerts; each healthy service of
+/// `external_services` its own, so that each counts its own healthy runs.
+fn recovered(
+    id: CheckId,
+    result: &CheckResult,
+    instance: &str,
+) -> Vec<(Matching, String, Subject)> {
     let note = |what: &str, said: &str| format!("{what} is healthy again: {said}");
     let mut out = Vec::new();
     // A metric back in its band resolves its anomaly, whatever else the check says.
@@ -235,6 +179,7 @@ fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching
                 labels: check_labels(id, None, instance),
                 target: result.target.clone(),
                 legacy: false,
+                without: None,
                 spare: result
                     .anomalies
                     .iter()
@@ -242,8 +187,13 @@ fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching
                     .collect(),
             },
             format!("{}: its metrics are back in their usual bands", id.key()),
+            Subject {
+                check: id,
+                service: None,
+            },
         ));
     }
+    let is_services = id == services::CHECK.id();
     if result.status == Status::Healthy || result.anomaly_only {
         out.push((
             Matching {
@@ -251,11 +201,17 @@ fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching
                 labels: check_labels(id, None, instance),
                 target: result.target.clone(),
                 legacy: true,
+                without: is_services.then(|| "service".to_owned()),
                 spare: Vec::new(),
             },
             note(id.key(), &result.message),
+            Subject {
+                check: id,
+                service: None,
+            },
         ));
-    } else if id == services::CHECK.id() {
+    }
+    if is_services {
         for (name, status, object) in services(result) {
             if status != Status::Healthy {
                 continue;
@@ -272,37 +228,36 @@ fn recovered(id: CheckId, result: &CheckResult, instance: &str) -> Vec<(Matching
                     labels,
                     target: part_target(result, &name).map(str::to_owned),
                     legacy: false,
+                    without: None,
                     spare: Vec::new(),
                 },
                 note(&name, said),
+                Subject {
+                    check: id,
+                    service: Some(name),
+                },
             ));
         }
     }
     out
 }
 
-/// Why an open alert of this instance is stale after this run, if it is:
-/// its check ran here but no longer looks at what the alert is about.
-fn stale_reason(alert: &Alert, checks: &[(CheckId, CheckResult)]) -> Option<String> {
-    let key = alert.labels.get("check")?;
-    let (id, result) = checks.iter().find(|(id, _)| id.key() == key)?;
-    if result.status == Status::Unconfigured {
-        return Some(format!(
-            "check {key} is no longer configured here (set {})",
-            id.configured_by()
-        ));
-    }
-    if let Some(service) = alert.labels.get("service") {
-        let live = services(result)
-            .iter()
-            .any(|(name, status, _)| name == service && *status != Status::Unconfigured);
-        return (!live).then(|| format!("service {service} is no longer configured here"));
-    }
-    match (alert.labels.get("target"), &result.target) {
-        (Some(was), Some(now)) if was != now => {
-            Some(format!("check {key} now checks {now}, not {was}"))
-        }
-        _ => None,
+/// Whether any check here has a dependency, declared or from `VITALS_DEPENDS_ON`.
+fn has_dependencies(checks: &[(CheckId, CheckResult)], hygiene: &Hygiene) -> bool {
+    checks.iter().any(|(id, result)| {
+        !hygiene.depends_on.of(*id).is_empty()
+            || result
+                .part_alert_fields
+                .iter()
+                .any(|(_, f)| !f.depends_on.is_empty())
+    })
+}
+
+/// What an alert a check raised is about, from its labels.
+fn subject_of(alert: &Alert, id: CheckId) -> Subject {
+    Subject {
+        check: id,
+        service: alert.labels.get("service").cloned(),
     }
 }
 
@@ -313,11 +268,13 @@ fn stale_reason(alert: &Alert, checks: &[(CheckId, CheckResult)]) -> Option<Stri
 /// `Exit::Warning` when part of it failed or needs someone (the store, a
 /// notification that reached nobody it should have, a stale alert), after
 /// telling `notice` what; and the signal that cut it short, if one did.
+#[allow(clippy::too_many_arguments)]
 pub async fn alert_checks(
     checks: &[(CheckId, CheckResult)],
     config: &Config,
     entries: &[Entry],
     failure: &FailureSeverity,
+    hygiene: &Hygiene,
     timeout: Duration,
     notice: &mut dyn FnMut(String),
     stop: &Stop,
@@ -333,11 +290,6 @@ pub async fn alert_checks(
         ));
         exit = Exit::Warning;
     }
-    let raising: Vec<Raising> = checks
-        .iter()
-        .flat_map(|(id, result)| check_alerts(*id, result, instance, failure))
-        .map(|alert| Raising { alert, adopt: true })
-        .collect();
     if entries.iter().all(|e| e.ready().is_none()) {
         notice(
             "--alert: no alert channel is configured, so alerts are recorded but nobody is notified"
@@ -359,6 +311,112 @@ pub async fn alert_checks(
     let rules = rules(config, timeout);
     let policy = Policy::new(timeout, config.alert_retry_backoff);
 
+    // This run counted: where each check and service stands against its thresholds.
+    let (subjects, runs): (Vec<Subject>, Vec<Run>) =
+        hygiene::runs(checks, instance).into_iter().unzip();
+    let observed = match store.as_mut() {
+        Some(s) => match s.observe(&runs, Timestamp::now(), FLAP_WINDOW).await {
+            Ok(observed) => Some(observed),
+            Err(e) => {
+                notice(format!(
+                    "--alert: counting runs for the thresholds: {}: alerts are raised and \
+                     resolved as they come",
+                    report(in_store(config, e).as_ref())
+                ));
+                exit = Exit::Warning;
+                None
+            }
+        },
+        None => None,
+    };
+    let standings = hygiene::standings(checks, &subjects, observed.as_deref(), hygiene);
+    let standing = |subject: &Subject| standings.iter().find(|s| &s.subject == subject);
+
+    // A dependency not run this time is down when its failure alert of
+    // this instance is open.
+    let mut ours = Labels::new();
+    label(&mut ours, "instance", instance);
+    let open_ours = match store.as_mut() {
+        Some(s) if has_dependencies(checks, hygiene) => {
+            s.open_labelled(&ours).await.unwrap_or_else(|e| {
+                notice(format!(
+                    "--alert: looking for open alerts of dependencies: {}",
+                    report(in_store(config, e).as_ref())
+                ));
+                Vec::new()
+            })
+        }
+        _ => Vec::new(),
+    };
+    let down = |dep: CheckId| -> Option<(String, Option<String>)> {
+        let alert_type = format!("{}_failure", dep.key());
+        match checks.iter().find(|(id, _)| *id == dep) {
+            Some((_, result)) => {
+                (result.status == Status::Unhealthy).then(|| (alert_type.clone(), None))
+            }
+            None => open_ours
+                .iter()
+                .find(|a| a.alert_type == alert_type)
+                .map(|a| (alert_type.clone(), Some(a.id.clone()))),
+        }
+    };
+
+    let mut raising = Vec::new();
+    for (id, result) in checks {
+        for alert in check_alerts(*id, result, instance, failure) {
+            let subject = subject_of(&alert, *id);
+            if let Some(s) = standing(&subject).filter(|s| !s.raise) {
+                tracing::info!("{}: not raised yet: {}", alert.identity, s.said);
+                continue;
+            }
+            let (deps, unknown) = hygiene::dependencies(&subject, result, hygiene);
+            for problem in unknown {
+                notice(format!("--alert: {problem}"));
+                exit = Exit::Warning;
+            }
+            let maintenance = hygiene
+                .in_maintenance(&subject, crate::clock::now())
+                .map(|reason| Hold {
+                    held: Held::Silenced,
+                    reason,
+                    by: None,
+                });
+            let flapping = standing(&subject)
+                .and_then(Hygiene::flapping)
+                .map(|reason| Hold {
+                    held: Held::Flapping,
+                    reason,
+                    by: None,
+                });
+            let hold = maintenance.or(flapping).or_else(|| {
+                deps.into_iter().find_map(down).map(|(cause, by)| Hold {
+                    held: Held::Inhibited,
+                    reason: format!(
+                        "inhibited by {cause}: {} depends on it",
+                        subject.service.as_deref().unwrap_or(id.key())
+                    ),
+                    by,
+                })
+            });
+            raising.push(Raising {
+                alert,
+                adopt: true,
+                hold,
+            });
+        }
+    }
+
+    // A check that starts flapping is announced once, by an alert of its own.
+    for s in standings.iter().filter(|s| s.flap == Flap::Started) {
+        if let Some(alert) = flapping_alert(s, checks, instance) {
+            raising.push(Raising {
+                alert,
+                adopt: false,
+                hold: None,
+            });
+        }
+    }
+
     let raised = raise_all(
         store.as_mut(),
         config,
@@ -379,7 +437,7 @@ pub async fn alert_checks(
             exit = Exit::Warning;
         }
         log_raised(r);
-        if r.notified && r.alert.deliveries.iter().any(undelivered) {
+        if r.alert.deliveries.iter().any(undelivered) {
             notice(format!(
                 "--alert: {}: {}",
                 r.alert.identity,
@@ -395,18 +453,41 @@ pub async fn alert_checks(
     // Recovered checks resolve their alerts, and what nothing will resolve
     // is marked stale, on one connection; then the follow-ups go out.
     let by = format!("vitals check on {instance}");
-    let mut resolved = Vec::new();
+    exit = exit.max(hold_flapping(store, config, &standings, instance, notice).await);
+    let mut resolving: Vec<(Matching, String, bool)> = Vec::new();
     for (id, result) in checks {
-        for (matching, note) in recovered(*id, result, instance) {
+        for (matching, note, subject) in recovered(*id, result, instance) {
+            match standing(&subject) {
+                Some(s) if Hygiene::flapping(s).is_some() => {
+                    tracing::info!("{}: not resolved while it flaps", id.key());
+                }
+                Some(s) if !s.resolve => {
+                    tracing::info!("{}: not resolved yet: {}", id.key(), s.said);
+                }
+                // Settled after flapping: people hear it from the flapping alert's end.
+                s => resolving.push((matching, note, s.is_some_and(|s| s.flap == Flap::Settled))),
+            }
+        }
+    }
+    for s in standings.iter().filter(|s| s.flap == Flap::Settled) {
+        let (matching, note) = settled(s, instance);
+        // Settled in trouble, its own alert is told: the flapping one ends quietly.
+        resolving.push((matching, note, s.trouble));
+    }
+    let mut resolved = Vec::new();
+    for (matching, note, tools_only) in resolving {
+        {
             match store
                 .resolve_matching(&matching, &by, &note, Timestamp::now())
                 .await
             {
-                Ok(alerts) => resolved.extend(alerts.into_iter().map(|a| (a, note.clone()))),
+                Ok(alerts) => {
+                    resolved.extend(alerts.into_iter().map(|a| (a, note.clone(), tools_only)));
+                }
                 Err(e) => {
                     notice(format!(
-                        "--alert: resolving the alerts of {}: {}",
-                        id.key(),
+                        "--alert: resolving {}: {}",
+                        matching.types.join(", "),
                         report(in_store(config, e).as_ref())
                     ));
                     exit = Exit::Warning;
@@ -419,10 +500,13 @@ pub async fn alert_checks(
         return (exit, None);
     }
     store.release();
-    let alerts: Vec<Alert> = resolved.iter().map(|(a, _)| a.clone()).collect();
+    let alerts: Vec<(Alert, bool)> = resolved
+        .iter()
+        .map(|(a, _, tools_only)| (a.clone(), *tools_only))
+        .collect();
     let (follow_ups, interrupted) =
         follow_up(entries, &alerts, Event::Resolve, &policy, stop).await;
-    for ((alert, note), deliveries) in resolved.iter().zip(follow_ups) {
+    for ((alert, note, _), deliveries) in resolved.iter().zip(follow_ups) {
         tracing::info!(
             "{}: resolved ({note}); {} of {} resolved notifications delivered",
             alert.identity,
@@ -450,56 +534,6 @@ pub async fn alert_checks(
         }
     }
     (exit, interrupted)
-}
-
-/// Marks stale the open alerts of this instance that nothing will resolve
-/// any more, and names every stale one.
-async fn mark_stale(
-    store: &mut super::store::AlertStore,
-    config: &Config,
-    checks: &[(CheckId, CheckResult)],
-    notice: &mut dyn FnMut(String),
-) -> Exit {
-    let mut ours = Labels::new();
-    label(&mut ours, "instance", &config.state.instance);
-    let open = match store.open_labelled(&ours).await {
-        Ok(open) => open,
-        Err(e) => {
-            notice(format!(
-                "--alert: looking for stale alerts: {}",
-                report(in_store(config, e).as_ref())
-            ));
-            return Exit::Warning;
-        }
-    };
-    let stale: Vec<(String, Held, String, &Alert)> = open
-        .iter()
-        .filter_map(|a| Some((a.id.clone(), Held::Stale, stale_reason(a, checks)?, a)))
-        .collect();
-    let changed: Vec<(String, Held, String)> = stale
-        .iter()
-        .filter(|(_, _, reason, a)| {
-            a.held != Some(Held::Stale) || a.held_reason.as_deref() != Some(reason)
-        })
-        .map(|(id, held, reason, _)| (id.clone(), *held, reason.clone()))
-        .collect();
-    let mut exit = Exit::Ok;
-    if let Err(e) = store.hold(&changed, Timestamp::now()).await {
-        notice(format!(
-            "--alert: marking stale alerts: {}",
-            report(in_store(config, e).as_ref())
-        ));
-        exit = Exit::Warning;
-    }
-    for (id, _, reason, alert) in &stale {
-        notice(format!(
-            "--alert: alert {id} {} is stale: {reason}; nothing will resolve it now: \
-             `vitals alert resolve {id}` closes it",
-            alert.identity
-        ));
-        exit = Exit::Warning;
-    }
-    exit
 }
 
 /// Whether a notification failed to reach its channel (or may not have).
@@ -553,88 +587,4 @@ fn failures(deliveries: &[Delivery]) -> String {
         })
         .collect();
     each.join("; ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(name: &str) -> CheckId {
-        name.parse().unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    #[test]
-    fn failure_severity_takes_names_and_aliases_and_suggests_on_a_typo() {
-        let parsed = FailureSeverity::parse("db=critical, cache=WARNING,");
-        assert_eq!(
-            parsed,
-            Ok(FailureSeverity(vec![
-                (id("database"), Severity::Critical),
-                (id("cache"), Severity::Warning)
-            ]))
-        );
-        let parsed = parsed.unwrap_or_default();
-        assert_eq!(parsed.of(id("database")), Severity::Critical);
-        assert_eq!(parsed.of(id("agents")), Severity::Error);
-        let refused = |text: &str| FailureSeverity::parse(text).err().map(|e| e.0);
-        let pairs = "CHECK=SEVERITY pairs such as database=critical,cache=error";
-        assert_eq!(
-            refused("databse=critical"),
-            Some(format!(
-                "{pairs} (\"databse\" is not a check; did you mean database?)"
-            ))
-        );
-        assert_eq!(
-            refused("my queue=critical"),
-            Some(format!("{pairs} (\"my queue\" is not a check)"))
-        );
-        // A check declared in vitals.toml.
-        let declared = FailureSeverity::parse("replica=critical").unwrap_or_default();
-        assert_eq!(
-            declared.of(CheckId::declared("replica")),
-            Severity::Critical
-        );
-        assert_eq!(
-            refused("db=loud"),
-            Some(format!(
-                "{pairs} (\"loud\" is not one of info, warning, error, critical)"
-            ))
-        );
-        assert_eq!(refused("db"), Some(format!("{pairs} (\"db\" has no =)")));
-        assert_eq!(
-            refused("db=error,database=critical"),
-            Some(format!("{pairs} (database is given twice)"))
-        );
-    }
-}
-
-/// Property tests over `VITALS_ALERT_SEVERITY` (`fuzz/run` runs them at scale).
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Any value is read, each named check once with its severity, or
-        /// refused saying what was expected; never a panic.
-        #[test]
-        fn failure_severity_is_read_or_explained(
-            text in prop_oneof![
-                any::<String>(),
-                "((db|database|cache|agents|services|databse|x)=(info|error|CRITICAL|loud)[, ]{0,2}){0,4}",
-            ],
-        ) {
-            match FailureSeverity::parse(&text) {
-                Ok(read) => {
-                    for (i, (id, _)) in read.0.iter().enumerate() {
-                        prop_assert!(read.0[i + 1..].iter().all(|(other, _)| other != id));
-                    }
-                }
-                Err(e) => prop_assert!(
-                    e.0.starts_with("CHECK=SEVERITY pairs such as database=critical,cache=error ("),
-                    "{}", e.0
-                ),
-            }
-        }
-    }
 }

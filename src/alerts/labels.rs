@@ -61,7 +61,7 @@ pub enum LabelError {
 }
 
 /// Prometheus label-name syntax: `[a-zA-Z_][a-zA-Z0-9_]*`, `__` reserved for internal use.
-fn valid_name(name: &str) -> bool {
+pub(super) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -70,7 +70,7 @@ fn valid_name(name: &str) -> bool {
         && !name.starts_with("__")
 }
 
-fn valid_value(value: &str) -> bool {
+pub(super) fn valid_value(value: &str) -> bool {
     !value.is_empty()
         && value.chars().count() <= MAX_VALUE_CHARS
         && !value.chars().any(char::is_control)

@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use super::channels::{self, ChannelId, Entry, Slot};
 use super::deliver::{Job, planned, send_all, told};
-use super::policy::{Reason, Rules};
+use super::policy::{Hold, Reason, Rules};
 use super::store::{AlertStore, Foreseen, StatusFilter};
-use super::{Alert, Delivery, Event, InputError, Outcome, Policy, Severity, Timestamp};
+use super::{Alert, Delivery, Event, Held, InputError, Outcome, Policy, Severity, Timestamp};
 use crate::config::{Config, StateLocation};
 use crate::net::tls::Trust;
 use crate::runtime::Stop;
@@ -86,6 +86,8 @@ pub fn in_store(config: &Config, e: StoreError) -> anyhow::Error {
 pub struct Raising {
     pub alert: Alert,
     pub adopt: bool,
+    /// Why the caller holds it back (inhibited, flapping), if it does.
+    pub hold: Option<Hold>,
 }
 
 /// What raising one alert came to.
@@ -128,15 +130,22 @@ pub async fn raise_all(
     // After one failure to record (a store down, paused or locked), the other
     // alerts are not recorded either: one wait, not one per alert.
     let mut recording = true;
-    for Raising { alert, adopt } in incoming {
+    for Raising { alert, adopt, hold } in incoming {
         let pending: Vec<Delivery> = entries
             .iter()
             .flat_map(|e| planned(e, &alert, Event::Trigger))
             .collect();
         let recorded = match store.as_deref_mut().filter(|_| recording) {
             Some(s) => Some(
-                s.record(&alert, &pending, adopt, Timestamp::now(), rules)
-                    .await,
+                s.record(
+                    &alert,
+                    &pending,
+                    hold.as_ref(),
+                    adopt,
+                    Timestamp::now(),
+                    rules,
+                )
+                .await,
             ),
             None => None,
         };
@@ -188,7 +197,7 @@ pub async fn raise_all(
             entries: if p.raised.notified {
                 entries.iter().collect()
             } else {
-                Vec::new()
+                resent(entries, &p.raised.alert)
             },
             suppressed: &p.suppressed,
         })
@@ -212,8 +221,21 @@ pub async fn raise_all(
                 Ok(stored) => p.raised.alert = stored,
                 Err(e) => p.raised.store_error = Some(in_store(config, e)),
             }
-        } else if deliveries.iter().any(|d| d.outcome == Outcome::Delivered) {
-            p.raised.alert.last_notified_at = Some(Timestamp::now());
+        } else if p.raised.notified {
+            if deliveries.iter().any(|d| d.outcome == Outcome::Delivered) {
+                p.raised.alert.last_notified_at = Some(Timestamp::now());
+            }
+        } else if let Some(s) = store.as_deref_mut().filter(|_| p.raised.reason.is_some()) {
+            // A resent occurrence that did not arrive is kept; one that did
+            // only repeats what the channel already holds.
+            let missed: Vec<Delivery> = deliveries
+                .iter()
+                .filter(|d| d.outcome != Outcome::Delivered)
+                .cloned()
+                .collect();
+            if let Err(e) = s.add_deliveries(&p.raised.alert.id, &missed).await {
+                p.raised.store_error = Some(in_store(config, e));
+            }
         }
         p.raised.alert.deliveries = deliveries;
         raised.push(p.raised);
@@ -224,29 +246,62 @@ pub async fn raise_all(
     }
 }
 
+/// The channels an occurrence nobody is notified of still goes to: those
+/// that keep firing alerts only while they are sent again (Alertmanager),
+/// unless the alert is held back from notifications.
+pub fn resent<'a>(entries: &'a [Entry], alert: &Alert) -> Vec<&'a Entry> {
+    let held_back = matches!(
+        alert.held,
+        Some(Held::Silenced | Held::Inhibited | Held::Flapping)
+    );
+    if held_back {
+        return Vec::new();
+    }
+    entries
+        .iter()
+        .filter(|e| e.ready().is_some_and(|n| n.resends()) && e.would_send(alert, Event::Trigger))
+        .collect()
+}
+
 /// Tells the channels that may have announced each alert that it was
 /// acknowledged or resolved, all at once; returns each alert's follow-ups.
+/// With `tools_only` for an alert, only the incident tools and the channels
+/// that keep firing alerts hear of it ([`keeps_state`]): people heard of it
+/// another way (a flapping check that settled).
 pub(super) async fn follow_up(
     entries: &[Entry],
-    alerts: &[Alert],
+    alerts: &[(Alert, bool)],
     event: Event,
     policy: &Policy,
     stop: &Stop,
 ) -> (Vec<Vec<Delivery>>, Option<&'static str>) {
     let jobs: Vec<Job<'_>> = alerts
         .iter()
-        .map(|alert| Job {
+        .map(|(alert, tools_only)| Job {
             alert,
             event,
-            entries: told(entries, alert, event),
+            entries: told(entries, alert, event)
+                .into_iter()
+                .filter(|e| !tools_only || keeps_state(e))
+                .collect(),
             suppressed: &[],
         })
         .collect();
     send_all(&jobs, policy, stop).await
 }
 
+/// An incident tool (it takes acknowledgements: PagerDuty) or a channel
+/// that keeps firing alerts (Alertmanager): one that must hear an alert's
+/// end, or keep it open.
+fn keeps_state(entry: &Entry) -> bool {
+    entry
+        .ready()
+        .is_some_and(|n| n.takes(Event::Acknowledge) || n.resends())
+}
+
 /// `alert test` closes what it opened: the incident tools the test reached
-/// (the channels that take acknowledgements: PagerDuty) hear it resolved,
+/// (the channels that take acknowledgements: PagerDuty) and the channels
+/// that keep firing alerts (Alertmanager) hear it resolved,
 /// under the test's own key. People's channels are not told twice.
 pub async fn close_test(entries: &[Entry], alert: &mut Alert, policy: &Policy, stop: &Stop) {
     let now = Timestamp::now();
@@ -255,7 +310,7 @@ pub async fn close_test(entries: &[Entry], alert: &mut Alert, policy: &Policy, s
     alert.resolved_by = Some("vitals alert test".to_owned());
     let tools: Vec<&Entry> = told(entries, alert, Event::Resolve)
         .into_iter()
-        .filter(|e| e.ready().is_some_and(|n| n.takes(Event::Acknowledge)))
+        .filter(|e| keeps_state(e))
         .collect();
     let job = Job {
         alert,
@@ -366,7 +421,7 @@ pub async fn change(
     let mut alert = changed.map_err(|e| refusal_or_store(config, e))?;
     store.release();
     let (deliveries, interrupted) =
-        follow_up(entries, std::slice::from_ref(&alert), event, &policy, stop).await;
+        follow_up(entries, &[(alert.clone(), false)], event, &policy, stop).await;
     let deliveries = deliveries.into_iter().next().unwrap_or_default();
     let stored = store
         .add_deliveries(&alert.id, &deliveries)

@@ -7,10 +7,12 @@ pub mod channels;
 mod deliver;
 mod delivery;
 pub mod from_checks;
+pub mod hygiene;
 mod labels;
 pub mod lifecycle;
 pub mod policy;
 mod retry;
+pub mod silence;
 pub mod store;
 
 use serde::Serialize;

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{Alert, AlertStatus, Severity, Timestamp};
+use super::{Alert, AlertStatus, Held, Severity, Timestamp};
 use crate::config::RateLimit;
 
 /// How alerts are de-duplicated and notified.
@@ -38,6 +38,53 @@ pub enum Reason {
     },
     /// Another vitals is notifying this alert right now.
     Claimed,
+    /// Held back (silenced, inhibited, flapping): recorded, not notified.
+    Held {
+        held: Held,
+        why: String,
+    },
+    /// It was held back and no longer is: notified now, once.
+    Released {
+        was: Held,
+    },
+}
+
+/// Why an occurrence is held back from notifications: what holds it, why,
+/// and the id of what holds it (a silence, the alert that inhibits it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hold {
+    pub held: Held,
+    pub reason: String,
+    pub by: Option<String>,
+}
+
+/// Whether an open alert `held` as it is, and `hold` now, is notified;
+/// otherwise [`decide`]'s answer. A hold ends in one notification, unless
+/// the alert was acknowledged or another vitals is notifying it.
+pub fn decide_held(
+    open: &Alert,
+    notified: &Notified,
+    hold: Option<&Hold>,
+    now: Timestamp,
+    rules: &Rules,
+) -> (bool, Reason) {
+    if let Some(hold) = hold {
+        return (
+            false,
+            Reason::Held {
+                held: hold.held,
+                why: hold.reason.clone(),
+            },
+        );
+    }
+    let decided = decide(open, notified, open.severity, now, rules);
+    match (open.held, &decided.1) {
+        (_, Reason::Claimed | Reason::Acknowledged) => decided,
+        (Some(was @ (Held::Silenced | Held::Inhibited | Held::Flapping)), _) => {
+            (true, Reason::Released { was })
+        }
+        _ => decided,
+    }
 }
 
 impl fmt::Display for Reason {
@@ -56,6 +103,8 @@ impl fmt::Display for Reason {
                 d(interval)
             ),
             Reason::Claimed => f.write_str("another vitals is notifying it right now"),
+            Reason::Held { held, why } => write!(f, "held back ({held}): {why}"),
+            Reason::Released { was } => write!(f, "no longer {was}: notified once now"),
         }
     }
 }

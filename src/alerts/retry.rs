@@ -264,11 +264,11 @@ pub async fn deliver_http(
     policy: &Policy,
     client: &http::Client,
     request: &http::Request,
-    success: u16,
+    success: Accepts,
     describe: fn(&http::Response) -> String,
 ) -> (Result<http::Response, Failure>, Vec<Attempt>) {
     let (result, history) = run(policy, |timeout| {
-        http(client, request, success, describe, timeout)
+        http(client, request, success.clone(), describe, timeout)
     })
     .await;
     // What was tried, as every failure message names it; never a path, which may be a secret.
@@ -280,14 +280,18 @@ pub async fn deliver_http(
     (result, history)
 }
 
+/// The statuses a provider answers when it took the request: one exact
+/// code for the APIs that promise one (`202..=202`), any 2xx for a webhook.
+pub type Accepts = std::ops::RangeInclusive<u16>;
+
 /// One HTTP request to a provider, judged the same way for all of them:
-/// the expected status is success; 408, 429 and 5xx are worth retrying
-/// (429 after its `Retry-After`); any other 4xx is permanent, as are TLS,
+/// an expected status is success; 408, 429 and 5xx are worth retrying
+/// (429 and 503 after their `Retry-After`); any other status is permanent, as are TLS,
 /// redirect and size failures; network failures and timeouts are retried.
 pub async fn http(
     client: &http::Client,
     request: &http::Request,
-    success: u16,
+    success: Accepts,
     describe: fn(&http::Response) -> String,
     timeout: Duration,
 ) -> Step<http::Response> {
@@ -312,11 +316,11 @@ pub async fn http(
 
 pub(super) fn judge(
     response: http::Response,
-    success: u16,
+    success: Accepts,
     describe: fn(&http::Response) -> String,
 ) -> Step<http::Response> {
     let status = Some(response.status);
-    if response.status == success {
+    if success.contains(&response.status) {
         return Step {
             status,
             result: Ok(response),
@@ -327,8 +331,12 @@ pub(super) fn judge(
     let error = format!("HTTP {}: {said}", response.status);
     let failure = match response.status {
         429 => Failure {
-            retry_after: response.retry_after(),
+            retry_after: response.retry_after(crate::clock::now()),
             ..Failure::unsent(error)
+        },
+        503 => Failure {
+            retry_after: response.retry_after(crate::clock::now()),
+            ..Failure::transient(error)
         },
         408 | 500..=599 => Failure::transient(error),
         _ => Failure::permanent(error),
@@ -405,7 +413,12 @@ mod tests {
     #[test]
     fn statuses_are_judged_permanent_or_worth_retrying() {
         let judged = |status, headers: &[(&str, &str)]| {
-            judge(response(status, headers, "no_service"), 200, body_excerpt).result
+            judge(
+                response(status, headers, "no_service"),
+                200..=200,
+                body_excerpt,
+            )
+            .result
         };
         assert!(judged(200, &[]).is_ok());
         assert_eq!(
@@ -423,7 +436,7 @@ mod tests {
         );
         // Success is one exact status: a 200 where 202 is promised is not "accepted".
         assert!(
-            judge(response(200, &[], ""), 202, body_excerpt)
+            judge(response(200, &[], ""), 202..=202, body_excerpt)
                 .result
                 .is_err()
         );

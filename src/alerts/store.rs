@@ -11,14 +11,18 @@
 //! afterwards; pending ones whose lease lapsed (their vitals died) count as
 //! `unknown`: they may have reached someone, so follow-ups go there too.
 
+mod check_states;
 mod read;
 mod rows;
+mod silences;
 mod write;
 
 use super::channels::ChannelId;
-use super::policy::{Reason, Rules, decide};
+use super::policy::{Hold, Reason, Rules, decide_held};
+use super::silence::Silence;
 use super::{Alert, AlertStatus, Delivery, Held, Labels, Severity, Timestamp};
 use crate::store::{Lock, Param, Result, Store, StoreError, Tx, int, text};
+pub use check_states::{FLAP_CHANGES, Flap, Observed, Run};
 use read::{full_id, load, select};
 use rows::{COLUMNS, Meta, alert_from_row};
 use write::{find_open, insert_deliveries, lapse, notified_in, open_of_types, record_in};
@@ -73,6 +77,8 @@ pub struct Matching {
     pub legacy: bool,
     /// Alerts with any of these labels (name, value) stay open.
     pub spare: Vec<(String, String)>,
+    /// Only alerts without this label (a check's own, not its services').
+    pub without: Option<String>,
 }
 
 impl Matching {
@@ -83,9 +89,13 @@ impl Matching {
         if meta.unlabelled_legacy {
             return self.legacy;
         }
-        self.labels
-            .iter()
-            .all(|(name, value)| alert.labels.get(name) == Some(value))
+        self.without
+            .as_ref()
+            .is_none_or(|name| !alert.labels.contains_key(name))
+            && self
+                .labels
+                .iter()
+                .all(|(name, value)| alert.labels.get(name) == Some(value))
             && !self
                 .spare
                 .iter()
@@ -123,17 +133,65 @@ impl AlertStore {
     /// notification, reserves a rate-limit slot on each channel of `planned`
     /// and records `planned` (but the rate-limited) as pending, all in one
     /// transaction.
+    ///
+    /// A silence in force that matches it, or else `hold`, holds it back:
+    /// recorded with why, not notified. An alert that was held back and is
+    /// no longer is notified once.
+    #[allow(clippy::too_many_arguments)]
     pub async fn record(
         &mut self,
         incoming: &Alert,
         planned: &[Delivery],
+        hold: Option<&Hold>,
         adopt: bool,
         now: Timestamp,
         rules: &Rules,
     ) -> Result<Recorded> {
         self.store
             .transaction(true, &mut |tx: Tx<'_, '_>| {
-                Box::pin(record_in(tx.db, incoming, planned, adopt, now, rules))
+                Box::pin(record_in(tx.db, incoming, planned, hold, adopt, now, rules))
+            })
+            .await
+    }
+
+    /// Counts one run of each subject (thresholds, flapping): each one's
+    /// state after it, in order.
+    pub async fn observe(
+        &mut self,
+        runs: &[Run],
+        now: Timestamp,
+        window: std::time::Duration,
+    ) -> Result<Vec<Observed>> {
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(check_states::observe(tx.db, runs, now, window))
+            })
+            .await
+    }
+
+    /// Stores a new silence.
+    pub async fn silence(&mut self, silence: &Silence) -> Result<()> {
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(silences::insert(tx.db, silence))
+            })
+            .await
+    }
+
+    /// Silences that have not ended, or every one with `all`; newest first.
+    pub async fn silences(&mut self, all: bool, now: Timestamp) -> Result<Vec<Silence>> {
+        self.store
+            .transaction(false, &mut |tx: Tx<'_, '_>| {
+                Box::pin(silences::list(tx.db, all, now))
+            })
+            .await
+    }
+
+    /// Ends the silence `prefix` names (any unique prefix of its id) now.
+    pub async fn unsilence(&mut self, prefix: &str, by: &str, now: Timestamp) -> Result<Silence> {
+        self.store
+            .transaction(true, &mut |tx: Tx<'_, '_>| {
+                Box::pin(silences::end(tx.db, prefix, by, now))
             })
             .await
     }
@@ -149,20 +207,37 @@ impl AlertStore {
         self.store
             .transaction(false, &mut |tx: Tx<'_, '_>| {
                 Box::pin(async move {
-                    let open = match find_open(tx.db, incoming, adopt, false).await? {
-                        Some((alert, meta)) => (alert, meta),
-                        None => {
-                            return Ok(Foreseen {
-                                open: None,
-                                notify: true,
-                                reason: Reason::New,
-                            });
-                        }
+                    let silence = silences::active(tx.db, now)
+                        .await?
+                        .into_iter()
+                        .find(|s| s.matches(incoming))
+                        .map(|s| Hold {
+                            held: Held::Silenced,
+                            reason: s.hold_reason(),
+                            by: Some(s.id),
+                        });
+                    let Some((mut alert, meta)) = find_open(tx.db, incoming, adopt, false).await?
+                    else {
+                        let (notify, reason) = match silence {
+                            Some(h) => (
+                                false,
+                                Reason::Held {
+                                    held: h.held,
+                                    why: h.reason,
+                                },
+                            ),
+                            None => (true, Reason::New),
+                        };
+                        return Ok(Foreseen {
+                            open: None,
+                            notify,
+                            reason,
+                        });
                     };
-                    let (mut alert, meta) = open;
                     alert.occurrences = alert.occurrences.saturating_add(1);
-                    let severity = alert.severity.max(incoming.severity);
-                    let (notify, reason) = decide(&alert, &meta.notified, severity, now, rules);
+                    alert.severity = alert.severity.max(incoming.severity);
+                    let (notify, reason) =
+                        decide_held(&alert, &meta.notified, silence.as_ref(), now, rules);
                     Ok(Foreseen {
                         open: Some(alert),
                         notify,
@@ -403,11 +478,14 @@ impl AlertStore {
                         db.for_update()
                     );
                     let rows = db.query(&sql, &[text(&id)]).await?;
-                    let (alert, _) = rows
-                        .first()
-                        .map(alert_from_row)
-                        .transpose()?
-                        .ok_or_else(|| StoreError::NotFound(prefix.to_owned()))?;
+                    let (alert, _) =
+                        rows.first()
+                            .map(alert_from_row)
+                            .transpose()?
+                            .ok_or_else(|| StoreError::NotFound {
+                                what: read::ALERTS.records,
+                                id: prefix.to_owned(),
+                            })?;
                     let change = change(&alert)?;
                     lapse(db, &id, now).await?;
                     db.execute(change.sql, &change.params).await?;
@@ -427,7 +505,7 @@ struct Change {
 fn resolution(alert: &Alert, by: &str, note: Option<&str>, now: Timestamp) -> Change {
     Change {
         sql: "UPDATE alerts SET status = 'resolved', resolved_at = $1, resolved_by = $2, \
-              resolution_note = $3, claim_expires_at = NULL, held = NULL, held_reason = NULL, \
+              resolution_note = $3, claim_expires_at = NULL, held = NULL, held_reason = NULL, held_by = NULL, \
               updated_at = $1 WHERE id = $4",
         params: vec![
             int(now.millis()),

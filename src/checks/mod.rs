@@ -9,7 +9,7 @@ pub mod declared;
 pub mod runner;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -20,7 +20,7 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::config::{Declarations, Group, Reader, services_file};
+use crate::config::{AlertFields, Declarations, Group, Reader, services_file};
 use crate::metrics::{Anomaly, Metric};
 use crate::net::tls::Trust;
 use crate::status::Status;
@@ -86,7 +86,7 @@ pub fn read(reader: &mut Reader<'_>, trust: &Trust, wanted: &Selection) -> Vec<B
         .map(|spec| (spec.read)(reader, trust))
         .collect();
     if wanted.may_want_declared()
-        && let Some(path) = config_file(reader)
+        && let Some(path) = services_file::path(reader)
     {
         let tables = load(reader, &path).checks;
         checks.extend(declared::read(reader, trust, &path, &tables, |id| {
@@ -119,16 +119,6 @@ impl Selection {
             Selection::Only(ids) => ids.iter().any(|id| !id.is_builtin()),
         }
     }
-}
-
-/// The user's file of endpoints and checks: the one `VITALS_CONFIG` names,
-/// or `./vitals.toml` when it exists.
-pub(crate) fn config_file(r: &mut Reader<'_>) -> Option<PathBuf> {
-    if r.raw("VITALS_CONFIG").is_some() {
-        return r.existing_file("VITALS_CONFIG");
-    }
-    let default = PathBuf::from(r.default("VITALS_CONFIG")?);
-    default.is_file().then_some(default)
 }
 
 /// What the file declares; the file's own problems (and its services')
@@ -239,6 +229,12 @@ pub trait Check: Send + Sync {
         Vec::new()
     }
 
+    /// What the declarations of its parts say about their alerts
+    /// (thresholds, dependencies), by part name: alerting reads it, the check does not.
+    fn part_alert_fields(&self) -> Vec<(String, AlertFields)> {
+        Vec::new()
+    }
+
     /// Whether it times one round trip (`response_time_ms`). A check made
     /// of parts (the services, each with its own time) does not.
     fn timed(&self) -> bool {
@@ -290,6 +286,8 @@ pub struct CheckResult {
     pub anomalies: Vec<Anomaly>,
     /// The check was healthy and is degraded for its anomalies alone.
     pub anomaly_only: bool,
+    /// [`Check::part_alert_fields`], set by the runner; not part of the JSON.
+    pub part_alert_fields: Vec<(String, AlertFields)>,
 }
 
 impl CheckResult {
@@ -307,6 +305,7 @@ impl CheckResult {
             part_targets: Vec::new(),
             anomalies: Vec::new(),
             anomaly_only: false,
+            part_alert_fields: Vec::new(),
         }
     }
 

@@ -18,7 +18,7 @@ use futures_util::future::BoxFuture;
 
 use super::{BuiltinCheck, Check, CheckId, CheckResult, ceil_millis};
 use crate::config::parse::nearest;
-use crate::config::{Group, Reader, Secrecy, StatusSet, var};
+use crate::config::{AlertFields, Group, Reader, Secrecy, StatusSet, var};
 use crate::json;
 use crate::metrics::{Metric, Unit};
 use crate::net::http::{self, HttpError, Request, Response};
@@ -144,6 +144,8 @@ struct Probe {
     timeout: Option<Duration>,
     /// Its failure makes the whole check unhealthy.
     critical: bool,
+    /// What its declaration says about its alerts (a built-in API's: nothing).
+    alerts: AlertFields,
 }
 
 impl Services {
@@ -210,6 +212,18 @@ impl Check for Services {
                     crate::redact::url_target(&probe.request.url),
                 )),
                 Entry::Unconfigured { .. } => None,
+            })
+            .collect()
+    }
+
+    fn part_alert_fields(&self) -> Vec<(String, AlertFields)> {
+        self.entries
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Probe(probe) if probe.alerts != AlertFields::default() => {
+                    Some((probe.name.clone(), probe.alerts.clone()))
+                }
+                _ => None,
             })
             .collect()
     }
@@ -463,7 +477,7 @@ fn judge(probe: &Probe, response: &Response) -> ServiceResult {
             }
             429 => {
                 let retry = response
-                    .retry_after()
+                    .retry_after(crate::clock::now())
                     .map(|d| format!(", retry after {}", text::duration(d)))
                     .unwrap_or_default();
                 (Status::Degraded, format!("rate limited (HTTP 429{retry})"))

@@ -174,7 +174,7 @@ fn list(out: &Output) -> anyhow::Result<Exit> {
 /// stderr, and the exit code says whether alerting worked. Its settings are
 /// read only now, after the checks' result is out.
 fn alert(checks: &[(CheckId, CheckResult)], timeout: Duration) -> Exit {
-    let (config, entries, failure) = match settings::check_alerting(&ProcessEnv) {
+    let (config, entries, failure, hygiene) = match settings::check_alerting(&ProcessEnv) {
         Ok(read) => read,
         Err(errors) => {
             output::error(&format!(
@@ -186,12 +186,13 @@ fn alert(checks: &[(CheckId, CheckResult)], timeout: Duration) -> Exit {
     let mut notice = |message: String| output::error(&message);
     let what = "alerting was stopped; the checks' result above stands";
     let alerting = until_stopped(1, what, |stop| async move {
-        let failure = &failure;
+        let (failure, hygiene) = (&failure, &hygiene);
         from_checks::alert_checks(
             checks,
             &config,
             &entries,
             failure,
+            hygiene,
             timeout,
             &mut notice,
             &stop,

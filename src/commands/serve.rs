@@ -49,8 +49,8 @@ pub fn run(args: &ServeArgs, timeout: Duration, quiet: bool) -> anyhow::Result<E
         anyhow::bail!("--private: every request would need VITALS_SERVE_TOKEN, which is not set");
     }
     let alerting = if args.alert {
-        let (_, _, failure) = settings::check_alerting(&ProcessEnv)?;
-        Some(Alerting { failure })
+        let (_, _, failure, hygiene) = settings::check_alerting(&ProcessEnv)?;
+        Some(Alerting { failure, hygiene })
     } else {
         None
     };

@@ -28,7 +28,10 @@ pub use check_table::{CheckTable, Fields};
 pub use general::{Config, RateLimit, StateConfig, StateLocation, StoreSettings, host_name};
 pub use parse::{Expected, MAX_DURATION, parse_duration};
 pub use reader::{Findings, Reader, required};
-pub use services_file::{Declarations, DeclaredService, FileError, StatusSet};
+pub use services_file::{
+    AlertFields, Declarations, DeclaredService, FileError, MAX_THRESHOLD, MaintenanceWindow,
+    StatusSet,
+};
 pub use vars::{GENERAL, Group, SERVE, STATE, Secrecy, Table, Var, var};
 
 /// A value that must never be printed. It has no `Display`, and its `Debug` is masked.

@@ -22,8 +22,8 @@ use crate::net::http::Method;
 use crate::redact;
 
 /// The keys a `[[service]]` table may have.
-const FIELDS: &str =
-    "name, url, method, expect_status, headers, body_contains, slow_ms, timeout, critical";
+const FIELDS: &str = "name, url, method, expect_status, headers, body_contains, slow_ms, timeout, \
+     critical, failure_threshold, success_threshold, depends_on";
 
 /// Header names whose literal values are treated as secrets, like expanded ones.
 const SECRET_HEADER_WORDS: &[&str] = &[
@@ -53,6 +53,8 @@ pub struct DeclaredService {
     pub timeout: Option<Duration>,
     /// Its failure makes the whole services check unhealthy.
     pub critical: bool,
+    /// Thresholds and dependencies of its alerts.
+    pub alerts: AlertFields,
 }
 
 /// HTTP status codes counted as success: single codes and inclusive ranges.
@@ -107,6 +109,7 @@ impl fmt::Display for FileError {
 pub struct Declarations {
     pub services: Vec<DeclaredService>,
     pub checks: Vec<CheckTable>,
+    pub maintenance: Vec<MaintenanceWindow>,
 }
 
 /// Reads and validates the file. `${VAR}`s are looked up in `source`;
@@ -157,8 +160,9 @@ pub fn read(
         errors: Vec::new(),
         seen: Vec::new(),
         seen_checks: Vec::new(),
+        windows: Vec::new(),
     };
-    let declared = match DeTable::parse(text) {
+    let mut declared = match DeTable::parse(text) {
         // Only the message: toml's Display quotes the offending line, which may hold a secret.
         Err(e) => {
             let at = e.span().map_or(0, |s| s.start);
@@ -167,6 +171,7 @@ pub fn read(
         }
         Ok(root) => parser.document(root.get_ref()),
     };
+    declared.maintenance = std::mem::take(&mut parser.windows);
     // In file order, as an editor would walk them.
     parser.errors.sort_by_key(|e| e.line);
     (declared, parser.errors)
@@ -183,6 +188,8 @@ struct Parser<'a> {
     /// Names declared so far, with their lines, to report duplicates.
     seen: Vec<(String, usize)>,
     seen_checks: Vec<(String, usize)>,
+    /// The `[[maintenance]]` windows read so far.
+    windows: Vec<MaintenanceWindow>,
 }
 
 impl Parser<'_> {
@@ -207,12 +214,16 @@ impl Parser<'_> {
         let mut declared = Declarations::default();
         for (key, value) in root {
             let section = key.get_ref().as_ref();
+            if section == "maintenance" {
+                self.windows_of(value);
+                continue;
+            }
             if section != "service" && section != "check" {
                 self.fail(
                     key.span().start,
                     format!(
                         "unknown key {section:?}: endpoints are declared as [[service]] tables, \
-                         other checks as [[check]] tables"
+                         other checks as [[check]] tables, maintenance windows as [[maintenance]] tables"
                     ),
                 );
                 continue;
@@ -415,6 +426,7 @@ impl Parser<'_> {
         let mut method = Method::Get;
         let mut expect_status = None;
         let mut headers = Vec::new();
+        let mut alerts = AlertFields::default();
         let mut body_contains = None;
         let mut body_contains_at = 0;
         let mut slow = None;
@@ -450,10 +462,16 @@ impl Parser<'_> {
                         self.field_error(&f, problem);
                     }
                 },
-                other => self.fail(
-                    key.span().start,
-                    format!("{context}: unknown field {other:?} (expected one of: {FIELDS})"),
-                ),
+                other => {
+                    if !self.alert_field(&f, &mut alerts) {
+                        self.fail(
+                            key.span().start,
+                            format!(
+                                "{context}: unknown field {other:?} (expected one of: {FIELDS})"
+                            ),
+                        );
+                    }
+                }
             }
         }
         let has_url = table.iter().any(|(k, _)| k.get_ref() == "url");
@@ -484,6 +502,7 @@ impl Parser<'_> {
             slow,
             timeout,
             critical,
+            alerts,
         })
     }
 
@@ -817,6 +836,11 @@ pub(super) fn expand_with(
     out.push_str(rest);
     Ok((out, substituted))
 }
+
+mod alert_fields;
+mod maintenance;
+pub use alert_fields::{AlertFields, MAX_THRESHOLD};
+pub use maintenance::{MaintenanceWindow, load_windows, path};
 
 #[cfg(test)]
 mod tests;

@@ -181,6 +181,24 @@ pub const STATE: Group = Group {
             "Severity of each check's {check}_failure alert from check --alert, e.g. database=critical,replica=critical (check names or aliases, declared checks' too; the others error).",
         ),
         var(
+            "VITALS_FAILURE_THRESHOLD",
+            Public,
+            Some("1"),
+            "check --alert raises a check's alert only after this many consecutive runs in trouble: a number for every built-in check, CHECK=N pairs, or both (2,database=5). [[service]] entries take failure_threshold.",
+        ),
+        var(
+            "VITALS_SUCCESS_THRESHOLD",
+            Public,
+            Some("1"),
+            "check --alert resolves a check's alert only after this many consecutive healthy runs; as VITALS_FAILURE_THRESHOLD. [[service]] entries take success_threshold.",
+        ),
+        var(
+            "VITALS_DEPENDS_ON",
+            Public,
+            None,
+            "What each built-in check depends on, e.g. agents=database,external_services=database: while a dependency is unhealthy, the dependent's alerts are recorded as inhibited and nobody is told of them. [[service]] entries take depends_on.",
+        ),
+        var(
             "ALERT_REPEAT_INTERVAL",
             Public,
             Some("4h"),

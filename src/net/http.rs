@@ -171,13 +171,16 @@ impl Response {
         serde_json::from_slice(&self.body).ok()
     }
 
-    /// `Retry-After` in seconds (the HTTP-date form is rare from APIs and ignored).
-    pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after")?
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .map(Duration::from_secs)
+    /// `Retry-After`: whole seconds, or an HTTP date (any of the three forms
+    /// RFC 9110 says a recipient must read), counted from `now`; a date
+    /// already past means no wait.
+    pub fn retry_after(&self, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+        let value = self.header("retry-after")?.trim();
+        if let Ok(seconds) = value.parse::<u64>() {
+            return Some(Duration::from_secs(seconds));
+        }
+        let at: chrono::DateTime<chrono::Utc> = httpdate::parse_http_date(value).ok()?.into();
+        Some((at - now).to_std().unwrap_or(Duration::ZERO))
     }
 }
 
@@ -479,8 +482,41 @@ mod tests {
             body: Vec::new(),
             elapsed: Duration::ZERO,
         };
-        assert_eq!(r.retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(r.retry_after(now()), Some(Duration::from_secs(7)));
         assert_eq!(r.header("retry-after"), Some(" 7 "));
+    }
+
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(1_445_412_400, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_in_each_form() {
+        // 2015-10-21T07:26:40Z is `now()`: each date is 80 s later.
+        for date in [
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "Wednesday, 21-Oct-15 07:28:00 GMT",
+            "Wed Oct 21 07:28:00 2015",
+        ] {
+            let r = Response {
+                status: 503,
+                headers: vec![("Retry-After".into(), date.into())],
+                body: Vec::new(),
+                elapsed: Duration::ZERO,
+            };
+            assert_eq!(
+                r.retry_after(now()),
+                Some(Duration::from_secs(80)),
+                "{date}"
+            );
+        }
+        let past = Response {
+            status: 429,
+            headers: vec![("retry-after".into(), "Tue, 20 Oct 2015 07:28:00 GMT".into())],
+            body: Vec::new(),
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(past.retry_after(now()), Some(Duration::ZERO));
     }
 
     #[test]
@@ -508,9 +544,16 @@ mod fuzz {
 
     proptest! {
         #[test]
-        fn retry_after_is_whole_seconds_or_nothing(value in prop_oneof![any::<String>(), " ?[0-9]{0,22} ?", "Wed, 21 Oct 2015 07:28:00 GMT"]) {
+        fn retry_after_is_seconds_a_date_or_nothing(value in prop_oneof![any::<String>(), " ?[0-9]{0,22} ?", "(Mon|Wed), [0-3][0-9] (Oct|Feb) (1969|2015|9999) [0-2][0-9]:[0-5][0-9]:[0-6][0-9] GMT"]) {
+            let now = chrono::DateTime::from_timestamp(1_445_412_400, 0).unwrap_or_default();
             let r = Response { status: 429, headers: vec![("Retry-After".into(), value.clone())], body: Vec::new(), elapsed: Duration::ZERO };
-            prop_assert_eq!(r.retry_after(), value.trim().parse::<u64>().ok().map(Duration::from_secs));
+            let expected = match value.trim().parse::<u64>() {
+                Ok(seconds) => Some(Duration::from_secs(seconds)),
+                Err(_) => httpdate::parse_http_date(value.trim()).ok().map(|at| {
+                    (chrono::DateTime::<chrono::Utc>::from(at) - now).to_std().unwrap_or(Duration::ZERO)
+                }),
+            };
+            prop_assert_eq!(r.retry_after(now), expected);
         }
     }
 }

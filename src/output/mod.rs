@@ -6,6 +6,7 @@ pub mod history;
 pub mod json;
 pub mod nagios;
 pub mod prometheus;
+mod silences;
 pub mod table;
 
 use std::cell::Cell;

@@ -508,7 +508,7 @@ async fn change(
         }
         Err(e) => {
             let status = match e.downcast_ref::<StoreError>() {
-                Some(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
+                Some(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
                 Some(StoreError::Ambiguous { .. } | StoreError::Refused(_)) => StatusCode::CONFLICT,
                 _ if e.to_string().starts_with("no alert store") => StatusCode::NOT_FOUND,
                 _ => StatusCode::SERVICE_UNAVAILABLE,

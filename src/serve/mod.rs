@@ -28,6 +28,7 @@ use tokio::sync::Notify;
 
 use crate::alerts::channels::Entry;
 use crate::alerts::from_checks::FailureSeverity;
+use crate::alerts::hygiene::Hygiene;
 use crate::checks::Check;
 use crate::config::{Config, Secret, StateLocation};
 use crate::net::tls::Trust;
@@ -37,6 +38,8 @@ use runs::Runs;
 /// What `check --alert` needs, for a server that alerts.
 pub struct Alerting {
     pub failure: FailureSeverity,
+    /// Thresholds, flap damping, maintenance and dependencies.
+    pub hygiene: Hygiene,
 }
 
 /// How a server runs.

@@ -71,6 +71,7 @@ async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
         &options.config,
         &options.entries,
         &alerting.failure,
+        &alerting.hygiene,
         options.timeout,
         &mut notice,
         &app.stop,

@@ -24,10 +24,11 @@ use std::sync::LazyLock;
 
 use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
-use crate::checks::{self, BUILTINS, Check, Selection};
+use crate::alerts::hygiene::{Dependencies, Hygiene, RunThreshold};
+use crate::checks::{self, BUILTINS, Check, CheckId, Selection};
 use crate::config::{
-    Config, ConfigErrors, Findings, GENERAL, Group, Reader, SERVE, STATE, Secrecy, Secret, Source,
-    StoreSettings, Table,
+    Config, ConfigErrors, Findings, GENERAL, Group, MaintenanceWindow, Reader, SERVE, STATE,
+    Secrecy, Secret, Source, StoreSettings, Table, services_file,
 };
 use crate::history::{self, HistorySettings};
 use crate::net::tls::Trust;
@@ -126,16 +127,68 @@ fn failure_severity(r: &mut Reader<'_>) -> FailureSeverity {
         .unwrap_or_default()
 }
 
-/// What `check --alert` uses: alerting's settings, and the severity of each
-/// check's failure (whose mistake stops alerting, as a general setting's does).
+/// The thresholds and dependencies of the built-in checks
+/// (`VITALS_FAILURE_THRESHOLD`, `VITALS_SUCCESS_THRESHOLD`,
+/// `VITALS_DEPENDS_ON`), read where the checks' names are known.
+///
+/// The services file's mistakes are said here only when `file_errors`: where
+/// the services check reads the same file (`config validate`), it says them.
+fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
+    let mut threshold = |var| r.typed(var, RunThreshold::parse).unwrap_or_default();
+    let failure = threshold("VITALS_FAILURE_THRESHOLD");
+    let success = threshold("VITALS_SUCCESS_THRESHOLD");
+    Hygiene {
+        failure,
+        success,
+        depends_on: r
+            .optional("VITALS_DEPENDS_ON", Dependencies::parse)
+            .unwrap_or_default(),
+        maintenance: maintenance(r, file_errors),
+    }
+}
+
+/// The `[[maintenance]]` windows of the services file, each check named by
+/// its canonical name (a name that is no check is a service's).
+fn maintenance(r: &mut Reader<'_>, file_errors: bool) -> Vec<MaintenanceWindow> {
+    let Some(path) = services_file::path(r) else {
+        return Vec::new();
+    };
+    // Service names are checked where the services are read.
+    match services_file::load_windows(&path, r.source(), &[]) {
+        Ok(windows) => windows
+            .into_iter()
+            .map(|mut w| {
+                if let Some(names) = &mut w.checks {
+                    for name in names.iter_mut() {
+                        if let Ok(id) = name.parse::<CheckId>() {
+                            *name = id.key().to_owned();
+                        }
+                    }
+                }
+                w
+            })
+            .collect(),
+        Err(errors) => {
+            for e in errors.into_iter().filter(|_| file_errors) {
+                r.error("VITALS_CONFIG", e.to_string());
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// What `check --alert` uses: alerting's settings, the severity of each
+/// check's failure and the thresholds (whose mistakes stop alerting, as a
+/// general setting's does).
 pub fn check_alerting(
     source: &dyn Source,
-) -> Result<(Config, Vec<Entry>, FailureSeverity), ConfigErrors> {
+) -> Result<(Config, Vec<Entry>, FailureSeverity, Hygiene), ConfigErrors> {
     let (config, entries) = alerting(source)?;
     let mut r = reader(source);
     let failure = failure_severity(&mut r);
+    let hygiene = hygiene(&mut r, true);
     r.finish()?;
-    Ok((config, entries, failure))
+    Ok((config, entries, failure, hygiene))
 }
 
 /// `VITALS_SERVE_TOKEN`, the one setting of `vitals serve` that is no option.
@@ -163,6 +216,7 @@ pub fn everything(source: &dyn Source) -> Everything {
     failure_severity(&mut r);
     HistorySettings::read(&mut r);
     r.secret("VITALS_SERVE_TOKEN");
+    hygiene(&mut r, false);
     Everything {
         config,
         checks,

@@ -151,7 +151,7 @@ fn defaults_when_nothing_is_set() {
     ));
     assert_eq!(all.checks.len(), 4);
     assert!(all.checks.iter().all(|c| !c.configured()));
-    assert_eq!(all.channels.len(), 4);
+    assert_eq!(all.channels.len(), 6);
     assert!(all.channels.iter().all(|e| matches!(e.slot, Slot::Unset)));
     assert_eq!(
         all.findings.notes,

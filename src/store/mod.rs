@@ -99,15 +99,17 @@ pub enum StoreError {
         "it has no schema yet, or an older one (version {found}; this vitals writes {known}): the next write migrates it"
     )]
     Unmigrated { found: i64, known: i64 },
-    #[error("no alert with id {0:?} (`vitals alert list --status all` lists them)")]
-    NotFound(String),
+    #[error("no {} with id {id:?} (`{}` lists them)", what.noun, what.lister)]
+    NotFound { what: Records, id: String },
     /// An id prefix that more than one record starts with: each candidate, described.
     #[error(
-        "{} alerts have an id starting with {prefix:?}: {}; give more of the id",
+        "{} {}s have an id starting with {prefix:?}: {}; give more of the id",
         candidates.len(),
+        what.noun,
         candidates.join("; ")
     )]
     Ambiguous {
+        what: Records,
         prefix: String,
         candidates: Vec<String>,
     },
@@ -122,7 +124,7 @@ impl StoreError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            StoreError::NotFound(_) | StoreError::Ambiguous { .. } | StoreError::Refused(_)
+            StoreError::NotFound { .. } | StoreError::Ambiguous { .. } | StoreError::Refused(_)
         )
     }
 
@@ -130,6 +132,15 @@ impl StoreError {
     pub fn is_contention(&self) -> bool {
         matches!(self, StoreError::Busy(_))
     }
+}
+
+/// A kind of record named by id, as messages about ids name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Records {
+    /// `alert`, `silence`.
+    pub noun: &'static str,
+    /// The command that lists every one of them.
+    pub lister: &'static str,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -152,6 +152,36 @@ const MIGRATIONS: &[Migration] = &[
         PRIMARY KEY (series, since)
     );",
     },
+    // 4: alert hygiene: each check's run counters and recent state changes
+    // (thresholds, flapping), silences, and what holds an alert back (the
+    // silence's id, the alert that inhibits it). Additive, but a vitals
+    // without it would notify silenced and inhibited alerts and raise
+    // alerts before their failure threshold, so it must not write this
+    // store: `compatible_from` is this migration's own version.
+    Migration {
+        compatible_from: 4,
+        sql: "CREATE TABLE check_states (
+        subject TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        failing_runs BIGINT NOT NULL,
+        healthy_runs BIGINT NOT NULL,
+        changes TEXT NOT NULL,
+        flapping_since BIGINT,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE TABLE silences (
+        id TEXT PRIMARY KEY,
+        matchers TEXT NOT NULL,
+        starts_at BIGINT NOT NULL,
+        ends_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        ended_by TEXT
+    );
+    CREATE INDEX silences_ends_at ON silences (ends_at);
+    ALTER TABLE alerts ADD COLUMN held_by TEXT;",
+    },
 ];
 
 /// The schema version this vitals writes.

@@ -24,6 +24,7 @@
 
 #[macro_use]
 pub mod alerts;
+pub mod alertmanager;
 pub mod browser;
 pub mod certs;
 pub mod cmd;

@@ -190,7 +190,7 @@ impl Notifier for PagerDuty {
             let request =
                 http::Request::new(Method::Post, self.url.clone(), policy.timeout).json(&body);
             let (result, history) =
-                retry::deliver_http(policy, &self.http, &request, 202, describe).await;
+                retry::deliver_http(policy, &self.http, &request, 202..=202, describe).await;
             vec![Delivery::finished(
                 CHANNEL.id(),
                 PROVIDER,

@@ -91,7 +91,7 @@ impl SendGrid {
             .bearer(self.key.expose())
             .json(&body(content, &self.sender, &self.recipients));
         let (result, history) =
-            retry::deliver_http(policy, &self.http, &request, 202, describe).await;
+            retry::deliver_http(policy, &self.http, &request, 202..=202, describe).await;
         let result = result.map(|r| Accepted {
             id: r.header("x-message-id").map(str::to_owned),
             status: None,

@@ -207,7 +207,7 @@ impl Notifier for Slack {
                 .secret_path()
                 .json(&body);
             let (result, history) =
-                retry::deliver_http(policy, &self.http, &request, 200, body_excerpt).await;
+                retry::deliver_http(policy, &self.http, &request, 200..=200, body_excerpt).await;
             vec![Delivery::finished(
                 CHANNEL.id(),
                 PROVIDER,

@@ -258,7 +258,7 @@ impl Notifier for Sms {
                     .form(&pairs);
                 async move {
                     let (result, history) =
-                        retry::deliver_http(&once, &self.http, &request, 201, describe).await;
+                        retry::deliver_http(&once, &self.http, &request, 201..=201, describe).await;
                     Delivery::finished(
                         CHANNEL.id(),
                         PROVIDER,

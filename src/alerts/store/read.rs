@@ -3,7 +3,7 @@
 
 use super::super::{Alert, Delivery, Outcome, Timestamp};
 use super::rows::{COLUMNS, alert_from_row, named};
-use crate::store::{Backend, Param, Result, Row, StoreError, int, text};
+use crate::store::{Backend, Param, Records, Result, Row, StoreError, int, text};
 
 /// The shortest id prefix taken: shorter ones would match too much to mean anything.
 const MIN_ID_PREFIX: usize = 4;
@@ -13,28 +13,68 @@ const MAX_CANDIDATES: i64 = 10;
 
 pub(super) async fn load(db: &mut dyn Backend, id: &str, now: Timestamp) -> Result<Alert> {
     let mut alerts = select(db, "id = $1", &[text(id)], now).await?;
-    alerts
-        .pop()
-        .ok_or_else(|| StoreError::NotFound(id.to_owned()))
+    alerts.pop().ok_or_else(|| StoreError::NotFound {
+        what: ALERTS.records,
+        id: id.to_owned(),
+    })
 }
+
+/// A table of records named by ids of hex digits, and how a candidate for
+/// an ambiguous prefix is described.
+pub(super) struct IdTable {
+    pub records: Records,
+    pub table: &'static str,
+    /// Three columns: the id and two that describe it.
+    pub columns: &'static str,
+    pub newest_first: &'static str,
+}
+
+pub(super) const ALERTS: IdTable = IdTable {
+    records: Records {
+        noun: "alert",
+        lister: "vitals alert list --status all",
+    },
+    table: "alerts",
+    columns: "id, alert_type, status",
+    newest_first: "triggered_at DESC, id",
+};
 
 /// The full id of the one alert whose id starts with `prefix` (any case).
 pub(super) async fn full_id(db: &mut dyn Backend, prefix: &str) -> Result<String> {
+    full_id_in(db, &ALERTS, prefix).await
+}
+
+/// The full id of the one record of `named` whose id starts with `prefix` (any case).
+pub(super) async fn full_id_in(
+    db: &mut dyn Backend,
+    named: &IdTable,
+    prefix: &str,
+) -> Result<String> {
+    let noun = named.records.noun;
+    let not_found = || StoreError::NotFound {
+        what: named.records,
+        id: prefix.to_owned(),
+    };
     let wanted = prefix.to_ascii_lowercase();
     if wanted.chars().count() < MIN_ID_PREFIX {
         return Err(StoreError::Refused(format!(
-            "{prefix:?} is too short to name an alert: give at least {MIN_ID_PREFIX} characters \
-             of its id (`vitals alert list` shows them)"
+            "{prefix:?} is too short to name {}: give at least {MIN_ID_PREFIX} characters \
+             of its id (`{}` shows them)",
+            article(noun),
+            named.records.lister
         )));
     }
     // Ids are hex digits: anything else names none (and never reaches the SQL as a pattern).
     if !wanted.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(StoreError::NotFound(prefix.to_owned()));
+        return Err(not_found());
     }
     let rows = db
         .query(
-            "SELECT id, alert_type, status FROM alerts WHERE substr(id, 1, length(CAST($1 AS TEXT))) = $1 \
-             ORDER BY triggered_at DESC, id LIMIT $2",
+            &format!(
+                "SELECT {} FROM {} WHERE substr(id, 1, length(CAST($1 AS TEXT))) = $1 \
+                 ORDER BY {} LIMIT $2",
+                named.columns, named.table, named.newest_first
+            ),
             &[text(&wanted), int(MAX_CANDIDATES + 1)],
         )
         .await?;
@@ -44,7 +84,7 @@ pub(super) async fn full_id(db: &mut dyn Backend, prefix: &str) -> Result<String
             .collect()
     };
     match rows.as_slice() {
-        [] => Err(StoreError::NotFound(prefix.to_owned())),
+        [] => Err(not_found()),
         [one] => Ok(texts(one)?.swap_remove(0)),
         many => {
             let mut candidates = many
@@ -59,10 +99,19 @@ pub(super) async fn full_id(db: &mut dyn Backend, prefix: &str) -> Result<String
                 candidates.push("…".to_owned());
             }
             Err(StoreError::Ambiguous {
+                what: named.records,
                 prefix: prefix.to_owned(),
                 candidates,
             })
         }
+    }
+}
+
+/// `an alert`, `a silence`.
+fn article(noun: &str) -> String {
+    match noun.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {noun}"),
+        _ => format!("a {noun}"),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::store::{Cell, Result, Row, StoreError};
 pub(super) const COLUMNS: &str = "id, alert_type, severity, message, context, status, triggered_at, \
      acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolution_note, \
      occurrences, last_notified_at, test, notified_severity, claim_expires_at, \
-     labels, dedup_key, held, held_reason, notified_message";
+     labels, dedup_key, held, held_reason, notified_message, held_by";
 
 /// A value of one of our enums, from its stored name.
 pub(super) fn named<T: serde::de::DeserializeOwned>(value: String, what: &str) -> Result<T> {
@@ -55,6 +55,7 @@ pub(super) fn alert_from_row(row: &Row) -> Result<(Alert, Meta)> {
         held,
         held_reason,
         notified_message,
+        held_by,
     ] = row.as_slice()
     else {
         return Err(bad("wrong number of columns"));
@@ -93,6 +94,7 @@ pub(super) fn alert_from_row(row: &Row) -> Result<(Alert, Meta)> {
         status: named(required(status, "status")?, "status")?,
         held: held.text()?.map(|h| named(h, "held")).transpose()?,
         held_reason: held_reason.text()?,
+        held_by: held_by.text()?,
         triggered_at: instant(triggered_at, "triggered_at")?.ok_or_else(|| bad("triggered_at"))?,
         acknowledged_at: instant(acknowledged_at, "acknowledged_at")?,
         acknowledged_by: acknowledged_by.text()?,

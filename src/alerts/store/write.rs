@@ -6,10 +6,11 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::super::channels::ChannelId;
-use super::super::policy::{Reason, Rules, decide};
+use super::super::policy::{Hold, Reason, Rules, decide_held};
 use super::super::{Alert, AlertStatus, Delivery, Held, Labels, Outcome, Timestamp};
 use super::read::load;
 use super::rows::{COLUMNS, Meta, alert_from_row};
+use super::silences;
 use super::{Recorded, type_lock};
 use crate::config::RateLimit;
 use crate::store::{Backend, Lock, Param, Result, StoreError, first_int, int, text};
@@ -24,26 +25,53 @@ pub(super) async fn record_in(
     db: &mut dyn Backend,
     incoming: &Alert,
     planned: &[Delivery],
+    hold: Option<&Hold>,
     adopt: bool,
     now: Timestamp,
     rules: &Rules,
 ) -> Result<Recorded> {
     db.lock(type_lock(&incoming.alert_type)).await?;
     let claim = now.plus(rules.claim_for);
+    // A silence in force wins over what the caller holds it for: it is
+    // someone's explicit word.
+    let silenced = silences::active(db, now)
+        .await?
+        .into_iter()
+        .find(|s| s.matches(incoming))
+        .map(|s| Hold {
+            held: Held::Silenced,
+            reason: s.hold_reason(),
+            by: Some(s.id.clone()),
+        });
+    let hold = silenced.as_ref().or(hold);
+    let held = |alert: &mut Alert| {
+        alert.held = hold.map(|h| h.held);
+        alert.held_reason = hold.map(|h| h.reason.clone());
+        alert.held_by = hold.and_then(|h| h.by.clone());
+    };
     let (mut alert, notify, reason) = match find_open(db, incoming, adopt, true).await? {
         None => {
-            let alert = Alert {
+            let mut alert = Alert {
                 status: AlertStatus::Active,
                 occurrences: 1,
                 last_notified_at: None,
                 notified_message: None,
-                held: None,
-                held_reason: None,
                 deliveries: Vec::new(),
                 ..incoming.clone()
             };
+            held(&mut alert);
             insert(db, &alert, now).await?;
-            (alert, true, Reason::New)
+            let (notify, reason) = match hold {
+                Some(h) => (
+                    false,
+                    Reason::Held {
+                        held: h.held,
+                        why: h.reason.clone(),
+                    },
+                ),
+                None => (true, Reason::New),
+            };
+            (alert, notify, reason)
         }
         Some((mut alert, meta)) => {
             lapse(db, &alert.id, now).await?;
@@ -56,10 +84,15 @@ pub(super) async fn record_in(
                 alert.held = None;
                 alert.held_reason = None;
             }
-            let (notify, reason) = decide(&alert, &meta.notified, alert.severity, now, rules);
+            let (notify, reason) = decide_held(&alert, &meta.notified, hold, now, rules);
+            // The rate limit's hold is the notification's to lift, not this occurrence's.
+            if hold.is_some() || alert.held != Some(Held::RateLimited) {
+                held(&mut alert);
+            }
             db.execute(
                 "UPDATE alerts SET occurrences = $1, message = $2, context = $3, \
-                 severity = $4, held = $5, held_reason = $6, updated_at = $7 WHERE id = $8",
+                 severity = $4, held = $5, held_reason = $6, held_by = $7, updated_at = $8 \
+                 WHERE id = $9",
                 &[
                     int(i64::from(alert.occurrences)),
                     text(&alert.message),
@@ -67,6 +100,7 @@ pub(super) async fn record_in(
                     text(alert.severity.as_ref()),
                     Param::Text(alert.held.map(|h| h.as_ref().to_owned())),
                     Param::Text(alert.held_reason.clone()),
+                    Param::Text(alert.held_by.clone()),
                     int(now.millis()),
                     text(&alert.id),
                 ],
@@ -340,7 +374,7 @@ pub(super) async fn insert_deliveries(
 pub(super) async fn insert(db: &mut dyn Backend, a: &Alert, now: Timestamp) -> Result<()> {
     let at = |t: Option<Timestamp>| Param::Int(t.map(Timestamp::millis));
     let opt = |s: &Option<String>| Param::Text(s.clone());
-    let placeholders: Vec<String> = (1..=24).map(|n| format!("${n}")).collect();
+    let placeholders: Vec<String> = (1..=25).map(|n| format!("${n}")).collect();
     db.execute(
         &format!(
             "INSERT INTO alerts ({COLUMNS}, identity, updated_at) VALUES ({})",
@@ -369,6 +403,7 @@ pub(super) async fn insert(db: &mut dyn Backend, a: &Alert, now: Timestamp) -> R
             Param::Text(a.held.map(|h| h.as_ref().to_owned())),
             opt(&a.held_reason),
             opt(&a.notified_message),
+            opt(&a.held_by),
             text(&a.identity),
             int(now.millis()),
         ],

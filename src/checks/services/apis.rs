@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{BODY_CAP, Kind, Probe};
-use crate::config::{Secret, SecretUrl, StatusSet};
+use crate::config::{AlertFields, Secret, SecretUrl, StatusSet};
 use crate::net::http::{self, Method, Request};
 
 /// How a built-in API takes its key.
@@ -93,6 +93,7 @@ pub(super) fn probe(
         slow,
         timeout: None,
         critical,
+        alerts: AlertFields::default(),
     }
 }
 

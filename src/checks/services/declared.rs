@@ -9,7 +9,7 @@ use crate::net::http::Request;
 
 /// The endpoints declared, when there is a file; its problems are reported to `r`.
 pub(super) fn read(r: &mut Reader<'_>) -> Vec<DeclaredService> {
-    let Some(path) = crate::checks::config_file(r) else {
+    let Some(path) = crate::config::services_file::path(r) else {
         return Vec::new();
     };
     let declared = crate::checks::load(r, &path);
@@ -39,6 +39,7 @@ pub(super) fn probe(service: &DeclaredService, slow: Duration) -> Probe {
         slow: service.slow.unwrap_or(slow),
         timeout: service.timeout,
         critical: service.critical,
+        alerts: service.alerts.clone(),
     }
 }
 

@@ -42,6 +42,7 @@ proptest! {
             slow: if slow { Duration::ZERO } else { Duration::from_secs(60) },
             timeout: None,
             critical: false,
+            alerts: crate::config::AlertFields::default(),
         };
         let r = judge(&probe, &Response { elapsed: Duration::from_millis(1), ..response(status, body) });
         prop_assert_eq!(r.status_code, Some(status));

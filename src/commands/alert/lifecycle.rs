@@ -88,7 +88,7 @@ pub fn resolve(
 
 /// `--by`, or who runs this: the login name, else `$USER`, else `uid:N`
 /// (cron jobs have no login name, and often no `USER`).
-fn who(by: Option<&str>) -> anyhow::Result<String> {
+pub(super) fn who(by: Option<&str>) -> anyhow::Result<String> {
     let Some(by) = by else {
         return Ok(login_name()
             .or_else(|| std::env::var("USER").ok().filter(|u| !u.trim().is_empty()))

@@ -2,6 +2,7 @@
 
 mod lifecycle;
 mod send;
+mod silences;
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use crate::output::Output;
 use crate::settings;
 
 /// Every `alert` command reads the general settings and the alert state's;
-/// all but `list` the channels too.
+/// those that notify (`send`, `test`, `ack`, `resolve`) the channels too.
 pub fn run(command: &AlertCommand, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
     match command {
         AlertCommand::Send(args) => send::run(
@@ -40,6 +41,18 @@ pub fn run(command: &AlertCommand, out: &Output, timeout: Duration) -> anyhow::R
         AlertCommand::Resolve(args) => {
             let (config, entries) = settings::alerting(&ProcessEnv)?;
             lifecycle::resolve(args, &config, &entries, out, timeout)
+        }
+        AlertCommand::Silence(args) => {
+            let config = settings::general(&ProcessEnv)?;
+            silences::create(args, &config, out, timeout)
+        }
+        AlertCommand::Silences(args) => {
+            let config = settings::general(&ProcessEnv)?;
+            silences::list(args, &config, out, timeout)
+        }
+        AlertCommand::Unsilence(args) => {
+            let config = settings::general(&ProcessEnv)?;
+            silences::end(args, &config, out, timeout)
         }
     }
 }

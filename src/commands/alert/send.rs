@@ -59,6 +59,7 @@ pub fn run(
                 vec![Raising {
                     alert,
                     adopt: false,
+                    hold: None,
                 }],
                 &rules,
                 &policy,
@@ -114,7 +115,11 @@ fn preview(
         )?
     };
     let messages = if decision.notify == Some(false) {
-        Vec::new()
+        // Nobody would be told, but Alertmanager would get it again.
+        lifecycle::resent(selected, &alert)
+            .into_iter()
+            .flat_map(|s| s.preview(&alert))
+            .collect()
     } else {
         selected.iter().flat_map(|s| s.preview(&alert)).collect()
     };
@@ -182,7 +187,8 @@ fn interrupted_exit(signal: &str, raised: &Raised) -> Exit {
 
 /// Exit code and messages for one raised alert of `alert send`.
 fn sent_exit(raised: &Raised) -> Exit {
-    let mut exit = if raised.notified {
+    // An occurrence nobody is notified of may still go to Alertmanager.
+    let mut exit = if raised.notified || !raised.alert.deliveries.is_empty() {
         alerts::exit_for(&raised.alert.deliveries)
     } else {
         Exit::Ok

@@ -134,7 +134,7 @@ timeout = "soon"
             "vitals.toml:4: service \"api\": method: expected \"GET\" or \"HEAD\", got \"POST\"",
             "vitals.toml:5: service \"api\": expect_status: expected a status code from 100 to 599, a range such as \"200-299\" or a class such as \"2xx\", got \"600\"",
             "vitals.toml:6: service \"api\": slow_ms: expected a whole number of milliseconds greater than 0",
-            "vitals.toml:7: service \"api\": unknown field \"timout\" (expected one of: name, url, method, expect_status, headers, body_contains, slow_ms, timeout, critical)",
+            "vitals.toml:7: service \"api\": unknown field \"timout\" (expected one of: name, url, method, expect_status, headers, body_contains, slow_ms, timeout, critical, failure_threshold, success_threshold, depends_on)",
             "vitals.toml:10: service \"api\": name: duplicate, already declared on line 2",
             "vitals.toml:13: service #3: name: missing",
             "vitals.toml:15: service #3: headers: \"Bad Header\" is not a valid header name",
