@@ -164,7 +164,7 @@ fn unknown_top_level_keys_and_wrong_shapes() {
     assert_eq!(
         errors("[[services]]\nname = \"a\"\n"),
         [
-            "vitals.toml:1: unknown key \"services\": endpoints are declared as [[service]] tables, other checks as [[check]] tables"
+            "vitals.toml:1: unknown key \"services\": endpoints are declared as [[service]] tables, other checks as [[check]] tables, maintenance windows as [[maintenance]] tables"
         ]
     );
     assert_eq!(
