@@ -151,7 +151,12 @@ pub fn read(
 ) -> (Declarations, Vec<FileError>) {
     let mut parser = Parser {
         file,
-        text,
+        newlines: text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect(),
         source,
         reserved,
         errors: Vec::new(),
@@ -176,7 +181,8 @@ type Value<'i> = Spanned<DeValue<'i>>;
 
 struct Parser<'a> {
     file: &'a str,
-    text: &'a str,
+    /// Byte offsets of the text's line breaks, in order.
+    newlines: Vec<usize>,
     source: &'a dyn Source,
     reserved: &'a [&'a str],
     errors: Vec<FileError>,
@@ -186,13 +192,10 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// The line of byte `at`: a search in the newlines' offsets, found
+    /// once, so that a file of a thousand checks is not read a million times.
     fn line(&self, at: usize) -> usize {
-        let end = at.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        self.newlines.partition_point(|&n| n < at) + 1
     }
 
     fn fail(&mut self, at: usize, problem: String) {
