@@ -1,41 +1,51 @@
 """An HTTP server that answers every GET after a fixed delay, for benchmarks:
-stands in for external APIs and the user's own endpoints."""
+stands in for external APIs and the user's own endpoints.
+
+asyncio, not a thread per connection: a thousand requests waiting at once
+must cost the server nothing, or the benchmark measures the server."""
 import argparse
-import http.server
-import socketserver
-import time
+import asyncio
+
+BODY = b'{"status":"ok"}'
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    delay = 0.1
-
-    def do_GET(self):
-        time.sleep(self.delay)
-        body = b'{"status":"ok"}'
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
+async def serve(reader, writer, delay):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            version = lines[0].rsplit(" ", 1)[-1]
+            headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:] if l)}
+            keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+            await asyncio.sleep(delay)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                + f"content-length: {len(BODY)}\r\n".encode()
+                + (b"" if keep else b"connection: close\r\n")
+                + b"\r\n"
+                + BODY
+            )
+            await writer.drain()
+            if not keep:
+                break
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
         pass
+    finally:
+        writer.close()
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    request_queue_size = 2048
-
-
-def main():
+async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay-ms", type=float, default=100)
     args = parser.parse_args()
-    Handler.delay = args.delay_ms / 1000
-    Server(("127.0.0.1", args.port), Handler).serve_forever()
+    delay = args.delay_ms / 1000
+    server = await asyncio.start_server(
+        lambda r, w: serve(r, w, delay), "127.0.0.1", args.port, backlog=4096
+    )
+    async with server:
+        await server.serve_forever()
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())

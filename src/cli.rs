@@ -209,6 +209,10 @@ pub enum Command {
       one check, as JSON
   vitals check all --require db,cache
       an unconfigured db or cache counts as unhealthy
+  vitals check replica root-disk --json
+      checks declared in vitals.toml ([[check]]), by name
+  vitals check --list
+      every check there is, its kind and what it looks at
   vitals check all --timeout 2s
       each check gets at most 2 seconds
   vitals check all --alert > /dev/null

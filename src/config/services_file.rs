@@ -15,7 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
-use super::check_table::{self, CheckTable, RawField};
+use super::check_table::CheckTable;
 use super::parse::{parse_duration, parse_url};
 use super::{NotUnicode, Secret, SecretUrl, Source};
 use crate::net::http::Method;
@@ -154,7 +154,12 @@ pub fn read(
 ) -> (Declarations, Vec<FileError>) {
     let mut parser = Parser {
         file,
-        text,
+        newlines: text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect(),
         source,
         reserved,
         errors: Vec::new(),
@@ -181,7 +186,8 @@ type Value<'i> = Spanned<DeValue<'i>>;
 
 struct Parser<'a> {
     file: &'a str,
-    text: &'a str,
+    /// Byte offsets of the text's line breaks, in order.
+    newlines: Vec<usize>,
     source: &'a dyn Source,
     reserved: &'a [&'a str],
     errors: Vec<FileError>,
@@ -193,13 +199,10 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// The line of byte `at`: a search in the newlines' offsets, found
+    /// once, so that a file of a thousand checks is not read a million times.
     fn line(&self, at: usize) -> usize {
-        let end = at.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        self.newlines.partition_point(|&n| n < at) + 1
     }
 
     fn fail(&mut self, at: usize, problem: String) {
@@ -259,126 +262,6 @@ impl Parser<'_> {
             }
         }
         declared
-    }
-
-    /// A `[[check]]`: its name, kind and timeout read here (a bad name is
-    /// the file's problem: nothing could select the check); the rest is its
-    /// kind's, with the problems found so far.
-    fn check(
-        &mut self,
-        number: usize,
-        span: Range<usize>,
-        table: &DeTable<'_>,
-    ) -> Option<CheckTable> {
-        let get = |key: &str| {
-            table
-                .iter()
-                .find(|(k, _)| k.get_ref() == key)
-                .map(|(_, v)| v)
-        };
-        let Some(name_value) = get("name") else {
-            self.fail(span.start, format!("check #{number}: name: missing"));
-            return None;
-        };
-        let at = name_value.span().start;
-        let line = self.line(at);
-        let name = match name_value.get_ref() {
-            DeValue::String(s) if check_table::valid_name(s) => s.to_string(),
-            other => {
-                let shown = match other {
-                    DeValue::String(s) => format!("{s:?}"),
-                    other => other.type_str().to_owned(),
-                };
-                self.fail(
-                    at,
-                    format!(
-                        "check #{number}: name: expected 1 to {} letters, digits, _ or -, got {shown}",
-                        check_table::MAX_NAME_LEN
-                    ),
-                );
-                return None;
-            }
-        };
-        if self.reserved.contains(&name.as_str()) {
-            self.fail(
-                at,
-                format!(
-                    "check {name:?}: name: {name:?} is the name of a built-in check or service; choose another name"
-                ),
-            );
-            return None;
-        }
-        if let Some((_, first)) = self.seen_checks.iter().find(|(n, _)| *n == name) {
-            let first = *first;
-            self.fail(
-                at,
-                format!("check {name:?}: name: duplicate, already declared on line {first}"),
-            );
-            return None;
-        }
-        self.seen_checks.push((name.clone(), line));
-
-        let context = format!("check {name:?}");
-        let mut checked = CheckTable {
-            name,
-            kind: String::new(),
-            line,
-            kind_line: line,
-            timeout: None,
-            endpoint: None,
-            fields: Vec::new(),
-            errors: Vec::new(),
-        };
-        let errors_before = self.errors.len();
-        let http =
-            matches!(get("kind").map(Spanned::get_ref), Some(DeValue::String(k)) if k == "http");
-        if http && let Some(critical) = get("critical") {
-            self.fail(
-                critical.span().start,
-                format!(
-                    "{context}: critical: marks a [[service]] inside external_services; \
-                     a [[check]] is a check of its own (require it with --require {})",
-                    checked.name
-                ),
-            );
-        }
-        if http {
-            checked.endpoint = self
-                .endpoint(&context, span.clone(), table, &["name", "kind", "timeout"])
-                .map(|e| DeclaredService {
-                    name: checked.name.clone(),
-                    ..e
-                });
-        }
-        for (key, value) in table {
-            let field = key.get_ref().as_ref();
-            let f = Field {
-                context: &context,
-                field,
-                value,
-            };
-            match field {
-                "name" => {}
-                "kind" => {
-                    checked.kind_line = self.line(value.span().start);
-                    checked.kind = self.non_empty_string(&f).unwrap_or_default();
-                }
-                "timeout" => checked.timeout = self.timeout(&f),
-                // An endpoint's fields, read above as a [[service]]'s are.
-                _ if http => {}
-                _ => checked.fields.push(RawField {
-                    key: field.to_owned(),
-                    line: self.line(value.span().start),
-                    value: check_table::owned(value.get_ref()),
-                }),
-            }
-        }
-        if get("kind").is_none() {
-            self.fail(span.start, format!("{context}: kind: missing"));
-        }
-        // The shared fields' problems are the check's own: another check still runs.
-        checked.errors = self.errors.split_off(errors_before);
-        Some(checked)
     }
 
     fn service(
@@ -838,6 +721,7 @@ pub(super) fn expand_with(
 }
 
 mod alert_fields;
+mod check;
 mod maintenance;
 pub use alert_fields::{AlertFields, MAX_THRESHOLD};
 pub use maintenance::{MaintenanceWindow, load_windows, path};
