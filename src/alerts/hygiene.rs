@@ -84,14 +84,8 @@ impl RunThreshold {
 
 /// "; did you mean database?" when `name` is close to a check's name.
 pub(super) fn suggestion(name: &str) -> String {
-    crate::checks::BUILTINS
-        .iter()
-        .flat_map(|c| [Some(c.name), c.alias])
-        .flatten()
-        .map(|known| (strsim::jaro(name, known), known))
-        .filter(|(likeness, _)| *likeness > 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, known)| format!("; did you mean {known}?"))
+    crate::checks::builtin_like(name)
+        .map(|known| format!("; did you mean {known}?"))
         .unwrap_or_default()
 }
 
@@ -267,7 +261,12 @@ pub struct Standing {
 /// Each subject of these results that ran: every configured check, and each
 /// configured service of `external_services`; with its run.
 pub fn runs(checks: &[(CheckId, CheckResult)], instance: &str) -> Vec<(Subject, Run)> {
-    let trouble = |status: Status| matches!(status, Status::Unhealthy | Status::Degraded);
+    let trouble = |status: Status| {
+        matches!(
+            status,
+            Status::Unhealthy | Status::Unknown | Status::Degraded
+        )
+    };
     let mut out = Vec::new();
     for (id, result) in checks {
         if result.status == Status::Unconfigured {

@@ -131,6 +131,17 @@ pub(crate) fn load(r: &mut Reader<'_>, path: &Path) -> Declarations {
     declared
 }
 
+/// The built-in check whose name or alias is closest to `name`, when one
+/// is close enough for `name` to be a typo of it.
+pub fn builtin_like(name: &str) -> Option<&'static str> {
+    let every: Vec<&'static str> = BUILTINS
+        .iter()
+        .flat_map(|b| [Some(b.name), b.alias])
+        .flatten()
+        .collect();
+    crate::config::parse::nearest(name, &every)
+}
+
 /// Names a `[[check]]` or `[[service]]` may not take: every built-in
 /// check's and service's, by any name, and `all`.
 pub fn reserved_names() -> Vec<&'static str> {

@@ -7,11 +7,10 @@ use std::time::Duration;
 use super::{Stopped, until_signal, until_stopped};
 use crate::alerts::from_checks;
 use crate::checks::runner::{Listing, Report, Single, run_all};
-use crate::checks::{BUILTINS, Check, CheckId, CheckResult, Selection};
+use crate::checks::{self, BUILTINS, Check, CheckId, CheckResult, Selection};
 use crate::cli::CheckArgs;
 use crate::config::ProcessEnv;
 use crate::config::check_table::valid_name;
-use crate::config::parse::nearest;
 use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
@@ -131,12 +130,7 @@ pub(super) fn selection(names: &[String]) -> anyhow::Result<Selection> {
 
 fn unknown_check(name: &str) -> String {
     let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.names().0).collect();
-    let every: Vec<&str> = BUILTINS
-        .iter()
-        .flat_map(|b| [Some(b.name), b.alias])
-        .flatten()
-        .collect();
-    let hint = nearest(name, &every)
+    let hint = checks::builtin_like(name)
         .map(|n| format!(" (did you mean `{n}`?)"))
         .unwrap_or_default();
     format!(

@@ -7,7 +7,7 @@ use super::lifecycle::who;
 use crate::alerts::Timestamp;
 use crate::alerts::lifecycle::{in_store, open_store};
 use crate::alerts::silence::{self, Silence, SilenceError, SilenceList};
-use crate::checks::CheckId;
+use crate::checks::{self, CheckId};
 use crate::cli::{SilenceArgs, SilencesArgs, UnsilenceArgs};
 use crate::clock;
 use crate::config::Config;
@@ -26,13 +26,8 @@ pub fn create(
     if reason.is_empty() || reason.chars().any(char::is_control) {
         return Err(SilenceError::Reason.into());
     }
-    let matchers = silence::matchers(
-        args.check
-            .as_deref()
-            .map(|name| name.parse::<CheckId>().map_or(name, |id| id.key())),
-        args.alert_type.as_deref(),
-        &args.matches,
-    )?;
+    let check = args.check.as_deref().map(check_name).transpose()?;
+    let matchers = silence::matchers(check, args.alert_type.as_deref(), &args.matches)?;
     let ends_at = silence::ends_at(args.for_, args.until.as_deref(), clock::now())?;
     let silence = Silence::new(matchers, ends_at, &by, reason);
     until_signal(1, "no silence was created", async {
@@ -90,4 +85,17 @@ pub fn end(
     })??;
     out.emit(&ended)?;
     Ok(Exit::Ok)
+}
+
+/// A check by its canonical name: a built-in by any of its names, else a
+/// declared check's; a name close to a built-in's is taken for a typo of it
+/// (a silence that matches nothing would hold nothing back, silently).
+fn check_name(name: &str) -> anyhow::Result<&str> {
+    if let Ok(id) = name.parse::<CheckId>() {
+        return Ok(id.key());
+    }
+    match checks::builtin_like(name) {
+        Some(known) => anyhow::bail!("--check {name:?} is not a check; did you mean {known}?"),
+        None => Ok(name),
+    }
 }
