@@ -184,9 +184,10 @@ pub(super) fn record(
             .map_err(|e| in_store(config, e))?;
         tracing::debug!("recorded {} runs; upkeep: {:?}", done.runs, done.upkeep);
         let anomalies = done.anomalies;
+        // Resolved alerts are pruned when the history is (once in ten minutes).
         let kept = i64::try_from(history.alert_retention.as_millis()).unwrap_or(i64::MAX);
-        if let Some(cutoff) = Timestamp::from_millis(Timestamp::now().millis().saturating_sub(kept))
-        {
+        let cutoff = Timestamp::from_millis(Timestamp::now().millis().saturating_sub(kept));
+        if let Some(cutoff) = cutoff.filter(|_| done.upkeep.pruning) {
             let pruned = AlertStore::new(store.into_store())
                 .prune_resolved(cutoff, ALERT_PRUNE_BATCH)
                 .await

@@ -38,8 +38,20 @@ const PRUNE_EVERY_MS: i64 = 10 * 60 * 1000;
 pub struct Upkeep {
     pub hours_rolled_up: usize,
     pub days_rolled_up: usize,
+    /// Whether pruning was due (once in ten minutes), and so done.
+    pub pruning: bool,
     /// Rows deleted, every table together.
     pub pruned: u64,
+}
+
+/// Whether any upkeep is due at `now` (ms): an hour to roll up, or
+/// pruning. Read in the recording's transaction, so that most runs pay
+/// for no second one.
+pub(super) async fn due(db: &mut dyn Backend, now: i64) -> Result<bool> {
+    let hourly = mark(db, "hourly").await?;
+    let pruned = mark(db, "pruned").await?;
+    Ok(hourly.is_none_or(|at| at + HOUR_MS + MAX_GAP_MS <= now)
+        || pruned.is_none_or(|at| now - at >= PRUNE_EVERY_MS || at > now))
 }
 
 pub(super) async fn upkeep(
@@ -113,6 +125,7 @@ async fn upkeep_in(
 
     let pruned = mark(db, "pruned").await?;
     if pruned.is_none_or(|at| now - at >= PRUNE_EVERY_MS || at > now) {
+        done.pruning = true;
         done.pruned = prune(db, retention, now, hourly, daily, batch).await?;
         set_mark(db, "pruned", now).await?;
     }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use super::anomaly::{Baseline, MAX_WINDOW, Rule, State, Verdict, window};
-use super::maintain::{Upkeep, float_at, int_at, upkeep};
+use super::maintain::{self, Upkeep, float_at, int_at, upkeep};
 use super::query::{self, Filter, Summary};
 use super::{Retention, Run, Sample, series_id, unit_name};
 use crate::metrics::Anomaly;
@@ -83,16 +83,23 @@ impl HistoryStore {
                 .filter(|(id, _, _)| !self.known.contains(id))
                 .collect();
         let new_series = &new_series;
-        let anomalies = self
+        let at = now.timestamp_millis();
+        let (anomalies, due) = self
             .store
             .transaction(true, &mut |tx: Tx<'_, '_>| {
-                Box::pin(record_in(tx.db, runs, new_series, rule))
+                Box::pin(async move {
+                    let anomalies = record_in(tx.db, runs, new_series, rule).await?;
+                    Ok((anomalies, maintain::due(tx.db, at).await?))
+                })
             })
             .await?;
         self.known.extend(new_series.iter().map(|(id, _, _)| *id));
         // The runs are safe; the upkeep is its own transaction, so a
         // failure there loses nothing recorded.
-        let upkeep = upkeep(&mut self.store, retention, now, runs.len()).await?;
+        let upkeep = match due {
+            true => upkeep(&mut self.store, retention, now, runs.len()).await?,
+            false => Upkeep::default(),
+        };
         Ok(Recorded {
             runs: runs.len(),
             anomalies,
