@@ -21,7 +21,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::auth::{self, Refusal, Want};
-use super::runs::Answer;
+use super::runs::{Answer, Round};
 use super::{App, api, badge, page};
 use crate::alerts::lifecycle::{self, Change, Changed};
 use crate::alerts::store::{AlertStore, StatusFilter};
@@ -73,9 +73,37 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// What every answer from one round shares, rendered and scrubbed once.
+#[derive(Debug)]
+pub(super) struct Rendered {
+    status: Result<api::StatusParts, String>,
+    /// The checks' families, as `check --format prometheus` prints them.
+    exposition: String,
+}
+
+impl Rendered {
+    fn of(round: &Round) -> Rendered {
+        let results: Vec<_> = round.report.checks.iter().map(|(id, r)| (*id, r)).collect();
+        let exposition = prometheus::render(&results, round.at.into());
+        Rendered {
+            status: api::status_parts(round)
+                .map_err(|e| format!("the result could not be written as JSON: {e}")),
+            exposition: redact::scrub(&exposition).into_owned(),
+        }
+    }
+}
+
+fn rendered(round: &Round) -> &Rendered {
+    round.rendered.get_or_init(|| Rendered::of(round))
+}
+
 /// A body of `content_type`, scrubbed of every known secret.
 fn body(status: StatusCode, content_type: &'static str, text: &str) -> Response {
-    let text = redact::scrub(text).into_owned();
+    sent(status, content_type, redact::scrub(text).into_owned())
+}
+
+/// A body already scrubbed.
+fn sent(status: StatusCode, content_type: &'static str, text: String) -> Response {
     (
         status,
         [
@@ -196,12 +224,18 @@ async fn status(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    match answer(&app, &query, &headers).await {
-        Ok(a) => json_body(
+    let a = match answer(&app, &query, &headers).await {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    // Scrubbed once a round; what is added here is a flag and a number.
+    match &rendered(&a.round).status {
+        Ok(parts) => sent(
             StatusCode::OK,
-            &api::status(&a.round, a.cached, a.round.age(clock::now())),
+            "application/json",
+            api::status(parts, a.cached, a.round.age(clock::now())),
         ),
-        Err(response) => response,
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
 }
 
@@ -289,18 +323,12 @@ async fn metrics(
 ) -> Response {
     match answer(&app, &query, &headers).await {
         Ok(a) => {
-            let results: Vec<_> = a
-                .round
-                .report
-                .checks
-                .iter()
-                .map(|(id, r)| (*id, r))
-                .collect();
-            let text = prometheus::render_with(&results, a.round.at.into(), &own_metrics(&app, &a));
-            body(
+            let own = prometheus::families(&own_metrics(&app, &a));
+            let text = format!("{}{}", rendered(&a.round).exposition, redact::scrub(&own));
+            sent(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
-                &text,
+                text,
             )
         }
         Err(response) => response,
