@@ -47,7 +47,7 @@ pub fn router(app: Arc<App>) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };
-    Router::new()
+    let routes = Router::new()
         .route("/", get(dashboard))
         .route("/assets/vitals.css", get(stylesheet))
         .route("/assets/vitals.js", get(script))
@@ -61,8 +61,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/alerts/{id}/{action}", post(change))
         .route("/badge/{file}", get(badge))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(Arc::clone(&app), guard))
+        .method_not_allowed_fallback(method_not_allowed);
+    // Only `--private` guards reads: otherwise no request pays for it.
+    let routes = if app.options.private {
+        routes.layer(middleware::from_fn_with_state(Arc::clone(&app), guard))
+    } else {
+        routes
+    };
+    routes
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(CompressionLayer::new())
