@@ -118,6 +118,29 @@ fn the_api_answers_what_check_prints() {
         }
     }
 
+    // Badges: a check's, the overall one, and an unknown check's.
+    let badge = served.get("/badge/db.svg");
+    assert_eq!(badge.status, 200);
+    assert_eq!(badge.header("content-type"), Some("image/svg+xml"));
+    assert!(
+        badge.body.contains("<title>database: healthy</title>"),
+        "{}",
+        badge.body
+    );
+    let overall = served.get("/badge/all.svg");
+    assert!(
+        overall.body.contains("<title>vitals: healthy</title>"),
+        "{}",
+        overall.body
+    );
+    let nothing = served.get("/badge/nosuch.svg");
+    assert_eq!(nothing.status, 404);
+    assert!(
+        nothing
+            .body
+            .contains("<title>vitals: unknown check</title>")
+    );
+
     let unknown = served.get("/api/v1/checks/nosuch");
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"], "unknown check \"nosuch\"");
