@@ -278,8 +278,40 @@ async fn one_check(
 }
 
 /// This server's own families, after the checks'.
-fn own_metrics(app: &App, a: &Answer) -> Vec<Metric> {
-    let schedule = app.schedule();
+/// What this server's own families say; while it holds, they are the same text.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct OwnState {
+    leading: bool,
+    leader: Option<String>,
+    lag: Duration,
+    runs: Vec<(super::runs::Origin, u64)>,
+}
+
+fn own_state(app: &App) -> OwnState {
+    OwnState {
+        leading: app.lead.leading(),
+        leader: app.lead.leader(),
+        lag: app.schedule().lag,
+        runs: app.runs.counts(),
+    }
+}
+
+/// This server's own families, rendered and scrubbed once for each state.
+fn own_text(app: &App) -> Arc<String> {
+    let state = own_state(app);
+    let mut cached = app.own.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((was, text)) = cached.as_ref()
+        && *was == state
+    {
+        return Arc::clone(text);
+    }
+    let text =
+        Arc::new(redact::scrub(&prometheus::families(&own_metrics(app, &state))).into_owned());
+    *cached = Some((state, Arc::clone(&text)));
+    text
+}
+
+fn own_metrics(app: &App, state: &OwnState) -> Vec<Metric> {
     let mut metrics = vec![
         Metric::gauge(
             "build_info",
@@ -292,29 +324,23 @@ fn own_metrics(app: &App, a: &Answer) -> Vec<Metric> {
             "serve_leader",
             "1 when this instance (node: host and port) runs the scheduled checks and alerting, 0 when another does.",
             Unit::Count,
-            Some(f64::from(u8::from(app.lead.leading()))),
+            Some(f64::from(u8::from(state.leading))),
         )
         .label("node", app.node.clone())
-        .label("leader", app.lead.leader().unwrap_or_default()),
+        .label("leader", state.leader.clone().unwrap_or_default()),
         Metric::gauge(
             "serve_scheduler_lag_seconds",
             "How late the last scheduled round started against its plan.",
             Unit::Seconds,
-            Some(schedule.lag.as_secs_f64()),
-        ),
-        Metric::gauge(
-            "serve_result_age_seconds",
-            "How old the result these metrics come from is.",
-            Unit::Seconds,
-            Some(a.round.age(clock::now()).as_secs_f64()),
+            Some(state.lag.as_secs_f64()),
         ),
     ];
-    for (origin, count) in app.runs.counts() {
+    for (origin, count) in &state.runs {
         metrics.push(
             Metric::counter(
                 "serve_runs_total",
                 "Runs of the checks this server started, by what asked for them.",
-                Some(count as f64),
+                Some(*count as f64),
             )
             .label("origin", origin.as_ref()),
         );
@@ -329,8 +355,8 @@ async fn metrics(
 ) -> Response {
     match answer(&app, &query, &headers).await {
         Ok(a) => {
-            let own = prometheus::families(&own_metrics(&app, &a));
-            let text = format!("{}{}", rendered(&a.round).exposition, redact::scrub(&own));
+            // Both parts rendered and scrubbed once: a round's, and the server's own while they hold.
+            let text = format!("{}{}", rendered(&a.round).exposition, own_text(&app));
             sent(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
