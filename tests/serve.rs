@@ -275,9 +275,9 @@ fn rounds_follow_redis_down_and_back_with_one_alert_and_its_resolve() {
 
 #[test]
 fn concurrent_fresh_requests_share_one_run() {
-    // Each connection to Redis takes 1.5 s to set up: a run long enough for
-    // every request to arrive while it is in flight.
-    let proxy = DelayProxy::start(RedisServer::shared().port(), Duration::from_millis(1500));
+    // Each connection to Redis takes 3 s to set up: a run long enough for
+    // every request to arrive while it is in flight, even on a loaded machine.
+    let proxy = DelayProxy::start(RedisServer::shared().port(), Duration::from_secs(3));
     let served = Serve::new()
         .env("REDIS_URL", format!("redis://127.0.0.1:{}", proxy.port()))
         .args(&["--interval", "1h", "--timeout", "10s"])
