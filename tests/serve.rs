@@ -118,6 +118,29 @@ fn the_api_answers_what_check_prints() {
         }
     }
 
+    // Badges: a check's, the overall one, and an unknown check's.
+    let badge = served.get("/badge/db.svg");
+    assert_eq!(badge.status, 200);
+    assert_eq!(badge.header("content-type"), Some("image/svg+xml"));
+    assert!(
+        badge.body.contains("<title>database: healthy</title>"),
+        "{}",
+        badge.body
+    );
+    let overall = served.get("/badge/all.svg");
+    assert!(
+        overall.body.contains("<title>vitals: healthy</title>"),
+        "{}",
+        overall.body
+    );
+    let nothing = served.get("/badge/nosuch.svg");
+    assert_eq!(nothing.status, 404);
+    assert!(
+        nothing
+            .body
+            .contains("<title>vitals: unknown check</title>")
+    );
+
     let unknown = served.get("/api/v1/checks/nosuch");
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"], "unknown check \"nosuch\"");
@@ -252,9 +275,9 @@ fn rounds_follow_redis_down_and_back_with_one_alert_and_its_resolve() {
 
 #[test]
 fn concurrent_fresh_requests_share_one_run() {
-    // Each connection to Redis takes 1.5 s to set up: a run long enough for
-    // every request to arrive while it is in flight.
-    let proxy = DelayProxy::start(RedisServer::shared().port(), Duration::from_millis(1500));
+    // Each connection to Redis takes 3 s to set up: a run long enough for
+    // every request to arrive while it is in flight, even on a loaded machine.
+    let proxy = DelayProxy::start(RedisServer::shared().port(), Duration::from_secs(3));
     let served = Serve::new()
         .env("REDIS_URL", format!("redis://127.0.0.1:{}", proxy.port()))
         .args(&["--interval", "1h", "--timeout", "10s"])

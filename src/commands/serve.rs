@@ -89,9 +89,11 @@ pub fn run(args: &ServeArgs, timeout: Duration, quiet: bool) -> anyhow::Result<E
         entries,
         alerting,
     };
-    // Checks on threads of their own (up to 4), as `check` runs them, and
-    // at least two, so that requests are answered while a check works.
-    let workers = options.checks.len().clamp(2, 4);
+    // A thread per core (at least two, so that requests are answered while
+    // a check works; at most four, as `check` runs checks): more threads
+    // than cores only take turns, and requests wait for them.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let workers = options.checks.len().min(cores).clamp(2, 4);
     let what = "requests in flight and the round in progress were dropped";
     match until_stopped(workers, what, |stop| {
         serve::run(options, listener, node, claim, stop)

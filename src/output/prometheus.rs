@@ -10,24 +10,19 @@ use crate::metrics::{Kind, Metric, Unit};
 use crate::status::Status;
 
 pub fn render(results: &[(CheckId, &CheckResult)], now: SystemTime) -> String {
-    render_with(results, now, &[])
-}
-
-/// As [`render`] for a run at `run_at`, followed by `more` families (a
-/// long-running vitals's own: its build, its scheduler).
-pub fn render_with(
-    results: &[(CheckId, &CheckResult)],
-    run_at: SystemTime,
-    more: &[Metric],
-) -> String {
     let mut families: Vec<Metric> = vec![up(true)];
     for (id, result) in results {
         families.extend(common(*id, result));
         families.extend(result.metrics.iter().cloned());
     }
-    families.push(last_run(run_at));
-    families.extend(more.iter().cloned());
+    families.push(last_run(now));
     exposition(&families)
+}
+
+/// The families of `metrics` alone (a long-running vitals's own, after a
+/// run's exposition: their names are their own, so the two join as they are).
+pub fn families(metrics: &[Metric]) -> String {
+    exposition(metrics)
 }
 
 /// `vitals_up`: whether vitals could run its checks at all. 1 beside every

@@ -21,7 +21,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::auth::{self, Refusal, Want};
-use super::runs::Answer;
+use super::runs::{Answer, Round};
 use super::{App, api, badge, page};
 use crate::alerts::lifecycle::{self, Change, Changed};
 use crate::alerts::store::{AlertStore, StatusFilter};
@@ -47,7 +47,7 @@ pub fn router(app: Arc<App>) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };
-    Router::new()
+    let routes = Router::new()
         .route("/", get(dashboard))
         .route("/assets/vitals.css", get(stylesheet))
         .route("/assets/vitals.js", get(script))
@@ -61,8 +61,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/alerts/{id}/{action}", post(change))
         .route("/badge/{file}", get(badge))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(Arc::clone(&app), guard))
+        .method_not_allowed_fallback(method_not_allowed);
+    // Only `--private` guards reads: otherwise no request pays for it.
+    let routes = if app.options.private {
+        routes.layer(middleware::from_fn_with_state(Arc::clone(&app), guard))
+    } else {
+        routes
+    };
+    routes
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(CompressionLayer::new())
@@ -73,9 +79,37 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// What every answer from one round shares, rendered and scrubbed once.
+#[derive(Debug)]
+pub(super) struct Rendered {
+    status: Result<api::StatusParts, String>,
+    /// The checks' families, as `check --format prometheus` prints them.
+    exposition: String,
+}
+
+impl Rendered {
+    fn of(round: &Round) -> Rendered {
+        let results: Vec<_> = round.report.checks.iter().map(|(id, r)| (*id, r)).collect();
+        let exposition = prometheus::render(&results, round.at.into());
+        Rendered {
+            status: api::status_parts(round)
+                .map_err(|e| format!("the result could not be written as JSON: {e}")),
+            exposition: redact::scrub(&exposition).into_owned(),
+        }
+    }
+}
+
+fn rendered(round: &Round) -> &Rendered {
+    round.rendered.get_or_init(|| Rendered::of(round))
+}
+
 /// A body of `content_type`, scrubbed of every known secret.
 fn body(status: StatusCode, content_type: &'static str, text: &str) -> Response {
-    let text = redact::scrub(text).into_owned();
+    sent(status, content_type, redact::scrub(text).into_owned())
+}
+
+/// A body already scrubbed.
+fn sent(status: StatusCode, content_type: &'static str, text: String) -> Response {
     (
         status,
         [
@@ -196,12 +230,18 @@ async fn status(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    match answer(&app, &query, &headers).await {
-        Ok(a) => json_body(
+    let a = match answer(&app, &query, &headers).await {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    // Scrubbed once a round; what is added here is a flag and a number.
+    match &rendered(&a.round).status {
+        Ok(parts) => sent(
             StatusCode::OK,
-            &api::status(&a.round, a.cached, a.round.age(clock::now())),
+            "application/json",
+            api::status(parts, a.cached, a.round.age(clock::now())),
         ),
-        Err(response) => response,
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
 }
 
@@ -244,8 +284,40 @@ async fn one_check(
 }
 
 /// This server's own families, after the checks'.
-fn own_metrics(app: &App, a: &Answer) -> Vec<Metric> {
-    let schedule = app.schedule();
+/// What this server's own families say; while it holds, they are the same text.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct OwnState {
+    leading: bool,
+    leader: Option<String>,
+    lag: Duration,
+    runs: Vec<(super::runs::Origin, u64)>,
+}
+
+fn own_state(app: &App) -> OwnState {
+    OwnState {
+        leading: app.lead.leading(),
+        leader: app.lead.leader(),
+        lag: app.schedule().lag,
+        runs: app.runs.counts(),
+    }
+}
+
+/// This server's own families, rendered and scrubbed once for each state.
+fn own_text(app: &App) -> Arc<String> {
+    let state = own_state(app);
+    let mut cached = app.own.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((was, text)) = cached.as_ref()
+        && *was == state
+    {
+        return Arc::clone(text);
+    }
+    let text =
+        Arc::new(redact::scrub(&prometheus::families(&own_metrics(app, &state))).into_owned());
+    *cached = Some((state, Arc::clone(&text)));
+    text
+}
+
+fn own_metrics(app: &App, state: &OwnState) -> Vec<Metric> {
     let mut metrics = vec![
         Metric::gauge(
             "build_info",
@@ -258,29 +330,23 @@ fn own_metrics(app: &App, a: &Answer) -> Vec<Metric> {
             "serve_leader",
             "1 when this instance (node: host and port) runs the scheduled checks and alerting, 0 when another does.",
             Unit::Count,
-            Some(f64::from(u8::from(app.lead.leading()))),
+            Some(f64::from(u8::from(state.leading))),
         )
         .label("node", app.node.clone())
-        .label("leader", app.lead.leader().unwrap_or_default()),
+        .label("leader", state.leader.clone().unwrap_or_default()),
         Metric::gauge(
             "serve_scheduler_lag_seconds",
             "How late the last scheduled round started against its plan.",
             Unit::Seconds,
-            Some(schedule.lag.as_secs_f64()),
-        ),
-        Metric::gauge(
-            "serve_result_age_seconds",
-            "How old the result these metrics come from is.",
-            Unit::Seconds,
-            Some(a.round.age(clock::now()).as_secs_f64()),
+            Some(state.lag.as_secs_f64()),
         ),
     ];
-    for (origin, count) in app.runs.counts() {
+    for (origin, count) in &state.runs {
         metrics.push(
             Metric::counter(
                 "serve_runs_total",
                 "Runs of the checks this server started, by what asked for them.",
-                Some(count as f64),
+                Some(*count as f64),
             )
             .label("origin", origin.as_ref()),
         );
@@ -295,18 +361,12 @@ async fn metrics(
 ) -> Response {
     match answer(&app, &query, &headers).await {
         Ok(a) => {
-            let results: Vec<_> = a
-                .round
-                .report
-                .checks
-                .iter()
-                .map(|(id, r)| (*id, r))
-                .collect();
-            let text = prometheus::render_with(&results, a.round.at.into(), &own_metrics(&app, &a));
-            body(
+            // Both parts rendered and scrubbed once: a round's, and the server's own while they hold.
+            let text = format!("{}{}", rendered(&a.round).exposition, own_text(&app));
+            sent(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
-                &text,
+                text,
             )
         }
         Err(response) => response,

@@ -77,6 +77,8 @@ pub struct App {
     node: String,
     lead: lead::Leadership,
     schedule: Mutex<Schedule>,
+    /// This server's own `/metrics` families, and the state they say.
+    own: Mutex<Option<(handlers::OwnState, Arc<String>)>>,
     stop: Stop,
 }
 
@@ -171,6 +173,7 @@ pub async fn run(
         node,
         lead,
         schedule: Mutex::new(Schedule::default()),
+        own: Mutex::new(None),
         stop: stop.clone(),
         options,
     });

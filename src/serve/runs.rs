@@ -4,7 +4,7 @@
 //! result cause one run of each check (one connection to each dependency).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -35,9 +35,26 @@ pub struct Round {
     /// Since when each check has had its current status, as far as this
     /// server has seen (its start, at the earliest).
     pub since: HashMap<CheckId, DateTime<Utc>>,
+    /// What every answer from this round shares, rendered once.
+    pub(super) rendered: OnceLock<super::handlers::Rendered>,
 }
 
 impl Round {
+    pub fn new(
+        report: Report,
+        at: DateTime<Utc>,
+        origin: Origin,
+        since: HashMap<CheckId, DateTime<Utc>>,
+    ) -> Round {
+        Round {
+            report,
+            at,
+            origin,
+            since,
+            rendered: OnceLock::new(),
+        }
+    }
+
     /// How old the result is at `now`.
     pub fn age(&self, now: DateTime<Utc>) -> Duration {
         (now - self.at).to_std().unwrap_or_default()
@@ -158,12 +175,12 @@ impl Runs {
             let at = clock::now();
             let mut inner = runs.lock();
             let since = since(inner.last.as_deref(), &checks, at);
-            let round = Arc::new(Round {
-                report: Report::at(checks, duration, at),
+            let round = Arc::new(Round::new(
+                Report::at(checks, duration, at),
                 at,
                 origin,
                 since,
-            });
+            ));
             inner.last = Some(Arc::clone(&round));
             inner.in_flight = None;
             drop(inner);
@@ -214,16 +231,16 @@ mod tests {
 
     fn round(status: Status, at: DateTime<Utc>, since: DateTime<Utc>) -> Round {
         let db = crate::checks::database::CHECK.id();
-        Round {
-            report: Report::at(
+        Round::new(
+            Report::at(
                 vec![(db, CheckResult::new(status, "m"))],
                 Duration::ZERO,
                 at,
             ),
             at,
-            origin: Origin::Scheduled,
-            since: HashMap::from([(db, since)]),
-        }
+            Origin::Scheduled,
+            HashMap::from([(db, since)]),
+        )
     }
 
     #[test]
