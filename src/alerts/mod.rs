@@ -7,10 +7,10 @@ pub mod channels;
 mod deliver;
 mod delivery;
 pub mod from_checks;
-mod labels;
+pub(crate) mod labels;
 pub mod lifecycle;
 pub mod policy;
-mod retry;
+pub(crate) mod retry;
 pub mod store;
 
 use serde::Serialize;

@@ -310,7 +310,7 @@ pub async fn http(
     }
 }
 
-pub(super) fn judge(
+pub(crate) fn judge(
     response: http::Response,
     success: u16,
     describe: fn(&http::Response) -> String,

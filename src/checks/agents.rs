@@ -56,10 +56,10 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
 };
 
 pub struct Agents {
-    registry: Option<SecretUrl>,
-    heartbeat_max_age: Duration,
-    queue_degraded_threshold: u64,
-    trust: Trust,
+    pub(crate) registry: Option<SecretUrl>,
+    pub(crate) heartbeat_max_age: Duration,
+    pub(crate) queue_degraded_threshold: u64,
+    pub(crate) trust: Trust,
 }
 
 impl Agents {
@@ -132,7 +132,7 @@ impl Source {
 
 /// An agent's state, as the Python module vitals replaces counted them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub(crate) enum State {
     Idle,
     Busy,
     Error,
@@ -140,11 +140,11 @@ enum State {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-struct Breakdown {
-    idle: u64,
-    busy: u64,
-    error: u64,
-    offline: u64,
+pub(crate) struct Breakdown {
+    pub(crate) idle: u64,
+    pub(crate) busy: u64,
+    pub(crate) error: u64,
+    pub(crate) offline: u64,
 }
 
 impl Breakdown {
@@ -157,7 +157,7 @@ impl Breakdown {
         }
     }
 
-    fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.idle + self.busy + self.error + self.offline
     }
 
@@ -168,12 +168,26 @@ impl Breakdown {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Census {
-    agents: Breakdown,
-    pending: u64,
-    active: u64,
-    completed: u64,
-    failed: Option<u64>,
+pub(crate) struct Census {
+    pub(crate) agents: Breakdown,
+    pub(crate) pending: u64,
+    pub(crate) active: u64,
+    pub(crate) completed: u64,
+    pub(crate) failed: Option<u64>,
+}
+
+impl Census {
+    /// Adds what the registry says of RQ queues, four numbers per queue: its
+    /// length, then the unexpired entries of its wip, finished and failed
+    /// registries.
+    pub(crate) fn add_queues(&mut self, counts: &[u64]) {
+        for queue in counts.chunks_exact(4) {
+            self.pending += queue[0];
+            self.active += queue[1];
+            self.completed += queue[2];
+            self.failed = self.failed.map(|f| f + queue[3]);
+        }
+    }
 }
 
 /// The Python module's fields in its order (docs/COMPATIBILITY.md), plus
@@ -354,17 +368,12 @@ impl Agents {
                 }
             }
             let counts: Vec<u64> = query(&mut pipe, &mut con).await?;
-            for queue in counts.chunks_exact(4) {
-                census.pending += queue[0];
-                census.active += queue[1];
-                census.completed += queue[2];
-                census.failed = census.failed.map(|f| f + queue[3]);
-            }
+            census.add_queues(&counts);
         }
         Ok(census)
     }
 
-    fn rq_worker_state(
+    pub(crate) fn rq_worker_state(
         &self,
         state: Option<String>,
         heartbeat: Option<String>,
@@ -400,7 +409,7 @@ async fn query<T: redis::FromRedisValue>(
 }
 
 /// RQ's `utcformat`: `%Y-%m-%dT%H:%M:%S.%fZ`, and the older form without fraction.
-fn parse_rq_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_rq_time(text: &str) -> Option<DateTime<Utc>> {
     ["%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ"]
         .iter()
         .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
@@ -409,7 +418,7 @@ fn parse_rq_time(text: &str) -> Option<DateTime<Utc>> {
 
 /// Reads the orchestrator's status document (contract in the README), naming
 /// the exact field when something is missing or of the wrong type.
-fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) -> Result<Census, String> {
+pub(crate) fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) -> Result<Census, String> {
     let agents = body
         .get("agents")
         .ok_or("missing field \"agents\"")?
@@ -575,4 +584,4 @@ mod tests {
 }
 
 #[cfg(test)]
-mod fuzz;
+mod properties;

@@ -232,7 +232,7 @@ pub fn parse_port(value: &str) -> Check<u16> {
         .ok_or_else(|| Expected::new("a port number from 1 to 65535"))
 }
 
-pub(super) fn parse_percent(value: &str) -> Check<f64> {
+pub(crate) fn parse_percent(value: &str) -> Check<f64> {
     value
         .trim_end_matches('%')
         .parse::<f64>()
@@ -241,14 +241,14 @@ pub(super) fn parse_percent(value: &str) -> Check<f64> {
         .ok_or_else(|| Expected::new("a percentage above 0 and at most 100"))
 }
 
-pub(super) fn parse_count(value: &str) -> Check<u64> {
+pub(crate) fn parse_count(value: &str) -> Check<u64> {
     value
         .parse::<u64>()
         .map_err(|_| Expected::new("a whole number (0 or more)"))
 }
 
 /// Milliseconds as a bare number, or any duration with a unit.
-pub(super) fn parse_millis(value: &str) -> Check<Duration> {
+pub(crate) fn parse_millis(value: &str) -> Check<Duration> {
     match value.parse::<u64>() {
         Ok(ms) => Ok(Duration::from_millis(ms)),
         Err(_) => parse_duration(value)
@@ -276,7 +276,7 @@ pub fn parse_duration(value: &str) -> Check<Duration> {
     Ok(d)
 }
 
-pub(super) fn parse_rate_limit(value: &str) -> Check<RateLimit> {
+pub(crate) fn parse_rate_limit(value: &str) -> Check<RateLimit> {
     let expected = || Expected::new("a rate such as 20/h, 20/1h or 5/10m");
     let (count, per) = value.split_once('/').ok_or_else(expected)?;
     let count = count
@@ -327,7 +327,7 @@ pub fn parse_email(value: &str) -> Check<String> {
 }
 
 /// A name that goes into mail headers and message footers: one line.
-pub(super) fn parse_name(value: &str) -> Check<String> {
+pub(crate) fn parse_name(value: &str) -> Check<String> {
     if value.chars().any(char::is_control) {
         return Err(Expected(
             "a name without line breaks or other control characters".to_owned(),

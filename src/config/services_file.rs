@@ -562,7 +562,7 @@ struct Field<'c, 'v, 'i> {
 }
 
 /// `"204"`, `"200-299"` or `"2xx"`.
-fn parse_status_range(text: &str) -> Option<RangeInclusive<u16>> {
+pub(crate) fn parse_status_range(text: &str) -> Option<RangeInclusive<u16>> {
     let text = text.trim();
     if let Some(class) = text.strip_suffix("xx").or_else(|| text.strip_suffix("XX")) {
         let class: u16 = class.parse().ok()?;
@@ -625,4 +625,4 @@ fn expand(raw: &str, source: &dyn Source) -> Result<String, String> {
 mod tests;
 
 #[cfg(test)]
-mod fuzz;
+mod properties;

@@ -498,19 +498,3 @@ mod tests {
         );
     }
 }
-
-/// Property tests over response headers (`fuzz/run` runs them at scale; the
-/// case count comes from `PROPTEST_CASES`).
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn retry_after_is_whole_seconds_or_nothing(value in prop_oneof![any::<String>(), " ?[0-9]{0,22} ?", "Wed, 21 Oct 2015 07:28:00 GMT"]) {
-            let r = Response { status: 429, headers: vec![("Retry-After".into(), value.clone())], body: Vec::new(), elapsed: Duration::ZERO };
-            prop_assert_eq!(r.retry_after(), value.trim().parse::<u64>().ok().map(Duration::from_secs));
-        }
-    }
-}

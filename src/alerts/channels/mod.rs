@@ -483,89 +483,16 @@ mod tests {
     }
 }
 
-/// Property tests over what providers send back and what users put in an
-/// alert (`fuzz/run` runs them at scale; the case count comes from `PROPTEST_CASES`).
+/// Invariants of what users put in an alert: deep `--context` refused
+/// without overflow, every rendering escaped. (`fuzz/` fuzzes the providers'
+/// answers and `--context`.)
 #[cfg(test)]
-mod fuzz {
+mod properties {
     use super::*;
-    use crate::alerts::retry::{self, body_excerpt};
     use crate::alerts::{Event, Severity, parse_context};
     use proptest::prelude::*;
-    use std::time::Duration;
-
-    /// Bodies that look like each provider's error JSON, and anything else.
-    fn body() -> impl Strategy<Value = Vec<u8>> {
-        let text = "[^\u{0}]{0,40}|[\u{0}-\u{1f}\u{7f}\u{1b}a ]{0,40}";
-        prop_oneof![
-            any::<Vec<u8>>(),
-            (text, any::<i64>(), text).prop_map(|(m, code, more)| serde_json::json!({"code": code, "message": m, "more_info": more}).to_string().into_bytes()),
-            prop::collection::vec((text, prop::option::of(text)), 0..4).prop_map(|errors| serde_json::json!({"errors": errors.iter().map(|(m, f)| serde_json::json!({"message": m, "field": f})).collect::<Vec<_>>()}).to_string().into_bytes()),
-            (text, prop::collection::vec(text, 0..3)).prop_map(|(m, e)| serde_json::json!({"status": "invalid event", "message": m, "errors": e}).to_string().into_bytes()),
-            "[a-z_]{0,20}".prop_map(String::into_bytes),
-        ]
-    }
-
-    /// A provider's error-body reader.
-    type Reader = fn(&http::Response) -> String;
-
-    fn response(status: u16, body: Vec<u8>, retry_after: Option<String>) -> http::Response {
-        http::Response {
-            status,
-            headers: retry_after
-                .map(|v| ("Retry-After".to_owned(), v))
-                .into_iter()
-                .collect(),
-            body,
-            elapsed: Duration::ZERO,
-        }
-    }
 
     proptest! {
-        /// Every provider's error reader makes one bounded, printable line
-        /// from whatever came back, and the judgement follows the status.
-        #[test]
-        fn provider_errors_are_one_bounded_line(
-            status in 100u16..600,
-            body in body(),
-            retry_after in prop::option::of("[0-9 a-zA-Z,:]{0,24}"),
-        ) {
-            let r = response(status, body, retry_after);
-            let readers: [(&str, Reader); 4] = [
-                ("slack", body_excerpt),
-                ("twilio", sms::describe),
-                ("sendgrid", sendgrid::describe),
-                ("pagerduty", pagerduty::describe),
-            ];
-            for (name, describe) in readers {
-                let step = retry::judge(r.clone(), 202, describe);
-                prop_assert_eq!(step.status, Some(status));
-                match step.result {
-                    Ok(_) => prop_assert_eq!(status, 202),
-                    Err(f) => {
-                        prop_assert!(f.error.starts_with(&format!("HTTP {status}: ")), "{name}: {}", f.error);
-                        prop_assert!(f.error.chars().count() <= 320, "{name}: {} characters", f.error.chars().count());
-                        prop_assert!(!f.error.chars().any(char::is_control), "{name}: {:?}", f.error);
-                        prop_assert_eq!(f.retryable, matches!(status, 408 | 429 | 500..=599), "{}", name);
-                        if status != 429 {
-                            prop_assert_eq!(f.retry_after, None);
-                        }
-                    }
-                }
-            }
-        }
-
-        /// `--context`: an object is taken as it is; anything else is refused, never a panic.
-        #[test]
-        fn context_is_an_object_or_an_error(text in prop_oneof![any::<String>(), "[\\[\\]{}\":,a-z0-9 \\\\]{0,64}"]) {
-            match parse_context(Some(&text)) {
-                Ok(map) => {
-                    let again = serde_json::to_string(&map).unwrap_or_default();
-                    prop_assert_eq!(parse_context(Some(&again)), Ok(map));
-                }
-                Err(e) => prop_assert!(e.to_string().starts_with("--context: "), "{e}"),
-            }
-        }
-
         #[test]
         fn deeply_nested_context_is_refused_without_overflow(depth in prop_oneof![0usize..300, 0usize..20_000]) {
             let text = format!("{{\"a\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
