@@ -18,6 +18,7 @@ use crate::metrics::{Metric, Unit, count};
 use crate::net::http::{self, Method};
 use crate::net::tls::Trust;
 use crate::status::Status;
+use crate::text;
 
 /// Commands per pipelined round trip: large registries are read in a few
 /// batches, never one round trip per key, and never one unbounded reply.
@@ -416,6 +417,10 @@ pub(crate) fn parse_rq_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|naive| naive.and_utc())
 }
 
+/// At most this many characters of a value the endpoint sent are quoted in
+/// a message: the check's message is one line, whatever the endpoint sends.
+const QUOTED_MAX: usize = 40;
+
 /// Reads the orchestrator's status document (contract in the README), naming
 /// the exact field when something is missing or of the wrong type.
 pub(crate) fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) -> Result<Census, String> {
@@ -444,7 +449,8 @@ pub(crate) fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) 
             "offline" => State::Offline,
             other => {
                 return Err(format!(
-                    "agents[{i}].state is {other:?}, expected idle, busy, error or offline"
+                    "agents[{i}].state is {:?}, expected idle, busy, error or offline",
+                    text::cut(other, QUOTED_MAX)
                 ));
             }
         };
@@ -452,7 +458,10 @@ pub(crate) fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) 
             None | Some(Value::Null) => {}
             Some(Value::String(text)) => {
                 let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
-                    format!("agents[{i}].last_heartbeat is not an RFC 3339 time: {text:?}")
+                    format!(
+                        "agents[{i}].last_heartbeat is not an RFC 3339 time: {:?}",
+                        text::cut(text, QUOTED_MAX)
+                    )
                 })?;
                 if !fresh(at.with_timezone(&Utc)) {
                     state = State::Offline;
@@ -528,6 +537,26 @@ mod tests {
         });
         let census = parse_status(&body, |at| at.timestamp() > 1_700_000_000);
         assert_eq!(census.map(|c| c.agents.offline), Ok(1));
+    }
+
+    /// Found by fuzzing: a value was quoted whole, so the endpoint decided
+    /// how long the check's message was.
+    #[test]
+    fn long_values_are_quoted_cut() {
+        let long = format!("2026-11-1{}T0+7:93:37Z", "1".repeat(300));
+        let cut = format!("{:?}", format!("2026-11-1{}…", "1".repeat(31)));
+        let body = json!({"agents": [{"id": "a", "state": "idle", "last_heartbeat": long}]});
+        assert_eq!(
+            parse_status(&body, always_fresh),
+            Err(format!("agents[0].last_heartbeat is not an RFC 3339 time: {cut}"))
+        );
+        let body = json!({"agents": [{"id": "a", "state": long}]});
+        assert_eq!(
+            parse_status(&body, always_fresh),
+            Err(format!(
+                "agents[0].state is {cut}, expected idle, busy, error or offline"
+            ))
+        );
     }
 
     #[test]
