@@ -93,7 +93,12 @@ fuzz_target!(|input: Vec<Result>| {
                 name == current && typed.contains(name),
                 "sample out of its family: {line:?}"
             );
-            let rest = labels(&line[name_end..]).unwrap_or_else(|| panic!("labels of {line:?}"));
+            let rest = &line[name_end..];
+            let rest = if rest.starts_with('{') {
+                labels(rest).unwrap_or_else(|| panic!("labels of {line:?}"))
+            } else {
+                rest
+            };
             let value = rest.strip_prefix(' ').and_then(number);
             let value = value.unwrap_or_else(|| panic!("value of {line:?}"));
             if finite_in {

@@ -180,13 +180,14 @@ pub(crate) struct Census {
 impl Census {
     /// Adds what the registry says of RQ queues, four numbers per queue: its
     /// length, then the unexpired entries of its wip, finished and failed
-    /// registries.
+    /// registries. The numbers are whatever the server answered, so the sums
+    /// stop at the largest count rather than overflow.
     pub(crate) fn add_queues(&mut self, counts: &[u64]) {
         for queue in counts.chunks_exact(4) {
-            self.pending += queue[0];
-            self.active += queue[1];
-            self.completed += queue[2];
-            self.failed = self.failed.map(|f| f + queue[3]);
+            self.pending = self.pending.saturating_add(queue[0]);
+            self.active = self.active.saturating_add(queue[1]);
+            self.completed = self.completed.saturating_add(queue[2]);
+            self.failed = self.failed.map(|f| f.saturating_add(queue[3]));
         }
     }
 }
@@ -537,6 +538,22 @@ mod tests {
         });
         let census = parse_status(&body, |at| at.timestamp() > 1_700_000_000);
         assert_eq!(census.map(|c| c.agents.offline), Ok(1));
+    }
+
+    /// Found by fuzzing: two queues whose lengths a server gave near the
+    /// largest count overflowed the sum (a panic in debug builds, a wrong
+    /// count in release).
+    #[test]
+    fn queue_counts_stop_at_the_largest() {
+        let mut census = Census {
+            failed: Some(0),
+            ..Census::default()
+        };
+        census.add_queues(&[u64::MAX - 1, 1, 2, 3, 5, 1, 2, 3, 7]);
+        assert_eq!(
+            (census.pending, census.active, census.completed, census.failed),
+            (u64::MAX, 2, 4, Some(6))
+        );
     }
 
     /// Found by fuzzing: a value was quoted whole, so the endpoint decided
