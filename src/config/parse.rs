@@ -265,7 +265,7 @@ pub fn parse_duration(value: &str) -> Check<Duration> {
     let expected = || Expected::new("a duration such as 500ms, 5s, 2m or 4h");
     let d = match value.parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
-        Err(_) => humantime::parse_duration(value).map_err(|_| expected())?,
+        Err(_) => human_duration(value).ok_or_else(expected)?,
     };
     if d.is_zero() {
         return Err(Expected(format!("{} (greater than zero)", expected().0)));
@@ -274,6 +274,28 @@ pub fn parse_duration(value: &str) -> Check<Duration> {
         return Err(Expected(format!("{} (at most 366 days)", expected().0)));
     }
     Ok(d)
+}
+
+/// humantime's reading of `2m 30s`, for text that cannot add up to
+/// `u64::MAX` seconds: there humantime 2.4 panics instead of reporting an
+/// overflow (`18446744073709551615s 1000ms`). Each number counted as years,
+/// its largest unit, bounds the sum; nothing that long is a duration vitals
+/// takes anyway.
+fn human_duration(text: &str) -> Option<Duration> {
+    const YEAR: u64 = 31_557_600;
+    let bound = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|digits| !digits.is_empty())
+        .map(|digits| {
+            digits
+                .parse::<u64>()
+                .map_or(u64::MAX, |n| n.saturating_mul(YEAR))
+        })
+        .fold(0, u64::saturating_add);
+    if bound == u64::MAX {
+        return None;
+    }
+    humantime::parse_duration(text).ok()
 }
 
 pub(crate) fn parse_rate_limit(value: &str) -> Check<RateLimit> {
@@ -287,8 +309,8 @@ pub(crate) fn parse_rate_limit(value: &str) -> Check<RateLimit> {
         .ok_or_else(expected)?;
     let per = per.trim();
     let per = match per {
-        "s" | "m" | "h" | "d" => humantime::parse_duration(&format!("1{per}")).ok(),
-        _ => humantime::parse_duration(per).ok(),
+        "s" | "m" | "h" | "d" => human_duration(&format!("1{per}")),
+        _ => human_duration(per),
     }
     .filter(|d| !d.is_zero())
     .ok_or_else(expected)?;
@@ -364,6 +386,13 @@ mod tests {
             ))
         );
         assert_eq!(parse_duration("366d"), Ok(MAX_DURATION));
+        // Found by fuzzing: humantime panics on a sum of exactly u64::MAX
+        // seconds and a whole second of fractions.
+        let expected = Err(Expected(
+            "a duration such as 500ms, 5s, 2m or 4h".to_owned(),
+        ));
+        assert_eq!(parse_duration("18446744073709551615s 1000ms"), expected);
+        assert!(parse_rate_limit("9/18446744073709551615s1000ms").is_err());
     }
 
     #[test]
