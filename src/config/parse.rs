@@ -180,6 +180,18 @@ fn check_redis(url: &Url) -> Result<(), Invalid> {
         }
     }
     if socket {
+        // The client reads the socket's path as a file URL's: a host other
+        // than localhost has no path it can use.
+        if url.to_file_path().is_err() {
+            let scheme = url.scheme();
+            let example = format!("a path such as {scheme}:///run/redis.sock");
+            return Err(Invalid::Part(
+                match url.host_str().filter(|h| !h.is_empty()) {
+                    Some(host) => format!("host `{host}` is not valid here: expected {example}"),
+                    None => format!("the socket path is not valid: expected {example}"),
+                },
+            ));
+        }
         return Ok(());
     }
     if url
@@ -595,7 +607,14 @@ mod tests {
             redis("redis://cache/0#insecure"),
             "`#insecure` is not understood: only rediss:// URLs take #insecure"
         );
+        // Found by fuzzing: taken here, then refused by the Redis client
+        // ("Missing path"), which reads a socket path as a file URL's.
+        assert_eq!(
+            redis("unix://port=/run/redis.sock"),
+            "host `port=` is not valid here: expected a path such as unix:///run/redis.sock"
+        );
         for fine in [
+            "unix://localhost/run/redis.sock",
             "redis://:pw@cache:6379/15",
             "rediss://cache/0#insecure",
             "redis://cache/?protocol=resp3",
