@@ -142,7 +142,9 @@ fn parse_any_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
             }
             other => Expected(format!("a valid URL ({other})")).into(),
         })?;
-    if !schemes.contains(&url.scheme()) {
+    // `postgres:app?host=…` has the scheme but not the `//` every client
+    // here starts its URLs with (tokio-postgres refuses it).
+    if !schemes.contains(&url.scheme()) || !url.has_authority() {
         return Err(expected().into());
     }
     let socket_scheme = matches!(url.scheme(), "unix" | "redis+unix");
@@ -625,6 +627,24 @@ mod tests {
                 "{fine}"
             );
         }
+    }
+
+    /// Found by fuzzing: taken here, refused by tokio-postgres at connect
+    /// time ("invalid connection string").
+    #[test]
+    fn urls_without_the_slashes_are_refused() {
+        let expected = "expected a URL starting with postgres:// or postgresql://";
+        for text in [
+            "postgresql:stgresql:///app?host=/var/run/postgresql",
+            "postgres:/app?host=/var/run/postgresql",
+        ] {
+            assert_eq!(
+                refusal(text, &["postgres", "postgresql"]),
+                expected,
+                "{text}"
+            );
+        }
+        assert!(parse_url("postgres:///app?host=/var/run/postgresql", &["postgres"]).is_ok());
     }
 
     /// Found by fuzzing: the scheme was right, so say what else is wrong.
