@@ -218,7 +218,10 @@ fuzz_target!(|input: Input| {
                     e.line.is_some_and(|l| l >= 1 && l <= lines + 1),
                     "{shown} ({lines} lines)"
                 );
-                assert!(!shown.contains(SECRET), "{shown}");
+                // Unless the file itself holds that text (a name quoted back).
+                if !text.contains(SECRET) {
+                    assert!(!shown.contains(SECRET), "{shown}");
+                }
             }
         }
     }

@@ -86,7 +86,15 @@ pub fn parse_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
         return Err(port_problem("0", "is out of range"));
     }
     match url.scheme() {
-        "postgres" | "postgresql" => libpq::check_parameters(&url)?,
+        "postgres" | "postgresql" => {
+            // libpq's URLs have no fragment; tokio-postgres refuses one.
+            if let Some(fragment) = url.fragment() {
+                return Err(Invalid::Part(format!(
+                    "`#{fragment}` is not understood: a PostgreSQL URL has no #fragment"
+                )));
+            }
+            libpq::check_parameters(&url)?
+        }
         "redis" | "rediss" | "valkey" | "valkeys" | "unix" | "redis+unix" => check_redis(&url)?,
         _ => {}
     }
@@ -645,6 +653,16 @@ mod tests {
             );
         }
         assert!(parse_url("postgres:///app?host=/var/run/postgresql", &["postgres"]).is_ok());
+    }
+
+    /// Found by fuzzing (the full run): a fragment, which tokio-postgres
+    /// refuses at connect time.
+    #[test]
+    fn fragments_in_database_urls_are_refused() {
+        assert_eq!(
+            refusal("postgres://u@[::1]#insecure", &["postgres"]),
+            "`#insecure` is not understood: a PostgreSQL URL has no #fragment"
+        );
     }
 
     /// Found by fuzzing: the scheme was right, so say what else is wrong.
