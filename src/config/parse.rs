@@ -204,6 +204,21 @@ fn check_redis(url: &Url) -> Result<(), Invalid> {
         }
         return Ok(());
     }
+    // The client decodes them and refuses what is not UTF-8; their value
+    // is never quoted.
+    for (part, text) in [
+        ("user name", url.username()),
+        ("password", url.password().unwrap_or_default()),
+    ] {
+        if percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .is_err()
+        {
+            return Err(Invalid::Part(format!(
+                "the {part} is not valid: its %-escapes do not make UTF-8 text"
+            )));
+        }
+    }
     if url
         .host_str()
         .is_some_and(|h| matches!(h, "0.0.0.0" | "[::]"))
@@ -653,6 +668,21 @@ mod tests {
             );
         }
         assert!(parse_url("postgres:///app?host=/var/run/postgresql", &["postgres"]).is_ok());
+    }
+
+    /// Found by fuzzing (the full run): the Redis client refused it at
+    /// connect time ("Password is not valid UTF-8 string").
+    #[test]
+    fn redis_credentials_must_decode_to_text() {
+        assert_eq!(
+            refusal("redis://:pw%ac@cache/0", &["redis"]),
+            "the password is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert_eq!(
+            refusal("redis://%ff:pw@cache/0", &["redis"]),
+            "the user name is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert!(parse_url("redis://:p%C3%A9@cache/0", &["redis"]).is_ok());
     }
 
     /// Found by fuzzing (the full run): a fragment, which tokio-postgres
