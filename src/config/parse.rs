@@ -93,12 +93,26 @@ pub fn parse_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
                     "`#{fragment}` is not understood: a PostgreSQL URL has no #fragment"
                 )));
             }
+            // tokio-postgres decodes them and refuses what is not UTF-8.
+            check_decodes("user name", url.username())?;
+            check_decodes("database", url.path())?;
             libpq::check_parameters(&url)?
         }
         "redis" | "rediss" | "valkey" | "valkeys" | "unix" | "redis+unix" => check_redis(&url)?,
         _ => {}
     }
     Ok(url)
+}
+
+/// A URL part that the client percent-decodes must make UTF-8 text. The
+/// part is never quoted: it may be a password.
+fn check_decodes(part: &str, text: &str) -> Result<(), Invalid> {
+    match percent_encoding::percent_decode_str(text).decode_utf8() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Invalid::Part(format!(
+            "the {part} is not valid: its %-escapes do not make UTF-8 text"
+        ))),
+    }
 }
 
 fn port_problem(port: &str, what: &str) -> Invalid {
@@ -204,21 +218,9 @@ fn check_redis(url: &Url) -> Result<(), Invalid> {
         }
         return Ok(());
     }
-    // The client decodes them and refuses what is not UTF-8; their value
-    // is never quoted.
-    for (part, text) in [
-        ("user name", url.username()),
-        ("password", url.password().unwrap_or_default()),
-    ] {
-        if percent_encoding::percent_decode_str(text)
-            .decode_utf8()
-            .is_err()
-        {
-            return Err(Invalid::Part(format!(
-                "the {part} is not valid: its %-escapes do not make UTF-8 text"
-            )));
-        }
-    }
+    // The client decodes them and refuses what is not UTF-8.
+    check_decodes("user name", url.username())?;
+    check_decodes("password", url.password().unwrap_or_default())?;
     if url
         .host_str()
         .is_some_and(|h| matches!(h, "0.0.0.0" | "[::]"))
@@ -683,6 +685,16 @@ mod tests {
             "the user name is not valid: its %-escapes do not make UTF-8 text"
         );
         assert!(parse_url("redis://:p%C3%A9@cache/0", &["redis"]).is_ok());
+        // And tokio-postgres: "invalid connection string".
+        assert_eq!(
+            refusal("postgres://db/app%80", &["postgres"]),
+            "the database is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert_eq!(
+            refusal("postgres://%80@db/app", &["postgres"]),
+            "the user name is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert!(parse_url("postgres://%C3%A9@db/%C3%A9", &["postgres"]).is_ok());
     }
 
     /// Found by fuzzing (the full run): a fragment, which tokio-postgres
