@@ -95,6 +95,7 @@ pub fn parse_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
             }
             // tokio-postgres decodes them and refuses what is not UTF-8.
             check_decodes("user name", url.username())?;
+            check_decodes("host", url.host_str().unwrap_or_default())?;
             check_decodes("database", url.path())?;
             libpq::check_parameters(&url)?
         }
@@ -693,6 +694,10 @@ mod tests {
         assert_eq!(
             refusal("postgres://%80@db/app", &["postgres"]),
             "the user name is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert_eq!(
+            refusal("postgres://db%80/app", &["postgres"]),
+            "the host is not valid: its %-escapes do not make UTF-8 text"
         );
         assert!(parse_url("postgres://%C3%A9@db/%C3%A9", &["postgres"]).is_ok());
     }
