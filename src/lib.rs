@@ -12,6 +12,8 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod exit;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod history;
 pub mod json;
 pub mod logging;

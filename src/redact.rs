@@ -63,6 +63,12 @@ mod registry {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
+
+    /// Forgets every secret: each fuzz case starts with none.
+    #[cfg(feature = "fuzzing")]
+    pub fn clear() {
+        write(Vec::clear);
+    }
 }
 
 #[cfg(test)]
@@ -87,8 +93,14 @@ mod registry {
     }
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub use registry::clear as forget_all;
+
+/// Every registered form of every secret, longest first.
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn registered() -> Vec<String> {
+    registry::read(<[String]>::to_vec)
+}
 
 /// Remembers a secret so that [`scrub`] removes it, together with the forms it
 /// takes when it is percent-encoded in a URL or escaped in JSON.
@@ -444,10 +456,10 @@ mod tests {
     }
 }
 
-/// Property tests over outside data (`fuzz/run` runs them at scale; the case
-/// count comes from `PROPTEST_CASES`).
+/// Scrub completeness and URL redaction as invariants (`fuzz/` fuzzes the
+/// scrub too, with any text).
 #[cfg(test)]
-mod fuzz {
+mod properties {
     use super::*;
     use proptest::prelude::*;
 

@@ -751,10 +751,12 @@ fn reliability_doc_names_only_tests_that_exist() {
         };
         let file = match first.strip_suffix(".rs") {
             Some(stem) => root.join("tests").join(format!("{stem}.rs")),
-            None if parts.len() >= 3 && matches!(parts[parts.len() - 2], "tests" | "fuzz") => {
+            None if parts.len() >= 3
+                && matches!(parts[parts.len() - 2], "tests" | "properties") =>
+            {
                 let module = &parts[..parts.len() - 2];
                 let as_file = root.join("src").join(format!("{}.rs", module.join("/")));
-                // A module's tests may be a file of their own beside it (`config/fuzz.rs`).
+                // A module's tests may be a file of their own beside it (`config/properties.rs`).
                 let own_file = root
                     .join("src")
                     .join(module.join("/"))

@@ -8,10 +8,10 @@ mod deliver;
 mod delivery;
 pub mod from_checks;
 pub mod hygiene;
-mod labels;
+pub(crate) mod labels;
 pub mod lifecycle;
 pub mod policy;
-mod retry;
+pub(crate) mod retry;
 pub mod silence;
 pub mod store;
 

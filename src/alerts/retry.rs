@@ -314,7 +314,7 @@ pub async fn http(
     }
 }
 
-pub(super) fn judge(
+pub(crate) fn judge(
     response: http::Response,
     success: Accepts,
     describe: fn(&http::Response) -> String,

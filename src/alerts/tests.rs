@@ -94,6 +94,17 @@ fn context_must_be_an_object() {
     ));
 }
 
+/// Found by fuzzing: a long number was read one bit off, so the stored
+/// context differed from the one given, and read back as yet another value.
+#[test]
+fn context_numbers_are_kept_exactly() {
+    let number = format!("3{}6.5", "5".repeat(86));
+    let context = parse_context(Some(&format!(r#"{{"x":{number}}}"#))).unwrap_or_default();
+    assert_eq!(context["x"].as_f64(), number.parse::<f64>().ok());
+    let again = serde_json::to_string(&context).unwrap_or_default();
+    assert_eq!(parse_context(Some(&again)), Ok(context));
+}
+
 #[test]
 fn messages_are_cleaned_and_cut() {
     assert_eq!(

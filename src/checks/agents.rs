@@ -18,6 +18,7 @@ use crate::metrics::{Metric, Unit, count};
 use crate::net::http::{self, Method};
 use crate::net::tls::Trust;
 use crate::status::Status;
+use crate::text;
 
 /// Commands per pipelined round trip: large registries are read in a few
 /// batches, never one round trip per key, and never one unbounded reply.
@@ -56,12 +57,12 @@ pub const CHECK: BuiltinCheck = BuiltinCheck {
 };
 
 pub struct Agents {
-    registry: Option<SecretUrl>,
-    heartbeat_max_age: Duration,
-    queue_degraded_threshold: u64,
+    pub(crate) registry: Option<SecretUrl>,
+    pub(crate) heartbeat_max_age: Duration,
+    pub(crate) queue_degraded_threshold: u64,
     /// For a Redis registry whose URL carries none, as for the cache.
-    redis_password: Option<Secret>,
-    trust: Trust,
+    pub(crate) redis_password: Option<Secret>,
+    pub(crate) trust: Trust,
 }
 
 impl Agents {
@@ -135,7 +136,7 @@ impl Source {
 
 /// An agent's state, as the Python module vitals replaces counted them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub(crate) enum State {
     Idle,
     Busy,
     Error,
@@ -143,11 +144,11 @@ enum State {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-struct Breakdown {
-    idle: u64,
-    busy: u64,
-    error: u64,
-    offline: u64,
+pub(crate) struct Breakdown {
+    pub(crate) idle: u64,
+    pub(crate) busy: u64,
+    pub(crate) error: u64,
+    pub(crate) offline: u64,
 }
 
 impl Breakdown {
@@ -160,7 +161,7 @@ impl Breakdown {
         }
     }
 
-    fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.idle + self.busy + self.error + self.offline
     }
 
@@ -171,12 +172,27 @@ impl Breakdown {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Census {
-    agents: Breakdown,
-    pending: u64,
-    active: u64,
-    completed: u64,
-    failed: Option<u64>,
+pub(crate) struct Census {
+    pub(crate) agents: Breakdown,
+    pub(crate) pending: u64,
+    pub(crate) active: u64,
+    pub(crate) completed: u64,
+    pub(crate) failed: Option<u64>,
+}
+
+impl Census {
+    /// Adds what the registry says of RQ queues, four numbers per queue: its
+    /// length, then the unexpired entries of its wip, finished and failed
+    /// registries. The numbers are whatever the server answered, so the sums
+    /// stop at the largest count rather than overflow.
+    pub(crate) fn add_queues(&mut self, counts: &[u64]) {
+        for queue in counts.chunks_exact(4) {
+            self.pending = self.pending.saturating_add(queue[0]);
+            self.active = self.active.saturating_add(queue[1]);
+            self.completed = self.completed.saturating_add(queue[2]);
+            self.failed = self.failed.map(|f| f.saturating_add(queue[3]));
+        }
+    }
 }
 
 /// The Python module's fields in its order (docs/COMPATIBILITY.md), plus
@@ -357,17 +373,12 @@ impl Agents {
                 }
             }
             let counts: Vec<u64> = query(&mut pipe, &mut con).await?;
-            for queue in counts.chunks_exact(4) {
-                census.pending += queue[0];
-                census.active += queue[1];
-                census.completed += queue[2];
-                census.failed = census.failed.map(|f| f + queue[3]);
-            }
+            census.add_queues(&counts);
         }
         Ok(census)
     }
 
-    fn rq_worker_state(
+    pub(crate) fn rq_worker_state(
         &self,
         state: Option<String>,
         heartbeat: Option<String>,
@@ -403,16 +414,20 @@ async fn query<T: redis::FromRedisValue>(
 }
 
 /// RQ's `utcformat`: `%Y-%m-%dT%H:%M:%S.%fZ`, and the older form without fraction.
-fn parse_rq_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_rq_time(text: &str) -> Option<DateTime<Utc>> {
     ["%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ"]
         .iter()
         .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
         .map(|naive| naive.and_utc())
 }
 
+/// At most this many characters of a value the endpoint sent are quoted in
+/// a message: the check's message is one line, whatever the endpoint sends.
+const QUOTED_MAX: usize = 40;
+
 /// Reads the orchestrator's status document (contract in the README), naming
 /// the exact field when something is missing or of the wrong type.
-fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) -> Result<Census, String> {
+pub(crate) fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) -> Result<Census, String> {
     let agents = body
         .get("agents")
         .ok_or("missing field \"agents\"")?
@@ -438,7 +453,8 @@ fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) -> Result<C
             "offline" => State::Offline,
             other => {
                 return Err(format!(
-                    "agents[{i}].state is {other:?}, expected idle, busy, error or offline"
+                    "agents[{i}].state is {:?}, expected idle, busy, error or offline",
+                    text::cut(other, QUOTED_MAX)
                 ));
             }
         };
@@ -446,7 +462,10 @@ fn parse_status(body: &Value, fresh: impl Fn(DateTime<Utc>) -> bool) -> Result<C
             None | Some(Value::Null) => {}
             Some(Value::String(text)) => {
                 let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
-                    format!("agents[{i}].last_heartbeat is not an RFC 3339 time: {text:?}")
+                    format!(
+                        "agents[{i}].last_heartbeat is not an RFC 3339 time: {:?}",
+                        text::cut(text, QUOTED_MAX)
+                    )
                 })?;
                 if !fresh(at.with_timezone(&Utc)) {
                     state = State::Offline;
@@ -524,6 +543,42 @@ mod tests {
         assert_eq!(census.map(|c| c.agents.offline), Ok(1));
     }
 
+    /// Found by fuzzing: two queues whose lengths a server gave near the
+    /// largest count overflowed the sum (a panic in debug builds, a wrong
+    /// count in release).
+    #[test]
+    fn queue_counts_stop_at_the_largest() {
+        let mut census = Census {
+            failed: Some(0),
+            ..Census::default()
+        };
+        census.add_queues(&[u64::MAX - 1, 1, 2, 3, 5, 1, 2, 3, 7]);
+        assert_eq!(
+            (census.pending, census.active, census.completed, census.failed),
+            (u64::MAX, 2, 4, Some(6))
+        );
+    }
+
+    /// Found by fuzzing: a value was quoted whole, so the endpoint decided
+    /// how long the check's message was.
+    #[test]
+    fn long_values_are_quoted_cut() {
+        let long = format!("2026-11-1{}T0+7:93:37Z", "1".repeat(300));
+        let cut = format!("{:?}", format!("2026-11-1{}…", "1".repeat(31)));
+        let body = json!({"agents": [{"id": "a", "state": "idle", "last_heartbeat": long}]});
+        assert_eq!(
+            parse_status(&body, always_fresh),
+            Err(format!("agents[0].last_heartbeat is not an RFC 3339 time: {cut}"))
+        );
+        let body = json!({"agents": [{"id": "a", "state": long}]});
+        assert_eq!(
+            parse_status(&body, always_fresh),
+            Err(format!(
+                "agents[0].state is {cut}, expected idle, busy, error or offline"
+            ))
+        );
+    }
+
     #[test]
     fn bad_documents_name_the_field() {
         let cases = [
@@ -578,4 +633,4 @@ mod tests {
 }
 
 #[cfg(test)]
-mod fuzz;
+mod properties;

@@ -509,7 +509,7 @@ fn judge(probe: &Probe, response: &Response) -> ServiceResult {
 /// The provider's own words for an error, from the JSON shapes the APIs use:
 /// Anthropic `{"error":{"type","message"}}`, HubSpot `{"category"}`, SendGrid
 /// `{"errors":[{"message"}]}`, or a plain `message`/`error` string.
-fn provider_detail(response: &Response) -> Option<String> {
+pub(crate) fn provider_detail(response: &Response) -> Option<String> {
     let v = response.json()?;
     let text = |v: Option<&Value>| {
         v.and_then(Value::as_str)
@@ -776,4 +776,4 @@ mod tests {
 }
 
 #[cfg(test)]
-mod fuzz;
+mod properties;

@@ -86,13 +86,10 @@ pub fn load(args: &[OsString]) -> Result<Option<EnvFile>, EnvFileError> {
         .map_err(read)?;
     let text = std::fs::read_to_string(&path).map_err(read)?;
     // The names first, and every syntax error before anything is set.
-    let mut from_file = HashSet::new();
-    for item in dotenvy::from_read_iter(text.as_bytes()) {
-        let (name, _) = item.map_err(|e| describe(e, &shown, &text))?;
-        if std::env::var_os(&name).is_none() {
-            from_file.insert(name);
-        }
-    }
+    let from_file: HashSet<String> = names(&text, &shown)?
+        .into_iter()
+        .filter(|name| std::env::var_os(name).is_none())
+        .collect();
     dotenvy::from_path(&path).map_err(|e| describe(e, &shown, &text))?;
     let dir = path.parent().map(Path::to_owned).unwrap_or_default();
     let _ = ORIGIN.set(Origin {
@@ -104,6 +101,17 @@ pub fn load(args: &[OsString]) -> Result<Option<EnvFile>, EnvFileError> {
         path,
         mode: Some(mode),
     }))
+}
+
+/// The names the file sets, in order, or its first syntax error (`shown`
+/// names the file in it).
+pub(crate) fn names(text: &str, shown: &str) -> Result<Vec<String>, EnvFileError> {
+    dotenvy::from_read_iter(text.as_bytes())
+        .map(|item| {
+            item.map(|(name, _)| name)
+                .map_err(|e| describe(e, shown, text))
+        })
+        .collect()
 }
 
 /// Errors are described by position only: the offending line may hold a secret.
@@ -152,7 +160,7 @@ fn position(text: &str, part: &str, index: usize) -> (usize, usize) {
 
 /// `SLACK_CHANNEL=#ops` sets an empty value: an unquoted `#` starts a
 /// comment. Said, with where, so that it is quoted rather than lost.
-fn comment_values(text: &str, shown: &str) -> Vec<String> {
+pub(crate) fn comment_values(text: &str, shown: &str) -> Vec<String> {
     text.lines()
         .enumerate()
         .filter_map(|(n, line)| {
@@ -286,46 +294,5 @@ mod tests {
     fn stops_at_double_dash() {
         let found = explicit_path(&args(&["vitals", "--", "--env-file", "x"]));
         assert_ne!(found, Some(PathBuf::from("x")));
-    }
-}
-
-/// Property tests over env files (`fuzz/run` runs them at scale; the case
-/// count comes from `PROPTEST_CASES`). The parser is dotenvy's, read from
-/// memory so that nothing is set in this process.
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    const SECRET: &str = "pw-§-fuzz-secret";
-
-    fn line() -> impl Strategy<Value = String> {
-        prop_oneof![
-            "[A-Z_]{1,8}=[^\n]{0,20}",
-            "(export )?[A-Z_]{1,8} ?= ?['\"]?[a-z$ {}\\\\]{0,12}['\"]?",
-            "#[^\n]{0,20}",
-            "[^\n]{0,30}",
-            Just(format!("SMTP_PASSWORD='{SECRET}")),
-            Just(format!("SMTP_PASSWORD=\"{SECRET}")),
-            Just(format!("{SECRET} = x")),
-            Just(format!("SMTP_PASSWORD={SECRET}\\")),
-        ]
-    }
-
-    proptest! {
-        #[test]
-        fn env_file_errors_never_quote_the_file(lines in prop::collection::vec(line(), 0..8), bytes in any::<Vec<u8>>(), raw in any::<bool>()) {
-            let content = if raw { bytes } else { lines.join("\n").into_bytes() };
-            for item in dotenvy::from_read_iter(content.as_slice()) {
-                if let Err(e) = item {
-                    let text = String::from_utf8_lossy(&content);
-                    let message = describe(e, ".env", &text).to_string();
-                    prop_assert!(!message.contains(SECRET), "{message}");
-                    prop_assert!(message.starts_with("cannot "), "{message}");
-                    prop_assert!(!message.contains('\n'), "{message:?}");
-                    break;
-                }
-            }
-        }
     }
 }

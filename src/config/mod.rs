@@ -16,7 +16,7 @@ pub mod services_file;
 mod vars;
 
 #[cfg(test)]
-mod fuzz;
+mod properties;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -86,11 +86,34 @@ pub fn parse_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
         return Err(port_problem("0", "is out of range"));
     }
     match url.scheme() {
-        "postgres" | "postgresql" => libpq::check_parameters(&url)?,
+        "postgres" | "postgresql" => {
+            // libpq's URLs have no fragment; tokio-postgres refuses one.
+            if let Some(fragment) = url.fragment() {
+                return Err(Invalid::Part(format!(
+                    "`#{fragment}` is not understood: a PostgreSQL URL has no #fragment"
+                )));
+            }
+            // tokio-postgres decodes them and refuses what is not UTF-8.
+            check_decodes("user name", url.username())?;
+            check_decodes("host", url.host_str().unwrap_or_default())?;
+            check_decodes("database", url.path())?;
+            libpq::check_parameters(&url)?
+        }
         "redis" | "rediss" | "valkey" | "valkeys" | "unix" | "redis+unix" => check_redis(&url)?,
         _ => {}
     }
     Ok(url)
+}
+
+/// A URL part that the client percent-decodes must make UTF-8 text. The
+/// part is never quoted: it may be a password.
+fn check_decodes(part: &str, text: &str) -> Result<(), Invalid> {
+    match percent_encoding::percent_decode_str(text).decode_utf8() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Invalid::Part(format!(
+            "the {part} is not valid: its %-escapes do not make UTF-8 text"
+        ))),
+    }
 }
 
 fn port_problem(port: &str, what: &str) -> Invalid {
@@ -142,7 +165,9 @@ fn parse_any_url(value: &str, schemes: &[&str]) -> Result<Url, Invalid> {
             }
             other => Expected(format!("a valid URL ({other})")).into(),
         })?;
-    if !schemes.contains(&url.scheme()) {
+    // `postgres:app?host=…` has the scheme but not the `//` every client
+    // here starts its URLs with (tokio-postgres refuses it).
+    if !schemes.contains(&url.scheme()) || !url.has_authority() {
         return Err(expected().into());
     }
     let socket_scheme = matches!(url.scheme(), "unix" | "redis+unix");
@@ -180,8 +205,23 @@ fn check_redis(url: &Url) -> Result<(), Invalid> {
         }
     }
     if socket {
+        // The client reads the socket's path as a file URL's: a host other
+        // than localhost has no path it can use.
+        if url.to_file_path().is_err() {
+            let scheme = url.scheme();
+            let example = format!("a path such as {scheme}:///run/redis.sock");
+            return Err(Invalid::Part(
+                match url.host_str().filter(|h| !h.is_empty()) {
+                    Some(host) => format!("host `{host}` is not valid here: expected {example}"),
+                    None => format!("the socket path is not valid: expected {example}"),
+                },
+            ));
+        }
         return Ok(());
     }
+    // The client decodes them and refuses what is not UTF-8.
+    check_decodes("user name", url.username())?;
+    check_decodes("password", url.password().unwrap_or_default())?;
     if url
         .host_str()
         .is_some_and(|h| matches!(h, "0.0.0.0" | "[::]"))
@@ -232,7 +272,7 @@ pub fn parse_port(value: &str) -> Check<u16> {
         .ok_or_else(|| Expected::new("a port number from 1 to 65535"))
 }
 
-pub(super) fn parse_percent(value: &str) -> Check<f64> {
+pub(crate) fn parse_percent(value: &str) -> Check<f64> {
     value
         .trim_end_matches('%')
         .parse::<f64>()
@@ -241,7 +281,7 @@ pub(super) fn parse_percent(value: &str) -> Check<f64> {
         .ok_or_else(|| Expected::new("a percentage above 0 and at most 100"))
 }
 
-pub(super) fn parse_count(value: &str) -> Check<u64> {
+pub(crate) fn parse_count(value: &str) -> Check<u64> {
     value
         .parse::<u64>()
         .map_err(|_| Expected::new("a whole number (0 or more)"))
@@ -257,7 +297,7 @@ pub fn parse_bound(value: &str) -> Check<usize> {
 }
 
 /// Milliseconds as a bare number, or any duration with a unit.
-pub(super) fn parse_millis(value: &str) -> Check<Duration> {
+pub(crate) fn parse_millis(value: &str) -> Check<Duration> {
     match value.parse::<u64>() {
         Ok(ms) => Ok(Duration::from_millis(ms)),
         Err(_) => parse_duration(value)
@@ -274,7 +314,7 @@ pub fn parse_duration(value: &str) -> Check<Duration> {
     let expected = || Expected::new("a duration such as 500ms, 5s, 2m or 4h");
     let d = match value.parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
-        Err(_) => humantime::parse_duration(value).map_err(|_| expected())?,
+        Err(_) => human_duration(value).ok_or_else(expected)?,
     };
     if d.is_zero() {
         return Err(Expected(format!("{} (greater than zero)", expected().0)));
@@ -285,7 +325,29 @@ pub fn parse_duration(value: &str) -> Check<Duration> {
     Ok(d)
 }
 
-pub(super) fn parse_rate_limit(value: &str) -> Check<RateLimit> {
+/// humantime's reading of `2m 30s`, for text that cannot add up to
+/// `u64::MAX` seconds: there humantime 2.4 panics instead of reporting an
+/// overflow (`18446744073709551615s 1000ms`). Each number counted as years,
+/// its largest unit, bounds the sum; nothing that long is a duration vitals
+/// takes anyway.
+fn human_duration(text: &str) -> Option<Duration> {
+    const YEAR: u64 = 31_557_600;
+    let bound = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|digits| !digits.is_empty())
+        .map(|digits| {
+            digits
+                .parse::<u64>()
+                .map_or(u64::MAX, |n| n.saturating_mul(YEAR))
+        })
+        .fold(0, u64::saturating_add);
+    if bound == u64::MAX {
+        return None;
+    }
+    humantime::parse_duration(text).ok()
+}
+
+pub(crate) fn parse_rate_limit(value: &str) -> Check<RateLimit> {
     let expected = || Expected::new("a rate such as 20/h, 20/1h or 5/10m");
     let (count, per) = value.split_once('/').ok_or_else(expected)?;
     let count = count
@@ -296,8 +358,8 @@ pub(super) fn parse_rate_limit(value: &str) -> Check<RateLimit> {
         .ok_or_else(expected)?;
     let per = per.trim();
     let per = match per {
-        "s" | "m" | "h" | "d" => humantime::parse_duration(&format!("1{per}")).ok(),
-        _ => humantime::parse_duration(per).ok(),
+        "s" | "m" | "h" | "d" => human_duration(&format!("1{per}")),
+        _ => human_duration(per),
     }
     .filter(|d| !d.is_zero())
     .ok_or_else(expected)?;
@@ -336,7 +398,7 @@ pub fn parse_email(value: &str) -> Check<String> {
 }
 
 /// A name that goes into mail headers and message footers: one line.
-pub(super) fn parse_name(value: &str) -> Check<String> {
+pub(crate) fn parse_name(value: &str) -> Check<String> {
     if value.chars().any(char::is_control) {
         return Err(Expected(
             "a name without line breaks or other control characters".to_owned(),
@@ -373,6 +435,13 @@ mod tests {
             ))
         );
         assert_eq!(parse_duration("366d"), Ok(MAX_DURATION));
+        // Found by fuzzing: humantime panics on a sum of exactly u64::MAX
+        // seconds and a whole second of fractions.
+        let expected = Err(Expected(
+            "a duration such as 500ms, 5s, 2m or 4h".to_owned(),
+        ));
+        assert_eq!(parse_duration("18446744073709551615s 1000ms"), expected);
+        assert!(parse_rate_limit("9/18446744073709551615s1000ms").is_err());
     }
 
     #[test]
@@ -580,7 +649,14 @@ mod tests {
             redis("redis://cache/0#insecure"),
             "`#insecure` is not understood: only rediss:// URLs take #insecure"
         );
+        // Found by fuzzing: taken here, then refused by the Redis client
+        // ("Missing path"), which reads a socket path as a file URL's.
+        assert_eq!(
+            redis("unix://port=/run/redis.sock"),
+            "host `port=` is not valid here: expected a path such as unix:///run/redis.sock"
+        );
         for fine in [
+            "unix://localhost/run/redis.sock",
             "redis://:pw@cache:6379/15",
             "rediss://cache/0#insecure",
             "redis://cache/?protocol=resp3",
@@ -591,6 +667,63 @@ mod tests {
                 "{fine}"
             );
         }
+    }
+
+    /// Found by fuzzing: taken here, refused by tokio-postgres at connect
+    /// time ("invalid connection string").
+    #[test]
+    fn urls_without_the_slashes_are_refused() {
+        let expected = "expected a URL starting with postgres:// or postgresql://";
+        for text in [
+            "postgresql:stgresql:///app?host=/var/run/postgresql",
+            "postgres:/app?host=/var/run/postgresql",
+        ] {
+            assert_eq!(
+                refusal(text, &["postgres", "postgresql"]),
+                expected,
+                "{text}"
+            );
+        }
+        assert!(parse_url("postgres:///app?host=/var/run/postgresql", &["postgres"]).is_ok());
+    }
+
+    /// Found by fuzzing (the full run): the Redis client refused it at
+    /// connect time ("Password is not valid UTF-8 string").
+    #[test]
+    fn redis_credentials_must_decode_to_text() {
+        assert_eq!(
+            refusal("redis://:pw%ac@cache/0", &["redis"]),
+            "the password is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert_eq!(
+            refusal("redis://%ff:pw@cache/0", &["redis"]),
+            "the user name is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert!(parse_url("redis://:p%C3%A9@cache/0", &["redis"]).is_ok());
+        // And tokio-postgres: "invalid connection string".
+        assert_eq!(
+            refusal("postgres://db/app%80", &["postgres"]),
+            "the database is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert_eq!(
+            refusal("postgres://%80@db/app", &["postgres"]),
+            "the user name is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert_eq!(
+            refusal("postgres://db%80/app", &["postgres"]),
+            "the host is not valid: its %-escapes do not make UTF-8 text"
+        );
+        assert!(parse_url("postgres://%C3%A9@db/%C3%A9", &["postgres"]).is_ok());
+    }
+
+    /// Found by fuzzing (the full run): a fragment, which tokio-postgres
+    /// refuses at connect time.
+    #[test]
+    fn fragments_in_database_urls_are_refused() {
+        assert_eq!(
+            refusal("postgres://u@[::1]#insecure", &["postgres"]),
+            "`#insecure` is not understood: a PostgreSQL URL has no #fragment"
+        );
     }
 
     /// Found by fuzzing: the scheme was right, so say what else is wrong.

@@ -132,7 +132,7 @@ pub fn load(path: &Path, source: &dyn Source, reserved: &[&str]) -> (Declaration
 }
 
 /// [`read`], all or nothing.
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn parse(
     file: &str,
     text: &str,
@@ -647,7 +647,7 @@ struct Field<'c, 'v, 'i> {
 }
 
 /// `"204"`, `"200-299"` or `"2xx"`.
-fn parse_status_range(text: &str) -> Option<RangeInclusive<u16>> {
+pub(crate) fn parse_status_range(text: &str) -> Option<RangeInclusive<u16>> {
     let text = text.trim();
     if let Some(class) = text.strip_suffix("xx").or_else(|| text.strip_suffix("XX")) {
         let class: u16 = class.parse().ok()?;
@@ -730,4 +730,4 @@ pub use maintenance::{MaintenanceWindow, load_windows, path};
 mod tests;
 
 #[cfg(test)]
-mod fuzz;
+mod properties;

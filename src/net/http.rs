@@ -534,26 +534,3 @@ mod tests {
         );
     }
 }
-
-/// Property tests over response headers (`fuzz/run` runs them at scale; the
-/// case count comes from `PROPTEST_CASES`).
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn retry_after_is_seconds_a_date_or_nothing(value in prop_oneof![any::<String>(), " ?[0-9]{0,22} ?", "(Mon|Wed), [0-3][0-9] (Oct|Feb) (1969|2015|9999) [0-2][0-9]:[0-5][0-9]:[0-6][0-9] GMT"]) {
-            let now = chrono::DateTime::from_timestamp(1_445_412_400, 0).unwrap_or_default();
-            let r = Response { status: 429, headers: vec![("Retry-After".into(), value.clone())], body: Vec::new(), elapsed: Duration::ZERO };
-            let expected = match value.trim().parse::<u64>() {
-                Ok(seconds) => Some(Duration::from_secs(seconds)),
-                Err(_) => httpdate::parse_http_date(value.trim()).ok().map(|at| {
-                    (chrono::DateTime::<chrono::Utc>::from(at) - now).to_std().unwrap_or(Duration::ZERO)
-                }),
-            };
-            prop_assert_eq!(r.retry_after(now), expected);
-        }
-    }
-}

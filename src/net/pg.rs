@@ -123,6 +123,11 @@ impl Target {
         if !kept.is_empty() {
             stripped.query_pairs_mut().extend_pairs(kept);
         }
+        // tokio-postgres takes everything up to the last `@` of the whole URL
+        // as the credentials: one in the database name must reach it escaped
+        // (it decodes the name). The query was escaped when it was rebuilt.
+        let path = stripped.path().replace('@', "%40");
+        stripped.set_path(&path);
         let mut config =
             tokio_postgres::Config::from_str(stripped.as_str()).map_err(TargetError::Url)?;
         // libpq: with a root certificate given, `require` verifies the chain like `verify-ca`.
@@ -360,6 +365,24 @@ mod tests {
 
     fn target(url: &str) -> Result<Target, String> {
         Target::parse(&Url::parse(url).map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    }
+
+    /// Found by fuzzing: an `@` in the database name was read as the end of
+    /// the credentials ("invalid connection string").
+    #[test]
+    fn an_at_sign_in_the_database_name_is_the_database_s() {
+        let t = target("postgres://r/@:u?application_name=a@b");
+        let config = t.map(|t| t.config);
+        assert_eq!(
+            config
+                .as_ref()
+                .map(|c| (c.get_dbname(), c.get_application_name())),
+            Ok((Some("@:u"), Some("a@b")))
+        );
+        assert_eq!(
+            config.map(|c| c.get_hosts().to_vec()),
+            Ok(vec![tokio_postgres::config::Host::Tcp("r".to_owned())])
+        );
     }
 
     #[test]

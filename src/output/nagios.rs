@@ -138,10 +138,12 @@ fn metric(m: &Metric) -> String {
         (_, "s") => (1000.0, "ms"),
         unit => unit,
     };
-    let field = |v: Option<f64>| v.map(|v| number(v * scale)).unwrap_or_default();
+    // A value perfdata cannot hold (NaN, infinite) is unknown.
+    let scaled = |v: Option<f64>| v.map(|v| v * scale).filter(|v| v.is_finite());
+    let field = |v: Option<f64>| scaled(v).map(number).unwrap_or_default();
     let name = m.perf_label();
-    let value = match m.value {
-        Some(v) => format!("{}{uom}", number(v * scale)),
+    let value = match scaled(m.value) {
+        Some(v) => format!("{}{uom}", number(v)),
         None => "U".to_owned(),
     };
     format!(
@@ -190,6 +192,19 @@ mod tests {
         assert_eq!(metric(&m), "'agents_idle'=U;;;0");
         let m = Metric::counter("cache_evicted_keys_total", "", Some(3.0));
         assert_eq!(metric(&m), "'cache_evicted_keys'=3c;;;0");
+    }
+
+    /// Found by fuzzing: NaN and infinite values printed as `NaN` and `inf`,
+    /// which no perfdata parser reads.
+    #[test]
+    fn values_perfdata_cannot_hold_are_unknown() {
+        let m = Metric::gauge("cache_memory_used_bytes", "", Unit::Bytes, Some(f64::NAN))
+            .warn(Some(0.0))
+            .max(Some(1.0));
+        assert_eq!(metric(&m), "'cache_memory_used'=U;0;;0;1");
+        let m = Metric::gauge("database_query_seconds", "", Unit::Seconds, Some(f64::MAX))
+            .warn(Some(f64::INFINITY));
+        assert_eq!(metric(&m), "'database_query'=U;;;0");
     }
 
     #[test]

@@ -157,8 +157,11 @@ fn exposition(metrics: &[Metric]) -> String {
 }
 
 /// Nanosecond precision is plenty, and spares readers `0.0005899999999999999`.
+/// Beyond about 1.8e299 the scaling overflows to an infinity: such a value
+/// has no digits below a nanosecond to spare, and is given as it is.
 fn number(value: f64) -> f64 {
-    (value * 1e9).round() / 1e9
+    let rounded = (value * 1e9).round() / 1e9;
+    if rounded.is_finite() { rounded } else { value }
 }
 
 fn labels(labels: &[(&'static str, String)]) -> String {
@@ -188,6 +191,15 @@ mod tests {
              vitals_agents{state=\"idle\"} 2\nvitals_agents{state=\"busy\"} 1\n\
              # HELP vitals_cache_evicted_keys_total Evicted.\n# TYPE vitals_cache_evicted_keys_total counter\n"
         );
+    }
+
+    /// Found by fuzzing: a finite value near the largest was printed `-inf`.
+    #[test]
+    fn huge_values_stay_finite() {
+        assert_eq!(number(-f64::MAX), -f64::MAX);
+        assert_eq!(number(1e300), 1e300);
+        assert_eq!(number(0.000_589_999_999_999_999_9), 0.00059);
+        assert!(number(f64::NAN).is_nan());
     }
 
     #[test]

@@ -15,8 +15,6 @@
 pub mod validate;
 
 #[cfg(test)]
-mod fuzz;
-#[cfg(test)]
 mod tests;
 
 use std::iter::once;

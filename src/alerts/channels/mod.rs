@@ -524,7 +524,62 @@ mod tests {
     }
 }
 
-/// Property tests over what providers send back and what users put in an
-/// alert (`fuzz/run` runs them at scale).
+/// Invariants of what users put in an alert: deep `--context` refused
+/// without overflow, every rendering escaped. (`fuzz/` fuzzes the providers'
+/// answers and `--context`.)
 #[cfg(test)]
-mod fuzz;
+mod properties {
+    use super::*;
+    use crate::alerts::{Event, Severity, parse_context};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn deeply_nested_context_is_refused_without_overflow(depth in prop_oneof![0usize..300, 0usize..20_000]) {
+            let text = format!("{{\"a\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+            let parsed = parse_context(Some(&text));
+            // serde_json stops at 128 levels instead of recursing without end.
+            if depth < 127 {
+                prop_assert!(parsed.is_ok(), "{depth}: {parsed:?}");
+            } else {
+                prop_assert_eq!(parsed.err().map(|e| e.to_string().starts_with("--context: not valid JSON (recursion limit exceeded")), Some(true));
+            }
+        }
+
+        /// Whatever the alert says, the subject stays one header line, the
+        /// HTML has no markup of the user's and Slack gets no raw `<` or `>`.
+        #[test]
+        fn rendered_alerts_escape_everything(
+            alert_type in "[^\u{0}-\u{1f}\u{7f}-\u{9f}]{1,40}",
+            message in any::<String>(),
+            note in any::<String>(),
+            platform in any::<String>(),
+        ) {
+            let mut context = serde_json::Map::new();
+            context.insert("note".into(), serde_json::Value::String(note));
+            let alert = Alert::new(&alert_type, Severity::Critical, &format!("m{message}"), context);
+            let Ok(alert) = alert else {
+                // Only a blank type is refused.
+                prop_assert!(alert_type.trim().is_empty());
+                return Ok(());
+            };
+            for event in [Event::Trigger, Event::Resolve] {
+                let email = email::compose(&alert, event, &platform);
+                prop_assert!(!email.subject.chars().any(char::is_control), "{:?}", email.subject);
+                let user_html = [&alert.alert_type, &alert.message, &platform];
+                for text in user_html {
+                    let escaped = email::html_escape(text);
+                    prop_assert!(!escaped.contains(['<', '>', '"', '\'']));
+                    prop_assert!(email.html.contains(&escaped));
+                }
+                let body = slack::payload(&alert, event, &platform, None);
+                let attachment = &body["attachments"][0];
+                for field in ["title", "text", "fallback", "footer"] {
+                    let value = attachment[field].as_str().unwrap_or_default();
+                    prop_assert!(!value.contains(['<', '>']), "{field}: {value:?}");
+                }
+            }
+            prop_assert!(sms::text(&alert).chars().count() <= "CRITICAL ALERT: \n".len() + alert.alert_type.chars().count() + sms::MESSAGE_CHARS);
+        }
+    }
+}

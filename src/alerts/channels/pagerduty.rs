@@ -125,7 +125,7 @@ pub fn event(action: Event, alert: &Alert, routing_key: &str, source: &str) -> V
 }
 
 /// `{"status":"invalid event","message":"Event object is invalid","errors":["..."]}`.
-pub(super) fn describe(response: &http::Response) -> String {
+pub(crate) fn describe(response: &http::Response) -> String {
     let Some(body) = response.json() else {
         return body_excerpt(response);
     };

@@ -63,7 +63,7 @@ pub fn body(content: &EmailContent, sender: &str, recipients: &[String]) -> Valu
 }
 
 /// `{"errors":[{"message":"…","field":"…","help":…}]}`.
-pub(super) fn describe(response: &http::Response) -> String {
+pub(crate) fn describe(response: &http::Response) -> String {
     let errors: Vec<String> = response
         .json()
         .and_then(|b| b["errors"].as_array().cloned())

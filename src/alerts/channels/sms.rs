@@ -184,7 +184,7 @@ pub fn form(from: &str, to: &str, body: &str) -> Vec<(String, String)> {
 }
 
 /// Twilio's error body: `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
-pub(super) fn describe(response: &http::Response) -> String {
+pub(crate) fn describe(response: &http::Response) -> String {
     let Some(body) = response.json() else {
         return body_excerpt(response);
     };

@@ -9,7 +9,7 @@ use crate::config::parse::Expected;
 /// The severity of each check's `{check}_failure` alert
 /// (`VITALS_ALERT_SEVERITY=database=critical,cache=error`); `error` for the others.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FailureSeverity(Vec<(CheckId, Severity)>);
+pub struct FailureSeverity(pub(crate) Vec<(CheckId, Severity)>);
 
 impl FailureSeverity {
     pub fn of(&self, id: CheckId) -> Severity {
@@ -109,36 +109,5 @@ mod tests {
             refused("db=error,database=critical"),
             Some(format!("{pairs} (database is given twice)"))
         );
-    }
-}
-
-/// Property tests over `VITALS_ALERT_SEVERITY` (`fuzz/run` runs them at scale).
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Any value is read, each named check once with its severity, or
-        /// refused saying what was expected; never a panic.
-        #[test]
-        fn failure_severity_is_read_or_explained(
-            text in prop_oneof![
-                any::<String>(),
-                "((db|database|cache|agents|services|databse|x)=(info|error|CRITICAL|loud)[, ]{0,2}){0,4}",
-            ],
-        ) {
-            match FailureSeverity::parse(&text) {
-                Ok(read) => {
-                    for (i, (id, _)) in read.0.iter().enumerate() {
-                        prop_assert!(read.0[i + 1..].iter().all(|(other, _)| other != id));
-                    }
-                }
-                Err(e) => prop_assert!(
-                    e.0.starts_with("CHECK=SEVERITY pairs such as database=critical,cache=error ("),
-                    "{}", e.0
-                ),
-            }
-        }
     }
 }
