@@ -326,6 +326,7 @@ impl Parser<'_> {
             kind_line: line,
             timeout: None,
             endpoint: None,
+            alerts: AlertFields::default(),
             fields: Vec::new(),
             errors: Vec::new(),
         };
@@ -344,11 +345,20 @@ impl Parser<'_> {
         }
         if http {
             checked.endpoint = self
-                .endpoint(&context, span.clone(), table, &["name", "kind", "timeout"])
+                .endpoint(
+                    &context,
+                    span.clone(),
+                    table,
+                    &["name", "kind", "timeout", "severity"],
+                )
                 .map(|e| DeclaredService {
                     name: checked.name.clone(),
                     ..e
                 });
+            // Its thresholds and dependencies were read as a [[service]]'s are.
+            if let Some(endpoint) = &checked.endpoint {
+                checked.alerts = endpoint.alerts.clone();
+            }
         }
         for (key, value) in table {
             let field = key.get_ref().as_ref();
@@ -364,8 +374,10 @@ impl Parser<'_> {
                     checked.kind = self.non_empty_string(&f).unwrap_or_default();
                 }
                 "timeout" => checked.timeout = self.timeout(&f),
+                "severity" => checked.alerts.severity = self.severity(&f),
                 // An endpoint's fields, read above as a [[service]]'s are.
                 _ if http => {}
+                _ if self.alert_field(&f, &mut checked.alerts) => {}
                 _ => checked.fields.push(RawField {
                     key: field.to_owned(),
                     line: self.line(value.span().start),
@@ -839,8 +851,8 @@ pub(super) fn expand_with(
 
 mod alert_fields;
 mod maintenance;
-pub use alert_fields::{AlertFields, MAX_THRESHOLD};
-pub use maintenance::{MaintenanceWindow, load_windows, path};
+pub use alert_fields::{ALERT_FIELDS, AlertFields, MAX_THRESHOLD, SEVERITIES};
+pub use maintenance::{MaintenanceWindow, path};
 
 #[cfg(test)]
 mod tests;
