@@ -298,3 +298,39 @@ fn a_declared_checks_alert_fields_with_mistakes_are_located() {
         ])
     );
 }
+
+#[test]
+fn serve_alerts_honour_a_declared_checks_threshold_and_severity() {
+    use crate::support::serve::Serve;
+    let cron = Cron::new(
+        Backend::Sqlite,
+        "failure_threshold = 3\nseverity = \"critical\"",
+    );
+    let served = Serve::new()
+        .env(
+            "VITALS_CONFIG",
+            cron.config.path().join("vitals.toml").display().to_string(),
+        )
+        .env("VITALS_STATE", &cron.store.location)
+        .env("VITALS_INSTANCE", "serve-test")
+        .env("WEBHOOK_URL", format!("{}/notify", cron.hook.url()))
+        .args(&["--interval", "1s", "--timeout", "2s", "--alert", "replica"])
+        .start();
+    let limit = std::time::Duration::from_secs(30);
+    served.wait(limit, "the alert raised", |s| {
+        s.get("/api/v1/alerts").json().as_array().map(Vec::len) == Some(1)
+    });
+    let rounds = served.get("/healthz").json()["rounds"]
+        .as_u64()
+        .unwrap_or(0);
+    // A round is counted once its alerting is done: the third round's alert
+    // is seen while two are counted (at the first or second, no more than one).
+    assert!(rounds >= 2, "raised after {rounds} rounds");
+    let alerts = served.get("/api/v1/alerts").json();
+    assert_eq!(alerts[0]["alert_type"], FAILURE);
+    assert_eq!(alerts[0]["severity"], "critical");
+    served.wait(limit, "the notification", |_| {
+        cron.hook.request_count() == 1
+    });
+    assert_eq!(cron.told(), [firing(FAILURE)]);
+}
