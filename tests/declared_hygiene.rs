@@ -334,3 +334,24 @@ fn serve_alerts_honour_a_declared_checks_threshold_and_severity() {
     });
     assert_eq!(cron.told(), [firing(FAILURE)]);
 }
+
+#[test]
+fn a_silence_names_a_declared_check_and_refuses_what_is_no_check() {
+    let cron = Cron::new(Backend::Sqlite, "");
+    let silence = |name: &str| {
+        cron.vitals(0)
+            .args([
+                "alert", "silence", "--check", name, "--for", "1h", "--reason", "rebuild", "--json",
+            ])
+            .run()
+    };
+    let made = silence("replica");
+    made.assert_code(0);
+    assert_eq!(made.json()["matchers"]["check"], "replica");
+    cron.run(1);
+    assert_eq!(cron.told(), []);
+    assert_eq!(cron.alert(FAILURE)["held"], "silenced");
+    silence("replcia")
+        .assert_code(3)
+        .assert_stderr_contains("--check: unknown check \"replcia\"");
+}

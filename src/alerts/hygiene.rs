@@ -288,7 +288,14 @@ pub struct Standing {
 /// Each subject of these results that ran: every configured check, and each
 /// configured service of `external_services`; with its run.
 pub fn runs(checks: &[(CheckId, CheckResult)], instance: &str) -> Vec<(Subject, Run)> {
-    let trouble = |status: Status| matches!(status, Status::Unhealthy | Status::Degraded);
+    // Unknown is trouble too: it raises `{check}_unknown`, which a run that
+    // cannot judge must not resolve.
+    let trouble = |status: Status| {
+        matches!(
+            status,
+            Status::Unhealthy | Status::Degraded | Status::Unknown
+        )
+    };
     let mut out = Vec::new();
     for (id, result) in checks {
         if result.status == Status::Unconfigured {

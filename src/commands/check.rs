@@ -129,7 +129,7 @@ pub(super) fn selection(names: &[String]) -> anyhow::Result<Selection> {
     Ok(Selection::Only(ids))
 }
 
-fn unknown_check(name: &str) -> String {
+pub(super) fn unknown_check(name: &str) -> String {
     let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.names().0).collect();
     let every: Vec<&str> = BUILTINS
         .iter()

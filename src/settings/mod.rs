@@ -197,6 +197,12 @@ fn declarations(r: &mut Reader<'_>, file_errors: bool) -> (Vec<MaintenanceWindow
     (windows, checks)
 }
 
+/// The names of the checks `vitals.toml` declares (none without the file;
+/// its mistakes are said where its checks are run).
+pub fn declared_checks(source: &dyn Source) -> Vec<CheckId> {
+    declarations(&mut reader(source), false).1
+}
+
 /// What `check --alert` uses: alerting's settings, the severity of each
 /// check's failure and the thresholds (whose mistakes stop alerting, as a
 /// general setting's does).

@@ -5,11 +5,13 @@ use std::time::Duration;
 use super::super::until_signal;
 use super::lifecycle::who;
 use crate::alerts::Timestamp;
+use crate::alerts::hygiene::check_named;
 use crate::alerts::lifecycle::{in_store, open_store};
 use crate::alerts::silence::{self, Silence, SilenceError, SilenceList};
 use crate::checks::CheckId;
 use crate::cli::{SilenceArgs, SilencesArgs, UnsilenceArgs};
 use crate::clock;
+use crate::commands::check::unknown_check;
 use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::Output;
@@ -17,6 +19,7 @@ use crate::output::Output;
 /// `vitals alert silence …`: stores the silence and prints it (its id first).
 pub fn create(
     args: &SilenceArgs,
+    declared: &[CheckId],
     config: &Config,
     out: &Output,
     timeout: Duration,
@@ -26,13 +29,16 @@ pub fn create(
     if reason.is_empty() || reason.chars().any(char::is_control) {
         return Err(SilenceError::Reason.into());
     }
-    let matchers = silence::matchers(
-        args.check
-            .as_deref()
-            .map(|name| name.parse::<CheckId>().map_or(name, |id| id.key())),
-        args.alert_type.as_deref(),
-        &args.matches,
-    )?;
+    // A built-in check by any of its names, or one vitals.toml declares.
+    let check = match args.check.as_deref() {
+        Some(name) => Some(
+            check_named(name, declared)
+                .ok_or_else(|| anyhow::anyhow!("--check: {}", unknown_check(name)))?
+                .key(),
+        ),
+        None => None,
+    };
+    let matchers = silence::matchers(check, args.alert_type.as_deref(), &args.matches)?;
     let ends_at = silence::ends_at(args.for_, args.until.as_deref(), clock::now())?;
     let silence = Silence::new(matchers, ends_at, &by, reason);
     until_signal(1, "no silence was created", async {
