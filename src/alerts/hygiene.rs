@@ -306,13 +306,14 @@ pub fn runs(checks: &[(CheckId, CheckResult)], instance: &str) -> Vec<(Subject, 
             service: None,
         };
         // A check made of services is in trouble as a whole only when no
-        // service says why (it timed out): otherwise its services are.
+        // service says why (it timed out), or for its anomalies, whose
+        // alerts are the whole check's: otherwise its services are.
         let parts = service_statuses(result);
         out.push((
             whole.clone(),
             Run {
                 subject: whole.key(instance),
-                trouble: trouble(result.status) && parts.is_empty(),
+                trouble: trouble(result.status) && (parts.is_empty() || result.anomaly_only),
             },
         ));
         if *id != services::CHECK.id() {
