@@ -415,13 +415,13 @@ fn until_a_local_time_is_the_next_one_to_come_in_the_local_zone() {
 
 /// A TCP relay to a port that the test switches off and on: off, it closes
 /// every connection at once (a database that is down, at the same address).
-struct Switch {
-    port: u16,
+pub(crate) struct Switch {
+    pub(crate) port: u16,
     on: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Switch {
-    fn to(upstream: u16) -> Switch {
+    pub(crate) fn to(upstream: u16) -> Switch {
         use std::io::copy;
         use std::net::{TcpListener, TcpStream};
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the switch");
@@ -455,7 +455,7 @@ impl Switch {
         Switch { port, on }
     }
 
-    fn set(&self, on: bool) {
+    pub(crate) fn set(&self, on: bool) {
         self.on.store(on, Ordering::SeqCst);
     }
 }

@@ -698,7 +698,7 @@ timeout = "soon"
             "VITALS_CONFIG: vitals.toml:8: check \"edge\": kind: unknown kind \"tpc\" (expected one of: command, tcp, tls, dns, postgres, redis, http)",
             "VITALS_CONFIG: vitals.toml:14: check \"plugin\": command: expected the program and its arguments, such as [\"/usr/lib/nagios/plugins/check_disk\", \"-w\", \"10%\"]",
             "VITALS_CONFIG: vitals.toml:15: check \"plugin\": on_timeout: expected \"unknown\" or \"critical\", got \"never\"",
-            "VITALS_CONFIG: vitals.toml:16: check \"plugin\": unknown field \"colour\" for kind \"command\" (expected one of: name, kind, timeout, command, env, on_timeout)",
+            "VITALS_CONFIG: vitals.toml:16: check \"plugin\": unknown field \"colour\" for kind \"command\" (expected one of: name, kind, timeout, failure_threshold, success_threshold, depends_on, severity, command, env, on_timeout)",
             "VITALS_CONFIG: vitals.toml:21: check \"port\": host: ${NO_SUCH_VAR} is not set",
             "VITALS_CONFIG: vitals.toml:22: check \"port\": port: expected a whole number from 1 to 65535, got 70000",
             "VITALS_CONFIG: vitals.toml:23: check \"port\": timeout: expected a duration such as 500ms, 5s, 2m or 4h, got \"soon\"",

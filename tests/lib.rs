@@ -27,6 +27,7 @@ mod config_scope;
 mod config_validate;
 mod critical_services;
 mod declared_checks;
+mod declared_hygiene;
 mod declared_net;
 mod declared_services;
 mod docs;

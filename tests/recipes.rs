@@ -898,7 +898,14 @@ fn hygiene_toml_is_valid_and_its_threshold_holds() {
     let billing = HttpServer::replying(Reply::text(503, "down"));
     let hook = HttpServer::replying(Reply::status(200));
     let store = crate::support::alerts::Store::fresh(crate::support::alerts::Backend::Sqlite);
-    let toml = recipe("hygiene-toml").replace("https://billing.internal", &billing.url());
+    // The replica is a port nothing listens on: it fails.
+    let replica = format!(
+        "postgres://monitor@127.0.0.1:{}/app",
+        crate::support::net::free_port()
+    );
+    let toml = recipe("hygiene-toml")
+        .replace("https://billing.internal", &billing.url())
+        .replace("postgres://monitor@replica.internal:5432/app", &replica);
     let dir = Test::new();
     let file = dir.write_file("vitals.toml", &toml);
     let run = |now: &str| {
@@ -920,6 +927,28 @@ fn hygiene_toml_is_valid_and_its_threshold_holds() {
     );
     run("2031-05-06T08:02:00Z");
     assert_eq!(hook.request_count(), 1);
+    // The declared check: raised at its second failing run, critical.
+    let replica = |now: &str| {
+        let out = store
+            .test()
+            .env("VITALS_CONFIG", file.display().to_string())
+            .env("WEBHOOK_URL", hook.url())
+            .env("VITALS_NOW", now)
+            .args(["check", "replica", "--alert", "--timeout", "2s"])
+            .run();
+        out.assert_code(2);
+        assert_eq!(out.stderr, "");
+    };
+    replica("2031-05-06T08:00:00Z");
+    assert_eq!(hook.request_count(), 1, "alerted at the first failing run");
+    replica("2031-05-06T08:01:00Z");
+    assert_eq!(hook.request_count(), 2);
+    let alerts = store.alerts();
+    let raised = alerts
+        .iter()
+        .find(|a| a["alert_type"] == "replica_failure")
+        .expect("replica_failure");
+    assert_eq!(raised["severity"], "critical");
     let validate = store
         .test()
         .env("VITALS_CONFIG", file.display().to_string())

@@ -87,7 +87,7 @@ fn part_target<'a>(result: &'a CheckResult, part: &str) -> Option<&'a str> {
 
 /// The alerts a check in trouble raises: `{check}_failure` (error) when it
 /// is unhealthy, `{check}_degraded` (warning) when degraded, `{check}_unknown`
-/// (warning) when it could not judge, with the check's result as context; for external services, one per service in trouble.
+/// (warning) when it could not judge (a declared check's `severity` sets its failure's), with the check's result as context; for external services, one per service in trouble.
 pub fn check_alerts(
     id: CheckId,
     result: &CheckResult,
@@ -118,8 +118,15 @@ pub fn check_alerts(
             })
             .collect();
     }
+    // A declared check's own `severity`, else `VITALS_ALERT_SEVERITY`'s.
+    let failure = result
+        .alert_fields
+        .severity
+        .as_deref()
+        .and_then(|s| s.parse::<Severity>().ok())
+        .unwrap_or_else(|| failure.of(id));
     let raise = |status: Status, message: String, context: Map<String, Value>, labels: Labels| {
-        let (suffix, severity) = trouble(status, failure.of(id))?;
+        let (suffix, severity) = trouble(status, failure)?;
         Alert::new(
             &format!("{}_{suffix}", id.key()),
             severity,
@@ -246,6 +253,7 @@ fn recovered(
 fn has_dependencies(checks: &[(CheckId, CheckResult)], hygiene: &Hygiene) -> bool {
     checks.iter().any(|(id, result)| {
         !hygiene.depends_on.of(*id).is_empty()
+            || !result.alert_fields.depends_on.is_empty()
             || result
                 .part_alert_fields
                 .iter()

@@ -41,8 +41,9 @@ impl RunThreshold {
             .map_or(self.default, |(_, n)| *n)
     }
 
-    /// `N`, `CHECK=N,…` or both; each check (name or alias) once.
-    pub fn parse(text: &str) -> Result<RunThreshold, Expected> {
+    /// `N`, `CHECK=N,…` or both; each check (name or alias, or one of
+    /// `declared`) once.
+    pub fn parse(text: &str, declared: &[CheckId]) -> Result<RunThreshold, Expected> {
         let expected = |why: String| {
             Expected(format!(
                 "a number of runs from 1 to {MAX_THRESHOLD}, CHECK=N pairs, or both, such as 2,database=5 ({why})"
@@ -68,7 +69,7 @@ impl RunThreshold {
                 }
                 Some((name, n)) => {
                     let name = name.trim();
-                    let id = name.parse::<CheckId>().map_err(|_| {
+                    let id = check_named(name, declared).ok_or_else(|| {
                         expected(format!("{name:?} is not a check{}", suggestion(name)))
                     })?;
                     if threshold.per_check.iter().any(|(check, _)| *check == id) {
@@ -80,6 +81,13 @@ impl RunThreshold {
         }
         Ok(threshold)
     }
+}
+
+/// The check `name` names: a built-in one by its name or alias, or one of `declared`.
+pub fn check_named(name: &str, declared: &[CheckId]) -> Option<CheckId> {
+    name.parse::<CheckId>()
+        .ok()
+        .or_else(|| declared.iter().copied().find(|id| id.key() == name))
 }
 
 /// "; did you mean database?" when `name` is close to a check's name.
@@ -103,8 +111,9 @@ impl Dependencies {
             .map_or(&[], |(_, deps)| deps.as_slice())
     }
 
-    /// `CHECK=DEPENDENCY` pairs, names or aliases; a check may be given several times.
-    pub fn parse(text: &str) -> Result<Dependencies, Expected> {
+    /// `CHECK=DEPENDENCY` pairs, names or aliases (or names of `declared`
+    /// checks); a check may be given several times.
+    pub fn parse(text: &str, declared: &[CheckId]) -> Result<Dependencies, Expected> {
         let expected = |why: String| {
             Expected(format!(
                 "CHECK=DEPENDENCY pairs such as agents=database,external_services=database ({why})"
@@ -112,8 +121,8 @@ impl Dependencies {
         };
         let check = |name: &str| {
             let name = name.trim();
-            name.parse::<CheckId>()
-                .map_err(|_| expected(format!("{name:?} is not a check{}", suggestion(name))))
+            check_named(name, declared)
+                .ok_or_else(|| expected(format!("{name:?} is not a check{}", suggestion(name))))
         };
         let mut deps = Dependencies::default();
         for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
@@ -152,8 +161,8 @@ impl Dependencies {
 }
 
 /// What `check --alert` reads beyond the channels: the thresholds and
-/// dependencies of the built-in checks (a declared service's own fields
-/// come with its result).
+/// dependencies of the built-in checks (a declared check's or service's
+/// own fields come with its result).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hygiene {
     pub failure: RunThreshold,
@@ -161,6 +170,8 @@ pub struct Hygiene {
     pub depends_on: Dependencies,
     /// `[[maintenance]]` windows, check names canonical.
     pub maintenance: Vec<MaintenanceWindow>,
+    /// The checks `vitals.toml` declares, which `depends_on` may name.
+    pub declared: Vec<CheckId>,
 }
 
 impl Hygiene {
@@ -188,36 +199,46 @@ impl Hygiene {
     }
 }
 
-/// The checks `subject` depends on: its declaration's `depends_on` (names
-/// that are not checks are returned apart, to be reported), else `VITALS_DEPENDS_ON`'s.
+/// The checks `subject` depends on: its declaration's `depends_on` (a
+/// `[[service]]`'s or a `[[check]]`'s; names that are not checks are
+/// returned apart, to be reported), else `VITALS_DEPENDS_ON`'s.
 pub fn dependencies(
     subject: &Subject,
     result: &CheckResult,
     hygiene: &Hygiene,
 ) -> (Vec<CheckId>, Vec<String>) {
-    let declared = subject.service.as_ref().and_then(|name| {
-        result
-            .part_alert_fields
-            .iter()
-            .find(|(part, fields)| part == name && !fields.depends_on.is_empty())
-            .map(|(_, fields)| &fields.depends_on)
-    });
-    let Some(names) = declared else {
+    let Some(fields) = declared_fields(subject, result).filter(|f| !f.depends_on.is_empty()) else {
         return (hygiene.depends_on.of(subject.check).to_vec(), Vec::new());
+    };
+    let declaration = match &subject.service {
+        Some(service) => format!("service {service:?}"),
+        None => format!("check {:?}", subject.check.key()),
     };
     let mut ids = Vec::new();
     let mut unknown = Vec::new();
-    for name in names {
-        match name.parse::<CheckId>() {
-            Ok(id) => ids.push(id),
-            Err(_) => unknown.push(format!(
-                "service {:?}: depends_on: {name:?} is not a check{}",
-                subject.service.as_deref().unwrap_or_default(),
+    for name in &fields.depends_on {
+        match check_named(name, &hygiene.declared) {
+            Some(id) => ids.push(id),
+            None => unknown.push(format!(
+                "{declaration}: depends_on: {name:?} is not a check{}",
                 suggestion(name)
             )),
         }
     }
     (ids, unknown)
+}
+
+/// What the declaration of `subject` says about its alerts: a service's
+/// table for a service, the check's own otherwise (empty for a built-in).
+pub fn declared_fields<'r>(subject: &Subject, result: &'r CheckResult) -> Option<&'r AlertFields> {
+    match &subject.service {
+        Some(name) => result
+            .part_alert_fields
+            .iter()
+            .find(|(part, _)| part == name)
+            .map(|(_, fields)| fields),
+        None => Some(&result.alert_fields),
+    }
 }
 
 /// The flap window's length; state changes older than this are forgotten.
@@ -261,10 +282,12 @@ pub struct Standing {
 /// Each subject of these results that ran: every configured check, and each
 /// configured service of `external_services`; with its run.
 pub fn runs(checks: &[(CheckId, CheckResult)], instance: &str) -> Vec<(Subject, Run)> {
+    // Unknown is trouble too: it raises `{check}_unknown`, which a run that
+    // cannot judge must not resolve.
     let trouble = |status: Status| {
         matches!(
             status,
-            Status::Unhealthy | Status::Unknown | Status::Degraded
+            Status::Unhealthy | Status::Degraded | Status::Unknown
         )
     };
     let mut out = Vec::new();
@@ -277,13 +300,14 @@ pub fn runs(checks: &[(CheckId, CheckResult)], instance: &str) -> Vec<(Subject, 
             service: None,
         };
         // A check made of services is in trouble as a whole only when no
-        // service says why (it timed out): otherwise its services are.
+        // service says why (it timed out), or for its anomalies, whose
+        // alerts are the whole check's: otherwise its services are.
         let parts = service_statuses(result);
         out.push((
             whole.clone(),
             Run {
                 subject: whole.key(instance),
-                trouble: trouble(result.status) && parts.is_empty(),
+                trouble: trouble(result.status) && (parts.is_empty() || result.anomaly_only),
             },
         ));
         if *id != services::CHECK.id() {
@@ -325,13 +349,7 @@ fn service_statuses(result: &CheckResult) -> Vec<(String, Status)> {
 
 /// The thresholds of `subject`: its declaration's, else the check's variables'.
 fn thresholds(subject: &Subject, result: &CheckResult, hygiene: &Hygiene) -> (u32, u32) {
-    let declared: Option<&AlertFields> = subject.service.as_ref().and_then(|name| {
-        result
-            .part_alert_fields
-            .iter()
-            .find(|(part, _)| part == name)
-            .map(|(_, fields)| fields)
-    });
+    let declared = declared_fields(subject, result);
     (
         declared
             .and_then(|f| f.failure_threshold)
@@ -408,12 +426,12 @@ mod tests {
 
     #[test]
     fn dependencies_are_pairs_without_loops() {
-        let deps = Dependencies::parse("agents=db, agents=cache, services=database");
+        let deps = Dependencies::parse("agents=db, agents=cache, services=database", &[]);
         let deps = deps.unwrap_or_default();
         assert_eq!(deps.of(id("agents")), [id("database"), id("cache")]);
         assert_eq!(deps.of(id("external_services")), [id("database")]);
         assert_eq!(deps.of(id("database")), []);
-        let refused = |text: &str| Dependencies::parse(text).err().map(|e| e.0);
+        let refused = |text: &str| Dependencies::parse(text, &[]).err().map(|e| e.0);
         let head = "CHECK=DEPENDENCY pairs such as agents=database,external_services=database";
         assert_eq!(
             refused("db=db"),
@@ -438,13 +456,35 @@ mod tests {
     }
 
     #[test]
+    fn declared_checks_are_named_in_the_variables_and_others_refused() {
+        let replica = CheckId::declared("replica");
+        let deps = Dependencies::parse("replica=db,agents=replica", &[replica]);
+        assert_eq!(
+            deps,
+            Ok(Dependencies(vec![
+                (replica, vec![id("database")]),
+                (id("agents"), vec![replica])
+            ]))
+        );
+        let t = RunThreshold::parse("replica=3", &[replica]).unwrap_or_default();
+        assert_eq!((t.of(replica), t.of(id("database"))), (3, 1));
+        assert_eq!(
+            RunThreshold::parse("replica=3", &[]).err().map(|e| e.0),
+            Some(format!(
+                "a number of runs from 1 to {MAX_THRESHOLD}, CHECK=N pairs, or both, such as \
+                 2,database=5 (\"replica\" is not a check)"
+            ))
+        );
+    }
+
+    #[test]
     fn a_threshold_is_a_number_pairs_or_both() {
-        assert_eq!(RunThreshold::parse(""), Ok(RunThreshold::default()));
-        let t = RunThreshold::parse("2, db=5").unwrap_or_default();
+        assert_eq!(RunThreshold::parse("", &[]), Ok(RunThreshold::default()));
+        let t = RunThreshold::parse("2, db=5", &[]).unwrap_or_default();
         assert_eq!((t.of(id("database")), t.of(id("cache"))), (5, 2));
-        let t = RunThreshold::parse("cache=3").unwrap_or_default();
+        let t = RunThreshold::parse("cache=3", &[]).unwrap_or_default();
         assert_eq!((t.of(id("cache")), t.of(id("agents"))), (3, 1));
-        let refused = |text: &str| RunThreshold::parse(text).err().map(|e| e.0);
+        let refused = |text: &str| RunThreshold::parse(text, &[]).err().map(|e| e.0);
         let head = format!(
             "a number of runs from 1 to {MAX_THRESHOLD}, CHECK=N pairs, or both, such as 2,database=5"
         );
@@ -486,7 +526,7 @@ mod fuzz {
                 "(([0-9]{1,5}|(db|database|cache|agents|services|x)=[0-9]{1,5})[, ]{0,2}){0,4}",
             ],
         ) {
-            match RunThreshold::parse(&text) {
+            match RunThreshold::parse(&text, &[]) {
                 Ok(t) => {
                     prop_assert!((1..=MAX_THRESHOLD).contains(&t.default));
                     for (i, (id, n)) in t.per_check.iter().enumerate() {
@@ -506,7 +546,7 @@ mod fuzz {
                 "((db|database|cache|agents|services|x)=(db|database|cache|agents|services|y)[, ]{0,2}){0,5}",
             ],
         ) {
-            match Dependencies::parse(&text) {
+            match Dependencies::parse(&text, &[]) {
                 Ok(deps) => {
                     for (id, _) in &deps.0 {
                         prop_assert!(!deps.reaches(*id, *id, deps.0.len()));

@@ -164,3 +164,10 @@ fn severities_order_and_label() {
     assert!(Severity::Critical > Severity::Error && Severity::Warning > Severity::Info);
     assert_eq!(Severity::Warning.label(), "WARNING");
 }
+
+#[test]
+fn a_declared_checks_severity_field_takes_every_severity_and_no_other() {
+    use strum::IntoEnumIterator;
+    let names: Vec<String> = Severity::iter().map(|s| s.to_string()).collect();
+    assert_eq!(names, crate::config::SEVERITIES);
+}

@@ -246,6 +246,12 @@ pub trait Check: Send + Sync {
         Vec::new()
     }
 
+    /// What its declaration says about its alerts (a `[[check]]`'s
+    /// thresholds, dependencies and severity): alerting reads it, the check does not.
+    fn alert_fields(&self) -> AlertFields {
+        AlertFields::default()
+    }
+
     /// Whether it times one round trip (`response_time_ms`). A check made
     /// of parts (the services, each with its own time) does not.
     fn timed(&self) -> bool {
@@ -299,6 +305,8 @@ pub struct CheckResult {
     pub anomaly_only: bool,
     /// [`Check::part_alert_fields`], set by the runner; not part of the JSON.
     pub part_alert_fields: Vec<(String, AlertFields)>,
+    /// [`Check::alert_fields`], set by the runner; not part of the JSON.
+    pub alert_fields: AlertFields,
 }
 
 impl CheckResult {
@@ -317,6 +325,7 @@ impl CheckResult {
             anomalies: Vec::new(),
             anomaly_only: false,
             part_alert_fields: Vec::new(),
+            alert_fields: AlertFields::default(),
         }
     }
 

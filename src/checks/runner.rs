@@ -30,6 +30,7 @@ pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
     result.target = check.target();
     result.part_targets = check.part_targets();
     result.part_alert_fields = check.part_alert_fields();
+    result.alert_fields = check.alert_fields();
     result.timed = check.timed();
     tracing::info!(
         "{}: {} after {:.2} ms: {}",

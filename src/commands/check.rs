@@ -128,7 +128,7 @@ pub(super) fn selection(names: &[String]) -> anyhow::Result<Selection> {
     Ok(Selection::Only(ids))
 }
 
-fn unknown_check(name: &str) -> String {
+pub(super) fn unknown_check(name: &str) -> String {
     let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.names().0).collect();
     let hint = checks::builtin_like(name)
         .map(|n| format!(" (did you mean `{n}`?)"))

@@ -37,6 +37,9 @@ pub struct CheckTable {
     pub timeout: Option<Duration>,
     /// The fields of a `kind = "http"` check: a `[[service]]`'s, read as theirs are.
     pub endpoint: Option<super::DeclaredService>,
+    /// What it says about its alerts (thresholds, dependencies, severity),
+    /// read as a `[[service]]`'s are; alerting reads them, its kind does not.
+    pub alerts: super::AlertFields,
     /// Its own fields, for its kind.
     pub fields: Vec<RawField>,
     /// Problems with the shared fields; its kind adds its own.
@@ -359,17 +362,22 @@ impl<'a> Fields<'a> {
             .filter(|(_, used)| !used)
             .map(|(f, _)| (f.key.clone(), f.line))
             .collect();
+        // Every check's fields, then its kind's: a typo of either gets a hint.
+        let mut every: Vec<&str> = vec!["name", "kind", "timeout"];
+        every.extend(super::ALERT_FIELDS);
+        every.push("severity");
+        every.extend(known);
         for (key, line) in unknown {
-            let hint = super::parse::nearest(&key, known)
+            let hint = super::parse::nearest(&key, &every)
                 .map(|k| format!(" — did you mean `{k}`?"))
                 .unwrap_or_default();
             self.errors.push(FileError {
                 file: self.file.clone(),
                 line: Some(line),
                 problem: format!(
-                    "{}: unknown field {key:?} for kind {kind:?}{hint} (expected one of: name, kind, timeout, {})",
+                    "{}: unknown field {key:?} for kind {kind:?}{hint} (expected one of: {})",
                     self.context,
-                    known.join(", ")
+                    every.join(", ")
                 ),
             });
         }
@@ -390,6 +398,7 @@ mod tests {
             kind_line: 3,
             timeout: None,
             endpoint: None,
+            alerts: super::super::AlertFields::default(),
             fields: fields
                 .iter()
                 .enumerate()
@@ -440,7 +449,7 @@ mod tests {
             [
                 "vitals.toml:5: check \"edge\": port: expected a whole number from 1 to 65535, got \"99999\"",
                 "vitals.toml:7: check \"edge\": send: expected a string, got integer",
-                "vitals.toml:8: check \"edge\": unknown field \"extra\" for kind \"tcp\" (expected one of: name, kind, timeout, host, port, send, expect)",
+                "vitals.toml:8: check \"edge\": unknown field \"extra\" for kind \"tcp\" (expected one of: name, kind, timeout, failure_threshold, success_threshold, depends_on, severity, host, port, send, expect)",
             ]
         );
     }

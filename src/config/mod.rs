@@ -29,8 +29,8 @@ pub use general::{Config, RateLimit, StateConfig, StateLocation, StoreSettings, 
 pub use parse::{Expected, MAX_DURATION, parse_duration};
 pub use reader::{Findings, Reader, required};
 pub use services_file::{
-    AlertFields, Declarations, DeclaredService, FileError, MAX_THRESHOLD, MaintenanceWindow,
-    StatusSet,
+    ALERT_FIELDS, AlertFields, Declarations, DeclaredService, FileError, MAX_THRESHOLD,
+    MaintenanceWindow, SEVERITIES, StatusSet,
 };
 pub use vars::{GENERAL, Group, SERVE, STATE, Secrecy, Table, Var, var};
 

@@ -723,8 +723,8 @@ pub(super) fn expand_with(
 mod alert_fields;
 mod check;
 mod maintenance;
-pub use alert_fields::{AlertFields, MAX_THRESHOLD};
-pub use maintenance::{MaintenanceWindow, load_windows, path};
+pub use alert_fields::{ALERT_FIELDS, AlertFields, MAX_THRESHOLD, SEVERITIES};
+pub use maintenance::{MaintenanceWindow, path};
 
 #[cfg(test)]
 mod tests;

@@ -184,19 +184,19 @@ pub const STATE: Group = Group {
             "VITALS_FAILURE_THRESHOLD",
             Public,
             Some("1"),
-            "check --alert raises a check's alert only after this many consecutive runs in trouble: a number for every built-in check, CHECK=N pairs, or both (2,database=5). [[service]] entries take failure_threshold.",
+            "check --alert raises a check's alert only after this many consecutive runs in trouble: a number for every built-in check, CHECK=N pairs (declared checks' names too), or both (2,database=5). [[service]] and [[check]] entries take failure_threshold, which wins.",
         ),
         var(
             "VITALS_SUCCESS_THRESHOLD",
             Public,
             Some("1"),
-            "check --alert resolves a check's alert only after this many consecutive healthy runs; as VITALS_FAILURE_THRESHOLD. [[service]] entries take success_threshold.",
+            "check --alert resolves a check's alert only after this many consecutive healthy runs; as VITALS_FAILURE_THRESHOLD. [[service]] and [[check]] entries take success_threshold, which wins.",
         ),
         var(
             "VITALS_DEPENDS_ON",
             Public,
             None,
-            "What each built-in check depends on, e.g. agents=database,external_services=database: while a dependency is unhealthy, the dependent's alerts are recorded as inhibited and nobody is told of them. [[service]] entries take depends_on.",
+            "What each check depends on, e.g. agents=database,replica=database (declared checks' names too): while a dependency is unhealthy, the dependent's alerts are recorded as inhibited and nobody is told of them. [[service]] and [[check]] entries take depends_on, which wins.",
         ),
         var(
             "ALERT_REPEAT_INTERVAL",

@@ -127,52 +127,78 @@ fn failure_severity(r: &mut Reader<'_>) -> FailureSeverity {
 
 /// The thresholds and dependencies of the built-in checks
 /// (`VITALS_FAILURE_THRESHOLD`, `VITALS_SUCCESS_THRESHOLD`,
-/// `VITALS_DEPENDS_ON`), read where the checks' names are known.
+/// `VITALS_DEPENDS_ON`, which may name the checks `vitals.toml` declares),
+/// read where the checks' names are known.
 ///
 /// The services file's mistakes are said here only when `file_errors`: where
 /// the services check reads the same file (`config validate`), it says them.
 fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
-    let mut threshold = |var| r.typed(var, RunThreshold::parse).unwrap_or_default();
-    let failure = threshold("VITALS_FAILURE_THRESHOLD");
-    let success = threshold("VITALS_SUCCESS_THRESHOLD");
+    let (maintenance, declared) = declarations(r, file_errors);
+    let mut threshold = |var| {
+        let value = r.raw_or_default(var)?;
+        r.parse(var, &value, |text| RunThreshold::parse(text, &declared))
+    };
+    let failure = threshold("VITALS_FAILURE_THRESHOLD").unwrap_or_default();
+    let success = threshold("VITALS_SUCCESS_THRESHOLD").unwrap_or_default();
+    let depends_on = r
+        .raw("VITALS_DEPENDS_ON")
+        .and_then(|value| {
+            r.parse("VITALS_DEPENDS_ON", &value, |text| {
+                Dependencies::parse(text, &declared)
+            })
+        })
+        .unwrap_or_default();
     Hygiene {
         failure,
         success,
-        depends_on: r
-            .optional("VITALS_DEPENDS_ON", Dependencies::parse)
-            .unwrap_or_default(),
-        maintenance: maintenance(r, file_errors),
+        depends_on,
+        maintenance,
+        declared,
     }
 }
 
 /// The `[[maintenance]]` windows of the services file, each check named by
-/// its canonical name (a name that is no check is a service's).
-fn maintenance(r: &mut Reader<'_>, file_errors: bool) -> Vec<MaintenanceWindow> {
+/// its canonical name (a name that is no check is a service's or a
+/// declared check's); and the checks it declares.
+fn declarations(r: &mut Reader<'_>, file_errors: bool) -> (Vec<MaintenanceWindow>, Vec<CheckId>) {
     let Some(path) = services_file::path(r) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     // Service names are checked where the services are read.
-    match services_file::load_windows(&path, r.source(), &[]) {
-        Ok(windows) => windows
-            .into_iter()
-            .map(|mut w| {
-                if let Some(names) = &mut w.checks {
-                    for name in names.iter_mut() {
-                        if let Ok(id) = name.parse::<CheckId>() {
-                            *name = id.key().to_owned();
-                        }
+    let (declared, errors) = services_file::load(&path, r.source(), &[]);
+    // A check with mistakes of its own still names a check: its run says what is wrong.
+    let checks = declared
+        .checks
+        .iter()
+        .map(|table| CheckId::declared(&table.name))
+        .collect();
+    if !errors.is_empty() {
+        for e in errors.into_iter().filter(|_| file_errors) {
+            r.error("VITALS_CONFIG", e.to_string());
+        }
+        return (Vec::new(), checks);
+    }
+    let windows = declared
+        .maintenance
+        .into_iter()
+        .map(|mut w| {
+            if let Some(names) = &mut w.checks {
+                for name in names.iter_mut() {
+                    if let Ok(id) = name.parse::<CheckId>() {
+                        *name = id.key().to_owned();
                     }
                 }
-                w
-            })
-            .collect(),
-        Err(errors) => {
-            for e in errors.into_iter().filter(|_| file_errors) {
-                r.error("VITALS_CONFIG", e.to_string());
             }
-            Vec::new()
-        }
-    }
+            w
+        })
+        .collect();
+    (windows, checks)
+}
+
+/// The names of the checks `vitals.toml` declares (none without the file;
+/// its mistakes are said where its checks are run).
+pub fn declared_checks(source: &dyn Source) -> Vec<CheckId> {
+    declarations(&mut reader(source), false).1
 }
 
 /// What `check --alert` uses: alerting's settings, the severity of each

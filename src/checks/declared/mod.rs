@@ -18,7 +18,7 @@ use self::perfdata::PerfItem;
 use super::runner::timed_out;
 use super::{Check, CheckId, CheckResult, GRACE};
 use crate::config::parse::nearest;
-use crate::config::{CheckTable, Fields, Reader};
+use crate::config::{AlertFields, CheckTable, Fields, Reader};
 use crate::metrics::{Metric, Perf, Unit};
 use crate::net::tls::Trust;
 use crate::status::Status;
@@ -174,6 +174,7 @@ pub struct Declared {
     kind: &'static str,
     timeout: Option<Duration>,
     probe: Box<dyn Probe>,
+    alerts: AlertFields,
 }
 
 const METRIC_HELP: &str =
@@ -242,6 +243,10 @@ impl Check for Declared {
 
     fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    fn alert_fields(&self) -> AlertFields {
+        self.alerts.clone()
     }
 
     fn overrun(&self) -> Duration {
@@ -329,6 +334,7 @@ pub fn read(
                 kind: kind.map_or("", |k| k.name),
                 timeout: table.timeout,
                 probe,
+                alerts: table.alerts.clone(),
             }));
         }
     }

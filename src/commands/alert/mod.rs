@@ -44,7 +44,13 @@ pub fn run(command: &AlertCommand, out: &Output, timeout: Duration) -> anyhow::R
         }
         AlertCommand::Silence(args) => {
             let config = settings::general(&ProcessEnv)?;
-            silences::create(args, &config, out, timeout)
+            let declared = match &args.check {
+                Some(name) if name.parse::<crate::checks::CheckId>().is_err() => {
+                    settings::declared_checks(&ProcessEnv)
+                }
+                _ => Vec::new(),
+            };
+            silences::create(args, &declared, &config, out, timeout)
         }
         AlertCommand::Silences(args) => {
             let config = settings::general(&ProcessEnv)?;

@@ -5,11 +5,13 @@ use std::time::Duration;
 use super::super::until_signal;
 use super::lifecycle::who;
 use crate::alerts::Timestamp;
+use crate::alerts::hygiene::check_named;
 use crate::alerts::lifecycle::{in_store, open_store};
 use crate::alerts::silence::{self, Silence, SilenceError, SilenceList};
-use crate::checks::{self, CheckId};
+use crate::checks::CheckId;
 use crate::cli::{SilenceArgs, SilencesArgs, UnsilenceArgs};
 use crate::clock;
+use crate::commands::check::unknown_check;
 use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::Output;
@@ -17,6 +19,7 @@ use crate::output::Output;
 /// `vitals alert silence …`: stores the silence and prints it (its id first).
 pub fn create(
     args: &SilenceArgs,
+    declared: &[CheckId],
     config: &Config,
     out: &Output,
     timeout: Duration,
@@ -26,7 +29,15 @@ pub fn create(
     if reason.is_empty() || reason.chars().any(char::is_control) {
         return Err(SilenceError::Reason.into());
     }
-    let check = args.check.as_deref().map(check_name).transpose()?;
+    // A built-in check by any of its names, or one vitals.toml declares.
+    let check = match args.check.as_deref() {
+        Some(name) => Some(
+            check_named(name, declared)
+                .ok_or_else(|| anyhow::anyhow!("--check: {}", unknown_check(name)))?
+                .key(),
+        ),
+        None => None,
+    };
     let matchers = silence::matchers(check, args.alert_type.as_deref(), &args.matches)?;
     let ends_at = silence::ends_at(args.for_, args.until.as_deref(), clock::now())?;
     let silence = Silence::new(matchers, ends_at, &by, reason);
@@ -85,17 +96,4 @@ pub fn end(
     })??;
     out.emit(&ended)?;
     Ok(Exit::Ok)
-}
-
-/// A check by its canonical name: a built-in by any of its names, else a
-/// declared check's; a name close to a built-in's is taken for a typo of it
-/// (a silence that matches nothing would hold nothing back, silently).
-fn check_name(name: &str) -> anyhow::Result<&str> {
-    if let Ok(id) = name.parse::<CheckId>() {
-        return Ok(id.key());
-    }
-    match checks::builtin_like(name) {
-        Some(known) => anyhow::bail!("--check {name:?} is not a check; did you mean {known}?"),
-        None => Ok(name),
-    }
 }

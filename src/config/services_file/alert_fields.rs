@@ -1,10 +1,19 @@
 //! The fields every declared check shares about its alerts
 //! (`failure_threshold`, `success_threshold`, `depends_on`), read the same
-//! way from a `[[service]]` table and, later, from a `[[check]]` one.
+//! way from a `[[service]]` table and from a `[[check]]` one; and a
+//! `[[check]]`'s `severity` (a service's alerts are its check's,
+//! `external_services_failure`, whose severity `VITALS_ALERT_SEVERITY` sets).
 
 use toml::de::DeValue;
 
 use super::{Field, Parser};
+
+/// The severities an alert may have, as `severity` takes them (the alerts'
+/// own enum lives above this module; a test there keeps the two the same).
+pub const SEVERITIES: &[&str] = &["info", "warning", "error", "critical"];
+
+/// The fields [`Parser::alert_field`] reads, for "unknown field" messages.
+pub const ALERT_FIELDS: &[&str] = &["failure_threshold", "success_threshold", "depends_on"];
 
 /// The most consecutive runs a threshold may ask for: a day of runs every minute.
 pub const MAX_THRESHOLD: u32 = 1440;
@@ -21,6 +30,9 @@ pub struct AlertFields {
     /// one's alerts are held back (inhibited). Names as written; the
     /// settings check them, knowing every check.
     pub depends_on: Vec<String>,
+    /// A `[[check]]`'s: the severity of its `{name}_failure` alert, one of
+    /// [`SEVERITIES`]; `None` leaves it to `VITALS_ALERT_SEVERITY`.
+    pub severity: Option<String>,
 }
 
 impl Parser<'_> {
@@ -35,18 +47,29 @@ impl Parser<'_> {
         true
     }
 
+    /// A `[[check]]`'s `severity`, lower-cased.
+    pub(super) fn severity(&mut self, f: &Field<'_, '_, '_>) -> Option<String> {
+        let given = self.string(f)?;
+        let severity = given.trim().to_ascii_lowercase();
+        if SEVERITIES.contains(&severity.as_str()) {
+            return Some(severity);
+        }
+        self.field_error(
+            f,
+            format!("expected one of {}, got {given:?}", SEVERITIES.join(", ")),
+        );
+        None
+    }
+
     fn threshold(&mut self, f: &Field<'_, '_, '_>) -> Option<u32> {
         let expected = format!("a whole number of consecutive runs from 1 to {MAX_THRESHOLD}");
-        self.positive(f, &expected)
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|n| *n <= MAX_THRESHOLD)
-            .or_else(|| {
-                // `positive` said it already for anything but a number too large.
-                if matches!(f.value.get_ref(), DeValue::Integer(_)) {
-                    self.field_error(f, format!("expected {expected}"));
-                }
-                None
-            })
+        // `positive` says what is wrong with anything but a number too large.
+        let n = self.positive(f, &expected)?;
+        let n = u32::try_from(n).ok().filter(|n| *n <= MAX_THRESHOLD);
+        if n.is_none() {
+            self.field_error(f, format!("expected {expected}"));
+        }
+        n
     }
 
     fn names(&mut self, f: &Field<'_, '_, '_>) -> Vec<String> {

@@ -7,7 +7,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::super::check_table::{self, CheckTable, RawField};
-use super::{DeclaredService, Field, Parser};
+use super::{AlertFields, DeclaredService, Field, Parser};
 
 impl Parser<'_> {
     /// A `[[check]]`: its name, kind and timeout read here (a bad name is
@@ -75,6 +75,7 @@ impl Parser<'_> {
             kind_line: line,
             timeout: None,
             endpoint: None,
+            alerts: AlertFields::default(),
             fields: Vec::new(),
             errors: Vec::new(),
         };
@@ -93,11 +94,20 @@ impl Parser<'_> {
         }
         if http {
             checked.endpoint = self
-                .endpoint(&context, span.clone(), table, &["name", "kind", "timeout"])
+                .endpoint(
+                    &context,
+                    span.clone(),
+                    table,
+                    &["name", "kind", "timeout", "severity"],
+                )
                 .map(|e| DeclaredService {
                     name: checked.name.clone(),
                     ..e
                 });
+            // Its thresholds and dependencies were read as a [[service]]'s are.
+            if let Some(endpoint) = &checked.endpoint {
+                checked.alerts = endpoint.alerts.clone();
+            }
         }
         for (key, value) in table {
             let field = key.get_ref().as_ref();
@@ -113,8 +123,10 @@ impl Parser<'_> {
                     checked.kind = self.non_empty_string(&f).unwrap_or_default();
                 }
                 "timeout" => checked.timeout = self.timeout(&f),
+                "severity" => checked.alerts.severity = self.severity(&f),
                 // An endpoint's fields, read above as a [[service]]'s are.
                 _ if http => {}
+                _ if self.alert_field(&f, &mut checked.alerts) => {}
                 _ => checked.fields.push(RawField {
                     key: field.to_owned(),
                     line: self.line(value.span().start),

@@ -4,16 +4,16 @@
 //! daylight-saving changes; the duration is elapsed time.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use toml::de::{DeTable, DeValue};
 
-use super::{Field, FileError, Parser, Value, read};
+use super::{Field, Parser, Value};
+use crate::config::Reader;
 use crate::config::parse::parse_duration;
-use crate::config::{Reader, Source};
 
 /// The keys a `[[maintenance]]` table may have.
 const FIELDS: &str = "name, checks, weekdays, start, duration, timezone";
@@ -86,26 +86,6 @@ impl fmt::Display for MaintenanceWindow {
             self.zone,
             humantime::format_duration(self.duration)
         )
-    }
-}
-
-/// The maintenance windows the file at `path` declares.
-pub fn load_windows(
-    path: &Path,
-    source: &dyn Source,
-    reserved: &[&str],
-) -> Result<Vec<MaintenanceWindow>, Vec<FileError>> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![FileError {
-            file: file.clone(),
-            line: None,
-            problem: format!("cannot read the services file: {e}"),
-        }]
-    })?;
-    match read(&file, &text, source, reserved) {
-        (declared, errors) if errors.is_empty() => Ok(declared.maintenance),
-        (_, errors) => Err(errors),
     }
 }
 

@@ -235,3 +235,71 @@ fn status_ranges() {
     let set = StatusSet(vec![200..=200, 300..=399]);
     assert!(set.contains(200) && set.contains(302) && !set.contains(204));
 }
+
+#[test]
+fn a_checks_alert_fields_are_read_as_a_services_and_located() {
+    let text = r#"
+[[check]]
+name = "replica"
+kind = "tcp"
+host = "replica.internal"
+failure_threshold = 3
+success_threshold = 2
+depends_on = ["db", "replica-dns"]
+severity = "Critical"
+
+[[check]]
+name = "edge"
+kind = "http"
+url = "https://edge.internal/"
+failure_threshold = 2
+severity = "warning"
+
+[[check]]
+name = "bad"
+kind = "tcp"
+failure_threshold = 0
+depends_on = "database"
+severity = "loud"
+"#;
+    let (declared, file_errors) = read("vitals.toml", text, &env(&[]), &[]);
+    assert_eq!(file_errors, []);
+    let fields = |name: &str| {
+        let table = declared.checks.iter().find(|c| c.name == name);
+        table.map(|c| (c.alerts.clone(), c.errors.clone()))
+    };
+    let (replica, errors) = fields("replica").unwrap_or_default();
+    assert_eq!(errors, []);
+    assert_eq!(
+        replica,
+        AlertFields {
+            failure_threshold: Some(3),
+            success_threshold: Some(2),
+            depends_on: vec!["db".to_owned(), "replica-dns".to_owned()],
+            severity: Some("critical".to_owned()),
+        }
+    );
+    // Not left for the kind, which would call them unknown.
+    let keys: Vec<&str> = declared.checks[0]
+        .fields
+        .iter()
+        .map(|f| f.key.as_str())
+        .collect();
+    assert_eq!(keys, ["host"]);
+    let (edge, errors) = fields("edge").unwrap_or_default();
+    assert_eq!(errors, []);
+    assert_eq!(
+        (edge.failure_threshold, edge.severity.as_deref()),
+        (Some(2), Some("warning"))
+    );
+    let (_, errors) = fields("bad").unwrap_or_default();
+    let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        [
+            "vitals.toml:21: check \"bad\": failure_threshold: expected a whole number of consecutive runs from 1 to 1440",
+            "vitals.toml:22: check \"bad\": depends_on: expected a list of check names, such as depends_on = [\"database\"]",
+            "vitals.toml:23: check \"bad\": severity: expected one of info, warning, error, critical, got \"loud\"",
+        ]
+    );
+}
