@@ -648,3 +648,43 @@ fn the_dashboard_in_a_real_browser() {
     assert_eq!(alert["acknowledged_by"], "alice");
     assert_eq!(browser.errors(), Vec::<String>::new());
 }
+
+#[test]
+fn the_leader_records_every_round_in_the_history() {
+    let redis = RedisServer::start(RedisOptions::default());
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let served = Serve::new()
+        .env("REDIS_URL", redis.url())
+        .env("VITALS_STATE", &store.location)
+        .env("VITALS_INSTANCE", "serve-test")
+        .args(&["--interval", "1s", "--timeout", "1s"])
+        .start();
+    let samples = || {
+        let out = store
+            .test()
+            .args(["history", "--since", "1h", "--json"])
+            .run();
+        let doc: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+        let checks = doc["checks"].as_array().cloned().unwrap_or_default();
+        let names: Vec<String> = checks
+            .iter()
+            .map(|c| c["check"].as_str().unwrap_or("").to_owned())
+            .collect();
+        (names, checks.first().and_then(|c| c["samples"].as_u64()))
+    };
+    let mut seen = 0;
+    served.wait(Duration::from_secs(30), "three recorded rounds", |_| {
+        let (names, count) = samples();
+        if let Some(count) = count {
+            assert_eq!(names, ["cache"]);
+            assert!(count >= seen, "the samples went from {seen} to {count}");
+            seen = count;
+        }
+        seen >= 3
+    });
+    let (names, count) = samples();
+    assert_eq!(names, ["cache"]);
+    assert!(count >= Some(seen));
+    let (code, _) = served.stop("TERM");
+    assert_eq!(code, 0);
+}

@@ -4,27 +4,21 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use super::until_signal;
-use crate::alerts::Timestamp;
-use crate::alerts::store::AlertStore;
 use crate::checks::{CheckId, CheckResult};
 use crate::cli::HistoryArgs;
-use crate::config::{ProcessEnv, StateLocation, StoreSettings};
+use crate::config::{ProcessEnv, StoreSettings};
 use crate::error::report;
 use crate::exit::Exit;
-use crate::history::{Filter, HistorySettings, HistoryStore, Report, Run, parse_when};
+use crate::history::{Filter, HistorySettings, HistoryStore, Report, parse_when};
 use crate::net::tls::Trust;
 use crate::output::{self, Output};
-use crate::store::{Create, Store, StoreError};
+use crate::recording::{self, store_name};
+use crate::store::{Store, StoreError};
 use crate::{clock, settings};
 
 /// Columns of the status strip and the sparkline.
 const STRIP_COLUMNS: usize = 48;
-
-/// Resolved alerts pruned per recording, at most.
-const ALERT_PRUNE_BATCH: i64 = 500;
 
 /// How to fill the history, for whoever finds it empty.
 const HOW_TO_RECORD: &str = "record runs with `vitals check all --record` (or VITALS_RECORD=1, \
@@ -61,7 +55,7 @@ pub fn run(args: &HistoryArgs, out: &Output, timeout: Duration) -> anyhow::Resul
         anomalies: args.anomalies,
     };
     let read = until_signal(1, "nothing was read", async {
-        let mut history = match open(&config, timeout, false).await {
+        let mut history = match open(&config, timeout).await {
             Ok(history) => history,
             Err(Opened::Empty) => return Ok(None),
             Err(Opened::Failed(e)) => return Err(e),
@@ -109,26 +103,12 @@ enum Opened {
     Failed(anyhow::Error),
 }
 
-/// Where the store is, as it may be printed.
-fn store_name(config: &StoreSettings) -> String {
-    match &config.location {
-        Some(StateLocation::File(path)) => format!("store {}", path.display()),
-        Some(StateLocation::Postgres(url)) => format!("store {url}"),
-        None => "store".to_owned(),
-    }
-}
-
 fn in_store(config: &StoreSettings, e: StoreError) -> anyhow::Error {
     anyhow::Error::new(e).context(store_name(config))
 }
 
-/// Opens the history in the configured store: to record (`writes`, which
-/// creates the store as `check --alert` does) or to read only.
-async fn open(
-    config: &StoreSettings,
-    timeout: Duration,
-    writes: bool,
-) -> Result<HistoryStore, Opened> {
+/// Opens the history in the configured store to read it.
+async fn open(config: &StoreSettings, timeout: Duration) -> Result<HistoryStore, Opened> {
     let location = config.location.as_ref().ok_or_else(|| {
         Opened::Failed(anyhow::anyhow!(
             "{}: no location: set VITALS_STATE (a file path or a postgres:// URL), or HOME",
@@ -136,28 +116,16 @@ async fn open(
         ))
     })?;
     let trust = Trust::new(config.extra_ca_file.clone());
-    let opened = if writes {
-        let create = if config.default_location {
-            Create::Directories
-        } else {
-            Create::Store
-        };
-        Store::open(location, &trust, timeout, create).await
-    } else {
-        Store::open_read_only(location, &trust, timeout).await
-    };
-    match opened {
+    match Store::open_read_only(location, &trust, timeout).await {
         Ok(store) => Ok(HistoryStore::new(store)),
         // Not there, or not yet of a vitals that records: nothing recorded.
-        Err(StoreError::Missing | StoreError::Unmigrated { .. }) if !writes => Err(Opened::Empty),
+        Err(StoreError::Missing | StoreError::Unmigrated { .. }) => Err(Opened::Empty),
         Err(e) => Err(Opened::Failed(in_store(config, e))),
     }
 }
 
-/// `check --record`: the round's runs stored, their metrics judged (each
-/// check given its anomalies), then a bounded part of the upkeep (roll-ups,
-/// pruning of the history and of resolved alerts). What went wrong is on
-/// stderr; the exit code says whether recording worked.
+/// `check --record`: the round recorded (see [`recording::record`]). What
+/// went wrong is on stderr; the exit code says whether recording worked.
 pub(super) fn record(
     checks: &mut [(CheckId, CheckResult)],
     started_at: chrono::DateTime<chrono::Utc>,
@@ -165,55 +133,15 @@ pub(super) fn record(
     history: &HistorySettings,
     timeout: Duration,
 ) -> Exit {
-    let instance = &config.instance;
-    let (recorded, runs): (Vec<usize>, Vec<Run>) = checks
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (id, result))| Some((i, Run::of(*id, result, instance, started_at)?)))
-        .unzip();
-    let outcome = until_signal(1, "the run was not recorded", async {
-        let mut store = match open(config, timeout, true).await {
-            Ok(store) => store,
-            Err(Opened::Failed(e)) => return Err(e),
-            Err(Opened::Empty) => return Err(anyhow::anyhow!("{}: not there", store_name(config))),
-        };
-        let now = clock::now();
-        let done = store
-            .record(&runs, &history.retention, &history.anomaly, now)
-            .await
-            .map_err(|e| in_store(config, e))?;
-        tracing::debug!("recorded {} runs; upkeep: {:?}", done.runs, done.upkeep);
-        let anomalies = done.anomalies;
-        // Resolved alerts are pruned when the history is (once in ten minutes).
-        let kept = i64::try_from(history.alert_retention.as_millis()).unwrap_or(i64::MAX);
-        let cutoff = Timestamp::from_millis(Timestamp::now().millis().saturating_sub(kept));
-        if let Some(cutoff) = cutoff.filter(|_| done.upkeep.pruning) {
-            let pruned = AlertStore::new(store.into_store())
-                .prune_resolved(cutoff, ALERT_PRUNE_BATCH)
-                .await
-                .map_err(|e| in_store(config, e))
-                .context("pruning resolved alerts")?;
-            tracing::debug!("pruned {pruned} resolved alerts");
-        }
-        Ok(anomalies)
-    });
+    let outcome = until_signal(
+        1,
+        "the run was not recorded",
+        recording::record(checks, started_at, config, history, timeout),
+    );
     match outcome {
-        Ok(Ok(anomalies)) => {
-            for (i, (_, result)) in checks.iter_mut().enumerate() {
-                let Some(run) = recorded.iter().position(|r| *r == i) else {
-                    continue;
-                };
-                let found: Vec<_> = anomalies
-                    .iter()
-                    .filter(|(of, _)| *of == run)
-                    .map(|(_, a)| a.clone())
-                    .collect();
-                result.add_anomalies(found);
-            }
-            Exit::Ok
-        }
+        Ok(Ok(())) => Exit::Ok,
         Ok(Err(e)) => {
-            output::error(&format!("--record: {}", report(e.as_ref())));
+            output::error(&format!("--record: {}", report(&e)));
             Exit::Warning
         }
         Err(stopped) => {

@@ -30,7 +30,8 @@ use crate::alerts::channels::Entry;
 use crate::alerts::from_checks::FailureSeverity;
 use crate::alerts::hygiene::Hygiene;
 use crate::checks::Check;
-use crate::config::{Config, Secret, StateLocation};
+use crate::config::{Config, Secret, StateLocation, StoreSettings};
+use crate::history::HistorySettings;
 use crate::net::tls::Trust;
 use crate::runtime::Stop;
 use runs::Runs;
@@ -59,6 +60,10 @@ pub struct Options {
     pub entries: Vec<Entry>,
     /// `Some` when the rounds raise and resolve alerts.
     pub alerting: Option<Alerting>,
+    /// Where the leader records each scheduled round (the history's store),
+    /// and how long what it records is kept.
+    pub store: StoreSettings,
+    pub history: HistorySettings,
 }
 
 /// What the scheduler last did, for `/metrics` and `/healthz`.
