@@ -10,8 +10,8 @@ use crate::alerts::Timestamp;
 use crate::alerts::store::AlertStore;
 use crate::checks::{CheckId, CheckResult};
 use crate::clock;
-use crate::config::{StateLocation, StoreSettings};
-use crate::history::{HistorySettings, HistoryStore, Run};
+use crate::config::StoreSettings;
+use crate::history::{HistorySettings, HistoryStore, Run, store_name};
 use crate::net::tls::Trust;
 use crate::store::{Create, Store, StoreError};
 
@@ -35,15 +35,6 @@ pub enum RecordError {
         #[source]
         source: StoreError,
     },
-}
-
-/// Where the store is, as it may be printed.
-pub fn store_name(config: &StoreSettings) -> String {
-    match &config.location {
-        Some(StateLocation::File(path)) => format!("store {}", path.display()),
-        Some(StateLocation::Postgres(url)) => format!("store {url}"),
-        None => "store".to_owned(),
-    }
 }
 
 /// Records the round's runs (a check that is not configured has none) and

@@ -650,7 +650,7 @@ fn the_dashboard_in_a_real_browser() {
 }
 
 #[test]
-fn the_leader_records_every_round_in_the_history() {
+fn the_leader_records_every_round_and_the_api_reads_it_as_history_does() {
     let redis = RedisServer::start(RedisOptions::default());
     let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
     let served = Serve::new()
@@ -685,6 +685,30 @@ fn the_leader_records_every_round_in_the_history() {
     let (names, count) = samples();
     assert_eq!(names, ["cache"]);
     assert!(count >= Some(seen));
+
+    // The API's history of a check is what `vitals history NAME --json` prints.
+    let now = chrono::Utc::now();
+    let when =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let (since, until) = (when(now - chrono::Duration::hours(1)), when(now));
+    let api = served.get(&format!(
+        "/api/v1/checks/cache/history?since={since}&until={until}"
+    ));
+    assert_eq!(api.status, 200, "{}", api.body);
+    let cli = store
+        .test()
+        .args([
+            "history", "cache", "--since", &since, "--until", &until, "--json",
+        ])
+        .run();
+    cli.assert_code(0);
+    assert_eq!(api.json(), cli.json());
+    assert!(cli.json()["checks"][0]["samples"].as_u64() >= Some(3));
+    let bad = served.get("/api/v1/checks/cache/history?since=yesterday-ish");
+    assert_eq!(bad.status, 400);
+    let error = bad.json()["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.starts_with("--since: "), "{error}");
+
     let (code, _) = served.stop("TERM");
     assert_eq!(code, 0);
 }
