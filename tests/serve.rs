@@ -709,6 +709,23 @@ fn the_leader_records_every_round_and_the_api_reads_it_as_history_does() {
     let error = bad.json()["error"].as_str().unwrap_or_default().to_owned();
     assert!(error.starts_with("--since: "), "{error}");
 
+    // Uptime from the recorded rounds: Redis answered all along.
+    served.wait(Duration::from_secs(20), "the uptime in /metrics", |s| {
+        s.get("/metrics")
+            .body
+            .contains(r#"vitals_uptime_ratio{check="cache",window="24h"} 1"#)
+    });
+    let metrics = served.get("/metrics").body;
+    for window in ["7d", "30d"] {
+        let line = format!(r#"vitals_uptime_ratio{{check="cache",window="{window}"}} 1"#);
+        assert!(metrics.lines().any(|l| l == line), "{metrics}");
+    }
+    let page = served.get("/").body;
+    assert!(
+        page.contains(r#"<dd class="uptime">100.00 % / 100.00 % / 100.00 %</dd>"#),
+        "{page}"
+    );
+
     let (code, _) = served.stop("TERM");
     assert_eq!(code, 0);
 }

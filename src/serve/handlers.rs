@@ -22,7 +22,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::auth::{self, Refusal, Want};
 use super::runs::{Answer, Round};
-use super::{App, api, badge, page};
+use super::{App, api, badge, page, uptime};
 use crate::alerts::lifecycle::{self, Change, Changed};
 use crate::alerts::store::{AlertStore, StatusFilter};
 use crate::alerts::{Alert, AlertStatus, Severity, Timestamp};
@@ -285,6 +285,46 @@ async fn one_check(
     }
 }
 
+/// The served checks' uptimes, read from the history at most once an
+/// interval; none when it cannot be read (the log says why).
+async fn uptimes(app: &Arc<App>) -> Arc<uptime::Uptimes> {
+    if let Some((at, uptimes)) = app
+        .uptimes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        && at.elapsed() < app.options.interval
+    {
+        return Arc::clone(uptimes);
+    }
+    let checks: Vec<String> = app
+        .runs
+        .checks()
+        .iter()
+        .map(|c| c.id().key().to_owned())
+        .collect();
+    let reader = Arc::clone(app);
+    let read = off_thread(move || async move {
+        uptime::read(
+            &reader.options.store,
+            &checks,
+            clock::now(),
+            reader.options.timeout,
+        )
+        .await
+        .map_err(|e| crate::error::report(&e))
+    })
+    .await
+    .and_then(|read| read);
+    let uptimes = Arc::new(read.unwrap_or_else(|e| {
+        tracing::warn!("uptime from the history: {e}");
+        uptime::Uptimes::new()
+    }));
+    *app.uptimes.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some((std::time::Instant::now(), Arc::clone(&uptimes)));
+    uptimes
+}
+
 /// `GET /api/v1/checks/{name}/history?since=24h&until=…`: what
 /// `vitals history NAME --since … --json` prints, read the same way.
 async fn check_history(
@@ -414,7 +454,15 @@ async fn metrics(
     match answer(&app, &query, &headers).await {
         Ok(a) => {
             // Both parts rendered and scrubbed once: a round's, and the server's own while they hold.
-            let text = format!("{}{}", rendered(&a.round).exposition, own_text(&app));
+            let uptimes = uptimes(&app).await;
+            let uptime_text =
+                redact::scrub(&prometheus::families(&uptime::metrics(&uptimes))).into_owned();
+            let text = format!(
+                "{}{}{}",
+                rendered(&a.round).exposition,
+                uptime_text,
+                own_text(&app)
+            );
             sent(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
@@ -640,6 +688,7 @@ async fn dashboard(
         Err(response) => return response,
     };
     let now = clock::now();
+    let uptimes = uptimes(&app).await;
     let cards = a
         .round
         .report
@@ -657,6 +706,7 @@ async fn dashboard(
                 .get(id)
                 .and_then(|since| (now - *since).to_std().ok())
                 .unwrap_or_default(),
+            uptime: uptimes.get(id.key()).copied().unwrap_or_default(),
         })
         .collect();
     let view = page::View {

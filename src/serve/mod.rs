@@ -19,6 +19,7 @@ pub mod page;
 pub mod runs;
 mod scheduler;
 mod server;
+pub mod uptime;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -84,6 +85,9 @@ pub struct App {
     schedule: Mutex<Schedule>,
     /// This server's own `/metrics` families, and the state they say.
     own: Mutex<Option<(handlers::OwnState, Arc<String>)>>,
+    /// The checks' uptimes from the history, and when they were read: read
+    /// again once an interval has passed, not once a request.
+    uptimes: Mutex<Option<(std::time::Instant, Arc<uptime::Uptimes>)>>,
     stop: Stop,
 }
 
@@ -179,6 +183,7 @@ pub async fn run(
         lead,
         schedule: Mutex::new(Schedule::default()),
         own: Mutex::new(None),
+        uptimes: Mutex::new(None),
         stop: stop.clone(),
         options,
     });
