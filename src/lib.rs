@@ -20,6 +20,7 @@ pub mod logging;
 pub mod metrics;
 pub mod net;
 pub mod output;
+pub mod recording;
 pub mod redact;
 pub mod runtime;
 pub mod serve;

@@ -648,3 +648,84 @@ fn the_dashboard_in_a_real_browser() {
     assert_eq!(alert["acknowledged_by"], "alice");
     assert_eq!(browser.errors(), Vec::<String>::new());
 }
+
+#[test]
+fn the_leader_records_every_round_and_the_api_reads_it_as_history_does() {
+    let redis = RedisServer::start(RedisOptions::default());
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let served = Serve::new()
+        .env("REDIS_URL", redis.url())
+        .env("VITALS_STATE", &store.location)
+        .env("VITALS_INSTANCE", "serve-test")
+        .args(&["--interval", "1s", "--timeout", "1s"])
+        .start();
+    let samples = || {
+        let out = store
+            .test()
+            .args(["history", "--since", "1h", "--json"])
+            .run();
+        let doc: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+        let checks = doc["checks"].as_array().cloned().unwrap_or_default();
+        let names: Vec<String> = checks
+            .iter()
+            .map(|c| c["check"].as_str().unwrap_or("").to_owned())
+            .collect();
+        (names, checks.first().and_then(|c| c["samples"].as_u64()))
+    };
+    let mut seen = 0;
+    served.wait(Duration::from_secs(30), "three recorded rounds", |_| {
+        let (names, count) = samples();
+        if let Some(count) = count {
+            assert_eq!(names, ["cache"]);
+            assert!(count >= seen, "the samples went from {seen} to {count}");
+            seen = count;
+        }
+        seen >= 3
+    });
+    let (names, count) = samples();
+    assert_eq!(names, ["cache"]);
+    assert!(count >= Some(seen));
+
+    // The API's history of a check is what `vitals history NAME --json` prints.
+    let now = chrono::Utc::now();
+    let when =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let (since, until) = (when(now - chrono::Duration::hours(1)), when(now));
+    let api = served.get(&format!(
+        "/api/v1/checks/cache/history?since={since}&until={until}"
+    ));
+    assert_eq!(api.status, 200, "{}", api.body);
+    let cli = store
+        .test()
+        .args([
+            "history", "cache", "--since", &since, "--until", &until, "--json",
+        ])
+        .run();
+    cli.assert_code(0);
+    assert_eq!(api.json(), cli.json());
+    assert!(cli.json()["checks"][0]["samples"].as_u64() >= Some(3));
+    let bad = served.get("/api/v1/checks/cache/history?since=yesterday-ish");
+    assert_eq!(bad.status, 400);
+    let error = bad.json()["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.starts_with("--since: "), "{error}");
+
+    // Uptime from the recorded rounds: Redis answered all along.
+    served.wait(Duration::from_secs(20), "the uptime in /metrics", |s| {
+        s.get("/metrics")
+            .body
+            .contains(r#"vitals_uptime_ratio{check="cache",window="24h"} 1"#)
+    });
+    let metrics = served.get("/metrics").body;
+    for window in ["7d", "30d"] {
+        let line = format!(r#"vitals_uptime_ratio{{check="cache",window="{window}"}} 1"#);
+        assert!(metrics.lines().any(|l| l == line), "{metrics}");
+    }
+    let page = served.get("/").body;
+    assert!(
+        page.contains(r#"<dd class="uptime">100.00 % / 100.00 % / 100.00 %</dd>"#),
+        "{page}"
+    );
+
+    let (code, _) = served.stop("TERM");
+    assert_eq!(code, 0);
+}

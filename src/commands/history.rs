@@ -1,30 +1,18 @@
 //! `vitals history`: what the store recorded of the checks' runs, and the
 //! recording itself for `check --record`.
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use super::until_signal;
-use crate::alerts::Timestamp;
-use crate::alerts::store::AlertStore;
 use crate::checks::{CheckId, CheckResult};
 use crate::cli::HistoryArgs;
-use crate::config::{ProcessEnv, StateLocation, StoreSettings};
+use crate::config::{ProcessEnv, StoreSettings};
 use crate::error::report;
 use crate::exit::Exit;
-use crate::history::{Filter, HistorySettings, HistoryStore, Report, Run, parse_when};
-use crate::net::tls::Trust;
+use crate::history::{self, Asked, HistorySettings};
 use crate::output::{self, Output};
-use crate::store::{Create, Store, StoreError};
+use crate::recording;
 use crate::{clock, settings};
-
-/// Columns of the status strip and the sparkline.
-const STRIP_COLUMNS: usize = 48;
-
-/// Resolved alerts pruned per recording, at most.
-const ALERT_PRUNE_BATCH: i64 = 500;
 
 /// How to fill the history, for whoever finds it empty.
 const HOW_TO_RECORD: &str = "record runs with `vitals check all --record` (or VITALS_RECORD=1, \
@@ -32,53 +20,19 @@ const HOW_TO_RECORD: &str = "record runs with `vitals check all --record` (or VI
 
 pub fn run(args: &HistoryArgs, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
     let now = clock::now();
-    let since = parse_when(&args.since, now).map_err(|e| anyhow::anyhow!("--since: {e}"))?;
-    let until = match &args.until {
-        Some(until) => parse_when(until, now).map_err(|e| anyhow::anyhow!("--until: {e}"))?,
-        None => now,
-    };
-    if since >= until {
-        anyhow::bail!(
-            "--since {} is not before --until {}: the range is empty",
-            args.since,
-            args.until.as_deref().unwrap_or("now")
-        );
-    }
-    // A name vitals knows by its alias is recorded under its canonical name;
-    // any other name is a check it may have recorded (a declared one).
-    let checks: Vec<String> = args
-        .names
-        .iter()
-        .map(|name| CheckId::from_str(name).map_or_else(|_| name.clone(), |id| id.key().to_owned()))
-        .collect();
     let (config, _) = settings::history(&ProcessEnv)?;
-    let filter = Filter {
-        checks,
-        since,
-        until,
-        instance: args.instance.clone(),
-        buckets: STRIP_COLUMNS,
+    let asked = Asked {
+        names: &args.names,
+        since: &args.since,
+        until: args.until.as_deref(),
+        instance: args.instance.as_deref(),
         anomalies: args.anomalies,
     };
-    let read = until_signal(1, "nothing was read", async {
-        let mut history = match open(&config, timeout, false).await {
-            Ok(history) => history,
-            Err(Opened::Empty) => return Ok(None),
-            Err(Opened::Failed(e)) => return Err(e),
-        };
-        history
-            .summarize(&filter, now)
-            .await
-            .map(Some)
-            .map_err(|e| in_store(&config, e))
-    })??;
-    let checks = read.unwrap_or_default();
-    let report = Report {
-        since,
-        until,
-        instance: args.instance.clone(),
-        checks,
-    };
+    let report = until_signal(
+        1,
+        "nothing was read",
+        history::report(&config, &asked, now, timeout),
+    )??;
     if report.checks.iter().all(|c| c.samples == 0) {
         let what = match args.names.as_slice() {
             [] => "any check".to_owned(),
@@ -102,62 +56,8 @@ pub fn run(args: &HistoryArgs, out: &Output, timeout: Duration) -> anyhow::Resul
     Ok(Exit::Ok)
 }
 
-/// Why there is no history to read.
-enum Opened {
-    /// No store, or one no run was ever recorded in.
-    Empty,
-    Failed(anyhow::Error),
-}
-
-/// Where the store is, as it may be printed.
-fn store_name(config: &StoreSettings) -> String {
-    match &config.location {
-        Some(StateLocation::File(path)) => format!("store {}", path.display()),
-        Some(StateLocation::Postgres(url)) => format!("store {url}"),
-        None => "store".to_owned(),
-    }
-}
-
-fn in_store(config: &StoreSettings, e: StoreError) -> anyhow::Error {
-    anyhow::Error::new(e).context(store_name(config))
-}
-
-/// Opens the history in the configured store: to record (`writes`, which
-/// creates the store as `check --alert` does) or to read only.
-async fn open(
-    config: &StoreSettings,
-    timeout: Duration,
-    writes: bool,
-) -> Result<HistoryStore, Opened> {
-    let location = config.location.as_ref().ok_or_else(|| {
-        Opened::Failed(anyhow::anyhow!(
-            "{}: no location: set VITALS_STATE (a file path or a postgres:// URL), or HOME",
-            store_name(config)
-        ))
-    })?;
-    let trust = Trust::new(config.extra_ca_file.clone());
-    let opened = if writes {
-        let create = if config.default_location {
-            Create::Directories
-        } else {
-            Create::Store
-        };
-        Store::open(location, &trust, timeout, create).await
-    } else {
-        Store::open_read_only(location, &trust, timeout).await
-    };
-    match opened {
-        Ok(store) => Ok(HistoryStore::new(store)),
-        // Not there, or not yet of a vitals that records: nothing recorded.
-        Err(StoreError::Missing | StoreError::Unmigrated { .. }) if !writes => Err(Opened::Empty),
-        Err(e) => Err(Opened::Failed(in_store(config, e))),
-    }
-}
-
-/// `check --record`: the round's runs stored, their metrics judged (each
-/// check given its anomalies), then a bounded part of the upkeep (roll-ups,
-/// pruning of the history and of resolved alerts). What went wrong is on
-/// stderr; the exit code says whether recording worked.
+/// `check --record`: the round recorded (see [`recording::record`]). What
+/// went wrong is on stderr; the exit code says whether recording worked.
 pub(super) fn record(
     checks: &mut [(CheckId, CheckResult)],
     started_at: chrono::DateTime<chrono::Utc>,
@@ -165,55 +65,15 @@ pub(super) fn record(
     history: &HistorySettings,
     timeout: Duration,
 ) -> Exit {
-    let instance = &config.instance;
-    let (recorded, runs): (Vec<usize>, Vec<Run>) = checks
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (id, result))| Some((i, Run::of(*id, result, instance, started_at)?)))
-        .unzip();
-    let outcome = until_signal(1, "the run was not recorded", async {
-        let mut store = match open(config, timeout, true).await {
-            Ok(store) => store,
-            Err(Opened::Failed(e)) => return Err(e),
-            Err(Opened::Empty) => return Err(anyhow::anyhow!("{}: not there", store_name(config))),
-        };
-        let now = clock::now();
-        let done = store
-            .record(&runs, &history.retention, &history.anomaly, now)
-            .await
-            .map_err(|e| in_store(config, e))?;
-        tracing::debug!("recorded {} runs; upkeep: {:?}", done.runs, done.upkeep);
-        let anomalies = done.anomalies;
-        // Resolved alerts are pruned when the history is (once in ten minutes).
-        let kept = i64::try_from(history.alert_retention.as_millis()).unwrap_or(i64::MAX);
-        let cutoff = Timestamp::from_millis(Timestamp::now().millis().saturating_sub(kept));
-        if let Some(cutoff) = cutoff.filter(|_| done.upkeep.pruning) {
-            let pruned = AlertStore::new(store.into_store())
-                .prune_resolved(cutoff, ALERT_PRUNE_BATCH)
-                .await
-                .map_err(|e| in_store(config, e))
-                .context("pruning resolved alerts")?;
-            tracing::debug!("pruned {pruned} resolved alerts");
-        }
-        Ok(anomalies)
-    });
+    let outcome = until_signal(
+        1,
+        "the run was not recorded",
+        recording::record(checks, started_at, config, history, timeout),
+    );
     match outcome {
-        Ok(Ok(anomalies)) => {
-            for (i, (_, result)) in checks.iter_mut().enumerate() {
-                let Some(run) = recorded.iter().position(|r| *r == i) else {
-                    continue;
-                };
-                let found: Vec<_> = anomalies
-                    .iter()
-                    .filter(|(of, _)| *of == run)
-                    .map(|(_, a)| a.clone())
-                    .collect();
-                result.add_anomalies(found);
-            }
-            Exit::Ok
-        }
+        Ok(Ok(())) => Exit::Ok,
         Ok(Err(e)) => {
-            output::error(&format!("--record: {}", report(e.as_ref())));
+            output::error(&format!("--record: {}", report(&e)));
             Exit::Warning
         }
         Err(stopped) => {

@@ -55,6 +55,9 @@ pub fn run(args: &ServeArgs, timeout: Duration, quiet: bool) -> anyhow::Result<E
         None
     };
     let (config, entries) = settings::alerting(&ProcessEnv)?;
+    // The leader records every round, as `check --record` would: the
+    // history (and the anomalies judged on it) must not depend on cron.
+    let (store, history) = settings::history(&ProcessEnv)?;
 
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("--listen {}: cannot listen there", args.listen))?;
@@ -88,6 +91,8 @@ pub fn run(args: &ServeArgs, timeout: Duration, quiet: bool) -> anyhow::Result<E
         config,
         entries,
         alerting,
+        store,
+        history,
     };
     // A thread per core (at least two, so that requests are answered while
     // a check works; at most four, as `check` runs checks): more threads

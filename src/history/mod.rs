@@ -10,6 +10,7 @@
 pub mod anomaly;
 mod maintain;
 mod query;
+mod read;
 mod record;
 mod settings;
 
@@ -27,6 +28,7 @@ pub use query::{
     Bucket, Filter, Incident, MAX_INCIDENTS, PastAnomaly, Report, ResponseTimes, Summary,
     parse_when,
 };
+pub use read::{Asked, ReadError, STRIP_COLUMNS, report, store_name};
 pub use record::{HistoryStore, Recorded};
 pub use settings::{GROUP, HistorySettings, Retention, parse_retention, parse_switch};
 

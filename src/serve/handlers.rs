@@ -22,12 +22,13 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::auth::{self, Refusal, Want};
 use super::runs::{Answer, Round};
-use super::{App, api, badge, page};
+use super::{App, api, badge, page, uptime};
 use crate::alerts::lifecycle::{self, Change, Changed};
 use crate::alerts::store::{AlertStore, StatusFilter};
 use crate::alerts::{Alert, AlertStatus, Severity, Timestamp};
 use crate::checks::CheckId;
 use crate::config::parse_duration;
+use crate::history::{self, Asked, ReadError};
 use crate::metrics::{Metric, Unit};
 use crate::net::tls::Trust;
 use crate::output::prometheus;
@@ -57,6 +58,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/status", get(status))
         .route("/api/v1/checks/{name}", get(one_check))
+        .route("/api/v1/checks/{name}/history", get(check_history))
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/alerts/{id}/{action}", post(change))
         .route("/badge/{file}", get(badge))
@@ -283,6 +285,96 @@ async fn one_check(
     }
 }
 
+/// The served checks' uptimes, read from the history at most once an
+/// interval; none when it cannot be read (the log says why).
+async fn uptimes(app: &Arc<App>) -> Arc<uptime::Uptimes> {
+    if let Some((at, uptimes)) = app
+        .uptimes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        && at.elapsed() < app.options.interval
+    {
+        return Arc::clone(uptimes);
+    }
+    let checks: Vec<String> = app
+        .runs
+        .checks()
+        .iter()
+        .map(|c| c.id().key().to_owned())
+        .collect();
+    let reader = Arc::clone(app);
+    let read = off_thread(move || async move {
+        uptime::read(
+            &reader.options.store,
+            &checks,
+            clock::now(),
+            reader.options.timeout,
+        )
+        .await
+        .map_err(|e| crate::error::report(&e))
+    })
+    .await
+    .and_then(|read| read);
+    let uptimes = Arc::new(read.unwrap_or_else(|e| {
+        tracing::warn!("uptime from the history: {e}");
+        uptime::Uptimes::new()
+    }));
+    *app.uptimes.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some((std::time::Instant::now(), Arc::clone(&uptimes)));
+    uptimes
+}
+
+/// `GET /api/v1/checks/{name}/history?since=24h&until=…`: what
+/// `vitals history NAME --since … --json` prints, read the same way.
+async fn check_history(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let id = match served(&app, &name) {
+        Ok(id) => id,
+        Err(e) => return error(StatusCode::NOT_FOUND, &e),
+    };
+    let names = vec![id.key().to_owned()];
+    let since = query
+        .get("since")
+        .cloned()
+        .unwrap_or_else(|| "24h".to_owned());
+    let until = query.get("until").cloned();
+    let read = {
+        let app = Arc::clone(&app);
+        off_thread(move || async move {
+            let asked = Asked {
+                names: &names,
+                since: &since,
+                until: until.as_deref(),
+                instance: None,
+                anomalies: false,
+            };
+            history::report(
+                &app.options.store,
+                &asked,
+                clock::now(),
+                app.options.timeout,
+            )
+            .await
+        })
+        .await
+    };
+    match read {
+        Ok(Ok(report)) => match serde_json::to_value(&report) {
+            Ok(value) => json_body(StatusCode::OK, &value),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        },
+        Ok(Err(e @ (ReadError::Since(_) | ReadError::Until(_) | ReadError::Empty { .. }))) => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, &crate::error::report(&e)),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e),
+    }
+}
+
 /// This server's own families, after the checks'.
 /// What this server's own families say; while it holds, they are the same text.
 #[derive(Debug, Clone, PartialEq)]
@@ -362,7 +454,15 @@ async fn metrics(
     match answer(&app, &query, &headers).await {
         Ok(a) => {
             // Both parts rendered and scrubbed once: a round's, and the server's own while they hold.
-            let text = format!("{}{}", rendered(&a.round).exposition, own_text(&app));
+            let uptimes = uptimes(&app).await;
+            let uptime_text =
+                redact::scrub(&prometheus::families(&uptime::metrics(&uptimes))).into_owned();
+            let text = format!(
+                "{}{}{}",
+                rendered(&a.round).exposition,
+                uptime_text,
+                own_text(&app)
+            );
             sent(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
@@ -409,10 +509,10 @@ where
     tokio::task::spawn_blocking(move || {
         crate::runtime::build(1)
             .map(|runtime| runtime.block_on(work()))
-            .map_err(|e| format!("no runtime for the alert store: {e}"))
+            .map_err(|e| format!("no runtime for the store: {e}"))
     })
     .await
-    .map_err(|e| format!("internal error: the alert store's work stopped ({e})"))
+    .map_err(|e| format!("internal error: the store's work stopped ({e})"))
     .and_then(|done| done)
 }
 
@@ -588,6 +688,7 @@ async fn dashboard(
         Err(response) => return response,
     };
     let now = clock::now();
+    let uptimes = uptimes(&app).await;
     let cards = a
         .round
         .report
@@ -605,6 +706,7 @@ async fn dashboard(
                 .get(id)
                 .and_then(|since| (now - *since).to_std().ok())
                 .unwrap_or_default(),
+            uptime: uptimes.get(id.key()).copied().unwrap_or_default(),
         })
         .collect();
     let view = page::View {

@@ -19,6 +19,7 @@ pub mod page;
 pub mod runs;
 mod scheduler;
 mod server;
+pub mod uptime;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -30,7 +31,8 @@ use crate::alerts::channels::Entry;
 use crate::alerts::from_checks::FailureSeverity;
 use crate::alerts::hygiene::Hygiene;
 use crate::checks::Check;
-use crate::config::{Config, Secret, StateLocation};
+use crate::config::{Config, Secret, StateLocation, StoreSettings};
+use crate::history::HistorySettings;
 use crate::net::tls::Trust;
 use crate::runtime::Stop;
 use runs::Runs;
@@ -59,6 +61,10 @@ pub struct Options {
     pub entries: Vec<Entry>,
     /// `Some` when the rounds raise and resolve alerts.
     pub alerting: Option<Alerting>,
+    /// Where the leader records each scheduled round (the history's store),
+    /// and how long what it records is kept.
+    pub store: StoreSettings,
+    pub history: HistorySettings,
 }
 
 /// What the scheduler last did, for `/metrics` and `/healthz`.
@@ -79,6 +85,9 @@ pub struct App {
     schedule: Mutex<Schedule>,
     /// This server's own `/metrics` families, and the state they say.
     own: Mutex<Option<(handlers::OwnState, Arc<String>)>>,
+    /// The checks' uptimes from the history, and when they were read: read
+    /// again once an interval has passed, not once a request.
+    uptimes: Mutex<Option<(std::time::Instant, Arc<uptime::Uptimes>)>>,
     stop: Stop,
 }
 
@@ -174,6 +183,7 @@ pub async fn run(
         lead,
         schedule: Mutex::new(Schedule::default()),
         own: Mutex::new(None),
+        uptimes: Mutex::new(None),
         stop: stop.clone(),
         options,
     });

@@ -25,6 +25,16 @@ pub struct Card {
     pub facts: Vec<(String, String)>,
     /// How long it has had this status.
     pub for_: Duration,
+    /// Its uptime over `uptime::WINDOWS`, from the history.
+    pub uptime: [Option<f64>; 3],
+}
+
+/// An uptime as the card says it: `99.95 %`, or `–` where nothing was recorded.
+pub fn uptime_text(ratio: Option<f64>) -> String {
+    match ratio {
+        Some(r) => format!("{:.2} %", r * 100.0),
+        None => "–".to_owned(),
+    }
 }
 
 /// Everything the page shows.
@@ -174,6 +184,14 @@ fn card(card: &Card) -> Markup {
                     dt { (label) }
                     dd { (value) }
                 }
+                @if card.uptime.iter().any(Option::is_some) {
+                    dt { "uptime 24 h / 7 d / 30 d" }
+                    dd class="uptime" {
+                        (uptime_text(card.uptime[0])) " / "
+                        (uptime_text(card.uptime[1])) " / "
+                        (uptime_text(card.uptime[2]))
+                    }
+                }
             }
         }
     }
@@ -317,6 +335,7 @@ mod tests {
                 response_time_ms: Some(1.25),
                 facts: vec![("used memory".to_owned(), "<b>1</b>".to_owned())],
                 for_: Duration::from_secs(125),
+                uptime: [Some(0.9995), Some(0.5), None],
             }],
             alerts: Ok(alerts),
             writable,
@@ -324,6 +343,20 @@ mod tests {
             instance: "web-1".to_owned(),
             version: "0.1.0",
         }
+    }
+
+    #[test]
+    fn a_card_says_its_uptime_over_each_window() {
+        let page = dashboard(&view("down", Vec::new(), false));
+        assert!(
+            page.contains(
+                r#"<dt>uptime 24 h / 7 d / 30 d</dt><dd class="uptime">99.95 % / 50.00 % / –</dd>"#
+            ),
+            "{page}"
+        );
+        let mut none = view("down", Vec::new(), false);
+        none.cards[0].uptime = [None; 3];
+        assert!(!dashboard(&none).contains("class=\"uptime\""));
     }
 
     #[test]

@@ -13,6 +13,8 @@ use tokio::time::Instant;
 use super::App;
 use super::runs::{Origin, Round};
 use crate::alerts::from_checks;
+use crate::error::report;
+use crate::recording;
 
 /// Runs rounds until the server is asked to stop; a round in progress then
 /// finishes, its alerting told to wind down.
@@ -50,13 +52,10 @@ pub async fn schedule(app: Arc<App>) {
     }
 }
 
-/// What follows each scheduled round. Recording the run in the check
-/// history belongs here, before alerting, so that an alert's run is on
-/// record.
+/// What follows each scheduled round: the run recorded in the check
+/// history as `check --record` does (before alerting, so that an alert's
+/// run is on record and anomalies are alerted on), then alerting.
 async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
-    let Some(alerting) = &app.options.alerting else {
-        return;
-    };
     let options = &app.options;
     // Each problem once while it lasts, not once a round.
     let mut now_said = HashSet::new();
@@ -66,8 +65,24 @@ async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
         }
         now_said.insert(message);
     };
+    let mut checks = round.report.checks.clone();
+    let started_at = round.at - chrono::Duration::milliseconds(round.report.duration_ms as i64);
+    let recorded = recording::record(
+        &mut checks,
+        started_at,
+        &options.store,
+        &options.history,
+        options.timeout,
+    );
+    if let Err(e) = recorded.await {
+        notice(format!("the round was not recorded: {}", report(&e)));
+    }
+    let Some(alerting) = &options.alerting else {
+        *said = now_said;
+        return;
+    };
     let (_, interrupted) = from_checks::alert_checks(
-        &round.report.checks,
+        &checks,
         &options.config,
         &options.entries,
         &alerting.failure,
