@@ -108,20 +108,7 @@ impl Cron {
 
     /// Every notification so far: `(firing|resolved, alertname)`.
     fn told(&self) -> Vec<(String, String)> {
-        self.hook
-            .requests()
-            .iter()
-            .map(|r| {
-                let body = r.json();
-                (
-                    body["status"].as_str().unwrap_or_default().to_owned(),
-                    body["commonLabels"]["alertname"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                )
-            })
-            .collect()
+        told_by(&self.hook)
     }
 
     fn alerts(&self) -> Vec<Value> {
@@ -777,4 +764,21 @@ fn a_dependency_that_is_no_check_is_said_and_the_alert_still_told() {
         "--alert: service \"billing\": depends_on: \"databse\" is not a check; did you mean database?",
     );
     assert_eq!(cron.told(), [firing(FAILURE)]);
+}
+
+/// What a webhook stand-in was told, in order: `(firing|resolved, alertname)`.
+pub(crate) fn told_by(hook: &HttpServer) -> Vec<(String, String)> {
+    hook.requests()
+        .iter()
+        .map(|r| {
+            let body = r.json();
+            (
+                body["status"].as_str().unwrap_or_default().to_owned(),
+                body["commonLabels"]["alertname"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 //! from monitoring-plugins as the check, the clock moved by `VITALS_NOW`
 //! and a webhook stand-in that counts every notification.
 
+use crate::alerts_hygiene::told_by;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
@@ -83,20 +84,7 @@ impl Cron {
 
     /// Every notification so far: `(firing|resolved, alertname)`.
     fn told(&self) -> Vec<(String, String)> {
-        self.hook
-            .requests()
-            .iter()
-            .map(|r| {
-                let body = r.json();
-                (
-                    body["status"].as_str().unwrap_or_default().to_owned(),
-                    body["commonLabels"]["alertname"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                )
-            })
-            .collect()
+        told_by(&self.hook)
     }
 
     fn alert(&self, alert_type: &str) -> Value {
