@@ -411,6 +411,17 @@ pub(crate) struct Switch {
 }
 
 impl Switch {
+    /// A fresh database of the harness PostgreSQL, reached through a switch:
+    /// the switch, and the database's URL through it.
+    pub(crate) fn database() -> (Switch, String) {
+        let pg = crate::support::postgres::PgServer::shared();
+        let switch = Switch::to(pg.port());
+        let url = pg
+            .create_database()
+            .replace(&format!(":{}/", pg.port()), &format!(":{}/", switch.port));
+        (switch, url)
+    }
+
     pub(crate) fn to(upstream: u16) -> Switch {
         use std::io::copy;
         use std::net::{TcpListener, TcpStream};
@@ -453,11 +464,7 @@ impl Switch {
 on_both!(a_dependent_check_is_inhibited_while_its_dependency_is_down);
 fn a_dependent_check_is_inhibited_while_its_dependency_is_down(backend: Backend) {
     let cron = Cron::new(backend, "depends_on = [\"db\"]");
-    let pg = crate::support::postgres::PgServer::shared();
-    let switch = Switch::to(pg.port());
-    let database_url = pg
-        .create_database()
-        .replace(&format!(":{}/", pg.port()), &format!(":{}/", switch.port));
+    let (switch, database_url) = Switch::database();
     let run = |minutes: i64| {
         let out = cron
             .vitals(minutes)
@@ -681,11 +688,7 @@ fn a_day_of_cron_runs_tells_exactly_what_matters(backend: Backend) {
         "depends_on = [\"database\"]\n\n[[maintenance]]\nname = \"db upgrade\"\n\
          checks = [\"db\"]\nstart = \"08:00\"\nduration = \"30m\"\ntimezone = \"UTC\"",
     );
-    let pg = crate::support::postgres::PgServer::shared();
-    let switch = Switch::to(pg.port());
-    let database_url = pg
-        .create_database()
-        .replace(&format!(":{}/", pg.port()), &format!(":{}/", switch.port));
+    let (switch, database_url) = Switch::database();
     let run = |minutes: i64, database: bool, billing: bool| {
         switch.set(database);
         cron.healthy(billing);

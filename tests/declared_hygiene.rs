@@ -130,11 +130,7 @@ fn a_declared_check_with_a_threshold_of_three_raises_on_its_third_failing_run(ba
 on_both!(a_declared_check_depending_on_the_database_is_inhibited_while_it_is_down);
 fn a_declared_check_depending_on_the_database_is_inhibited_while_it_is_down(backend: Backend) {
     let cron = Cron::new(backend, "depends_on = [\"database\"]");
-    let pg = crate::support::postgres::PgServer::shared();
-    let switch = Switch::to(pg.port());
-    let database_url = pg
-        .create_database()
-        .replace(&format!(":{}/", pg.port()), &format!(":{}/", switch.port));
+    let (switch, database_url) = Switch::database();
     let all = |minutes: i64| {
         let out = cron
             .vitals(minutes)
