@@ -348,39 +348,3 @@ mod tests {
         );
     }
 }
-
-/// Property tests over `alert silence`'s `--match` and `--until` (`fuzz/run`
-/// runs them at scale).
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Any `--until` is a time after now, or refused naming it; never a panic.
-        #[test]
-        fn until_is_later_or_refused(
-            text in prop_oneof![any::<String>(), "[0-9]{1,2}:[0-9]{1,2}", "20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](Z|[+-][01][0-9]:[0-5][0-9])"],
-            seconds in 0i64..4_102_444_800,
-        ) {
-            let now = DateTime::from_timestamp(seconds, 0).unwrap_or_default();
-            match ends_at(None, Some(&text), now) {
-                Ok(end) => prop_assert!(end.millis() > now.timestamp_millis()),
-                Err(e) => prop_assert!(e.to_string().starts_with("--until "), "{e}"),
-            }
-        }
-
-        /// Any `--match` is a label of Prometheus' syntax with a value, or refused.
-        #[test]
-        fn matches_are_labels_or_refused(items in prop::collection::vec(prop_oneof![any::<String>(), "[a-z_]{1,8}=[a-z0-9]{0,8}"], 0..4)) {
-            match matchers(None, None, &items) {
-                Ok(labels) => {
-                    for (name, value) in &labels {
-                        prop_assert!(valid_name(name) && valid_value(value));
-                    }
-                }
-                Err(e) => prop_assert!(e.to_string().starts_with("--match ") || e.to_string().contains("matched twice"), "{e}"),
-            }
-        }
-    }
-}
