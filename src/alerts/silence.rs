@@ -92,7 +92,8 @@ pub fn ends_at(
     } else {
         next_local(text, now, &Local)?
     };
-    if at <= now {
+    // Silences end at a millisecond: one that would end within now's is already over.
+    if at.timestamp_millis() <= now.timestamp_millis() {
         return Err(SilenceError::Past(text.to_owned()));
     }
     Timestamp::from_millis(at.timestamp_millis())
@@ -337,6 +338,22 @@ mod tests {
         assert_eq!(utc("08:15"), Ok("2031-05-06T08:15:00+00:00".into()));
         assert_eq!(utc("07:00"), Ok("2031-05-07T07:00:00+00:00".into()));
         assert_eq!(utc("25:00"), Err(SilenceError::Until("25:00".into())));
+    }
+
+    /// Found with the `silence` fuzz target: a time a fraction of a
+    /// millisecond after now made a silence that ended as it began.
+    #[test]
+    fn until_within_the_current_millisecond_is_past() {
+        let now = DateTime::from_timestamp(0, 0).unwrap_or_default();
+        let until = "1970-01-01T00:00:00.0005Z";
+        assert_eq!(
+            ends_at(None, Some(until), now),
+            Err(SilenceError::Past(until.into()))
+        );
+        assert_eq!(
+            ends_at(None, Some("1970-01-01T00:00:00.001Z"), now).map(Timestamp::millis),
+            Ok(1)
+        );
     }
 
     #[test]

@@ -133,8 +133,13 @@ impl fmt::Display for PerfItem {
 }
 
 /// A label as perfdata writes it: quoted when it must be, `'` doubled.
+/// Any whitespace counts, not only spaces: items are separated, and the
+/// text trimmed, at every kind.
 pub fn quote(label: &str) -> String {
-    if label.chars().any(|c| c == ' ' || c == '\'' || c == '=') {
+    if label
+        .chars()
+        .any(|c| c.is_whitespace() || c == '\'' || c == '=')
+    {
         format!("'{}'", label.replace('\'', "''"))
     } else {
         label.to_owned()
@@ -297,6 +302,18 @@ fn show(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `perfdata` fuzz target: a quoted label starting with a
+    /// carriage return was written unquoted, and read back without it.
+    #[test]
+    fn labels_with_any_whitespace_are_quoted_and_read_back() {
+        let first = parse("'\r'=5 'a\tb'=1");
+        assert_eq!(first.skipped, Vec::<String>::new());
+        let written: Vec<String> = first.items.iter().map(ToString::to_string).collect();
+        assert_eq!(written, ["'\r'=5", "'a\tb'=1"]);
+        let again = parse(&written.join(" "));
+        assert_eq!(again.items, first.items);
+    }
 
     fn range(start: Option<f64>, end: Option<f64>, inside: bool) -> Option<Range> {
         Some(Range { start, end, inside })
