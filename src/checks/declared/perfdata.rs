@@ -165,9 +165,10 @@ pub fn parse(text: &str) -> Parsed {
         match item {
             Ok(item) => {
                 if parsed.items.iter().any(|i| i.label == item.label) {
-                    parsed
-                        .skipped
-                        .push(format!("{}: the label is given twice", quote(&item.label)));
+                    parsed.skipped.push(format!(
+                        "{}: the label is given twice",
+                        shown(&quote(&item.label))
+                    ));
                 } else {
                     parsed.items.push(item);
                 }
@@ -229,8 +230,8 @@ fn next_item(text: &str) -> (Result<PerfItem, String>, &str) {
     if label.is_empty() {
         return (Err(format!("={}: the label is empty", shown(data))), rest);
     }
-    let item =
-        item(&label, data).map_err(|why| format!("{}={}: {why}", quote(&label), shown(data)));
+    let item = item(&label, data)
+        .map_err(|why| format!("{}={}: {why}", shown(&quote(&label)), shown(data)));
     (item, rest)
 }
 
@@ -313,6 +314,19 @@ mod tests {
         assert_eq!(written, ["'\r'=5", "'a\tb'=1"]);
         let again = parse(&written.join(" "));
         assert_eq!(again.items, first.items);
+    }
+
+    /// Found by the `perfdata` fuzz target: a skip message quoted a long
+    /// label whole, so a plugin decided how long the message was.
+    #[test]
+    fn skip_messages_cut_long_labels() {
+        let label = "l".repeat(500);
+        let parsed = parse(&format!("{label}=5x! {label}=1 {label}=2"));
+        assert_eq!(parsed.items.len(), 1);
+        assert_eq!(parsed.skipped.len(), 2);
+        for skipped in &parsed.skipped {
+            assert!(skipped.chars().count() < 200, "{skipped}");
+        }
     }
 
     fn range(start: Option<f64>, end: Option<f64>, inside: bool) -> Option<Range> {
