@@ -15,13 +15,17 @@ use crate::net::http::Response;
 use crate::net::tls::Trust;
 
 pub use crate::alerts::from_checks::FailureSeverity;
+pub use crate::alerts::hygiene::{Dependencies, RunThreshold};
 pub use crate::alerts::{RESERVED, parse_context, parse_user_labels};
+pub use crate::checks::declared::dns::{Answer, Record, answer as dns_answer, query as dns_query};
+pub use crate::checks::declared::perfdata::{PerfItem, parse as perfdata};
+pub use crate::checks::declared::tls::not_after;
 pub use crate::checks::{CheckId, CheckResult};
 pub use crate::config::parse::{
     Invalid, parse_duration, parse_email, parse_phone, parse_port, parse_url,
 };
 pub use crate::config::services_file::parse as services_file;
-pub use crate::config::{NotUnicode, Secrecy, Source};
+pub use crate::config::{CheckTable, MAX_THRESHOLD, NotUnicode, Secrecy, Source};
 pub use crate::metrics::{Kind, Metric, Unit};
 pub use crate::net::is_loopback;
 pub use crate::output::{nagios, prometheus};
@@ -294,4 +298,44 @@ pub fn failure_severity(text: &str) -> Result<Vec<(&'static str, String)>, Strin
 /// Every built-in check, in `check all`'s order.
 pub fn builtin_ids() -> Vec<CheckId> {
     crate::checks::BUILTINS.iter().map(|c| c.id()).collect()
+}
+
+/// The `[[check]]` tables of `vitals.toml` read by their kinds, as `check
+/// all` and `config validate` read them: how many checks were built, and
+/// every problem recorded (variable, message).
+pub fn declared_checks(
+    tables: &[CheckTable],
+    source: &dyn Source,
+) -> (usize, Vec<(String, String)>) {
+    let mut r = crate::settings::reader(source);
+    let built = crate::checks::declared::read(
+        &mut r,
+        &Trust::new(None),
+        std::path::Path::new("vitals.toml"),
+        tables,
+        |_| true,
+    )
+    .len();
+    let errors = r
+        .errors()
+        .iter()
+        .map(|e| (e.var.to_owned(), e.problem.clone()))
+        .collect();
+    (built, errors)
+}
+
+/// `alert silence --until`: when the silence ends (milliseconds since the
+/// epoch), or the refusal in words.
+pub fn silence_until(text: &str, now: DateTime<Utc>) -> Result<i64, String> {
+    crate::alerts::silence::ends_at(None, Some(text), now)
+        .map(crate::alerts::Timestamp::millis)
+        .map_err(|e| e.to_string())
+}
+
+/// `alert silence --match` (each `LABEL=VALUE`): the labels matched, or the
+/// refusal in words.
+pub fn silence_matches(items: &[String]) -> Result<Vec<(String, String)>, String> {
+    crate::alerts::silence::matchers(None, None, items)
+        .map(|labels| labels.into_iter().collect())
+        .map_err(|e| e.to_string())
 }

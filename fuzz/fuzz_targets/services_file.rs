@@ -1,10 +1,13 @@
-//! `vitals.toml`, as `check services` and `config validate` read it: raw
-//! text, or `[[service]]` tables built from the fuzzer's choices (right,
-//! wrong and odd values for every field). Properties: accepted services
-//! have distinct names other than the built-ins', http(s) URLs and header
-//! values without control characters; refused files locate every problem
-//! (`vitals.toml:LINE:` with a line of the file) and never show a secret a
-//! header expanded.
+//! `vitals.toml`, as `check all` and `config validate` read it: raw text,
+//! or `[[service]]`, `[[check]]` and `[[maintenance]]` tables built from the
+//! fuzzer's choices (right, wrong and odd values for every field, each
+//! kind's own fields included); the `[[check]]` tables of an accepted file
+//! are then read by their kinds. Properties: accepted services have
+//! distinct names other than the built-ins', http(s) URLs and header
+//! values without control characters; refused files, and the problems of
+//! each check, locate every problem (`vitals.toml:LINE:` with a line of the
+//! file) and never show a secret a header or URL expanded; a check is built
+//! only from a table without problems.
 #![no_main]
 
 use std::collections::HashMap;
@@ -12,7 +15,7 @@ use std::fmt::Write;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use vitals::fuzzing::{NotUnicode, Source, forget_secrets, services_file};
+use vitals::fuzzing::{NotUnicode, Source, declared_checks, forget_secrets, services_file};
 
 const SECRET: &str = "s3cret-fuzz-§-7";
 
@@ -35,6 +38,7 @@ enum Header {
     Service,
     Services,
     Check,
+    Maintenance,
     Single,
     Other(String),
 }
@@ -56,6 +60,10 @@ enum Field {
     SlowMs(Value),
     Timeout(Value),
     Critical(Value),
+    /// A field some table knows: a check's kind and its own fields, a
+    /// maintenance window's, the alert fields.
+    Known(u8, Value),
+    Kind(u8),
     Other(String, Value),
     /// A line as it is: broken syntax, comments, stray brackets.
     Line(String),
@@ -90,6 +98,40 @@ struct StatusText {
     form: u8,
     end: u16,
 }
+
+/// Every field name a `[[check]]` or `[[maintenance]]` table may hold.
+const KNOWN: &[&str] = &[
+    "kind",
+    "command",
+    "env",
+    "on_timeout",
+    "query",
+    "record",
+    "server",
+    "expect",
+    "host",
+    "port",
+    "send",
+    "sni",
+    "starttls",
+    "warn_days",
+    "crit_days",
+    "ca_file",
+    "max_replication_lag",
+    "failure_threshold",
+    "success_threshold",
+    "depends_on",
+    "checks",
+    "weekdays",
+    "start",
+    "duration",
+    "timezone",
+];
+
+/// Each kind a `[[check]]` may have, and one it may not.
+const KINDS: &[&str] = &[
+    "command", "tcp", "tls", "dns", "postgres", "redis", "http", "nagios",
+];
 
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
@@ -147,6 +189,7 @@ fn render(tables: &[Table]) -> String {
             Header::Service => "[[service]]".to_owned(),
             Header::Services => "[[services]]".to_owned(),
             Header::Check => "[[check]]".to_owned(),
+            Header::Maintenance => "[[maintenance]]".to_owned(),
             Header::Single => "[service]".to_owned(),
             Header::Other(name) => format!("[[{name}]]"),
         };
@@ -174,6 +217,12 @@ fn render(tables: &[Table]) -> String {
                 Field::SlowMs(v) => format!("slow_ms = {}", value(v)),
                 Field::Timeout(v) => format!("timeout = {}", value(v)),
                 Field::Critical(v) => format!("critical = {}", value(v)),
+                Field::Known(pick, v) => {
+                    format!("{} = {}", KNOWN[usize::from(*pick) % KNOWN.len()], value(v))
+                }
+                Field::Kind(pick) => {
+                    format!("kind = {}", quoted(KINDS[usize::from(*pick) % KINDS.len()]))
+                }
                 Field::Other(k, v) => format!("{} = {}", quoted(k), value(v)),
                 Field::Line(l) => l.clone(),
             };
@@ -181,6 +230,18 @@ fn render(tables: &[Table]) -> String {
         }
     }
     text
+}
+
+/// `vitals.toml:LINE: …`, LINE a line of the file (or just after its last).
+fn located(shown: &str, lines: usize) {
+    let line = shown
+        .strip_prefix("vitals.toml:")
+        .and_then(|rest| rest.split_once(':'))
+        .and_then(|(line, _)| line.parse::<usize>().ok());
+    assert!(
+        line.is_some_and(|l| l >= 1 && l <= lines + 1),
+        "{shown} ({lines} lines)"
+    );
 }
 
 fuzz_target!(|input: Input| {
@@ -193,6 +254,19 @@ fuzz_target!(|input: Input| {
     let lines = text.lines().count().max(1);
     match services_file("vitals.toml", &text, &env, &["anthropic_api"]) {
         Ok(declared) => {
+            let (built, problems) = declared_checks(&declared.checks, &env);
+            assert!(built <= declared.checks.len());
+            if problems.is_empty() {
+                assert_eq!(built, declared.checks.len());
+            }
+            for (var, problem) in &problems {
+                if var == "VITALS_CONFIG" {
+                    located(problem, lines);
+                }
+                if !text.contains(SECRET) {
+                    assert!(!problem.contains(SECRET), "{problem}");
+                }
+            }
             let services = declared.services;
             let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
             names.sort_unstable();
@@ -214,11 +288,7 @@ fuzz_target!(|input: Input| {
             assert!(!errors.is_empty());
             for e in &errors {
                 let shown = e.to_string();
-                assert!(shown.starts_with("vitals.toml:"), "{shown}");
-                assert!(
-                    e.line.is_some_and(|l| l >= 1 && l <= lines + 1),
-                    "{shown} ({lines} lines)"
-                );
+                located(&shown, lines);
                 // Unless the file itself holds that text (a name quoted back).
                 if !text.contains(SECRET) {
                     assert!(!shown.contains(SECRET), "{shown}");

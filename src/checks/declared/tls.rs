@@ -500,30 +500,3 @@ mod tests {
         assert_eq!(asn1_time(0x18, "20261340000000Z"), None);
     }
 }
-
-/// Property tests over certificates as servers send them (`fuzz/run` runs them at scale).
-#[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn any_certificate_bytes_give_an_expiry_or_none(
-            bytes in prop::collection::vec(any::<u8>(), 0..400),
-            cut in any::<prop::sample::Index>(),
-        ) {
-            let _ = not_after(&bytes);
-            // A real certificate cut anywhere gives its expiry or none, never another one.
-            let mut params = rcgen::CertificateParams::new(vec!["f.test".to_owned()]).unwrap();
-            params.not_after = rcgen::date_time_ymd(2040, 2, 29);
-            let key = rcgen::KeyPair::generate().unwrap();
-            let cert = params.self_signed(&key).unwrap();
-            let der = cert.der().to_vec();
-            let end = cut.index(der.len() + 1);
-            if let Some(t) = not_after(&der[..end]) {
-                prop_assert_eq!(t.to_rfc3339(), "2040-02-29T00:00:00+00:00");
-            }
-        }
-    }
-}
