@@ -80,7 +80,11 @@ impl Render for Single<'_> {
             "message".to_owned(),
             printable(&result.message).into_owned(),
         ]);
-        format!("{table}{}", anomaly_note(&[(self.id, result)]))
+        format!(
+            "{table}{}{}",
+            anomaly_note(&[(self.id, result)]),
+            cached_note(&[(self.id, result)])
+        )
     }
 
     fn check_results(&self) -> Option<Vec<(CheckId, &CheckResult)>> {
@@ -109,6 +113,24 @@ fn anomaly_note(results: &[(CheckId, &CheckResult)]) -> String {
     } else {
         format!("\nanomalies:{}", lines.concat())
     }
+}
+
+/// Below a check's table: each result answered from the history
+/// (`--max-age`), and how old its run is.
+fn cached_note(results: &[(CheckId, &CheckResult)]) -> String {
+    results
+        .iter()
+        .filter_map(|(id, r)| Some((id, r.freshness.filter(|f| f.cached)?)))
+        .map(|(id, f)| {
+            format!(
+                "\n{}: from a run recorded {} ago (at {})",
+                id.key(),
+                crate::text::ago(f.age),
+                f.at.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M:%S")
+            )
+        })
+        .collect()
 }
 
 fn add_flattened(table: &mut Table, style: &Style, key: &str, value: &Value) {
@@ -170,11 +192,12 @@ impl Render for Report {
         let results: Vec<(CheckId, &CheckResult)> =
             self.checks.iter().map(|(id, r)| (*id, r)).collect();
         format!(
-            "{table}\noverall: {} in {:.2} ms at {}{}",
+            "{table}\noverall: {} in {:.2} ms at {}{}{}",
             status(style, self.overall_status),
             self.duration_ms,
             self.timestamp,
-            anomaly_note(&results)
+            anomaly_note(&results),
+            cached_note(&results)
         )
     }
 

@@ -19,6 +19,7 @@ mod tests;
 
 use std::iter::once;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
@@ -97,6 +98,23 @@ pub fn record_requested(source: &dyn Source) -> Result<bool, ConfigErrors> {
         .unwrap_or(false);
     r.finish()?;
     Ok(asked)
+}
+
+/// Where the store is and this instance's name, alone: what reading the
+/// history for `check --max-age` needs.
+pub fn store(source: &dyn Source) -> Result<StoreSettings, ConfigErrors> {
+    let mut r = reader(source);
+    let config = StoreSettings::read(&mut r);
+    r.finish()?;
+    Ok(config)
+}
+
+/// `VITALS_MAX_AGE`: how old a recorded run may be to answer for a check.
+pub fn max_age(source: &dyn Source) -> Result<Option<Duration>, ConfigErrors> {
+    let mut r = reader(source);
+    let max_age = r.optional("VITALS_MAX_AGE", crate::config::parse_duration);
+    r.finish()?;
+    Ok(max_age)
 }
 
 /// What recording and `history` use: where the store is, this instance's
