@@ -164,3 +164,45 @@ fn table_output_lists_groups() {
         .assert_stdout_contains("DATABASE_URL=postgres://app:***@db:5432/app")
         .assert_stdout_contains("configuration: valid");
 }
+
+#[test]
+fn a_depends_on_loop_of_declared_checks_is_refused_naming_it() {
+    let table = |name: &str, port: u16, deps: &str| {
+        format!(
+            "[[check]]\nname = \"{name}\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {port}\n{deps}\n"
+        )
+    };
+    let refused = "VITALS_CONFIG: depends_on makes a loop, a -> b -> c -> a: when all of them \
+                   are down, nobody would be told (remove one of these depends_on)";
+    // Closed by VITALS_DEPENDS_ON (which has no loop of its own), or by the file alone.
+    for (env, deps) in [("c=a", ""), ("", "depends_on = [\"a\"]")] {
+        let run = |args: &[&str]| {
+            let test = Test::new();
+            let file = test.write_file(
+                "vitals.toml",
+                [
+                    table("a", 1, "depends_on = [\"b\"]"),
+                    table("b", 2, "depends_on = [\"c\"]"),
+                    table("c", 3, deps),
+                ]
+                .concat(),
+            );
+            let state = test.dir().join("state.db");
+            test.env("VITALS_CONFIG", file)
+                .env("VITALS_DEPENDS_ON", env)
+                .env("VITALS_STATE", state)
+                .args(args)
+                .run()
+        };
+        let validate = run(&["config", "validate"]);
+        validate.assert_code(2).assert_stdout_contains(refused);
+        let alert = run(&["check", "a", "--alert"]);
+        alert.assert_code(2);
+        assert_eq!(
+            alert.stderr,
+            format!(
+                "error: --alert: no alert was raised or resolved: invalid configuration\n  {refused}\n"
+            )
+        );
+    }
+}

@@ -139,24 +139,48 @@ impl Dependencies {
                 None => deps.0.push((id, vec![dep])),
             }
         }
-        for (id, _) in &deps.0 {
-            if deps.reaches(*id, *id, deps.0.len()) {
-                return Err(expected(format!(
-                    "{} depends on itself through the others: when all are down, nobody would be told",
-                    id.key()
-                )));
-            }
+        if let Some(path) = deps.find_loop() {
+            return Err(expected(format!(
+                "{} depends on itself through the others: when all are down, nobody would be told",
+                path[0].key()
+            )));
         }
         Ok(deps)
     }
 
-    /// Whether `from`'s dependencies lead to `to`, within `steps`.
-    fn reaches(&self, from: CheckId, to: CheckId, steps: usize) -> bool {
-        steps > 0
-            && self
-                .of(from)
-                .iter()
-                .any(|dep| *dep == to || self.reaches(*dep, to, steps - 1))
+    /// A loop (database=cache,cache=database: both down, nobody told), as
+    /// the checks along it, the first one again at the end.
+    pub fn find_loop(&self) -> Option<Vec<CheckId>> {
+        self.0.iter().find_map(|(start, _)| {
+            let mut path = vec![*start];
+            let mut done = Vec::new();
+            self.back_to(*start, &mut path, &mut done).then_some(path)
+        })
+    }
+
+    /// Whether the dependencies of the last check of `path` lead back to
+    /// its first, extending `path` along the way; `done` holds the checks
+    /// that were found not to (each is walked once).
+    fn back_to(&self, start: CheckId, path: &mut Vec<CheckId>, done: &mut Vec<CheckId>) -> bool {
+        let Some(at) = path.last().copied() else {
+            return false;
+        };
+        for dep in self.of(at) {
+            if *dep == start {
+                path.push(*dep);
+                return true;
+            }
+            if path.contains(dep) || done.contains(dep) {
+                continue;
+            }
+            path.push(*dep);
+            if self.back_to(start, path, done) {
+                return true;
+            }
+            path.pop();
+            done.push(*dep);
+        }
+        false
     }
 }
 
@@ -456,6 +480,23 @@ mod tests {
     }
 
     #[test]
+    fn a_loop_is_found_with_the_checks_along_it() {
+        let [a, b, c, d] = ["a", "b", "c", "d"].map(CheckId::declared);
+        // d leads into the loop without being part of it.
+        let deps = Dependencies(vec![
+            (d, vec![a]),
+            (a, vec![d, b]),
+            (b, vec![c]),
+            (c, vec![b]),
+        ]);
+        assert_eq!(deps.find_loop(), Some(vec![d, a, d]));
+        let deps = Dependencies(vec![(d, vec![b]), (a, vec![b]), (b, vec![c]), (c, vec![a])]);
+        assert_eq!(deps.find_loop(), Some(vec![a, b, c, a]));
+        let deps = Dependencies(vec![(a, vec![b, c]), (b, vec![c]), (d, vec![a])]);
+        assert_eq!(deps.find_loop(), None);
+    }
+
+    #[test]
     fn declared_checks_are_named_in_the_variables_and_others_refused() {
         let replica = CheckId::declared("replica");
         let deps = Dependencies::parse("replica=db,agents=replica", &[replica]);
@@ -516,6 +557,16 @@ mod fuzz {
     use super::*;
     use proptest::prelude::*;
 
+    /// Whether `from`'s dependencies lead to `to` within `steps`: every
+    /// path tried, as plainly as can be, to judge `find_loop` by.
+    fn reaches(deps: &Dependencies, from: CheckId, to: CheckId, steps: usize) -> bool {
+        steps > 0
+            && deps
+                .of(from)
+                .iter()
+                .any(|dep| *dep == to || reaches(deps, *dep, to, steps - 1))
+    }
+
     proptest! {
         /// Any value is read, every threshold within bounds, or refused
         /// saying what was expected; never a panic.
@@ -538,6 +589,30 @@ mod fuzz {
             }
         }
 
+        /// A loop is found exactly when a check reaches itself, and is one.
+        #[test]
+        fn find_loop_finds_every_loop_and_only_loops(
+            edges in proptest::collection::vec((0..5usize, 0..5usize), 0..10),
+        ) {
+            let ids = ["a", "b", "c", "d", "e"].map(CheckId::declared);
+            let mut deps = Dependencies::default();
+            for (from, to) in edges.into_iter().filter(|(f, t)| f != t) {
+                match deps.0.iter_mut().find(|(c, _)| *c == ids[from]) {
+                    Some((_, list)) => list.push(ids[to]),
+                    None => deps.0.push((ids[from], vec![ids[to]])),
+                }
+            }
+            let any = deps.0.iter().any(|(id, _)| reaches(&deps, *id, *id, ids.len()));
+            let found = deps.find_loop();
+            prop_assert_eq!(found.is_some(), any);
+            if let Some(path) = found {
+                prop_assert_eq!(path.first(), path.last());
+                for pair in path.windows(2) {
+                    prop_assert!(deps.of(pair[0]).contains(&pair[1]));
+                }
+            }
+        }
+
         /// Any value is read without a loop, or refused saying what was expected.
         #[test]
         fn dependencies_are_read_without_loops_or_explained(
@@ -549,7 +624,7 @@ mod fuzz {
             match Dependencies::parse(&text, &[]) {
                 Ok(deps) => {
                     for (id, _) in &deps.0 {
-                        prop_assert!(!deps.reaches(*id, *id, deps.0.len()));
+                        prop_assert!(!reaches(&deps, *id, *id, deps.0.len()));
                     }
                 }
                 Err(e) => prop_assert!(e.0.starts_with("CHECK=DEPENDENCY pairs such as "), "{}", e.0),

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
-use crate::alerts::hygiene::{Dependencies, Hygiene, RunThreshold};
+use crate::alerts::hygiene::{Dependencies, Hygiene, RunThreshold, check_named};
 use crate::checks::{self, BUILTINS, Check, CheckId, Selection};
 use crate::config::{
     Config, ConfigErrors, Findings, GENERAL, Group, MaintenanceWindow, Reader, SERVE, STATE,
@@ -151,7 +151,7 @@ fn failure_severity(r: &mut Reader<'_>) -> FailureSeverity {
 /// The services file's mistakes are said here only when `file_errors`: where
 /// the services check reads the same file (`config validate`), it says them.
 fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
-    let (maintenance, declared) = declarations(r, file_errors);
+    let (maintenance, declared, tables) = declarations(r, file_errors);
     let mut threshold = |var| {
         let value = r.raw_or_default(var)?;
         r.parse(var, &value, |text| RunThreshold::parse(text, &declared))
@@ -166,6 +166,7 @@ fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
             })
         })
         .unwrap_or_default();
+    refuse_loops(r, &depends_on, &tables, &declared);
     Hygiene {
         failure,
         success,
@@ -175,12 +176,52 @@ fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
     }
 }
 
+/// A loop made by the `depends_on` of `vitals.toml`'s `[[check]]` tables,
+/// with `VITALS_DEPENDS_ON` for the checks they do not declare (whose own
+/// loops its parsing refuses): refused as one, naming the checks along it.
+fn refuse_loops(
+    r: &mut Reader<'_>,
+    env: &Dependencies,
+    tables: &[(CheckId, Vec<String>)],
+    declared: &[CheckId],
+) {
+    let mut all = Dependencies(
+        tables
+            .iter()
+            .filter(|(_, names)| !names.is_empty())
+            .map(|(id, names)| {
+                let deps = names
+                    .iter()
+                    .filter_map(|name| check_named(name, declared))
+                    .collect();
+                (*id, deps)
+            })
+            .collect(),
+    );
+    for (id, deps) in &env.0 {
+        if all.of(*id).is_empty() {
+            all.0.push((*id, deps.clone()));
+        }
+    }
+    if let Some(path) = all.find_loop() {
+        let names: Vec<&str> = path.iter().map(|id| id.key()).collect();
+        r.error(
+            "VITALS_CONFIG",
+            format!(
+                "depends_on makes a loop, {}: when all of them are down, nobody would be told \
+                 (remove one of these depends_on)",
+                names.join(" -> ")
+            ),
+        );
+    }
+}
+
 /// The `[[maintenance]]` windows of the services file, each check named by
 /// its canonical name (a name that is no check is a service's or a
 /// declared check's); and the checks it declares.
-fn declarations(r: &mut Reader<'_>, file_errors: bool) -> (Vec<MaintenanceWindow>, Vec<CheckId>) {
+fn declarations(r: &mut Reader<'_>, file_errors: bool) -> Declared {
     let Some(path) = services_file::path(r) else {
-        return (Vec::new(), Vec::new());
+        return (Vec::new(), Vec::new(), Vec::new());
     };
     // Service names are checked where the services are read.
     let (declared, errors) = services_file::load(&path, r.source(), &[]);
@@ -194,8 +235,18 @@ fn declarations(r: &mut Reader<'_>, file_errors: bool) -> (Vec<MaintenanceWindow
         for e in errors.into_iter().filter(|_| file_errors) {
             r.error("VITALS_CONFIG", e.to_string());
         }
-        return (Vec::new(), checks);
+        return (Vec::new(), checks, Vec::new());
     }
+    let tables = declared
+        .checks
+        .iter()
+        .map(|table| {
+            (
+                CheckId::declared(&table.name),
+                table.alerts.depends_on.clone(),
+            )
+        })
+        .collect();
     let windows = declared
         .maintenance
         .into_iter()
@@ -210,8 +261,16 @@ fn declarations(r: &mut Reader<'_>, file_errors: bool) -> (Vec<MaintenanceWindow
             w
         })
         .collect();
-    (windows, checks)
+    (windows, checks, tables)
 }
+
+/// What `vitals.toml` declares for alerting: the `[[maintenance]]` windows,
+/// the checks, and each `[[check]]`'s `depends_on` as written.
+type Declared = (
+    Vec<MaintenanceWindow>,
+    Vec<CheckId>,
+    Vec<(CheckId, Vec<String>)>,
+);
 
 /// The names of the checks `vitals.toml` declares (none without the file;
 /// its mistakes are said where its checks are run).
