@@ -206,3 +206,45 @@ fn a_depends_on_loop_of_declared_checks_is_refused_naming_it() {
         );
     }
 }
+
+#[test]
+fn the_alerting_rules_of_each_check_and_the_windows_are_shown() {
+    let test = Test::new();
+    let file = test.write_file(
+        "vitals.toml",
+        "[[check]]\nname = \"a\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n\
+         depends_on = [\"b\"]\nfailure_threshold = 3\n\n\
+         [[check]]\nname = \"b\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 2\n\n\
+         [[maintenance]]\nname = \"rebuild\"\nchecks = [\"a\"]\nstart = \"08:00\"\n\
+         duration = \"1h\"\ntimezone = \"Europe/Paris\"\nweekdays = [\"sun\"]\n",
+    );
+    let out = test
+        .env("VITALS_CONFIG", file)
+        .env("REDIS_URL", "redis://cache.internal:6379")
+        .env("VITALS_DEPENDS_ON", "cache=b")
+        .env("VITALS_FAILURE_THRESHOLD", "2")
+        .env("VITALS_SUCCESS_THRESHOLD", "b=4")
+        // A Monday: the next Sunday 08:00 in Paris is 07:00 UTC.
+        .env("VITALS_NOW", "2026-11-30T10:00:00Z")
+        .env("TZ", "UTC")
+        .args(["config", "validate", "--json"])
+        .run();
+    out.assert_code(1);
+    assert_eq!(
+        out.json()["rules"],
+        serde_json::json!({
+            "checks": {
+                "cache": {"failure_threshold": 2, "success_threshold": 1, "depends_on": ["b"]},
+                "a": {"failure_threshold": 3, "success_threshold": 1, "depends_on": ["b"]},
+                "b": {"failure_threshold": 2, "success_threshold": 4, "depends_on": []},
+            },
+            "flap_changes": 4,
+            "flap_window_seconds": 3600,
+            "maintenance": [{
+                "window": "maintenance window \"rebuild\" (Sun 08:00 Europe/Paris for 1h)",
+                "checks": ["a"],
+                "next_start": "2026-12-06T07:00:00.000Z",
+            }],
+        })
+    );
+}

@@ -305,6 +305,8 @@ pub struct Everything {
     pub config: Config,
     pub checks: Vec<Box<dyn Check>>,
     pub channels: Vec<Entry>,
+    /// What `check --alert` applies beyond the channels.
+    pub hygiene: Hygiene,
     pub findings: Findings,
 }
 
@@ -317,11 +319,12 @@ pub fn everything(source: &dyn Source) -> Everything {
     failure_severity(&mut r);
     HistorySettings::read(&mut r);
     r.secret("VITALS_SERVE_TOKEN");
-    hygiene(&mut r, false);
+    let hygiene = hygiene(&mut r, false);
     Everything {
         config,
         checks,
         channels,
+        hygiene,
         findings: r.into_findings(),
     }
 }
