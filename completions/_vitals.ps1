@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'vitals' -ScriptBlock {
         }
         'vitals;check' {
             [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated; declared checks too)')
+            [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Answer each check from its latest run recorded on this instance when that run is at most this old, e.g. 30s, 5m (also VITALS_MAX_AGE); the others run. Not with --alert')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)')

@@ -718,7 +718,7 @@ _vitals() {
             return 0
             ;;
         vitals__subcmd__check)
-            opts="-v -q -h --list --require --alert --record --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
+            opts="-v -q -h --list --require --alert --record --max-age --format --json --output --color --env-file --timeout --verbose --quiet --help all db cache agents services"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,6 +726,10 @@ _vitals() {
             case "${prev}" in
                 --require)
                     COMPREPLY=($(compgen -W "db cache agents services" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)

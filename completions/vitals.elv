@@ -42,6 +42,7 @@ set edit:completion:arg-completer[vitals] = {|@words|
         }
         &'vitals;check'= {
             cand --require 'Checks that must be configured: an unconfigured one counts as unhealthy (comma-separated; declared checks too)'
+            cand --max-age 'Answer each check from its latest run recorded on this instance when that run is at most this old, e.g. 30s, 5m (also VITALS_MAX_AGE); the others run. Not with --alert'
             cand --format 'Output format'
             cand --output 'Write the result to this file (atomically: a collector never reads half of it) instead of stdout'
             cand --color 'When to colour output (NO_COLOR and TERM=dumb turn "auto" off)'

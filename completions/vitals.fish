@@ -51,6 +51,7 @@ complete -c vitals -n "__fish_vitals_using_subcommand check" -l require -d 'Chec
 cache\t''
 agents\t''
 services\t''"
+complete -c vitals -n "__fish_vitals_using_subcommand check" -l max-age -d 'Answer each check from its latest run recorded on this instance when that run is at most this old, e.g. 30s, 5m (also VITALS_MAX_AGE); the others run. Not with --alert' -r
 complete -c vitals -n "__fish_vitals_using_subcommand check" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 nagios\t'A Nagios/Icinga plugin status line with perfdata (check commands only)'

@@ -306,6 +306,10 @@ pub struct CheckArgs {
     /// Record the run in the store (VITALS_STATE) for `vitals history` (also VITALS_RECORD=1).
     #[arg(long)]
     pub record: bool,
+
+    /// Answer each check from its latest run recorded on this instance when that run is at most this old, e.g. 30s, 5m (also VITALS_MAX_AGE); the others run. Not with --alert.
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration)]
+    pub max_age: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

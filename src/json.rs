@@ -16,3 +16,8 @@ where
     }
     map.end()
 }
+
+/// A time as every document states it: RFC 3339 in UTC, to the millisecond.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -55,6 +55,17 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
+/// How long ago something was, for people: as [`duration`] below a
+/// minute, then whole minutes and seconds, then hours and minutes.
+pub fn ago(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => duration(d),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
 /// "slow: SELECT 1 took 1.2 s (threshold 1.0 s)": how every check says a
 /// time went over its threshold; `what` ends with its verb ("answered in").
 pub fn slow(what: &str, took: Duration, threshold: Duration) -> String {
@@ -63,6 +74,11 @@ pub fn slow(what: &str, took: Duration, threshold: Duration) -> String {
         duration(took),
         duration(threshold)
     )
+}
+
+/// Seconds to the millisecond, as the documents' `age_seconds` say an age.
+pub fn seconds(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 /// Milliseconds with two decimals, as every JSON document reports them.

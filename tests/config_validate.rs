@@ -164,3 +164,87 @@ fn table_output_lists_groups() {
         .assert_stdout_contains("DATABASE_URL=postgres://app:***@db:5432/app")
         .assert_stdout_contains("configuration: valid");
 }
+
+#[test]
+fn a_depends_on_loop_of_declared_checks_is_refused_naming_it() {
+    let table = |name: &str, port: u16, deps: &str| {
+        format!(
+            "[[check]]\nname = \"{name}\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {port}\n{deps}\n"
+        )
+    };
+    let refused = "VITALS_CONFIG: depends_on makes a loop, a -> b -> c -> a: when all of them \
+                   are down, nobody would be told (remove one of these depends_on)";
+    // Closed by VITALS_DEPENDS_ON (which has no loop of its own), or by the file alone.
+    for (env, deps) in [("c=a", ""), ("", "depends_on = [\"a\"]")] {
+        let run = |args: &[&str]| {
+            let test = Test::new();
+            let file = test.write_file(
+                "vitals.toml",
+                [
+                    table("a", 1, "depends_on = [\"b\"]"),
+                    table("b", 2, "depends_on = [\"c\"]"),
+                    table("c", 3, deps),
+                ]
+                .concat(),
+            );
+            let state = test.dir().join("state.db");
+            test.env("VITALS_CONFIG", file)
+                .env("VITALS_DEPENDS_ON", env)
+                .env("VITALS_STATE", state)
+                .args(args)
+                .run()
+        };
+        let validate = run(&["config", "validate"]);
+        validate.assert_code(2).assert_stdout_contains(refused);
+        let alert = run(&["check", "a", "--alert"]);
+        alert.assert_code(2);
+        assert_eq!(
+            alert.stderr,
+            format!(
+                "error: --alert: no alert was raised or resolved: invalid configuration\n  {refused}\n"
+            )
+        );
+    }
+}
+
+#[test]
+fn the_alerting_rules_of_each_check_and_the_windows_are_shown() {
+    let test = Test::new();
+    let file = test.write_file(
+        "vitals.toml",
+        "[[check]]\nname = \"a\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 1\n\
+         depends_on = [\"b\"]\nfailure_threshold = 3\n\n\
+         [[check]]\nname = \"b\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 2\n\n\
+         [[maintenance]]\nname = \"rebuild\"\nchecks = [\"a\"]\nstart = \"08:00\"\n\
+         duration = \"1h\"\ntimezone = \"Europe/Paris\"\nweekdays = [\"sun\"]\n",
+    );
+    let out = test
+        .env("VITALS_CONFIG", file)
+        .env("REDIS_URL", "redis://cache.internal:6379")
+        .env("VITALS_DEPENDS_ON", "cache=b")
+        .env("VITALS_FAILURE_THRESHOLD", "2")
+        .env("VITALS_SUCCESS_THRESHOLD", "b=4")
+        // A Monday: the next Sunday 08:00 in Paris is 07:00 UTC.
+        .env("VITALS_NOW", "2026-11-30T10:00:00Z")
+        .env("TZ", "UTC")
+        .args(["config", "validate", "--json"])
+        .run();
+    out.assert_code(1);
+    assert_eq!(
+        out.json()["rules"],
+        serde_json::json!({
+            "checks": {
+                "cache": {"failure_threshold": 2, "success_threshold": 1, "depends_on": ["b"]},
+                "a": {"failure_threshold": 3, "success_threshold": 1, "depends_on": ["b"]},
+                "b": {"failure_threshold": 2, "success_threshold": 4, "depends_on": []},
+            },
+            "flap_changes": 4,
+            "flap_window_seconds": 3600,
+            "maintenance": [{
+                "window": "maintenance window \"rebuild\" (Sun 08:00 Europe/Paris for 1h)",
+                "checks": ["a"],
+                "next_start": "2026-12-06T07:00:00.000Z",
+            }],
+        })
+    );
+}

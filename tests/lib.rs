@@ -20,6 +20,7 @@ mod check_agents;
 mod check_all;
 mod check_cache;
 mod check_db;
+mod check_max_age;
 mod check_services;
 mod cli;
 mod clock;

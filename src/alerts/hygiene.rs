@@ -139,31 +139,46 @@ impl Dependencies {
                 None => deps.0.push((id, vec![dep])),
             }
         }
-        for (id, _) in &deps.0 {
-            if deps.reaches(*id, *id) {
-                return Err(expected(format!(
-                    "{} depends on itself through the others: when all are down, nobody would be told",
-                    id.key()
-                )));
-            }
+        if let Some(path) = deps.find_loop() {
+            return Err(expected(format!(
+                "{} depends on itself through the others: when all are down, nobody would be told",
+                path[0].key()
+            )));
         }
         Ok(deps)
     }
 
-    /// Whether `from`'s dependencies lead to `to`. Each check is followed
-    /// once: following every path instead takes exponential time when many
-    /// checks depend on many others.
-    fn reaches(&self, from: CheckId, to: CheckId) -> bool {
-        let mut seen: Vec<CheckId> = Vec::new();
-        let mut next = self.of(from).to_vec();
-        while let Some(check) = next.pop() {
-            if check == to {
+    /// A loop (database=cache,cache=database: both down, nobody told), as
+    /// the checks along it, the first one again at the end.
+    pub fn find_loop(&self) -> Option<Vec<CheckId>> {
+        self.0.iter().find_map(|(start, _)| {
+            let mut path = vec![*start];
+            let mut done = Vec::new();
+            self.back_to(*start, &mut path, &mut done).then_some(path)
+        })
+    }
+
+    /// Whether the dependencies of the last check of `path` lead back to
+    /// its first, extending `path` along the way; `done` holds the checks
+    /// that were found not to (each is walked once).
+    fn back_to(&self, start: CheckId, path: &mut Vec<CheckId>, done: &mut Vec<CheckId>) -> bool {
+        let Some(at) = path.last().copied() else {
+            return false;
+        };
+        for dep in self.of(at) {
+            if *dep == start {
+                path.push(*dep);
                 return true;
             }
-            if !seen.contains(&check) {
-                seen.push(check);
-                next.extend_from_slice(self.of(check));
+            if path.contains(dep) || done.contains(dep) {
+                continue;
             }
+            path.push(*dep);
+            if self.back_to(start, path, done) {
+                return true;
+            }
+            path.pop();
+            done.push(*dep);
         }
         false
     }
@@ -462,6 +477,23 @@ mod tests {
             refused("agents"),
             Some(format!("{head} (\"agents\" has no =)"))
         );
+    }
+
+    #[test]
+    fn a_loop_is_found_with_the_checks_along_it() {
+        let [a, b, c, d] = ["a", "b", "c", "d"].map(CheckId::declared);
+        // d leads into the loop without being part of it.
+        let deps = Dependencies(vec![
+            (d, vec![a]),
+            (a, vec![d, b]),
+            (b, vec![c]),
+            (c, vec![b]),
+        ]);
+        assert_eq!(deps.find_loop(), Some(vec![d, a, d]));
+        let deps = Dependencies(vec![(d, vec![b]), (a, vec![b]), (b, vec![c]), (c, vec![a])]);
+        assert_eq!(deps.find_loop(), Some(vec![a, b, c, a]));
+        let deps = Dependencies(vec![(a, vec![b, c]), (b, vec![c]), (d, vec![a])]);
+        assert_eq!(deps.find_loop(), None);
     }
 
     #[test]

@@ -21,10 +21,11 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use crate::config::{AlertFields, Declarations, Group, Reader, services_file};
+use crate::json;
 use crate::metrics::{Anomaly, Metric};
 use crate::net::tls::Trust;
 use crate::status::Status;
-use crate::text::millis;
+use crate::text::{millis, seconds};
 
 /// Declares each check's module and lists its descriptor in `BUILTINS`, so
 /// that registering a check is one line.
@@ -307,6 +308,20 @@ pub struct CheckResult {
     pub part_alert_fields: Vec<(String, AlertFields)>,
     /// [`Check::alert_fields`], set by the runner; not part of the JSON.
     pub alert_fields: AlertFields,
+    /// With `check --max-age`: `timestamp`, `cached` and `age_seconds`
+    /// in the JSON, after everything else.
+    pub freshness: Option<Freshness>,
+}
+
+/// Whether a result was run now or read from the history (`check --max-age`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Freshness {
+    /// When its run started.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Answered from a recorded run, not run now.
+    pub cached: bool,
+    /// How old the run was when answered.
+    pub age: Duration,
 }
 
 impl CheckResult {
@@ -326,6 +341,7 @@ impl CheckResult {
             anomaly_only: false,
             part_alert_fields: Vec::new(),
             alert_fields: AlertFields::default(),
+            freshness: None,
         }
     }
 
@@ -398,6 +414,11 @@ impl Serialize for CheckResult {
         map.serialize_entry("message", &self.message)?;
         if !self.anomalies.is_empty() {
             map.serialize_entry("anomalies", &self.anomalies)?;
+        }
+        if let Some(fresh) = &self.freshness {
+            map.serialize_entry("timestamp", &json::timestamp(fresh.at))?;
+            map.serialize_entry("cached", &fresh.cached)?;
+            map.serialize_entry("age_seconds", &seconds(fresh.age))?;
         }
         map.end()
     }

@@ -27,11 +27,7 @@ pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
         Err(_) => CheckResult::unhealthy(timed_out(check.target().as_deref(), limit)),
     };
     result.duration = Some(started.elapsed());
-    result.target = check.target();
-    result.part_targets = check.part_targets();
-    result.part_alert_fields = check.part_alert_fields();
-    result.alert_fields = check.alert_fields();
-    result.timed = check.timed();
+    of_check(check, &mut result);
     tracing::info!(
         "{}: {} after {:.2} ms: {}",
         check.id().key(),
@@ -40,6 +36,16 @@ pub async fn run_bounded(check: &dyn Check, timeout: Duration) -> CheckResult {
         result.message
     );
     result
+}
+
+/// What a result carries of its check besides what it found: its targets
+/// and alert fields (for the alerts' labels), and whether it is timed.
+pub fn of_check(check: &dyn Check, result: &mut CheckResult) {
+    result.target = check.target();
+    result.part_targets = check.part_targets();
+    result.part_alert_fields = check.part_alert_fields();
+    result.alert_fields = check.alert_fields();
+    result.timed = check.timed();
 }
 
 /// "`target`: timed out after 5.0 s", the one wording of a check's timeout.
@@ -98,6 +104,11 @@ pub async fn run_all(
 pub struct Report {
     pub overall_status: Status,
     pub timestamp: String,
+    /// With `check --max-age` ([`Report::freshness`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<f64>,
     pub duration_ms: f64,
     #[serde(serialize_with = "json::pairs")]
     pub checks: Vec<(CheckId, CheckResult)>,
@@ -117,10 +128,30 @@ impl Report {
     ) -> Report {
         Report {
             overall_status: Status::worst_of(checks.iter().map(|(_, r)| r.status)),
-            timestamp: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            timestamp: json::timestamp(at),
+            cached: None,
+            age_seconds: None,
             duration_ms: millis(duration),
             checks,
         }
+    }
+
+    /// With `check --max-age`: the document is as old as its oldest result
+    /// read from the history (`timestamp` is when that run started), and
+    /// `cached` when any result was.
+    pub fn freshness(&mut self, now: chrono::DateTime<chrono::Utc>) {
+        let oldest = self
+            .checks
+            .iter()
+            .filter_map(|(_, r)| r.freshness.filter(|f| f.cached))
+            .min_by_key(|f| f.at);
+        if let Some(fresh) = oldest {
+            self.timestamp = json::timestamp(fresh.at);
+        }
+        self.cached = Some(oldest.is_some());
+        self.age_seconds = Some(oldest.map_or(0.0, |f| {
+            text::seconds((now - f.at).to_std().unwrap_or_default())
+        }));
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::{Stopped, until_signal, until_stopped};
 use crate::alerts::from_checks;
-use crate::checks::runner::{Listing, Report, Single, run_all};
-use crate::checks::{self, BUILTINS, Check, CheckId, CheckResult, Selection};
+use crate::checks::runner::{Listing, Report, Single, of_check, run_all};
+use crate::checks::{self, BUILTINS, Check, CheckId, CheckResult, Freshness, Selection};
 use crate::cli::CheckArgs;
 use crate::config::ProcessEnv;
 use crate::config::check_table::valid_name;
@@ -15,7 +15,7 @@ use crate::error::report;
 use crate::exit::Exit;
 use crate::output::{self, Output};
 use crate::status::Status;
-use crate::{clock, settings};
+use crate::{clock, history, settings};
 
 pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<Exit> {
     if args.list {
@@ -35,23 +35,36 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
         .collect();
     refuse_unknown(&selection, &required, &selected)?;
     let max_in_flight = settings::max_in_flight(&ProcessEnv)?;
+    let max_age = max_age(args)?;
 
     // A thread per check (up to 4): one check's CPU work (SCRAM hashing, TLS
     // handshakes) must not stall another's clock, or its response time lies.
     // A single check keeps the main thread: worker threads cost it a third of
     // its time (thread start, a malloc arena).
     let started_at = clock::now();
-    let (checks, duration) = until_signal(
+    let (cached, mut live, duration) = until_signal(
         selected.len().min(4),
         "the checks were stopped before they had a result",
-        run_all(&selected, timeout, &required, max_in_flight),
+        async {
+            let cached = match max_age {
+                Some(max_age) => from_history(&selected, max_age, started_at, timeout).await,
+                None => Vec::new(),
+            };
+            let to_run: Vec<Arc<dyn Check>> = selected
+                .iter()
+                .filter(|c| !cached.iter().any(|(id, _)| *id == c.id()))
+                .cloned()
+                .collect();
+            let (live, duration) = run_all(&to_run, timeout, &required, max_in_flight).await;
+            (cached, live, duration)
+        },
     )?;
-    let mut report = Report::new(checks, duration);
     // Recorded before the result is printed: what the record says joins it.
+    // An answer from the history is not recorded again.
     let recording = match settings::record_requested(&ProcessEnv) {
         Ok(asked) if asked || args.record || args.alert => match settings::history(&ProcessEnv) {
             Ok((config, history)) => {
-                super::history::record(&mut report.checks, started_at, &config, &history, timeout)
+                super::history::record(&mut live, started_at, &config, &history, timeout)
             }
             Err(errors) => {
                 output::error(&format!("--record: the run was not recorded: {errors}"));
@@ -64,6 +77,19 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
             Exit::Warning
         }
     };
+    let mut report = Report::new(in_order(&selected, cached, live), duration);
+    if max_age.is_some() {
+        let now = clock::now();
+        for (_, result) in &mut report.checks {
+            let at = result.freshness.map_or(started_at, |f| f.at);
+            result.freshness = Some(Freshness {
+                at,
+                cached: result.freshness.is_some(),
+                age: (now - at).to_std().unwrap_or_default(),
+            });
+        }
+        report.freshness(now);
+    }
     // Anomalies may have made a check degraded.
     report.overall_status = Status::worst_of(report.checks.iter().map(|(_, r)| r.status));
     let overall = report.overall_status;
@@ -89,6 +115,88 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
     }
     emitted?;
     Ok(exit)
+}
+
+/// `--max-age`, else `VITALS_MAX_AGE`; refused with `--alert`, which must
+/// judge a new run: a recorded one counted again would bring a check
+/// nearer its failure threshold for nothing having happened.
+fn max_age(args: &CheckArgs) -> anyhow::Result<Option<Duration>> {
+    let (max_age, named) = match args.max_age {
+        Some(max_age) => (Some(max_age), "--max-age"),
+        None => (settings::max_age(&ProcessEnv)?, "VITALS_MAX_AGE"),
+    };
+    if args.alert && max_age.is_some() {
+        anyhow::bail!(
+            "--alert and {named} do not go together: alerting judges a new run of each check, \
+             never a recorded one (run the alerting job without {named}, and the pollers with it)"
+        );
+    }
+    Ok(max_age)
+}
+
+/// The configured checks of `selected` whose latest run recorded on this
+/// instance started at most `max_age` before `now`, as results marked
+/// cached. Without a store, or a run young enough, none; a store that
+/// cannot be read is said once on stderr, and every check runs.
+async fn from_history(
+    selected: &[Arc<dyn Check>],
+    max_age: Duration,
+    now: chrono::DateTime<chrono::Utc>,
+    timeout: Duration,
+) -> Vec<(CheckId, CheckResult)> {
+    let config = match settings::store(&ProcessEnv) {
+        Ok(config) => config,
+        Err(errors) => {
+            output::warning(&format!(
+                "--max-age: the history was not read, every check ran: {errors}"
+            ));
+            return Vec::new();
+        }
+    };
+    let names: Vec<String> = selected
+        .iter()
+        .filter(|c| c.configured())
+        .map(|c| c.id().key().to_owned())
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let since = now - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+    let recent = match history::recent(&config, &names, since, now, timeout).await {
+        Ok(recent) => recent,
+        Err(e) => {
+            output::warning(&format!(
+                "--max-age: the history was not read, every check ran: {}",
+                report(&e)
+            ));
+            return Vec::new();
+        }
+    };
+    selected
+        .iter()
+        .filter_map(|check| {
+            let run = recent.iter().find(|r| r.check == check.id().key())?;
+            let mut result = run.result();
+            of_check(check.as_ref(), &mut result);
+            result.freshness = Some(Freshness {
+                at: run.started_at,
+                cached: true,
+                age: (now - run.started_at).to_std().unwrap_or_default(),
+            });
+            Some((check.id(), result))
+        })
+        .collect()
+}
+
+/// The results from the history and the new ones, in the order of `selected`.
+fn in_order(
+    selected: &[Arc<dyn Check>],
+    cached: Vec<(CheckId, CheckResult)>,
+    live: Vec<(CheckId, CheckResult)>,
+) -> Vec<(CheckId, CheckResult)> {
+    let mut all: Vec<(CheckId, CheckResult)> = cached.into_iter().chain(live).collect();
+    all.sort_by_key(|(id, _)| selected.iter().position(|c| c.id() == *id));
+    all
 }
 
 /// The one name of `check NAME` (not `all`), whose own object is printed;

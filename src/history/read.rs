@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Filter, HistoryStore, Report, parse_when};
+use super::{Filter, HistoryStore, Recent, Report, parse_when};
 use crate::checks::CheckId;
 use crate::config::{StateLocation, StoreSettings};
 use crate::net::tls::Trust;
@@ -91,21 +91,15 @@ pub async fn report(
         anomalies: asked.anomalies,
     };
     let store = store_name(config);
-    let location = config
-        .location
-        .as_ref()
-        .ok_or_else(|| ReadError::NoLocation {
-            store: store.clone(),
-        })?;
-    let trust = Trust::new(config.extra_ca_file.clone());
-    let checks = match Store::open_read_only(location, &trust, timeout).await {
-        Ok(opened) => HistoryStore::new(opened)
+    if config.location.is_none() {
+        return Err(ReadError::NoLocation { store });
+    }
+    let checks = match open(config, timeout).await? {
+        Some(mut history) => history
             .summarize(&filter, now)
             .await
             .map_err(|source| ReadError::Store { store, source })?,
-        // Not there, or not yet of a vitals that records: nothing recorded.
-        Err(StoreError::Missing | StoreError::Unmigrated { .. }) => Vec::new(),
-        Err(source) => return Err(ReadError::Store { store, source }),
+        None => Vec::new(),
     };
     Ok(Report {
         since,
@@ -113,4 +107,46 @@ pub async fn report(
         instance: filter.instance,
         checks,
     })
+}
+
+/// The latest run of each of `checks` (canonical names) on `instance`
+/// that started in `[since, until]`: none when there is no store, or
+/// nothing recorded in it.
+pub async fn recent(
+    config: &StoreSettings,
+    checks: &[String],
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    timeout: Duration,
+) -> Result<Vec<Recent>, ReadError> {
+    match open(config, timeout).await? {
+        Some(mut history) => history
+            .recent(checks, &config.instance, since, until)
+            .await
+            .map_err(|source| ReadError::Store {
+                store: store_name(config),
+                source,
+            }),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The history for reading; `None` when there is none: no location, no
+/// store there, or one not yet of a vitals that records.
+async fn open(
+    config: &StoreSettings,
+    timeout: Duration,
+) -> Result<Option<HistoryStore>, ReadError> {
+    let Some(location) = &config.location else {
+        return Ok(None);
+    };
+    let trust = Trust::new(config.extra_ca_file.clone());
+    match Store::open_read_only(location, &trust, timeout).await {
+        Ok(opened) => Ok(Some(HistoryStore::new(opened))),
+        Err(StoreError::Missing | StoreError::Unmigrated { .. }) => Ok(None),
+        Err(source) => Err(ReadError::Store {
+            store: store_name(config),
+            source,
+        }),
+    }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::anomaly::{Baseline, MAX_WINDOW, Rule, State, Verdict, window};
 use super::maintain::{self, Upkeep, float_at, int_at, upkeep};
 use super::query::{self, Filter, Summary};
+use super::recent::{self, Recent};
 use super::{Retention, Run, Sample, series_id, unit_name};
 use crate::metrics::Anomaly;
 use crate::store::{Backend, Cell, Param, Result, Store, StoreError, Tx, float, int, text};
@@ -105,6 +106,21 @@ impl HistoryStore {
             anomalies,
             upkeep,
         })
+    }
+
+    /// The latest run of each of `checks` on `instance` started in `[since, until]`.
+    pub async fn recent(
+        &mut self,
+        checks: &[String],
+        instance: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Recent>> {
+        self.store
+            .transaction(false, &mut |tx: Tx<'_, '_>| {
+                Box::pin(recent::latest(tx.db, checks, instance, since, until))
+            })
+            .await
     }
 
     /// What the history holds for each check `filter` picks, at `now`.

@@ -17,6 +17,12 @@ pub const GROUP: Group = Group {
             "1 to record every check run in the store (same as check --record; --alert records too). Off by default: a plain check writes nothing.",
         ),
         var(
+            "VITALS_MAX_AGE",
+            Secrecy::Public,
+            None,
+            "check answers each check from its latest run recorded on this instance (VITALS_INSTANCE) when that run is at most this old, e.g. 30s (same as check --max-age, which wins); the others run. Not with --alert.",
+        ),
+        var(
             "VITALS_HISTORY_RETENTION",
             Secrecy::Public,
             Some("raw=14d,hourly=90d,daily=2y"),

@@ -37,6 +37,14 @@ pub fn render(results: &[(CheckId, &CheckResult)]) -> String {
                 out.push_str(&plain(line));
             }
         }
+        // The state stands as the run said it; the long output says how old it is.
+        if let Some(fresh) = result.freshness.filter(|f| f.cached) {
+            out.push_str(&format!(
+                "\n{}: cached - from a run recorded {} ago",
+                id.key(),
+                crate::text::ago(fresh.age)
+            ));
+        }
         for anomaly in &result.anomalies {
             out.push_str(&format!(
                 "\n{}: anomaly - {}",

@@ -80,7 +80,11 @@ impl Render for Single<'_> {
             "message".to_owned(),
             printable(&result.message).into_owned(),
         ]);
-        format!("{table}{}", anomaly_note(&[(self.id, result)]))
+        format!(
+            "{table}{}{}",
+            anomaly_note(&[(self.id, result)]),
+            cached_note(&[(self.id, result)])
+        )
     }
 
     fn check_results(&self) -> Option<Vec<(CheckId, &CheckResult)>> {
@@ -109,6 +113,24 @@ fn anomaly_note(results: &[(CheckId, &CheckResult)]) -> String {
     } else {
         format!("\nanomalies:{}", lines.concat())
     }
+}
+
+/// Below a check's table: each result answered from the history
+/// (`--max-age`), and how old its run is.
+fn cached_note(results: &[(CheckId, &CheckResult)]) -> String {
+    results
+        .iter()
+        .filter_map(|(id, r)| Some((id, r.freshness.filter(|f| f.cached)?)))
+        .map(|(id, f)| {
+            format!(
+                "\n{}: from a run recorded {} ago (at {})",
+                id.key(),
+                crate::text::ago(f.age),
+                f.at.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M:%S")
+            )
+        })
+        .collect()
 }
 
 fn add_flattened(table: &mut Table, style: &Style, key: &str, value: &Value) {
@@ -170,11 +192,12 @@ impl Render for Report {
         let results: Vec<(CheckId, &CheckResult)> =
             self.checks.iter().map(|(id, r)| (*id, r)).collect();
         format!(
-            "{table}\noverall: {} in {:.2} ms at {}{}",
+            "{table}\noverall: {} in {:.2} ms at {}{}{}",
             status(style, self.overall_status),
             self.duration_ms,
             self.timestamp,
-            anomaly_note(&results)
+            anomaly_note(&results),
+            cached_note(&results)
         )
     }
 
@@ -225,6 +248,7 @@ impl Render for validate::Report {
             };
             text.push_str(&format!("\n  {:<9} {reached}", severity.as_ref()));
         }
+        text.push_str(&rules(&self.rules));
         for warning in &self.warnings {
             text.push_str(&format!("\nwarning: {warning}"));
         }
@@ -239,6 +263,62 @@ impl Render for validate::Report {
         }
         text
     }
+}
+
+/// `config validate`'s lines on what `check --alert` applies.
+fn rules(rules: &validate::Rules) -> String {
+    let runs = |n: u32, what: &str| match n {
+        1 => format!("1 {what}run"),
+        n => format!("{n} {what}runs in a row"),
+    };
+    let mut text = String::from("\nalerting rules (check --alert):");
+    let width = rules
+        .checks
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    for (name, check) in &rules.checks {
+        text.push_str(&format!(
+            "\n  {name:<width$} raised after {}, resolved after {}",
+            runs(check.failure_threshold, "failing "),
+            runs(check.success_threshold, "healthy ")
+        ));
+        if !check.depends_on.is_empty() {
+            let deps: Vec<String> = check
+                .depends_on
+                .iter()
+                .map(|d| printable(d).into_owned())
+                .collect();
+            text.push_str(&format!("; depends on {}", deps.join(", ")));
+        }
+    }
+    text.push_str(&format!(
+        "\n  flapping: more than {} changes between trouble and health within {} hold a check's alerts",
+        rules.flap_changes,
+        humantime::format_duration(std::time::Duration::from_secs(rules.flap_window_seconds))
+    ));
+    for window in &rules.maintenance {
+        let covers = match &window.checks {
+            Some(names) => names.join(", "),
+            None => "every check".to_owned(),
+        };
+        let next = window.next_start.map_or_else(
+            || "no start within a week".to_owned(),
+            |at| {
+                format!(
+                    "next starts {}",
+                    at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M %Z")
+                )
+            },
+        );
+        text.push_str(&format!(
+            "\n  {}: {}; {next}",
+            printable(&window.window),
+            printable(&covers)
+        ));
+    }
+    text
 }
 
 fn outcome(style: &Style, outcome: Outcome) -> String {

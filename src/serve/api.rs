@@ -8,11 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::runs::Round;
 use crate::checks::CheckId;
-
-/// Seconds to the millisecond.
-fn seconds(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1000.0).round() / 1000.0
-}
+use crate::text::seconds;
 
 /// `map` with `cached` and `age_seconds` inserted right after `timestamp`
 /// (at the end when it has none).

@@ -19,10 +19,11 @@ mod tests;
 
 use std::iter::once;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use crate::alerts::channels::{self, CHANNELS, Entry, Shared};
 use crate::alerts::from_checks::FailureSeverity;
-use crate::alerts::hygiene::{Dependencies, Hygiene, RunThreshold};
+use crate::alerts::hygiene::{Dependencies, Hygiene, RunThreshold, check_named};
 use crate::checks::{self, BUILTINS, Check, CheckId, Selection};
 use crate::config::{
     Config, ConfigErrors, Findings, GENERAL, Group, MaintenanceWindow, Reader, SERVE, STATE,
@@ -99,6 +100,23 @@ pub fn record_requested(source: &dyn Source) -> Result<bool, ConfigErrors> {
     Ok(asked)
 }
 
+/// Where the store is and this instance's name, alone: what reading the
+/// history for `check --max-age` needs.
+pub fn store(source: &dyn Source) -> Result<StoreSettings, ConfigErrors> {
+    let mut r = reader(source);
+    let config = StoreSettings::read(&mut r);
+    r.finish()?;
+    Ok(config)
+}
+
+/// `VITALS_MAX_AGE`: how old a recorded run may be to answer for a check.
+pub fn max_age(source: &dyn Source) -> Result<Option<Duration>, ConfigErrors> {
+    let mut r = reader(source);
+    let max_age = r.optional("VITALS_MAX_AGE", crate::config::parse_duration);
+    r.finish()?;
+    Ok(max_age)
+}
+
 /// What recording and `history` use: where the store is, this instance's
 /// name, the trust roots, and the history's own settings.
 pub fn history(source: &dyn Source) -> Result<(StoreSettings, HistorySettings), ConfigErrors> {
@@ -133,7 +151,7 @@ fn failure_severity(r: &mut Reader<'_>) -> FailureSeverity {
 /// The services file's mistakes are said here only when `file_errors`: where
 /// the services check reads the same file (`config validate`), it says them.
 fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
-    let (maintenance, declared) = declarations(r, file_errors);
+    let (maintenance, declared, tables) = declarations(r, file_errors);
     let mut threshold = |var| {
         let value = r.raw_or_default(var)?;
         r.parse(var, &value, |text| RunThreshold::parse(text, &declared))
@@ -148,6 +166,7 @@ fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
             })
         })
         .unwrap_or_default();
+    refuse_loops(r, &depends_on, &tables, &declared);
     Hygiene {
         failure,
         success,
@@ -157,12 +176,52 @@ fn hygiene(r: &mut Reader<'_>, file_errors: bool) -> Hygiene {
     }
 }
 
+/// A loop made by the `depends_on` of `vitals.toml`'s `[[check]]` tables,
+/// with `VITALS_DEPENDS_ON` for the checks they do not declare (whose own
+/// loops its parsing refuses): refused as one, naming the checks along it.
+fn refuse_loops(
+    r: &mut Reader<'_>,
+    env: &Dependencies,
+    tables: &[(CheckId, Vec<String>)],
+    declared: &[CheckId],
+) {
+    let mut all = Dependencies(
+        tables
+            .iter()
+            .filter(|(_, names)| !names.is_empty())
+            .map(|(id, names)| {
+                let deps = names
+                    .iter()
+                    .filter_map(|name| check_named(name, declared))
+                    .collect();
+                (*id, deps)
+            })
+            .collect(),
+    );
+    for (id, deps) in &env.0 {
+        if all.of(*id).is_empty() {
+            all.0.push((*id, deps.clone()));
+        }
+    }
+    if let Some(path) = all.find_loop() {
+        let names: Vec<&str> = path.iter().map(|id| id.key()).collect();
+        r.error(
+            "VITALS_CONFIG",
+            format!(
+                "depends_on makes a loop, {}: when all of them are down, nobody would be told \
+                 (remove one of these depends_on)",
+                names.join(" -> ")
+            ),
+        );
+    }
+}
+
 /// The `[[maintenance]]` windows of the services file, each check named by
 /// its canonical name (a name that is no check is a service's or a
 /// declared check's); and the checks it declares.
-fn declarations(r: &mut Reader<'_>, file_errors: bool) -> (Vec<MaintenanceWindow>, Vec<CheckId>) {
+fn declarations(r: &mut Reader<'_>, file_errors: bool) -> Declared {
     let Some(path) = services_file::path(r) else {
-        return (Vec::new(), Vec::new());
+        return (Vec::new(), Vec::new(), Vec::new());
     };
     // Service names are checked where the services are read.
     let (declared, errors) = services_file::load(&path, r.source(), &[]);
@@ -176,8 +235,18 @@ fn declarations(r: &mut Reader<'_>, file_errors: bool) -> (Vec<MaintenanceWindow
         for e in errors.into_iter().filter(|_| file_errors) {
             r.error("VITALS_CONFIG", e.to_string());
         }
-        return (Vec::new(), checks);
+        return (Vec::new(), checks, Vec::new());
     }
+    let tables = declared
+        .checks
+        .iter()
+        .map(|table| {
+            (
+                CheckId::declared(&table.name),
+                table.alerts.depends_on.clone(),
+            )
+        })
+        .collect();
     let windows = declared
         .maintenance
         .into_iter()
@@ -192,8 +261,16 @@ fn declarations(r: &mut Reader<'_>, file_errors: bool) -> (Vec<MaintenanceWindow
             w
         })
         .collect();
-    (windows, checks)
+    (windows, checks, tables)
 }
+
+/// What `vitals.toml` declares for alerting: the `[[maintenance]]` windows,
+/// the checks, and each `[[check]]`'s `depends_on` as written.
+type Declared = (
+    Vec<MaintenanceWindow>,
+    Vec<CheckId>,
+    Vec<(CheckId, Vec<String>)>,
+);
 
 /// The names of the checks `vitals.toml` declares (none without the file;
 /// its mistakes are said where its checks are run).
@@ -228,6 +305,8 @@ pub struct Everything {
     pub config: Config,
     pub checks: Vec<Box<dyn Check>>,
     pub channels: Vec<Entry>,
+    /// What `check --alert` applies beyond the channels.
+    pub hygiene: Hygiene,
     pub findings: Findings,
 }
 
@@ -240,11 +319,12 @@ pub fn everything(source: &dyn Source) -> Everything {
     failure_severity(&mut r);
     HistorySettings::read(&mut r);
     r.secret("VITALS_SERVE_TOKEN");
-    hygiene(&mut r, false);
+    let hygiene = hygiene(&mut r, false);
     Everything {
         config,
         checks,
         channels,
+        hygiene,
         findings: r.into_findings(),
     }
 }

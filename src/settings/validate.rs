@@ -7,12 +7,16 @@ use url::Url;
 use super::Everything;
 use strum::IntoEnumIterator;
 
+use chrono::{DateTime, Utc};
+
 use crate::alerts::Severity;
 use crate::alerts::channels::{CHANNELS, ChannelId};
-use crate::checks::BUILTINS;
+use crate::alerts::hygiene::{FLAP_WINDOW, Hygiene};
+use crate::alerts::store::FLAP_CHANGES;
+use crate::checks::{BUILTINS, Check};
 use crate::config::{ConfigError, EnvFile, GENERAL, Group, STATE, Secrecy, Source, Table};
 use crate::net::tls;
-use crate::{json, redact};
+use crate::{clock, json, redact};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,8 +53,98 @@ pub struct Report {
     /// Which usable channels each severity reaches (`*_MIN_SEVERITY`).
     #[serde(serialize_with = "json::pairs")]
     pub routing: Vec<(Severity, Vec<ChannelId>)>,
+    /// What `check --alert` applies to each configured check.
+    pub rules: Rules,
     pub warnings: Vec<String>,
     pub errors: Vec<String>,
+}
+
+/// The alerting rules of the configured checks, the flap damping and the
+/// maintenance windows, as `check --alert` applies them.
+#[derive(Debug, Serialize)]
+pub struct Rules {
+    #[serde(serialize_with = "json::pairs")]
+    pub checks: Vec<(&'static str, CheckRules)>,
+    /// A check whose status changes more often than this within the
+    /// window is flapping: its alerts are held until it is stable.
+    pub flap_changes: usize,
+    pub flap_window_seconds: u64,
+    pub maintenance: Vec<Window>,
+}
+
+/// One check's thresholds and dependencies.
+#[derive(Debug, Serialize)]
+pub struct CheckRules {
+    pub failure_threshold: u32,
+    pub success_threshold: u32,
+    pub depends_on: Vec<String>,
+}
+
+/// A `[[maintenance]]` window and its next start.
+#[derive(Debug, Serialize)]
+pub struct Window {
+    /// As alerts held by it name it.
+    pub window: String,
+    /// The checks or services it covers; `null`: all.
+    pub checks: Option<Vec<String>>,
+    #[serde(serialize_with = "rfc3339_or_null")]
+    pub next_start: Option<DateTime<Utc>>,
+}
+
+fn rfc3339_or_null<S: serde::Serializer>(
+    at: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => s.serialize_str(&json::timestamp(*at)),
+        None => s.serialize_none(),
+    }
+}
+
+/// The rules `hygiene` and each check's own declaration make, at `now`.
+fn rules(checks: &[Box<dyn Check>], hygiene: &Hygiene, now: DateTime<Utc>) -> Rules {
+    let checks = checks
+        .iter()
+        .filter(|c| c.configured())
+        .map(|check| {
+            let id = check.id();
+            let own = check.alert_fields();
+            let depends_on = if own.depends_on.is_empty() {
+                hygiene
+                    .depends_on
+                    .of(id)
+                    .iter()
+                    .map(|d| d.key().to_owned())
+                    .collect()
+            } else {
+                own.depends_on.clone()
+            };
+            let rules = CheckRules {
+                failure_threshold: own
+                    .failure_threshold
+                    .unwrap_or_else(|| hygiene.failure.of(id)),
+                success_threshold: own
+                    .success_threshold
+                    .unwrap_or_else(|| hygiene.success.of(id)),
+                depends_on,
+            };
+            (id.key(), rules)
+        })
+        .collect();
+    Rules {
+        checks,
+        flap_changes: FLAP_CHANGES,
+        flap_window_seconds: FLAP_WINDOW.as_secs(),
+        maintenance: hygiene
+            .maintenance
+            .iter()
+            .map(|w| Window {
+                window: w.to_string(),
+                checks: w.checks.clone(),
+                next_start: w.next_start(now),
+            })
+            .collect(),
+    }
 }
 
 /// What reading one group came to.
@@ -70,6 +164,7 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
         config,
         checks,
         channels: entries,
+        hygiene,
         findings,
     } = super::everything(source);
     let mut errors = findings.errors;
@@ -195,6 +290,7 @@ pub fn build(source: &dyn Source, env_file: Option<&EnvFile>) -> Report {
         env_file: env_file.map(|f| f.path.display().to_string()),
         groups,
         routing,
+        rules: rules(&checks, &hygiene, clock::now()),
         warnings,
         errors: all_errors,
     }

@@ -48,6 +48,18 @@ impl MaintenanceWindow {
         })
     }
 
+    /// When its next occurrence starts at or after `at` (within a week and a day).
+    pub fn next_start(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local_day = at.with_timezone(&self.zone).date_naive();
+        (0..=8).find_map(|ahead| {
+            let day = local_day.checked_add_days(chrono::Days::new(ahead))?;
+            if !self.weekdays.is_empty() && !self.weekdays.contains(&day.weekday()) {
+                return None;
+            }
+            self.starts(day.and_time(self.start)).filter(|s| *s >= at)
+        })
+    }
+
     /// The instant a window starting at `local` starts: the earlier one when
     /// the clock goes back; when it skips that time (spring forward), the
     /// first instant after the gap.
