@@ -772,3 +772,152 @@ fn a_slowdown_is_flagged_on_its_third_run_and_cleared_when_it_ends(backend: Back
         assert_eq!(out.json()["anomalies"], Value::Null);
     }
 }
+
+/// `history` answers whole hours from their hourly roll-ups where these
+/// say what the raw runs say: the runs, the shares of time, the maximum,
+/// the incidents and the current status are the same as from the raw runs
+/// alone; the p50 and p95 (weighted from the hours' own) within 5 % for a
+/// steady series (docs/HISTORY.md).
+#[test]
+fn roll_ups_and_raw_runs_give_the_same_history() {
+    use vitals::config::StateLocation;
+    use vitals::history::anomaly::Rule;
+    use vitals::history::{Filter, HistoryStore, RESPONSE_TIME, Retention, Run, Sample, Summary};
+    use vitals::metrics::Unit;
+    use vitals::net::tls::Trust;
+    use vitals::store::{Create, Store as Backing};
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("history.db");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // Three days at one run a minute on two instances, from 00:00; web2 is
+    // down from 05:50 to 07:10 on the first day (across two hours) and
+    // degraded at every 97th minute; web1 degraded at every 250th.
+    let start = t0() - Duration::hours(10) - Duration::days(3);
+    let minutes = 3 * 1440;
+    let now = start + Duration::minutes(minutes);
+    let status = |instance: &str, minute: i64| match instance {
+        "web2" if (350..430).contains(&minute) => "unhealthy",
+        "web2" if minute % 97 == 3 => "degraded",
+        "web1" if minute % 250 == 11 => "degraded",
+        _ => "healthy",
+    };
+    let summarize = |columns: usize| -> Summary {
+        runtime.block_on(async {
+            let store = Backing::open(
+                &StateLocation::File(path.clone()),
+                &Trust::new(None),
+                std::time::Duration::from_secs(30),
+                Create::Store,
+            )
+            .await
+            .expect("the store");
+            let filter = Filter {
+                checks: vec!["database".to_owned()],
+                since: now - Duration::days(3) + Duration::minutes(20),
+                until: now,
+                instance: None,
+                buckets: columns,
+                anomalies: false,
+            };
+            let mut summaries = HistoryStore::new(store)
+                .summarize(&filter, now)
+                .await
+                .expect("a summary");
+            summaries.pop().expect("the check's")
+        })
+    };
+    runtime.block_on(async {
+        let store = Backing::open(
+            &StateLocation::File(path.clone()),
+            &Trust::new(None),
+            std::time::Duration::from_secs(30),
+            Create::Store,
+        )
+        .await
+        .expect("the store");
+        let mut history = HistoryStore::new(store);
+        let judging_off = Rule {
+            enabled: false,
+            ..Rule::default()
+        };
+        for hour in 0..minutes / 60 {
+            let runs: Vec<Run> = (hour * 60..hour * 60 + 60)
+                .flat_map(|minute| {
+                    ["web1", "web2"].map(|instance| Run {
+                        check: "database".to_owned(),
+                        instance: instance.to_owned(),
+                        started_at: start
+                            + Duration::minutes(minute)
+                            + Duration::seconds(if instance == "web1" { 0 } else { 7 }),
+                        duration: std::time::Duration::from_millis(3),
+                        status: status(instance, minute).to_owned(),
+                        message: format!("{instance} at minute {minute}"),
+                        samples: vec![Sample {
+                            metric: RESPONSE_TIME.to_owned(),
+                            unit: Unit::Seconds,
+                            value: 0.002 + ((minute * 7) % 11) as f64 / 10_000.0,
+                            gauge: true,
+                        }],
+                    })
+                })
+                .collect();
+            let end = start + Duration::minutes(hour * 60 + 60);
+            history
+                .record(&runs, &Retention::default(), &judging_off, end)
+                .await
+                .expect("recorded");
+        }
+    });
+    // 48 columns of about 90 minutes: most hours lie inside one and are
+    // read from their roll-ups; 144 columns of under 30 minutes: every hour
+    // spans two, so the raw runs answer for all of them.
+    let rolled = summarize(48);
+    let raw = summarize(144);
+    assert_eq!(rolled.samples, 2 * (minutes - 20));
+    assert_eq!(rolled.samples, raw.samples);
+    assert_eq!(rolled.runs_by_status, raw.runs_by_status);
+    assert_eq!(rolled.time_percent, raw.time_percent);
+    assert_eq!(rolled.uptime_percent, raw.uptime_percent);
+    assert_eq!(rolled.instances, ["web1", "web2"]);
+    assert_eq!(rolled.instances, raw.instances);
+    assert_eq!(
+        (
+            &rolled.status,
+            rolled.status_since,
+            rolled.last_run_at,
+            &rolled.message
+        ),
+        (&raw.status, raw.status_since, raw.last_run_at, &raw.message)
+    );
+    assert_eq!(rolled.incidents_total, raw.incidents_total);
+    assert_eq!(rolled.incidents, raw.incidents);
+    let outage = rolled
+        .incidents
+        .iter()
+        .find(|i| i.status == "unhealthy")
+        .expect("the outage");
+    assert_eq!(
+        (outage.instance.as_str(), outage.duration_seconds),
+        ("web2", 80.0 * 60.0)
+    );
+    let (r, w) = (
+        rolled.response_time_ms.expect("times"),
+        raw.response_time_ms.expect("times"),
+    );
+    assert_eq!(r.max, w.max);
+    for (got, exact) in [(r.p50, w.p50), (r.p95, w.p95)] {
+        assert!(
+            (got - exact).abs() <= exact * 0.05,
+            "{got} ms against {exact} ms"
+        );
+    }
+    // The roll-ups did answer: what they say is what the 48 columns show.
+    Store::sqlite_file(&path)
+        .execute("UPDATE history_status_rollups SET runs = runs + 1000 WHERE period = 'hour'");
+    assert!(summarize(48).samples > raw.samples + 1000);
+    assert_eq!(summarize(144).samples, raw.samples);
+}
