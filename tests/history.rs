@@ -187,7 +187,8 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
     assert_eq!(
         lines[0],
         "check,since,until,instances,runs,uptime_percent,healthy_percent,degraded_percent,\
-         unhealthy_percent,p50_ms,p95_ms,max_ms,status,status_since,last_run_at,incidents,message"
+         unhealthy_percent,p50_ms,p95_ms,max_ms,status,status_since,last_run_at,incidents,message,\
+         maintenance_seconds"
     );
     assert!(
         lines[1].starts_with(&format!(
@@ -548,6 +549,7 @@ fn a_simulated_year_stays_bounded() {
                     }
                     .to_owned(),
                     message: "Database operational".to_owned(),
+                    maintenance: None,
                     samples: vec![
                         Sample {
                             metric: RESPONSE_TIME.to_owned(),
@@ -776,8 +778,8 @@ fn a_slowdown_is_flagged_on_its_third_run_and_cleared_when_it_ends(backend: Back
 /// `history` answers whole hours from their hourly roll-ups where these
 /// say what the raw runs say: the runs, the shares of time, the maximum,
 /// the incidents and the current status are the same as from the raw runs
-/// alone; the p50 and p95 (weighted from the hours' own) within 5 % for a
-/// steady series (docs/HISTORY.md).
+/// alone, and so is the time in maintenance; the p50 and p95 (weighted from
+/// the hours' own) within 5 % for a steady series (docs/HISTORY.md).
 #[test]
 fn roll_ups_and_raw_runs_give_the_same_history() {
     use vitals::config::StateLocation;
@@ -795,7 +797,8 @@ fn roll_ups_and_raw_runs_give_the_same_history() {
         .expect("a runtime");
     // Three days at one run a minute on two instances, from 00:00; web2 is
     // down from 05:50 to 07:10 on the first day (across two hours) and
-    // degraded at every 97th minute; web1 degraded at every 250th.
+    // degraded at every 97th minute; web1 degraded at every 250th. Both in
+    // maintenance from minute 600 to 700.
     let start = t0() - Duration::hours(10) - Duration::days(3);
     let minutes = 3 * 1440;
     let now = start + Duration::minutes(minutes);
@@ -856,6 +859,7 @@ fn roll_ups_and_raw_runs_give_the_same_history() {
                         duration: std::time::Duration::from_millis(3),
                         status: status(instance, minute).to_owned(),
                         message: format!("{instance} at minute {minute}"),
+                        maintenance: (600..700).contains(&minute).then(|| "upgrade".to_owned()),
                         samples: vec![Sample {
                             metric: RESPONSE_TIME.to_owned(),
                             unit: Unit::Seconds,
@@ -882,6 +886,8 @@ fn roll_ups_and_raw_runs_give_the_same_history() {
     assert_eq!(rolled.runs_by_status, raw.runs_by_status);
     assert_eq!(rolled.time_percent, raw.time_percent);
     assert_eq!(rolled.uptime_percent, raw.uptime_percent);
+    assert_eq!(rolled.maintenance_seconds, 2.0 * 100.0 * 60.0);
+    assert_eq!(rolled.maintenance_seconds, raw.maintenance_seconds);
     assert_eq!(rolled.instances, ["web1", "web2"]);
     assert_eq!(rolled.instances, raw.instances);
     assert_eq!(
@@ -920,4 +926,82 @@ fn roll_ups_and_raw_runs_give_the_same_history() {
         .execute("UPDATE history_status_rollups SET runs = runs + 1000 WHERE period = 'hour'");
     assert!(summarize(48).samples > raw.samples + 1000);
     assert_eq!(summarize(144).samples, raw.samples);
+}
+
+on_both!(maintenance_time_is_left_out_of_uptime);
+fn maintenance_time_is_left_out_of_uptime(backend: Backend) {
+    let store = Store::fresh(backend);
+    let up = PgServer::shared().create_database();
+    let down = format!("postgres://app:pw@127.0.0.1:{}/app", free_port());
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("vitals.toml");
+    // Every day from 10:03 UTC for 3 minutes: runs 3, 4 and 5 are in it.
+    std::fs::write(
+        &config,
+        "[[maintenance]]\nname = \"upgrade\"\nchecks = [\"db\"]\nstart = \"10:03\"\n\
+         duration = \"3m\"\ntimezone = \"UTC\"\n",
+    )
+    .expect("vitals.toml");
+    // Down during the window (runs 3 and 4) and once outside it (run 7).
+    for minute in 0..8 {
+        let failing = [3, 4, 7].contains(&minute);
+        let out = store
+            .test()
+            .env("DATABASE_URL", if failing { &down } else { &up })
+            .env("VITALS_INSTANCE", "web1")
+            .env("VITALS_CONFIG", config.display().to_string())
+            .env("VITALS_NOW", at(minute))
+            .args(["check", "db", "--record"])
+            .run();
+        out.assert_code(if failing { 2 } else { 0 });
+    }
+    assert_eq!(
+        store.number("SELECT COUNT(*) FROM history_runs WHERE maintenance = 'upgrade'"),
+        3
+    );
+    let t = starts(&store);
+    let until = (t0() + Duration::minutes(8)).timestamp_millis();
+    let range = ["database", "--since", &at(-51), "--until", &at(8)];
+    let out = history(&store, 9, &[&range[..], &["--json"]].concat());
+    out.assert_code(0);
+    let c = &out.json()["checks"][0];
+    let in_maintenance = t[6] - t[3];
+    let outside = until - t[0] - in_maintenance;
+    let down_outside = until - t[7];
+    assert_eq!(
+        c["maintenance_seconds"],
+        json!(in_maintenance as f64 / 1000.0)
+    );
+    assert_eq!(c["uptime_excludes"], "maintenance");
+    assert_eq!(
+        c["uptime_percent"],
+        json!(round2(
+            (outside - down_outside) as f64 * 100.0 / outside as f64
+        ))
+    );
+    // The shares of time still cover all of it, maintenance too.
+    assert_eq!(
+        c["time_percent"]["unhealthy"],
+        json!(round2(
+            ((t[5] - t[3]) + down_outside) as f64 * 100.0 / (until - t[0]) as f64
+        ))
+    );
+    assert_eq!(c["runs_by_status"], json!({"healthy": 5, "unhealthy": 3}));
+
+    let table = history(&store, 9, &range);
+    table.assert_code(0);
+    assert!(
+        table
+            .stdout
+            .contains("\ndatabase: uptime leaves out 0h 3m of maintenance"),
+        "{}",
+        table.stdout
+    );
+    let csv = history(&store, 9, &[&range[..], &["--format", "csv"]].concat());
+    csv.assert_code(0);
+    let line = csv.stdout.lines().nth(1).expect("a line");
+    assert!(
+        line.ends_with(&format!(",{}", in_maintenance as f64 / 1000.0)),
+        "{line}"
+    );
 }

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::maintain::{
-    DAY_MS, Figures, HOUR_MS, MAX_GAP_MS, float_at, int_at, percentile, status_times, text_at,
-    weighted_percentile,
+    DAY_MS, Figures, HOUR_MS, MAX_GAP_MS, Time, float_at, int_at, percentile, status_times,
+    text_at, weighted_percentile,
 };
 use super::record::{first_id, started_ms};
 use super::{MAX_MESSAGE_CHARS, RESPONSE_TIME, unit_name, unit_of};
@@ -84,6 +84,16 @@ pub struct Bucket {
     pub status: Option<String>,
     /// The slowest response time in it, in milliseconds.
     pub response_ms: Option<f64>,
+    /// Runs in it, and how many of them ran in maintenance.
+    pub runs: i64,
+    pub maintenance_runs: i64,
+}
+
+impl Bucket {
+    /// Whether every run in it ran in maintenance.
+    pub fn maintenance(&self) -> bool {
+        self.runs > 0 && self.maintenance_runs == self.runs
+    }
 }
 
 /// One check's history over the range.
@@ -100,8 +110,13 @@ pub struct Summary {
     pub runs_by_status: BTreeMap<String, i64>,
     /// Percent of the time in each status.
     pub time_percent: BTreeMap<String, f64>,
-    /// Percent of the time healthy or degraded (the dependency answered).
+    /// Percent of the time outside maintenance that was healthy or
+    /// degraded (the dependency answered); `None` without such time.
     pub uptime_percent: Option<f64>,
+    /// What the uptime leaves out: always `maintenance`.
+    pub uptime_excludes: &'static str,
+    /// Time in `[[maintenance]]` windows, every status.
+    pub maintenance_seconds: f64,
     pub response_time_ms: Option<ResponseTimes>,
     /// The status of the latest run, and since when it has held on its instance.
     pub status: Option<String>,
@@ -221,13 +236,36 @@ pub(super) async fn summarize(
     let checks = if filter.checks.is_empty() {
         let rows = db
             .query(
-                "SELECT DISTINCT check_name FROM history_runs \
-                 UNION SELECT DISTINCT check_name FROM history_status_rollups",
+                "SELECT DISTINCT check_name FROM history_status_rollups",
                 &[],
             )
             .await?;
         let mut names: Vec<String> = rows.iter().map(|r| text_at(r, 0)).collect::<Result<_>>()?;
+        // The runs' names one index seek each, not by reading every run.
+        let mut after = String::new();
+        loop {
+            let rows = db
+                .query(
+                    "SELECT MIN(check_name) FROM history_runs WHERE check_name > $1",
+                    &[text(&after)],
+                )
+                .await?;
+            match rows
+                .first()
+                .and_then(|r| r.first())
+                .map(Cell::text)
+                .transpose()?
+                .flatten()
+            {
+                Some(name) => {
+                    names.push(name.clone());
+                    after = name;
+                }
+                None => break,
+            }
+        }
         names.sort();
+        names.dedup();
         names
     } else {
         filter.checks.clone()
@@ -271,8 +309,7 @@ impl Scope<'_> {
 struct Tally<'a> {
     column: &'a (dyn Fn(i64) -> usize + Sync),
     buckets: Vec<Bucket>,
-    runs_by_status: BTreeMap<String, i64>,
-    time_by_status: BTreeMap<String, i64>,
+    by_status: BTreeMap<String, Time>,
     /// Each instance, and when it was first seen.
     instances: BTreeMap<String, i64>,
     /// Response times of raw runs, in milliseconds.
@@ -282,13 +319,18 @@ struct Tally<'a> {
 }
 
 impl Tally<'_> {
-    fn runs(&mut self, instance: String, at: i64, status: &str, runs: i64, time: i64) {
+    fn runs(&mut self, instance: String, at: i64, status: &str, time: &Time) {
         let seen = self.instances.entry(instance).or_insert(at);
         *seen = (*seen).min(at);
-        *self.runs_by_status.entry(status.to_owned()).or_default() += runs;
-        *self.time_by_status.entry(status.to_owned()).or_default() += time;
+        let sum = self.by_status.entry(status.to_owned()).or_default();
+        sum.runs += time.runs;
+        sum.ms += time.ms;
+        sum.maintenance_runs += time.maintenance_runs;
+        sum.maintenance_ms += time.maintenance_ms;
         let b = &mut self.buckets[(self.column)(at)];
         b.status = worse(b.status.take(), status);
+        b.runs += time.runs;
+        b.maintenance_runs += time.maintenance_runs;
     }
 
     fn slowest(&mut self, at: i64, ms: f64) {
@@ -319,7 +361,8 @@ async fn add_rollups(
     let rows = db
         .query(
             &format!(
-                "SELECT bucket, instance, status, runs, time_ms FROM history_status_rollups \
+                "SELECT bucket, instance, status, runs, time_ms, maintenance_runs, maintenance_ms \
+                 FROM history_status_rollups \
                  WHERE period = $1 AND bucket >= $2 AND bucket < $3 AND {pick}"
             ),
             &params,
@@ -328,14 +371,13 @@ async fn add_rollups(
     for r in &rows {
         let bucket = int_at(r, 0)?;
         if keep(bucket) {
-            let status = text_at(r, 2)?;
-            tally.runs(
-                text_at(r, 1)?,
-                bucket,
-                &status,
-                int_at(r, 3)?,
-                int_at(r, 4)?,
-            );
+            let time = Time {
+                runs: int_at(r, 3)?,
+                ms: int_at(r, 4)?,
+                maintenance_runs: int_at(r, 5)?,
+                maintenance_ms: int_at(r, 6)?,
+            };
+            tally.runs(text_at(r, 1)?, bucket, &text_at(r, 2)?, &time);
         }
     }
     if scope.series.is_empty() {
@@ -405,8 +447,8 @@ fn raw_spans(from: i64, until: i64, hours: &[i64]) -> Vec<(i64, i64)> {
 }
 
 /// Adds the raw runs of `from..to` (and their response times). A run
-/// counts until the next of its instance, so the runs up to
-/// [`MAX_GAP_MS`] after `to` are read too, but not added.
+/// counts until the next of its instance, so the first run of each
+/// instance after `to` (up to [`MAX_GAP_MS`] after) is looked up too.
 async fn add_raw(
     db: &mut dyn Backend,
     tally: &mut Tally<'_>,
@@ -414,25 +456,45 @@ async fn add_raw(
     (from, to): (i64, i64),
     until: i64,
 ) -> Result<()> {
-    let mut params = vec![int(from), int((to + MAX_GAP_MS).min(until))];
+    let mut params = vec![int(from), int(to)];
     let pick = scope.pick("", &mut params);
     let rows = db
         .query(
             &format!(
-                "SELECT instance, started_at, status FROM history_runs \
+                "SELECT instance, started_at, status, \
+                 CASE WHEN maintenance IS NULL THEN 0 ELSE 1 END FROM history_runs \
                  WHERE started_at >= $1 AND started_at < $2 AND {pick} ORDER BY started_at, id"
             ),
             &params,
         )
         .await?;
-    let runs: Vec<(String, String, i64, String)> = rows
+    let mut runs: Vec<(String, String, i64, String)> = rows
         .iter()
         .map(|r| Ok((String::new(), text_at(r, 0)?, int_at(r, 1)?, text_at(r, 2)?)))
         .collect::<Result<_>>()?;
+    let mut instances: Vec<String> = runs.iter().map(|r| r.1.clone()).collect();
+    instances.sort();
+    instances.dedup();
+    let ahead = (to + MAX_GAP_MS).min(until);
+    for instance in instances.into_iter().filter(|_| ahead > to) {
+        let next = first_cell(
+            &db.query(
+                "SELECT started_at FROM history_runs WHERE check_name = $1 AND instance = $2 \
+                 AND started_at >= $3 AND started_at < $4 ORDER BY started_at LIMIT 1",
+                &[text(scope.check), text(&instance), int(to), int(ahead)],
+            )
+            .await?,
+        )?;
+        if let Some(at) = next {
+            runs.push((String::new(), instance, at, String::new()));
+        }
+    }
     let times = status_times(&runs, until);
-    for ((_, instance, at, status), time) in runs.into_iter().zip(times) {
+    for (((_, instance, at, status), ms), row) in runs.into_iter().zip(times).zip(&rows) {
         if at < to {
-            tally.runs(instance, at, &status, 1, time);
+            let mut time = Time::default();
+            time.add(1, ms, int_at(row, 3)? != 0);
+            tally.runs(instance, at, &status, &time);
         }
     }
     if scope.series.is_empty() {
@@ -501,8 +563,7 @@ async fn summarize_check(
     let mut tally = Tally {
         column: &column,
         buckets: vec![Bucket::default(); columns],
-        runs_by_status: BTreeMap::new(),
-        time_by_status: BTreeMap::new(),
+        by_status: BTreeMap::new(),
         instances: BTreeMap::new(),
         response: Vec::new(),
         figures: Vec::new(),
@@ -538,30 +599,33 @@ async fn summarize_check(
         add_raw(db, &mut tally, &scope, span, until).await?;
     }
 
-    let statuses: Vec<String> = tally.runs_by_status.keys().cloned().collect();
+    let statuses: Vec<String> = tally.by_status.keys().cloned().collect();
     let (incidents_total, incidents) =
         incidents(db, &scope, &statuses, raw_from, until, now).await?;
     let last = latest(db, &scope, &statuses, raw_from, until).await?;
-    let samples = tally.runs_by_status.values().sum();
-    let total_time: i64 = tally.time_by_status.values().sum();
-    let percent = |t: i64| round2(t as f64 * 100.0 / total_time as f64);
+    let samples = tally.by_status.values().map(|t| t.runs).sum();
+    let total_time: i64 = tally.by_status.values().map(|t| t.ms).sum();
     let time_percent: BTreeMap<String, f64> = if total_time > 0 {
         tally
-            .time_by_status
+            .by_status
             .iter()
-            .map(|(s, t)| (s.clone(), percent(*t)))
+            .map(|(s, t)| (s.clone(), round2(t.ms as f64 * 100.0 / total_time as f64)))
             .collect()
     } else {
         BTreeMap::new()
     };
-    let uptime_percent = (total_time > 0).then(|| {
-        percent(
-            ["healthy", "degraded"]
-                .iter()
-                .filter_map(|s| tally.time_by_status.get(*s))
-                .sum(),
-        )
+    // Uptime is of the time outside maintenance: planned work is no outage.
+    let outside = |t: &Time| t.ms - t.maintenance_ms;
+    let outside_time: i64 = tally.by_status.values().map(outside).sum();
+    let uptime_percent = (outside_time > 0).then(|| {
+        let up: i64 = ["healthy", "degraded"]
+            .iter()
+            .filter_map(|s| tally.by_status.get(*s))
+            .map(outside)
+            .sum();
+        round2(up as f64 * 100.0 / outside_time as f64)
     });
+    let maintenance_ms: i64 = tally.by_status.values().map(|t| t.maintenance_ms).sum();
     let instances = tally.instances();
     let response_time_ms = response_times(std::mem::take(&mut tally.response), &tally.figures);
     Ok(Summary {
@@ -570,9 +634,15 @@ async fn summarize_check(
         until: at(until),
         instances,
         samples,
-        runs_by_status: tally.runs_by_status,
+        runs_by_status: tally
+            .by_status
+            .iter()
+            .map(|(s, t)| (s.clone(), t.runs))
+            .collect(),
         time_percent,
         uptime_percent,
+        uptime_excludes: "maintenance",
+        maintenance_seconds: maintenance_ms as f64 / 1000.0,
         response_time_ms,
         status: last.as_ref().map(|l| l.status.clone()),
         status_since: last.as_ref().map(|l| at(l.since)),
