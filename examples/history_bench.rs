@@ -161,6 +161,7 @@ fn fill(path: &str, days: i64, raw_days: u64) {
                         duration: Duration::from_millis(4),
                         status: status.to_owned(),
                         message: format!("{check} operational"),
+                        maintenance: None,
                         samples,
                     });
                 }

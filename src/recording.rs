@@ -50,7 +50,15 @@ pub async fn record(
     let (recorded, runs): (Vec<usize>, Vec<Run>) = checks
         .iter()
         .enumerate()
-        .filter_map(|(i, (id, result))| Some((i, Run::of(*id, result, instance, started_at)?)))
+        .filter_map(|(i, (id, result))| {
+            let mut run = Run::of(*id, result, instance, started_at)?;
+            run.maintenance = history
+                .maintenance
+                .iter()
+                .find(|w| w.covers(id.key(), None) && w.active_at(started_at).is_some())
+                .map(|w| w.name.clone());
+            Some((i, run))
+        })
         .unzip();
     let store = store_name(config);
     let location = config

@@ -187,7 +187,8 @@ fn recorded_runs_give_exact_aggregates(backend: Backend) {
     assert_eq!(
         lines[0],
         "check,since,until,instances,runs,uptime_percent,healthy_percent,degraded_percent,\
-         unhealthy_percent,p50_ms,p95_ms,max_ms,status,status_since,last_run_at,incidents,message"
+         unhealthy_percent,p50_ms,p95_ms,max_ms,status,status_since,last_run_at,incidents,message,\
+         maintenance_seconds"
     );
     assert!(
         lines[1].starts_with(&format!(
@@ -548,6 +549,7 @@ fn a_simulated_year_stays_bounded() {
                     }
                     .to_owned(),
                     message: "Database operational".to_owned(),
+                    maintenance: None,
                     samples: vec![
                         Sample {
                             metric: RESPONSE_TIME.to_owned(),
@@ -771,4 +773,235 @@ fn a_slowdown_is_flagged_on_its_third_run_and_cleared_when_it_ends(backend: Back
         out.assert_code(0);
         assert_eq!(out.json()["anomalies"], Value::Null);
     }
+}
+
+/// `history` answers whole hours from their hourly roll-ups where these
+/// say what the raw runs say: the runs, the shares of time, the maximum,
+/// the incidents and the current status are the same as from the raw runs
+/// alone, and so is the time in maintenance; the p50 and p95 (weighted from
+/// the hours' own) within 5 % for a steady series (docs/HISTORY.md).
+#[test]
+fn roll_ups_and_raw_runs_give_the_same_history() {
+    use vitals::config::StateLocation;
+    use vitals::history::anomaly::Rule;
+    use vitals::history::{Filter, HistoryStore, RESPONSE_TIME, Retention, Run, Sample, Summary};
+    use vitals::metrics::Unit;
+    use vitals::net::tls::Trust;
+    use vitals::store::{Create, Store as Backing};
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("history.db");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // Three days at one run a minute on two instances, from 00:00; web2 is
+    // down from 05:50 to 07:10 on the first day (across two hours) and
+    // degraded at every 97th minute; web1 degraded at every 250th. Both in
+    // maintenance from minute 600 to 700.
+    let start = t0() - Duration::hours(10) - Duration::days(3);
+    let minutes = 3 * 1440;
+    let now = start + Duration::minutes(minutes);
+    let status = |instance: &str, minute: i64| match instance {
+        "web2" if (350..430).contains(&minute) => "unhealthy",
+        "web2" if minute % 97 == 3 => "degraded",
+        "web1" if minute % 250 == 11 => "degraded",
+        _ => "healthy",
+    };
+    let summarize = |columns: usize| -> Summary {
+        runtime.block_on(async {
+            let store = Backing::open(
+                &StateLocation::File(path.clone()),
+                &Trust::new(None),
+                std::time::Duration::from_secs(30),
+                Create::Store,
+            )
+            .await
+            .expect("the store");
+            let filter = Filter {
+                checks: vec!["database".to_owned()],
+                since: now - Duration::days(3) + Duration::minutes(20),
+                until: now,
+                instance: None,
+                buckets: columns,
+                anomalies: false,
+            };
+            let mut summaries = HistoryStore::new(store)
+                .summarize(&filter, now)
+                .await
+                .expect("a summary");
+            summaries.pop().expect("the check's")
+        })
+    };
+    runtime.block_on(async {
+        let store = Backing::open(
+            &StateLocation::File(path.clone()),
+            &Trust::new(None),
+            std::time::Duration::from_secs(30),
+            Create::Store,
+        )
+        .await
+        .expect("the store");
+        let mut history = HistoryStore::new(store);
+        let judging_off = Rule {
+            enabled: false,
+            ..Rule::default()
+        };
+        for hour in 0..minutes / 60 {
+            let runs: Vec<Run> = (hour * 60..hour * 60 + 60)
+                .flat_map(|minute| {
+                    ["web1", "web2"].map(|instance| Run {
+                        check: "database".to_owned(),
+                        instance: instance.to_owned(),
+                        started_at: start
+                            + Duration::minutes(minute)
+                            + Duration::seconds(if instance == "web1" { 0 } else { 7 }),
+                        duration: std::time::Duration::from_millis(3),
+                        status: status(instance, minute).to_owned(),
+                        message: format!("{instance} at minute {minute}"),
+                        maintenance: (600..700).contains(&minute).then(|| "upgrade".to_owned()),
+                        samples: vec![Sample {
+                            metric: RESPONSE_TIME.to_owned(),
+                            unit: Unit::Seconds,
+                            value: 0.002 + ((minute * 7) % 11) as f64 / 10_000.0,
+                            gauge: true,
+                        }],
+                    })
+                })
+                .collect();
+            let end = start + Duration::minutes(hour * 60 + 60);
+            history
+                .record(&runs, &Retention::default(), &judging_off, end)
+                .await
+                .expect("recorded");
+        }
+    });
+    // 48 columns of about 90 minutes: most hours lie inside one and are
+    // read from their roll-ups; 144 columns of under 30 minutes: every hour
+    // spans two, so the raw runs answer for all of them.
+    let rolled = summarize(48);
+    let raw = summarize(144);
+    assert_eq!(rolled.samples, 2 * (minutes - 20));
+    assert_eq!(rolled.samples, raw.samples);
+    assert_eq!(rolled.runs_by_status, raw.runs_by_status);
+    assert_eq!(rolled.time_percent, raw.time_percent);
+    assert_eq!(rolled.uptime_percent, raw.uptime_percent);
+    assert_eq!(rolled.maintenance_seconds, 2.0 * 100.0 * 60.0);
+    assert_eq!(rolled.maintenance_seconds, raw.maintenance_seconds);
+    assert_eq!(rolled.instances, ["web1", "web2"]);
+    assert_eq!(rolled.instances, raw.instances);
+    assert_eq!(
+        (
+            &rolled.status,
+            rolled.status_since,
+            rolled.last_run_at,
+            &rolled.message
+        ),
+        (&raw.status, raw.status_since, raw.last_run_at, &raw.message)
+    );
+    assert_eq!(rolled.incidents_total, raw.incidents_total);
+    assert_eq!(rolled.incidents, raw.incidents);
+    let outage = rolled
+        .incidents
+        .iter()
+        .find(|i| i.status == "unhealthy")
+        .expect("the outage");
+    assert_eq!(
+        (outage.instance.as_str(), outage.duration_seconds),
+        ("web2", 80.0 * 60.0)
+    );
+    let (r, w) = (
+        rolled.response_time_ms.expect("times"),
+        raw.response_time_ms.expect("times"),
+    );
+    assert_eq!(r.max, w.max);
+    for (got, exact) in [(r.p50, w.p50), (r.p95, w.p95)] {
+        assert!(
+            (got - exact).abs() <= exact * 0.05,
+            "{got} ms against {exact} ms"
+        );
+    }
+    // The roll-ups did answer: what they say is what the 48 columns show.
+    Store::sqlite_file(&path)
+        .execute("UPDATE history_status_rollups SET runs = runs + 1000 WHERE period = 'hour'");
+    assert!(summarize(48).samples > raw.samples + 1000);
+    assert_eq!(summarize(144).samples, raw.samples);
+}
+
+on_both!(maintenance_time_is_left_out_of_uptime);
+fn maintenance_time_is_left_out_of_uptime(backend: Backend) {
+    let store = Store::fresh(backend);
+    let up = PgServer::shared().create_database();
+    let down = format!("postgres://app:pw@127.0.0.1:{}/app", free_port());
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("vitals.toml");
+    // Every day from 10:03 UTC for 3 minutes: runs 3, 4 and 5 are in it.
+    std::fs::write(
+        &config,
+        "[[maintenance]]\nname = \"upgrade\"\nchecks = [\"db\"]\nstart = \"10:03\"\n\
+         duration = \"3m\"\ntimezone = \"UTC\"\n",
+    )
+    .expect("vitals.toml");
+    // Down during the window (runs 3 and 4) and once outside it (run 7).
+    for minute in 0..8 {
+        let failing = [3, 4, 7].contains(&minute);
+        let out = store
+            .test()
+            .env("DATABASE_URL", if failing { &down } else { &up })
+            .env("VITALS_INSTANCE", "web1")
+            .env("VITALS_CONFIG", config.display().to_string())
+            .env("VITALS_NOW", at(minute))
+            .args(["check", "db", "--record"])
+            .run();
+        out.assert_code(if failing { 2 } else { 0 });
+    }
+    assert_eq!(
+        store.number("SELECT COUNT(*) FROM history_runs WHERE maintenance = 'upgrade'"),
+        3
+    );
+    let t = starts(&store);
+    let until = (t0() + Duration::minutes(8)).timestamp_millis();
+    let range = ["database", "--since", &at(-51), "--until", &at(8)];
+    let out = history(&store, 9, &[&range[..], &["--json"]].concat());
+    out.assert_code(0);
+    let c = &out.json()["checks"][0];
+    let in_maintenance = t[6] - t[3];
+    let outside = until - t[0] - in_maintenance;
+    let down_outside = until - t[7];
+    assert_eq!(
+        c["maintenance_seconds"],
+        json!(in_maintenance as f64 / 1000.0)
+    );
+    assert_eq!(c["uptime_excludes"], "maintenance");
+    assert_eq!(
+        c["uptime_percent"],
+        json!(round2(
+            (outside - down_outside) as f64 * 100.0 / outside as f64
+        ))
+    );
+    // The shares of time still cover all of it, maintenance too.
+    assert_eq!(
+        c["time_percent"]["unhealthy"],
+        json!(round2(
+            ((t[5] - t[3]) + down_outside) as f64 * 100.0 / (until - t[0]) as f64
+        ))
+    );
+    assert_eq!(c["runs_by_status"], json!({"healthy": 5, "unhealthy": 3}));
+
+    let table = history(&store, 9, &range);
+    table.assert_code(0);
+    assert!(
+        table
+            .stdout
+            .contains("\ndatabase: uptime leaves out 0h 3m of maintenance"),
+        "{}",
+        table.stdout
+    );
+    let csv = history(&store, 9, &[&range[..], &["--format", "csv"]].concat());
+    csv.assert_code(0);
+    let line = csv.stdout.lines().nth(1).expect("a line");
+    assert!(
+        line.ends_with(&format!(",{}", in_maintenance as f64 / 1000.0)),
+        "{line}"
+    );
 }

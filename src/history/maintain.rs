@@ -214,7 +214,8 @@ pub(super) fn status_times(runs: &[(String, String, i64, String)], end_ms: i64) 
 async fn roll_hour(db: &mut dyn Backend, hour: i64) -> Result<bool> {
     let rows = db
         .query(
-            "SELECT check_name, instance, id, status FROM history_runs \
+            "SELECT check_name, instance, id, status, \
+             CASE WHEN maintenance IS NULL THEN 0 ELSE 1 END FROM history_runs \
              WHERE id >= $1 AND id < $2 ORDER BY id",
             &[
                 int(first_id(hour)),
@@ -237,17 +238,18 @@ async fn roll_hour(db: &mut dyn Backend, hour: i64) -> Result<bool> {
         return Ok(false);
     }
     let times = status_times(&runs, hour + HOUR_MS + MAX_GAP_MS);
-    let mut statuses: BTreeMap<(&str, &str, &str), (i64, i64)> = BTreeMap::new();
-    for ((check, instance, at, status), time) in runs.iter().zip(times) {
+    let mut statuses: BTreeMap<(&str, &str, &str), Time> = BTreeMap::new();
+    for (((check, instance, at, status), time), row) in runs.iter().zip(times).zip(&rows) {
         if *at >= hour + HOUR_MS {
             continue;
         }
-        let entry = statuses.entry((check, instance, status)).or_default();
-        entry.0 += 1;
-        entry.1 += time;
+        statuses
+            .entry((check, instance, status))
+            .or_default()
+            .add(1, time, int_at(row, 4)? != 0);
     }
-    for ((check, instance, status), (count, time)) in statuses {
-        put_status(db, "hour", hour, check, instance, status, count, time).await?;
+    for ((check, instance, status), time) in statuses {
+        put_status(db, "hour", hour, check, instance, status, &time).await?;
     }
     let rows = db
         .query(
@@ -284,7 +286,8 @@ async fn roll_day(db: &mut dyn Backend, day: i64) -> Result<bool> {
     let rows = db
         .query(
             "SELECT check_name, instance, status, CAST(SUM(runs) AS BIGINT), \
-             CAST(SUM(time_ms) AS BIGINT) FROM history_status_rollups \
+             CAST(SUM(time_ms) AS BIGINT), CAST(SUM(maintenance_runs) AS BIGINT), \
+             CAST(SUM(maintenance_ms) AS BIGINT) FROM history_status_rollups \
              WHERE period = 'hour' AND bucket >= $1 AND bucket < $2 \
              GROUP BY check_name, instance, status",
             &range,
@@ -301,8 +304,12 @@ async fn roll_day(db: &mut dyn Backend, day: i64) -> Result<bool> {
             &text_at(r, 0)?,
             &text_at(r, 1)?,
             &text_at(r, 2)?,
-            int_at(r, 3)?,
-            int_at(r, 4)?,
+            &Time {
+                runs: int_at(r, 3)?,
+                ms: int_at(r, 4)?,
+                maintenance_runs: int_at(r, 5)?,
+                maintenance_ms: int_at(r, 6)?,
+            },
         )
         .await?;
     }
@@ -391,7 +398,27 @@ pub(super) fn weighted_percentile(points: &mut [(f64, f64)], p: f64) -> Option<f
     points.last().map(|(v, _)| *v)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs of one status and the time they count for, all of them and those
+/// in maintenance.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Time {
+    pub runs: i64,
+    pub ms: i64,
+    pub maintenance_runs: i64,
+    pub maintenance_ms: i64,
+}
+
+impl Time {
+    pub fn add(&mut self, runs: i64, ms: i64, maintenance: bool) {
+        self.runs += runs;
+        self.ms += ms;
+        if maintenance {
+            self.maintenance_runs += runs;
+            self.maintenance_ms += ms;
+        }
+    }
+}
+
 async fn put_status(
     db: &mut dyn Backend,
     period: &str,
@@ -399,23 +426,25 @@ async fn put_status(
     check: &str,
     instance: &str,
     status: &str,
-    runs: i64,
-    time_ms: i64,
+    time: &Time,
 ) -> Result<()> {
     db.execute(
         "INSERT INTO history_status_rollups \
-         (period, bucket, check_name, instance, status, runs, time_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         (period, bucket, check_name, instance, status, runs, time_ms, maintenance_runs, \
+         maintenance_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (period, bucket, check_name, instance, status) \
-         DO UPDATE SET runs = excluded.runs, time_ms = excluded.time_ms",
+         DO UPDATE SET runs = excluded.runs, time_ms = excluded.time_ms, \
+         maintenance_runs = excluded.maintenance_runs, maintenance_ms = excluded.maintenance_ms",
         &[
             text(period),
             int(bucket),
             text(check),
             text(instance),
             text(status),
-            int(runs),
-            int(time_ms),
+            int(time.runs),
+            int(time.ms),
+            int(time.maintenance_runs),
+            int(time.maintenance_ms),
         ],
     )
     .await?;

@@ -53,6 +53,8 @@ pub struct Run {
     /// Scrubbed of secrets, on one line, at most [`MAX_MESSAGE_CHARS`].
     pub message: String,
     pub samples: Vec<Sample>,
+    /// The name of the `[[maintenance]]` window it ran in, if it did.
+    pub maintenance: Option<String>,
 }
 
 /// One value of one metric in a run.
@@ -99,6 +101,7 @@ impl Run {
             status: result.status.as_ref().to_owned(),
             message: text::one_line(&result.message, MAX_MESSAGE_CHARS),
             samples,
+            maintenance: None,
         })
     }
 }

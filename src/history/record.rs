@@ -362,7 +362,7 @@ async fn insert_runs(db: &mut dyn Backend, runs: &[Run]) -> Result<Vec<i64>> {
             break;
         }
         for chunk in waiting.chunks(RUNS_PER_INSERT) {
-            let mut params: Vec<Param> = Vec::with_capacity(7 * chunk.len());
+            let mut params: Vec<Param> = Vec::with_capacity(8 * chunk.len());
             let mut tried: Vec<(usize, i64)> = Vec::with_capacity(chunk.len());
             let mut taken: HashSet<i64> = HashSet::with_capacity(chunk.len());
             for &i in chunk {
@@ -382,11 +382,12 @@ async fn insert_runs(db: &mut dyn Backend, runs: &[Run]) -> Result<Vec<i64>> {
                     int(i64::try_from(run.duration.as_micros()).unwrap_or(i64::MAX)),
                     text(&run.status),
                     text(&run.message),
+                    Param::Text(run.maintenance.clone()),
                 ]);
             }
             let rows: Vec<String> = (0..chunk.len())
                 .map(|r| {
-                    let n: Vec<String> = (1..=7).map(|c| format!("${}", 7 * r + c)).collect();
+                    let n: Vec<String> = (1..=8).map(|c| format!("${}", 8 * r + c)).collect();
                     format!("({})", n.join(", "))
                 })
                 .collect();
@@ -394,7 +395,8 @@ async fn insert_runs(db: &mut dyn Backend, runs: &[Run]) -> Result<Vec<i64>> {
                 .query(
                     &format!(
                         "INSERT INTO history_runs \
-                         (id, check_name, instance, started_at, duration_us, status, message) \
+                         (id, check_name, instance, started_at, duration_us, status, message, \
+                         maintenance) \
                          VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
                         rows.join(", ")
                     ),

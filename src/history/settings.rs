@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::anomaly::{MAX_WINDOW, Rule};
+use crate::config::services_file::MaintenanceWindow;
 use crate::config::{Expected, Group, Reader, Secrecy, var};
 
 pub const GROUP: Group = Group {
@@ -84,6 +85,9 @@ pub struct HistorySettings {
     /// `VITALS_ALERT_RETENTION`: resolved alerts older than this are pruned.
     pub alert_retention: Duration,
     pub anomaly: Rule,
+    /// The `[[maintenance]]` windows of `vitals.toml`, check names
+    /// canonical: runs in one that covers their check are marked.
+    pub maintenance: Vec<MaintenanceWindow>,
 }
 
 impl Default for HistorySettings {
@@ -93,6 +97,7 @@ impl Default for HistorySettings {
             retention: Retention::default(),
             alert_retention: DAY * 90,
             anomaly: Rule::default(),
+            maintenance: Vec::new(),
         }
     }
 }
@@ -121,6 +126,8 @@ impl HistorySettings {
                     .optional("VITALS_ANOMALY_RUNS", |v| parse_between(v, 1, 100))
                     .map_or(defaults.anomaly.runs, |n| n as u32),
             },
+            // Read with the other declarations of `vitals.toml` (settings).
+            maintenance: Vec::new(),
         }
     }
 }

@@ -55,7 +55,8 @@ fn sparkline(buckets: &[Bucket]) -> String {
         .collect()
 }
 
-/// Columns of the worst status, higher as it is worse, coloured when colour is on.
+/// Columns of the worst status, higher as it is worse, coloured when colour
+/// is on; `m` (in the worst status's colour) where every run was in maintenance.
 fn strip(style: &Style, buckets: &[Bucket]) -> String {
     buckets
         .iter()
@@ -64,6 +65,7 @@ fn strip(style: &Style, buckets: &[Bucket]) -> String {
             Some(name) => {
                 let status = tone(name).unwrap_or(Status::Unhealthy);
                 let bar = match name {
+                    _ if b.maintenance() => "m",
                     "healthy" => "▁",
                     "degraded" => "▄",
                     "unhealthy" => "█",
@@ -73,6 +75,12 @@ fn strip(style: &Style, buckets: &[Bucket]) -> String {
             }
         })
         .collect()
+}
+
+/// A time in maintenance as the table says it: `1h 0m`.
+fn hours_minutes(seconds: f64) -> String {
+    let minutes = (seconds.max(0.0) / 60.0).round() as u64;
+    format!("{}h {}m", minutes / 60, minutes % 60)
 }
 
 fn current(style: &Style, c: &Summary) -> String {
@@ -129,14 +137,25 @@ impl Render for Report {
                 .max()
                 .unwrap_or(0);
             for c in self.checks.iter().filter(|c| c.samples > 0) {
+                let legend = match c.buckets.iter().any(Bucket::maintenance) {
+                    true => " (m: maintenance)",
+                    false => "",
+                };
                 out.push_str(&format!(
-                    "\n{:width$}  {}  response time\n{:width$}  {}  status",
+                    "\n{:width$}  {}  response time\n{:width$}  {}  status{legend}",
                     printable(&c.check),
                     sparkline(&c.buckets),
                     "",
                     strip(style, &c.buckets),
                 ));
             }
+        }
+        for c in self.checks.iter().filter(|c| c.maintenance_seconds > 0.0) {
+            out.push_str(&format!(
+                "\n{}: uptime leaves out {} of maintenance",
+                printable(&c.check),
+                hours_minutes(c.maintenance_seconds)
+            ));
         }
         let incidents: Vec<String> = self
             .checks
@@ -214,6 +233,7 @@ impl Render for Report {
             "last_run_at",
             "incidents",
             "message",
+            "maintenance_seconds",
         ]);
         let utc = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
@@ -223,7 +243,7 @@ impl Render for Report {
                     c.time_percent
                         .get(s)
                         .copied()
-                        .or(c.uptime_percent.map(|_| 0.0)),
+                        .or((!c.time_percent.is_empty()).then_some(0.0)),
                 )
             };
             let times = c.response_time_ms.as_ref();
@@ -245,6 +265,7 @@ impl Render for Report {
                 c.last_run_at.map(utc).unwrap_or_default(),
                 c.incidents_total.to_string(),
                 c.message.clone().unwrap_or_default(),
+                c.maintenance_seconds.to_string(),
             ]));
         }
         Some(out)
@@ -259,6 +280,8 @@ mod tests {
         Bucket {
             status: status.map(str::to_owned),
             response_ms: ms,
+            runs: i64::from(status.is_some()),
+            maintenance_runs: 0,
         }
     }
 
@@ -278,5 +301,13 @@ mod tests {
             width: None,
         };
         assert_eq!(strip(&plain, &buckets), "▁ ▄█▆");
+        // A column is maintenance only when every run in it was.
+        let mut maintenance = buckets.clone();
+        maintenance[3].maintenance_runs = 1;
+        maintenance[2].runs = 2;
+        maintenance[2].maintenance_runs = 1;
+        assert_eq!(strip(&plain, &maintenance), "▁ ▄m▆");
+        assert_eq!(hours_minutes(3600.0), "1h 0m");
+        assert_eq!(hours_minutes(5430.0), "1h 31m");
     }
 }

@@ -122,7 +122,9 @@ pub fn max_age(source: &dyn Source) -> Result<Option<Duration>, ConfigErrors> {
 pub fn history(source: &dyn Source) -> Result<(StoreSettings, HistorySettings), ConfigErrors> {
     let mut r = reader(source);
     let config = StoreSettings::read(&mut r);
-    let history = HistorySettings::read(&mut r);
+    let mut history = HistorySettings::read(&mut r);
+    // The file's mistakes are said where its checks are run.
+    history.maintenance = declarations(&mut r, false).0;
     r.finish()?;
     Ok((config, history))
 }

@@ -182,6 +182,22 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX silences_ends_at ON silences (ends_at);
     ALTER TABLE alerts ADD COLUMN held_by TEXT;",
     },
+    // 5: maintenance in the history: the `[[maintenance]]` window a run was
+    // recorded in, and the runs and time in maintenance of each roll-up;
+    // and an index of the runs by check, status and instance, so that
+    // `history` finds a range's incidents and its current status's start
+    // without reading every run. Additive, but a vitals without it would
+    // record runs in a window as ordinary ones and, doing the upkeep, roll
+    // up the hours of every host without their maintenance time, so that
+    // uptime would silently count planned work as downtime: it must not
+    // write this store, and `compatible_from` is this migration's version.
+    Migration {
+        compatible_from: 5,
+        sql: "CREATE INDEX history_runs_status ON history_runs (check_name, status, instance, id);
+    ALTER TABLE history_runs ADD COLUMN maintenance TEXT;
+    ALTER TABLE history_status_rollups ADD COLUMN maintenance_runs BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE history_status_rollups ADD COLUMN maintenance_ms BIGINT NOT NULL DEFAULT 0;",
+    },
 ];
 
 /// The schema version this vitals writes.
