@@ -54,8 +54,9 @@ pub async fn schedule(app: Arc<App>) {
 
 /// What follows each scheduled round: the run recorded in the check
 /// history as `check --record` does (before alerting, so that an alert's
-/// run is on record and anomalies are alerted on), then alerting.
-async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
+/// run is on record and anomalies are alerted on), alerting, then the
+/// dashboard's history read again.
+async fn after_round(app: &Arc<App>, round: &Round, said: &mut HashSet<String>) {
     let options = &app.options;
     // Each problem once while it lasts, not once a round.
     let mut now_said = HashSet::new();
@@ -74,13 +75,28 @@ async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
         &options.history,
         options.timeout,
     );
-    if let Err(e) = recorded.await {
-        notice(format!("the round was not recorded: {}", report(&e)));
+    let recorded = recorded.await;
+    if let Err(e) = &recorded {
+        notice(format!("the round was not recorded: {}", report(e)));
     }
-    let Some(alerting) = &options.alerting else {
-        *said = now_said;
-        return;
-    };
+    if let Some(alerting) = &options.alerting {
+        alert(app, &checks, alerting, &mut notice).await;
+    }
+    *said = now_said;
+    // The dashboard's history read afresh once a round, not by a request.
+    if recorded.is_ok() {
+        super::handlers::read_past(app).await;
+    }
+}
+
+/// Raises and resolves the round's alerts as `check --alert` does.
+async fn alert(
+    app: &App,
+    checks: &[(crate::checks::CheckId, crate::checks::CheckResult)],
+    alerting: &super::Alerting,
+    notice: &mut impl FnMut(String),
+) {
+    let options = &app.options;
     let (_, interrupted) = from_checks::alert_checks(
         &checks,
         &options.config,
@@ -88,11 +104,10 @@ async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
         &alerting.failure,
         &alerting.hygiene,
         options.timeout,
-        &mut notice,
+        notice,
         &app.stop,
     )
     .await;
-    *said = now_said;
     if let Some(signal) = interrupted {
         tracing::warn!(
             "{signal}: alerting of the last round was cut short; the notifications that had \
