@@ -344,7 +344,10 @@ mod tests {
                  <li class=\"degraded\" title=\"2026-11-30 06:00–12:00 UTC: Degraded\">!</li></ol>"
             )
         );
-        assert_eq!(status_strip(&trend(Vec::new(), Vec::new())).into_string(), "");
+        assert_eq!(
+            status_strip(&trend(Vec::new(), Vec::new())).into_string(),
+            ""
+        );
     }
 
     #[test]

@@ -481,6 +481,104 @@ mod tests {
         assert!(page.contains("&lt;b&gt;1&lt;/b&gt;"));
     }
 
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn recent_incidents_and_anomalies_are_listed_and_escaped() {
+        let hostile = "<script>alert(1)</script>";
+        let mut v = view("down", Vec::new(), false);
+        v.cards[0].name = hostile.to_owned();
+        v.cards[0].trend = Some(Trend {
+            since: at("2026-11-29T12:00:00Z"),
+            until: at("2026-11-30T12:00:00Z"),
+            statuses: vec![Some(Status::Healthy), Some(Status::Unhealthy)],
+            response_ms: vec![Some(2.0), None],
+        });
+        v.incidents = vec![
+            (
+                hostile.to_owned(),
+                Incident {
+                    instance: "web-1".to_owned(),
+                    status: "unhealthy".to_owned(),
+                    started_at: at("2026-11-30T09:15:00Z"),
+                    ended_at: None,
+                    duration_seconds: 9900.0,
+                    message: "<img src=x onerror=alert(2)>".to_owned(),
+                },
+            ),
+            (
+                "database".to_owned(),
+                Incident {
+                    instance: "web-1".to_owned(),
+                    status: "degraded".to_owned(),
+                    started_at: at("2026-11-29T08:00:00Z"),
+                    ended_at: Some(at("2026-11-29T08:05:00Z")),
+                    duration_seconds: 300.0,
+                    message: "slow".to_owned(),
+                },
+            ),
+        ];
+        v.anomalies = vec![(
+            "database".to_owned(),
+            PastAnomaly {
+                instance: "web-1".to_owned(),
+                metric: "vitals_check_response_seconds".to_owned(),
+                unit: "seconds",
+                since: at("2026-11-30T10:00:00Z"),
+                until: None,
+                peak: 0.051,
+                last_value: 0.05,
+                baseline: 0.001,
+                band: [0.0, 0.006],
+            },
+        )];
+        let page = dashboard(&v);
+        assert!(
+            !page.contains("<script>alert") && !page.contains("<img"),
+            "{page}"
+        );
+        assert!(page.contains(
+            "<tr data-check=\"&lt;script&gt;alert(1)&lt;/script&gt;\"><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>\
+             <td>web-1</td><td class=\"unhealthy\"><svg class=\"icon\" viewBox=\"0 0 16 16\" aria-hidden=\"true\" \
+             focusable=\"false\"><use href=\"#icon-unhealthy\"></use></svg> Unhealthy</td>\
+             <td><time datetime=\"2026-11-30T09:15:00Z\">2026-11-30 09:15:00Z</time></td>\
+             <td class=\"lasted\">ongoing, 2 h 45 min</td>\
+             <td class=\"message\">&lt;img src=x onerror=alert(2)&gt;</td></tr>"
+        ), "{page}");
+        assert!(page.contains("<td class=\"lasted\">5 min</td>"), "{page}");
+        assert!(
+            page.contains(
+                "<td><code>vitals_check_response_seconds</code></td>\
+             <td><time datetime=\"2026-11-30T10:00:00Z\">2026-11-30 10:00:00Z</time></td>\
+             <td class=\"peak\">51.0 ms vs baseline 1.0 ms</td><td>ongoing</td>"
+            ),
+            "{page}"
+        );
+        // The card draws its day: the line and the strip.
+        assert!(page.contains(r#"<path d="M60 20h0""#), "{page}");
+        assert!(page.contains(
+            r#"<li class="unhealthy" title="2026-11-30 00:00–12:00 UTC: Unhealthy">×</li>"#
+        ));
+
+        let empty = dashboard(&view("down", Vec::new(), false));
+        assert!(empty.contains("No incident recorded in the last 7 days."));
+        assert!(empty.contains("No anomaly recorded in the last 7 days."));
+        assert!(!empty.contains("class=\"strip\""));
+    }
+
+    #[test]
+    fn figures_read_in_their_units() {
+        assert_eq!(figure(0.0125, "seconds"), "12.5 ms");
+        assert_eq!(figure(3_145_728.0, "bytes"), "3.0 MiB");
+        assert_eq!(figure(0.925, "ratio"), "92.5 %");
+        assert_eq!(figure(12.0, "count"), "12");
+        assert_eq!(figure(2.5, "count"), "2.50");
+    }
+
     #[test]
     fn each_status_has_its_word_and_icon() {
         let page = dashboard(&view("down", Vec::new(), false));
