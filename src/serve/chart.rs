@@ -105,7 +105,9 @@ pub fn path(values: &[Option<f64>]) -> Option<String> {
 
 /// How long one column lasts, in words: `30 min`.
 fn column_span(trend: &Trend, columns: usize) -> String {
-    let seconds = (trend.until - trend.since).num_seconds().max(0) as u64 / columns.max(1) as u64;
+    // To the nearest second: the range ends on a millisecond, not where it began.
+    let ms = (trend.until - trend.since).num_milliseconds().max(0) as f64;
+    let seconds = (ms / 1000.0 / columns.max(1) as f64).round() as u64;
     super::page::span(std::time::Duration::from_secs(seconds))
 }
 
