@@ -883,3 +883,68 @@ fn the_leader_records_every_round_and_the_api_reads_it_as_history_does() {
     let (code, _) = served.stop("TERM");
     assert_eq!(code, 0);
 }
+
+#[test]
+fn the_round_that_finds_an_anomaly_says_so_itself() {
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let fast = HttpServer::replying(Reply::json(200, &serde_json::json!({"data": []})));
+    let slow = HttpServer::replying(
+        Reply::json(200, &serde_json::json!({"data": []})).after(Duration::from_secs(1)),
+    );
+    let rule = [
+        ("VITALS_ANOMALY_MIN_SAMPLES", "5"),
+        ("VITALS_ANOMALY_RUNS", "1"),
+    ];
+    // A baseline of five fast runs, a minute apart, before T.
+    for minutes in (6..=10).rev() {
+        let mut test = store
+            .test()
+            .env("ANTHROPIC_API_KEY", "sk-anomaly")
+            .env("ANTHROPIC_BASE_URL", fast.url())
+            .env("VITALS_INSTANCE", "web-1")
+            .env("VITALS_NOW", before_t(minutes));
+        for (key, value) in rule {
+            test = test.env(key, value);
+        }
+        test.args(["check", "services", "--record"])
+            .run()
+            .assert_code(0);
+    }
+    let mut serve = Serve::new()
+        .env("ANTHROPIC_API_KEY", "sk-anomaly")
+        .env("ANTHROPIC_BASE_URL", slow.url())
+        .env("VITALS_STATE", &store.location)
+        .env("VITALS_INSTANCE", "web-1")
+        .env("VITALS_NOW", T);
+    for (key, value) in rule {
+        serve = serve.env(key, value);
+    }
+    let served = serve.args(&["services", "--interval", "1h"]).start();
+    first_round(&served);
+    // The first round, a second slower: its answer says so, not only the next round's.
+    let status = served.get("/api/v1/status").json();
+    assert_eq!(status["overall_status"], "degraded", "{status}");
+    let services = served.get("/api/v1/checks/services").json();
+    assert_eq!(services["status"], "degraded", "{services}");
+    let anomalies = services["anomalies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        anomalies
+            .iter()
+            .any(|a| a["metric"] == "vitals_service_response_seconds{service=\"anthropic_api\"}"),
+        "{services}"
+    );
+    // And the dashboard lists it among the recent anomalies, ongoing.
+    let page = served.get("/").body;
+    assert!(
+        page.contains(
+            "<td><code>vitals_service_response_seconds{service=&quot;anthropic_api&quot;}</code></td>\
+             <td><time datetime=\"2026-11-30T12:00:00Z\">2026-11-30 12:00:00Z</time></td>"
+        ),
+        "{page}"
+    );
+    let (code, _) = served.stop("TERM");
+    assert_eq!(code, 0);
+}

@@ -56,7 +56,7 @@ pub async fn schedule(app: Arc<App>) {
 /// history as `check --record` does (before alerting, so that an alert's
 /// run is on record and anomalies are alerted on), alerting, then the
 /// dashboard's history read again.
-async fn after_round(app: &Arc<App>, round: &Round, said: &mut HashSet<String>) {
+async fn after_round(app: &Arc<App>, round: &Arc<Round>, said: &mut HashSet<String>) {
     let options = &app.options;
     // Each problem once while it lasts, not once a round.
     let mut now_said = HashSet::new();
@@ -76,8 +76,13 @@ async fn after_round(app: &Arc<App>, round: &Round, said: &mut HashSet<String>) 
         options.timeout,
     );
     let recorded = recorded.await;
-    if let Err(e) = &recorded {
-        notice(format!("the round was not recorded: {}", report(e)));
+    match &recorded {
+        // The round that found an anomaly says so itself, not only the next one.
+        Ok(()) if checks.iter().any(|(_, r)| !r.anomalies.is_empty()) => {
+            app.runs.amend(round, checks.clone());
+        }
+        Ok(()) => {}
+        Err(e) => notice(format!("the round was not recorded: {}", report(e))),
     }
     if let Some(alerting) = &options.alerting {
         alert(app, &checks, alerting, &mut notice).await;
