@@ -74,8 +74,8 @@ async fn after_round(app: &Arc<App>, round: &Arc<Round>, said: &mut HashSet<Stri
         &options.store,
         &options.history,
         options.timeout,
-    );
-    let recorded = recorded.await;
+    )
+    .await;
     match &recorded {
         // The round that found an anomaly says so itself, not only the next one.
         Ok(()) if checks.iter().any(|(_, r)| !r.anomalies.is_empty()) => {
@@ -88,9 +88,14 @@ async fn after_round(app: &Arc<App>, round: &Arc<Round>, said: &mut HashSet<Stri
         alert(app, &checks, alerting, &mut notice).await;
     }
     *said = now_said;
-    // The dashboard's history read afresh once a round, not by a request.
+    // The dashboard's history read afresh once a round, not by a request;
+    // a server that is stopping shows nothing more.
     if recorded.is_ok() {
-        super::handlers::read_past(app).await;
+        tokio::select! {
+            biased;
+            _ = app.stop.requested() => {}
+            _ = super::handlers::read_past(app) => {}
+        }
     }
 }
 
@@ -103,7 +108,7 @@ async fn alert(
 ) {
     let options = &app.options;
     let (_, interrupted) = from_checks::alert_checks(
-        &checks,
+        checks,
         &options.config,
         &options.entries,
         &alerting.failure,
