@@ -134,7 +134,7 @@ lines.extend([verdict(all(millis(r["p99"]) < 10 for r, _ in api), f"p99 < 10 ms:
 ratios = ", ".join(f"{r['label']} {r['rps'] / n['rps']:.2f}" for r, n in api)
 lines.extend([verdict(all(r["rps"] >= 0.5 * n["rps"] for r, n in api), f"at least half nginx's rate for the same bytes: {ratios}."), ""])
 page = rows[-1]
-lines.extend([verdict(millis(page["p99"]) < 50, f"the dashboard's p99 is {page['p99']} (target < 50 ms; its history sections, and 30 days of history for 10 checks, come with the check history)."), ""])
+lines.extend([verdict(millis(page["p99"]) < 50, f"the dashboard's p99 is {page['p99']} (target < 50 ms; over a store holding this run's rounds only: 30 days of history for 10 checks is measured by bench/dashboard, below)."), ""])
 lines.extend([
     f"With 500 declared endpoints (answering after 100 ms) checked every 30 s, after {serve['rounds']} rounds:"
     f" resident memory {serve['rss'] / 1024:.1f} MiB, peak {serve['hwm'] / 1024:.1f} MiB.",
@@ -142,6 +142,11 @@ lines.extend([
     verdict(serve["hwm"] / 1024 < 40, "under 40 MiB resident."),
     "",
 ])
+
+# The dashboard over 30 days of history comes from bench/dashboard, which runs on its own.
+dashboard = Path(__file__).with_name("dashboard.md")
+if dashboard.exists():
+    lines.extend([dashboard.read_text().strip(), ""])
 
 # Section 9 comes from bench/history, which runs on its own.
 history = Path(__file__).with_name("history.md")

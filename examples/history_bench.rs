@@ -1,8 +1,9 @@
 //! The history's benchmarks, run by `bench/history` (not a test):
 //!
-//! - `history_bench fill STORE DAYS RAW_DAYS`: records DAYS of runs ending
-//!   now, five checks at one run a minute each with their usual metrics,
-//!   through the store API, keeping raw runs RAW_DAYS;
+//! - `history_bench fill STORE DAYS RAW_DAYS [NAMES]`: records DAYS of runs
+//!   ending now, five checks at one run a minute each with their usual
+//!   metrics, through the store API, keeping raw runs RAW_DAYS; with NAMES
+//!   (comma-separated), those checks instead, each with its response time;
 //! - `history_bench anomaly`: runs the anomaly detector as shipped over
 //!   synthetic series whose truth is known, and prints its scores as Markdown.
 
@@ -49,11 +50,20 @@ fn main() {
         Some("fill") => {
             let days: i64 = args[3].parse().expect("DAYS");
             let raw: u64 = args[4].parse().expect("RAW_DAYS");
-            fill(&args[2], days, raw);
+            let named: Vec<(String, &[(&str, Unit)])> = match args.get(5) {
+                Some(names) => names.split(',').map(|n| (n.to_owned(), &[][..])).collect(),
+                None => CHECKS
+                    .iter()
+                    .map(|(n, gauges)| ((*n).to_owned(), *gauges))
+                    .collect(),
+            };
+            fill(&args[2], days, raw, &named);
         }
         Some("anomaly") => anomaly(),
         _ => {
-            eprintln!("usage: history_bench fill STORE DAYS RAW_DAYS | history_bench anomaly");
+            eprintln!(
+                "usage: history_bench fill STORE DAYS RAW_DAYS [NAMES] | history_bench anomaly"
+            );
             std::process::exit(2);
         }
     }
@@ -109,7 +119,7 @@ const CHECKS: &[(&str, &[(&str, Unit)])] = &[
     ("edge", &[("vitals_tls_days_left", Unit::Count)]),
 ];
 
-fn fill(path: &str, days: i64, raw_days: u64) {
+fn fill(path: &str, days: i64, raw_days: u64, checks: &[(String, &[(&str, Unit)])]) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -132,11 +142,11 @@ fn fill(path: &str, days: i64, raw_days: u64) {
         .expect("the store");
         let mut history = HistoryStore::new(store);
         for day in 0..days {
-            let mut runs = Vec::with_capacity(DAY_RUNS * CHECKS.len());
+            let mut runs = Vec::with_capacity(DAY_RUNS * checks.len());
             for minute in 0..DAY_RUNS as i64 {
                 let at = start
                     + chrono::Duration::milliseconds((day * DAY_RUNS as i64 + minute) * MINUTE_MS);
-                for (check, gauges) in CHECKS {
+                for (check, gauges) in checks {
                     let mut samples = vec![Sample {
                         metric: RESPONSE_TIME.to_owned(),
                         unit: Unit::Seconds,
@@ -155,7 +165,7 @@ fn fill(path: &str, days: i64, raw_days: u64) {
                         "healthy"
                     };
                     runs.push(Run {
-                        check: (*check).to_owned(),
+                        check: check.clone(),
                         instance: "web1".to_owned(),
                         started_at: at,
                         duration: Duration::from_millis(4),

@@ -16,6 +16,7 @@ use crate::exit::Exit;
     strum::AsRefStr,
     strum::Display,
     strum::EnumIter,
+    strum::EnumString,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]

@@ -563,19 +563,69 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     assert_eq!(answer["cached"], false);
 }
 
+/// When the dashboard's server starts, on its clock: the history is recorded before it.
+const T: &str = "2026-11-30T12:00:00Z";
+
+/// An instant `minutes` before [`T`], as `VITALS_NOW` takes it.
+fn before_t(minutes: i64) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339(T).expect("T");
+    (t - chrono::Duration::minutes(minutes)).to_rfc3339()
+}
+
+/// `check NAME --record --json` at `minutes` before [`T`]: the check's object.
+fn record_before_t(store: &Store, check: &str, env: (&str, &str), minutes: i64) -> Value {
+    let out = store
+        .test()
+        .env(env.0, env.1)
+        .env("VITALS_INSTANCE", "web-1")
+        .env("VITALS_NOW", before_t(minutes))
+        .args(["check", check, "--record", "--json"])
+        .run();
+    assert_eq!(out.stderr, "", "{check} at -{minutes} min");
+    out.json()
+}
+
+/// A response time as the dashboard draws it: recorded in seconds, read back in milliseconds.
+fn drawn_ms(check: &Value) -> String {
+    let ms = check["response_time_ms"].as_f64().expect("a response time");
+    format!("{:.1} ms", (ms / 1000.0) * 1000.0)
+}
+
 #[test]
 fn the_dashboard_in_a_real_browser() {
     let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
     let id = hostile_alert(&store);
+    let database = PgServer::shared().create_database();
+    // Nothing listens there: the cache is down, and so is this database.
+    let no_redis = format!("redis://127.0.0.1:{}", free_port());
+    let no_database = format!("postgres://app:pw@127.0.0.1:{}/app", free_port());
+    // The last day, 30 minutes a column from T - 24 h: the database up in
+    // columns 0 and 23, down in 35 and up again in 36; the cache down from column 42.
+    let db_first = record_before_t(&store, "db", ("DATABASE_URL", &database), 23 * 60 + 45);
+    let db_second = record_before_t(&store, "db", ("DATABASE_URL", &database), 12 * 60 + 15);
+    let db_down = record_before_t(&store, "db", ("DATABASE_URL", &no_database), 6 * 60 + 15);
+    let db_back = record_before_t(&store, "db", ("DATABASE_URL", &database), 5 * 60 + 45);
+    let cache_down = record_before_t(&store, "cache", ("REDIS_URL", &no_redis), 2 * 60 + 45);
+    assert_eq!(
+        [
+            &db_down["status"],
+            &db_back["status"],
+            &cache_down["status"]
+        ],
+        ["unhealthy", "healthy", "unhealthy"]
+    );
     let served = Serve::new()
-        .env("DATABASE_URL", PgServer::shared().create_database())
-        // Nothing listens there: the cache is down.
-        .env("REDIS_URL", format!("redis://127.0.0.1:{}", free_port()))
+        .env("DATABASE_URL", &database)
+        .env("REDIS_URL", &no_redis)
         .env("VITALS_STATE", &store.location)
+        .env("VITALS_INSTANCE", "web-1")
+        .env("VITALS_NOW", T)
         .env("VITALS_SERVE_TOKEN", TOKEN)
         .args(&["--interval", "1h"])
         .start();
+    // Its first round is recorded (column 47) and the history read again before it counts.
     first_round(&served);
+    let db_now = served.get("/api/v1/checks/database").json();
     let browser = Browser::start();
     browser.open(&served.url("/"));
     browser.wait_until(
@@ -632,6 +682,110 @@ fn the_dashboard_in_a_real_browser() {
         "{message}"
     );
     assert_eq!(browser.eval("return document.scripts.length"), 1);
+
+    // Each card's last day: the response time's line, its figures in words.
+    let runs = [&db_first, &db_second, &db_back, &db_now];
+    let mut by_time: Vec<(f64, String)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["response_time_ms"].as_f64().unwrap_or_default(),
+                drawn_ms(r),
+            )
+        })
+        .collect();
+    by_time.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let label = browser.eval(
+        "return document.querySelector('article[data-check=database] figure.chart svg')\
+         .getAttribute('aria-label')",
+    );
+    assert_eq!(
+        label,
+        format!(
+            "Response time over the last 24 h, the slowest run of each 30 min: from {} to {}, \
+             latest {}",
+            by_time[0].1,
+            by_time[3].1,
+            drawn_ms(&db_now)
+        )
+    );
+    assert_eq!(
+        browser.eval(
+            "return document.querySelector('article[data-check=database] figcaption').textContent"
+        ),
+        format!("max {} min {}", by_time[3].1, by_time[0].1)
+    );
+    // The cache never answered: no line, said in words.
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('article[data-check=cache] .chart').textContent"),
+        "No response time recorded in the last 24 h."
+    );
+    // The status strips: a column each 30 minutes, a mark where not healthy.
+    let strip = |check: &str| {
+        browser.eval(&format!(
+            "return Array.from(document.querySelectorAll('article[data-check={check}] .strip li'))\
+             .map(li => li.className + ' ' + li.textContent)"
+        ))
+    };
+    let columns = |marked: &[(usize, &str)]| {
+        let mut all = vec!["none ".to_owned(); 48];
+        for (i, said) in marked {
+            all[*i] = (*said).to_owned();
+        }
+        serde_json::json!(all)
+    };
+    assert_eq!(
+        strip("database"),
+        columns(&[
+            (0, "healthy "),
+            (23, "healthy "),
+            (35, "unhealthy ×"),
+            (36, "healthy "),
+            (47, "healthy ")
+        ])
+    );
+    assert_eq!(
+        strip("cache"),
+        columns(&[(42, "unhealthy ×"), (47, "unhealthy ×")])
+    );
+    assert_eq!(
+        browser.eval(
+            "return document.querySelectorAll('article[data-check=database] .strip li')[35].title"
+        ),
+        "2026-11-30 05:30–06:00 UTC: Unhealthy"
+    );
+
+    // The incidents across checks, newest first: the cache's goes on.
+    let incidents = browser.eval(
+        "return Array.from(document.querySelectorAll('table.incidents tbody tr'))\
+         .map(tr => Array.from(tr.cells).map(td => td.textContent.trim()))",
+    );
+    assert_eq!(
+        incidents,
+        serde_json::json!([
+            [
+                "cache",
+                "web-1",
+                "Unhealthy",
+                "2026-11-30 09:15:00Z",
+                "ongoing, 2 h 45 min",
+                cache_down["message"]
+            ],
+            [
+                "database",
+                "web-1",
+                "Unhealthy",
+                "2026-11-30 05:45:00Z",
+                "30 min",
+                db_down["message"]
+            ]
+        ])
+    );
+    assert_eq!(
+        browser.eval("return document.querySelector('.recent .none').textContent"),
+        "No anomaly recorded in the last 7 days."
+    );
 
     // Acknowledged from the page, with the token.
     browser.type_into("#auth input[name=token]", TOKEN);
@@ -726,6 +880,71 @@ fn the_leader_records_every_round_and_the_api_reads_it_as_history_does() {
         "{page}"
     );
 
+    let (code, _) = served.stop("TERM");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn the_round_that_finds_an_anomaly_says_so_itself() {
+    let store = Store::fresh(crate::support::alerts::Backend::Sqlite);
+    let fast = HttpServer::replying(Reply::json(200, &serde_json::json!({"data": []})));
+    let slow = HttpServer::replying(
+        Reply::json(200, &serde_json::json!({"data": []})).after(Duration::from_secs(1)),
+    );
+    let rule = [
+        ("VITALS_ANOMALY_MIN_SAMPLES", "5"),
+        ("VITALS_ANOMALY_RUNS", "1"),
+    ];
+    // A baseline of five fast runs, a minute apart, before T.
+    for minutes in (6..=10).rev() {
+        let mut test = store
+            .test()
+            .env("ANTHROPIC_API_KEY", "sk-anomaly")
+            .env("ANTHROPIC_BASE_URL", fast.url())
+            .env("VITALS_INSTANCE", "web-1")
+            .env("VITALS_NOW", before_t(minutes));
+        for (key, value) in rule {
+            test = test.env(key, value);
+        }
+        test.args(["check", "services", "--record"])
+            .run()
+            .assert_code(0);
+    }
+    let mut serve = Serve::new()
+        .env("ANTHROPIC_API_KEY", "sk-anomaly")
+        .env("ANTHROPIC_BASE_URL", slow.url())
+        .env("VITALS_STATE", &store.location)
+        .env("VITALS_INSTANCE", "web-1")
+        .env("VITALS_NOW", T);
+    for (key, value) in rule {
+        serve = serve.env(key, value);
+    }
+    let served = serve.args(&["services", "--interval", "1h"]).start();
+    first_round(&served);
+    // The first round, a second slower: its answer says so, not only the next round's.
+    let status = served.get("/api/v1/status").json();
+    assert_eq!(status["overall_status"], "degraded", "{status}");
+    let services = served.get("/api/v1/checks/services").json();
+    assert_eq!(services["status"], "degraded", "{services}");
+    let anomalies = services["anomalies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        anomalies
+            .iter()
+            .any(|a| a["metric"] == "vitals_service_response_seconds{service=\"anthropic_api\"}"),
+        "{services}"
+    );
+    // And the dashboard lists it among the recent anomalies, ongoing.
+    let page = served.get("/").body;
+    assert!(
+        page.contains(
+            "<td><code>vitals_service_response_seconds{service=&quot;anthropic_api&quot;}</code></td>\
+             <td><time datetime=\"2026-11-30T12:00:00Z\">2026-11-30 12:00:00Z</time></td>"
+        ),
+        "{page}"
+    );
     let (code, _) = served.stop("TERM");
     assert_eq!(code, 0);
 }

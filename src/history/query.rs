@@ -568,10 +568,13 @@ async fn summarize_check(
         response: Vec::new(),
         figures: Vec::new(),
     };
-    // Roll-ups, for the time before the raw runs.
+    // Roll-ups, for the time before the raw runs. A day's roll-up stands
+    // for the whole day: when the hourly ones (or the raw runs) start within
+    // a day, that day is read from them, not from its roll-up as well.
+    let hourly = sources.hourly.div_euclid(DAY_MS) * DAY_MS;
     for (period, from, to) in [
-        ("day", since, sources.hourly.min(until)),
-        ("hour", since.max(sources.hourly), sources.raw.min(until)),
+        ("day", since, hourly.min(until)),
+        ("hour", since.max(hourly), sources.raw.min(until)),
     ] {
         if from < to {
             let unit = if period == "day" { DAY_MS } else { HOUR_MS };

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
@@ -22,7 +23,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::auth::{self, Refusal, Want};
 use super::runs::{Answer, Round};
-use super::{App, api, badge, page, uptime};
+use super::{App, api, badge, page, past};
 use crate::alerts::lifecycle::{self, Change, Changed};
 use crate::alerts::store::{AlertStore, StatusFilter};
 use crate::alerts::{Alert, AlertStatus, Severity, Timestamp};
@@ -285,18 +286,44 @@ async fn one_check(
     }
 }
 
-/// The served checks' uptimes, read from the history at most once an
-/// interval; none when it cannot be read (the log says why).
-async fn uptimes(app: &Arc<App>) -> Arc<uptime::Uptimes> {
-    if let Some((at, uptimes)) = app
-        .uptimes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        && at.elapsed() < app.options.interval
-    {
-        return Arc::clone(uptimes);
+fn cached_past(app: &App) -> Option<(std::time::Instant, Arc<past::Past>)> {
+    app.past.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// What the history says of the served checks: read once a round (the
+/// leader reads it after recording each one), or once an interval on an
+/// instance that records nothing. A request never waits for a read but the
+/// very first: past an interval, it is answered from the last read while
+/// the next one is made.
+async fn past(app: &Arc<App>) -> Arc<past::Past> {
+    match cached_past(app) {
+        Some((at, past)) if at.elapsed() < app.options.interval => past,
+        Some((_, past)) => {
+            if !app.refreshing_past.swap(true, Ordering::SeqCst) {
+                let reader = Arc::clone(app);
+                tokio::spawn(async move {
+                    read_past(&reader).await;
+                    reader.refreshing_past.store(false, Ordering::SeqCst);
+                });
+            }
+            past
+        }
+        None => read_past(app).await,
     }
+}
+
+/// Reads the history now, one read at a time: a caller that waited for
+/// another's read started after it asked takes that read. Nothing when it
+/// cannot be read (the log says why).
+pub(super) async fn read_past(app: &Arc<App>) -> Arc<past::Past> {
+    let asked = std::time::Instant::now();
+    let _one = app.reading_past.lock().await;
+    if let Some((at, past)) = cached_past(app)
+        && at >= asked
+    {
+        return past;
+    }
+    let started = std::time::Instant::now();
     let checks: Vec<String> = app
         .runs
         .checks()
@@ -305,7 +332,7 @@ async fn uptimes(app: &Arc<App>) -> Arc<uptime::Uptimes> {
         .collect();
     let reader = Arc::clone(app);
     let read = off_thread(move || async move {
-        uptime::read(
+        past::read(
             &reader.options.store,
             &checks,
             clock::now(),
@@ -316,13 +343,12 @@ async fn uptimes(app: &Arc<App>) -> Arc<uptime::Uptimes> {
     })
     .await
     .and_then(|read| read);
-    let uptimes = Arc::new(read.unwrap_or_else(|e| {
-        tracing::warn!("uptime from the history: {e}");
-        uptime::Uptimes::new()
+    let past = Arc::new(read.unwrap_or_else(|e| {
+        tracing::warn!("the dashboard's history: {e}");
+        past::Past::default()
     }));
-    *app.uptimes.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some((std::time::Instant::now(), Arc::clone(&uptimes)));
-    uptimes
+    *app.past.lock().unwrap_or_else(|e| e.into_inner()) = Some((started, Arc::clone(&past)));
+    past
 }
 
 /// `GET /api/v1/checks/{name}/history?since=24h&until=…`: what
@@ -454,9 +480,9 @@ async fn metrics(
     match answer(&app, &query, &headers).await {
         Ok(a) => {
             // Both parts rendered and scrubbed once: a round's, and the server's own while they hold.
-            let uptimes = uptimes(&app).await;
+            let past = past(&app).await;
             let uptime_text =
-                redact::scrub(&prometheus::families(&uptime::metrics(&uptimes))).into_owned();
+                redact::scrub(&prometheus::families(&past::metrics(&past.uptimes))).into_owned();
             let text = format!(
                 "{}{}{}",
                 rendered(&a.round).exposition,
@@ -688,7 +714,7 @@ async fn dashboard(
         Err(response) => return response,
     };
     let now = clock::now();
-    let uptimes = uptimes(&app).await;
+    let past = past(&app).await;
     let cards = a
         .round
         .report
@@ -706,7 +732,8 @@ async fn dashboard(
                 .get(id)
                 .and_then(|since| (now - *since).to_std().ok())
                 .unwrap_or_default(),
-            uptime: uptimes.get(id.key()).copied().unwrap_or_default(),
+            uptime: past.uptimes.get(id.key()).copied().unwrap_or_default(),
+            trend: past.trends.get(id.key()).cloned(),
         })
         .collect();
     let view = page::View {
@@ -714,6 +741,8 @@ async fn dashboard(
         checked_at: a.round.at,
         age: a.round.age(now),
         cards,
+        incidents: past.incidents.clone(),
+        anomalies: past.anomalies.clone(),
         alerts: list_alerts(&app, StatusFilter::Open, None).await,
         writable: app.options.token.is_some(),
         refresh: app.options.interval.as_secs().clamp(5, 60),

@@ -13,13 +13,14 @@
 pub mod api;
 pub mod auth;
 pub mod badge;
+pub mod chart;
 mod handlers;
 pub mod lead;
 pub mod page;
+pub mod past;
 pub mod runs;
 mod scheduler;
 mod server;
-pub mod uptime;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -85,9 +86,14 @@ pub struct App {
     schedule: Mutex<Schedule>,
     /// This server's own `/metrics` families, and the state they say.
     own: Mutex<Option<(handlers::OwnState, Arc<String>)>>,
-    /// The checks' uptimes from the history, and when they were read: read
-    /// again once an interval has passed, not once a request.
-    uptimes: Mutex<Option<(std::time::Instant, Arc<uptime::Uptimes>)>>,
+    /// What the history says of the checks, and when it was read: read
+    /// again after each recorded round, or once an interval has passed,
+    /// not once a request.
+    past: Mutex<Option<(std::time::Instant, Arc<past::Past>)>>,
+    /// Whether a read of the history is under way (the cache is not read twice at once).
+    reading_past: tokio::sync::Mutex<()>,
+    /// Whether a request started a read of the history in the background.
+    refreshing_past: std::sync::atomic::AtomicBool,
     stop: Stop,
 }
 
@@ -183,7 +189,9 @@ pub async fn run(
         lead,
         schedule: Mutex::new(Schedule::default()),
         own: Mutex::new(None),
-        uptimes: Mutex::new(None),
+        past: Mutex::new(None),
+        reading_past: tokio::sync::Mutex::new(()),
+        refreshing_past: std::sync::atomic::AtomicBool::new(false),
         stop: stop.clone(),
         options,
     });

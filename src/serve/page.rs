@@ -11,7 +11,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{DOCTYPE, Markup, html};
 use serde_json::Value;
 
+use super::chart::{self, Trend};
 use crate::alerts::{Alert, AlertStatus};
+use crate::history::{Incident, PastAnomaly};
 use crate::status::Status;
 
 /// What the page shows of one check.
@@ -25,8 +27,10 @@ pub struct Card {
     pub facts: Vec<(String, String)>,
     /// How long it has had this status.
     pub for_: Duration,
-    /// Its uptime over `uptime::WINDOWS`, from the history.
+    /// Its uptime over `past::WINDOWS`, from the history.
     pub uptime: [Option<f64>; 3],
+    /// Its last day from the history; `None` before a run is recorded.
+    pub trend: Option<Trend>,
 }
 
 /// An uptime as the card says it: `99.95 %`, or `–` where nothing was recorded.
@@ -44,6 +48,9 @@ pub struct View {
     pub checked_at: DateTime<Utc>,
     pub age: Duration,
     pub cards: Vec<Card>,
+    /// The latest incidents and anomalies across checks, newest first, by check.
+    pub incidents: Vec<(String, Incident)>,
+    pub anomalies: Vec<(String, PastAnomaly)>,
     /// The open alerts, or why they could not be read.
     pub alerts: Result<Vec<Alert>, String>,
     /// Whether alerts may be changed here (a token is set).
@@ -193,6 +200,99 @@ fn card(card: &Card) -> Markup {
                     }
                 }
             }
+            @if let Some(trend) = &card.trend {
+                (chart::response_chart(trend))
+                (chart::status_strip(trend))
+            }
+        }
+    }
+}
+
+/// A value of a metric in its unit, as people read it.
+pub fn figure(value: f64, unit: &str) -> String {
+    match unit {
+        "seconds" => chart::millis(value * 1000.0),
+        "bytes" => format!("{:.1} MiB", value / 1_048_576.0),
+        "ratio" => format!("{:.1} %", value * 100.0),
+        _ if value.fract() == 0.0 => format!("{value:.0}"),
+        _ => format!("{value:.2}"),
+    }
+}
+
+fn incident_row(check: &str, incident: &Incident) -> Markup {
+    let status = chart::status_of(&incident.status);
+    let lasted = Duration::try_from_secs_f64(incident.duration_seconds).unwrap_or_default();
+    html! {
+        tr data-check=(check) {
+            td { (check) }
+            td { (incident.instance) }
+            td class=(class(status)) { (icon(status)) " " (word(status)) }
+            td { (time(incident.started_at)) }
+            td class="lasted" {
+                @if incident.ended_at.is_none() { "ongoing, " }
+                (span(lasted))
+            }
+            td class="message" { (incident.message) }
+        }
+    }
+}
+
+fn anomaly_row(check: &str, anomaly: &PastAnomaly) -> Markup {
+    html! {
+        tr data-check=(check) {
+            td { (check) }
+            td { (anomaly.instance) }
+            td { code { (anomaly.metric) } }
+            td { (time(anomaly.since)) }
+            td class="peak" {
+                (figure(anomaly.peak, anomaly.unit)) " vs baseline "
+                (figure(anomaly.baseline, anomaly.unit))
+            }
+            td {
+                @match anomaly.until {
+                    Some(until) => { "ended " (time(until)) }
+                    None => { "ongoing" }
+                }
+            }
+        }
+    }
+}
+
+/// The latest incidents and anomalies across checks, from the history.
+fn recent(view: &View) -> Markup {
+    html! {
+        section class="recent" aria-labelledby="recent-title" {
+            h2 id="recent-title" { "Recent incidents and anomalies" }
+            h3 { "Incidents, last 7 days" }
+            @if view.incidents.is_empty() {
+                p class="none" { "No incident recorded in the last 7 days." }
+            } @else {
+                div class="table" {
+                    table class="incidents" {
+                        thead { tr {
+                            th scope="col" { "Check" } th scope="col" { "Instance" }
+                            th scope="col" { "Status" } th scope="col" { "Started" }
+                            th scope="col" { "Lasted" } th scope="col" { "Message" }
+                        } }
+                        tbody { @for (check, i) in &view.incidents { (incident_row(check, i)) } }
+                    }
+                }
+            }
+            h3 { "Anomalies, last 7 days" }
+            @if view.anomalies.is_empty() {
+                p class="none" { "No anomaly recorded in the last 7 days." }
+            } @else {
+                div class="table" {
+                    table class="anomalies" {
+                        thead { tr {
+                            th scope="col" { "Check" } th scope="col" { "Instance" }
+                            th scope="col" { "Metric" } th scope="col" { "Since" }
+                            th scope="col" { "Peak" } th scope="col" { "Until" }
+                        } }
+                        tbody { @for (check, a) in &view.anomalies { (anomaly_row(check, a)) } }
+                    }
+                }
+            }
         }
     }
 }
@@ -295,6 +395,7 @@ pub fn dashboard(view: &View) -> String {
                         @for c in &view.cards { (card(c)) }
                     }
                     (alerts(view))
+                    (recent(view))
                 }
                 footer {
                     "vitals " (view.version) " · "
@@ -336,7 +437,10 @@ mod tests {
                 facts: vec![("used memory".to_owned(), "<b>1</b>".to_owned())],
                 for_: Duration::from_secs(125),
                 uptime: [Some(0.9995), Some(0.5), None],
+                trend: None,
             }],
+            incidents: Vec::new(),
+            anomalies: Vec::new(),
             alerts: Ok(alerts),
             writable,
             refresh: 30,
@@ -375,6 +479,104 @@ mod tests {
         assert!(!page.contains("<b>1</b>"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img"));
         assert!(page.contains("&lt;b&gt;1&lt;/b&gt;"));
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn recent_incidents_and_anomalies_are_listed_and_escaped() {
+        let hostile = "<script>alert(1)</script>";
+        let mut v = view("down", Vec::new(), false);
+        v.cards[0].name = hostile.to_owned();
+        v.cards[0].trend = Some(Trend {
+            since: at("2026-11-29T12:00:00Z"),
+            until: at("2026-11-30T12:00:00Z"),
+            statuses: vec![Some(Status::Healthy), Some(Status::Unhealthy)],
+            response_ms: vec![Some(2.0), None],
+        });
+        v.incidents = vec![
+            (
+                hostile.to_owned(),
+                Incident {
+                    instance: "web-1".to_owned(),
+                    status: "unhealthy".to_owned(),
+                    started_at: at("2026-11-30T09:15:00Z"),
+                    ended_at: None,
+                    duration_seconds: 9900.0,
+                    message: "<img src=x onerror=alert(2)>".to_owned(),
+                },
+            ),
+            (
+                "database".to_owned(),
+                Incident {
+                    instance: "web-1".to_owned(),
+                    status: "degraded".to_owned(),
+                    started_at: at("2026-11-29T08:00:00Z"),
+                    ended_at: Some(at("2026-11-29T08:05:00Z")),
+                    duration_seconds: 300.0,
+                    message: "slow".to_owned(),
+                },
+            ),
+        ];
+        v.anomalies = vec![(
+            "database".to_owned(),
+            PastAnomaly {
+                instance: "web-1".to_owned(),
+                metric: "vitals_check_response_seconds".to_owned(),
+                unit: "seconds",
+                since: at("2026-11-30T10:00:00Z"),
+                until: None,
+                peak: 0.051,
+                last_value: 0.05,
+                baseline: 0.001,
+                band: [0.0, 0.006],
+            },
+        )];
+        let page = dashboard(&v);
+        assert!(
+            !page.contains("<script>alert") && !page.contains("<img"),
+            "{page}"
+        );
+        assert!(page.contains(
+            "<tr data-check=\"&lt;script&gt;alert(1)&lt;/script&gt;\"><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>\
+             <td>web-1</td><td class=\"unhealthy\"><svg class=\"icon\" viewBox=\"0 0 16 16\" aria-hidden=\"true\" \
+             focusable=\"false\"><use href=\"#icon-unhealthy\"></use></svg> Unhealthy</td>\
+             <td><time datetime=\"2026-11-30T09:15:00Z\">2026-11-30 09:15:00Z</time></td>\
+             <td class=\"lasted\">ongoing, 2 h 45 min</td>\
+             <td class=\"message\">&lt;img src=x onerror=alert(2)&gt;</td></tr>"
+        ), "{page}");
+        assert!(page.contains("<td class=\"lasted\">5 min</td>"), "{page}");
+        assert!(
+            page.contains(
+                "<td><code>vitals_check_response_seconds</code></td>\
+             <td><time datetime=\"2026-11-30T10:00:00Z\">2026-11-30 10:00:00Z</time></td>\
+             <td class=\"peak\">51.0 ms vs baseline 1.0 ms</td><td>ongoing</td>"
+            ),
+            "{page}"
+        );
+        // The card draws its day: the line and the strip.
+        assert!(page.contains(r#"<path d="M60 20h0""#), "{page}");
+        assert!(page.contains(
+            r#"<li class="unhealthy" title="2026-11-30 00:00–12:00 UTC: Unhealthy">×</li>"#
+        ));
+
+        let empty = dashboard(&view("down", Vec::new(), false));
+        assert!(empty.contains("No incident recorded in the last 7 days."));
+        assert!(empty.contains("No anomaly recorded in the last 7 days."));
+        assert!(!empty.contains("class=\"strip\""));
+    }
+
+    #[test]
+    fn figures_read_in_their_units() {
+        assert_eq!(figure(0.0125, "seconds"), "12.5 ms");
+        assert_eq!(figure(3_145_728.0, "bytes"), "3.0 MiB");
+        assert_eq!(figure(0.925, "ratio"), "92.5 %");
+        assert_eq!(figure(12.0, "count"), "12");
+        assert_eq!(figure(2.5, "count"), "2.50");
     }
 
     #[test]

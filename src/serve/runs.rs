@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::checks::runner::{Report, run_all};
-use crate::checks::{Check, CheckId};
+use crate::checks::{Check, CheckId, CheckResult};
 use crate::clock;
 use crate::status::Status;
 
@@ -72,6 +72,8 @@ pub struct Answer {
 #[derive(Default)]
 struct Inner {
     last: Option<Arc<Round>>,
+    /// The round before `last`: what an amended `last` says its statuses held since.
+    previous: Option<Arc<Round>>,
     in_flight: Option<watch::Receiver<Option<Arc<Round>>>>,
     runs: HashMap<Origin, u64>,
 }
@@ -154,6 +156,27 @@ impl Runs {
         wait(waiting).await
     }
 
+    /// Makes `round`, while it is still the last result, answer with
+    /// `checks` instead: the same run's results as recording left them
+    /// (each with the anomalies its metrics show, a healthy one degraded),
+    /// so that the round that found an anomaly is the one that says so.
+    /// Returns whether it did.
+    pub fn amend(&self, round: &Arc<Round>, checks: Vec<(CheckId, CheckResult)>) -> bool {
+        let mut inner = self.lock();
+        if !inner
+            .last
+            .as_ref()
+            .is_some_and(|last| Arc::ptr_eq(last, round))
+        {
+            return false;
+        }
+        let since = since(inner.previous.as_deref(), &checks, round.at);
+        let mut report = Report::at(checks, Duration::ZERO, round.at);
+        report.duration_ms = round.report.duration_ms;
+        inner.last = Some(Arc::new(Round::new(report, round.at, round.origin, since)));
+        true
+    }
+
     fn join_or_start(
         self: &Arc<Self>,
         mut inner: MutexGuard<'_, Inner>,
@@ -181,7 +204,7 @@ impl Runs {
                 origin,
                 since,
             ));
-            inner.last = Some(Arc::clone(&round));
+            inner.previous = inner.last.replace(Arc::clone(&round));
             inner.in_flight = None;
             drop(inner);
             tell.send_replace(Some(round));
@@ -202,7 +225,7 @@ async fn wait(mut waiting: watch::Receiver<Option<Arc<Round>>>) -> Result<Arc<Ro
 /// round, the same instant; changed (or new), `at`.
 fn since(
     last: Option<&Round>,
-    checks: &[(CheckId, crate::checks::CheckResult)],
+    checks: &[(CheckId, CheckResult)],
     at: DateTime<Utc>,
 ) -> HashMap<CheckId, DateTime<Utc>> {
     checks
@@ -324,6 +347,48 @@ mod tests {
         assert_eq!(
             runs.counts(),
             [(Origin::Scheduled, 0), (Origin::OnDemand, 1)]
+        );
+    }
+
+    #[test]
+    fn an_amended_round_answers_while_it_is_the_last() {
+        let db = crate::checks::database::CHECK.id();
+        let runs = Runs::new(Vec::new(), Duration::from_secs(5), 1);
+        let t0 = DateTime::from_timestamp(1_000, 0).unwrap_or_default();
+        let t1 = DateTime::from_timestamp(1_060, 0).unwrap_or_default();
+        let first = Arc::new(round(Status::Degraded, t0, t0));
+        let second = Arc::new(round(Status::Healthy, t1, t1));
+        {
+            let mut inner = runs.lock();
+            inner.previous = Some(first);
+            inner.last = Some(Arc::clone(&second));
+        }
+        // Recording found the anomaly that degraded the round before: it still holds.
+        let mut found = CheckResult::new(Status::Healthy, "m");
+        found.add_anomalies(vec![crate::metrics::Anomaly {
+            metric: "vitals_check_response_seconds".to_owned(),
+            value: 0.05,
+            baseline: 0.001,
+            band: [0.0, 0.006],
+            since: t0,
+            unit: crate::metrics::Unit::Seconds,
+            usual: [0.001, 0.002],
+            window: Duration::from_secs(3600),
+        }]);
+        assert!(runs.amend(&second, vec![(db, found)]));
+        let last = runs.last().unwrap_or_else(|| panic!("a round"));
+        assert_eq!(last.report.overall_status, Status::Degraded);
+        assert_eq!(last.report.checks[0].1.anomalies.len(), 1);
+        assert_eq!(last.since.get(&db), Some(&t0));
+        assert_eq!(last.at, t1);
+        // A round that is no longer the last is left alone.
+        assert!(!runs.amend(
+            &second,
+            vec![(db, CheckResult::new(Status::Unhealthy, "m"))]
+        ));
+        assert_eq!(
+            runs.last().map(|r| r.report.overall_status),
+            Some(Status::Degraded)
         );
     }
 

@@ -54,8 +54,9 @@ pub async fn schedule(app: Arc<App>) {
 
 /// What follows each scheduled round: the run recorded in the check
 /// history as `check --record` does (before alerting, so that an alert's
-/// run is on record and anomalies are alerted on), then alerting.
-async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
+/// run is on record and anomalies are alerted on), alerting, then the
+/// dashboard's history read again.
+async fn after_round(app: &Arc<App>, round: &Arc<Round>, said: &mut HashSet<String>) {
     let options = &app.options;
     // Each problem once while it lasts, not once a round.
     let mut now_said = HashSet::new();
@@ -73,26 +74,50 @@ async fn after_round(app: &App, round: &Round, said: &mut HashSet<String>) {
         &options.store,
         &options.history,
         options.timeout,
-    );
-    if let Err(e) = recorded.await {
-        notice(format!("the round was not recorded: {}", report(&e)));
+    )
+    .await;
+    match &recorded {
+        // The round that found an anomaly says so itself, not only the next one.
+        Ok(()) if checks.iter().any(|(_, r)| !r.anomalies.is_empty()) => {
+            app.runs.amend(round, checks.clone());
+        }
+        Ok(()) => {}
+        Err(e) => notice(format!("the round was not recorded: {}", report(e))),
     }
-    let Some(alerting) = &options.alerting else {
-        *said = now_said;
-        return;
-    };
+    if let Some(alerting) = &options.alerting {
+        alert(app, &checks, alerting, &mut notice).await;
+    }
+    *said = now_said;
+    // The dashboard's history read afresh once a round, not by a request;
+    // a server that is stopping shows nothing more.
+    if recorded.is_ok() {
+        tokio::select! {
+            biased;
+            _ = app.stop.requested() => {}
+            _ = super::handlers::read_past(app) => {}
+        }
+    }
+}
+
+/// Raises and resolves the round's alerts as `check --alert` does.
+async fn alert(
+    app: &App,
+    checks: &[(crate::checks::CheckId, crate::checks::CheckResult)],
+    alerting: &super::Alerting,
+    notice: &mut impl FnMut(String),
+) {
+    let options = &app.options;
     let (_, interrupted) = from_checks::alert_checks(
-        &checks,
+        checks,
         &options.config,
         &options.entries,
         &alerting.failure,
         &alerting.hygiene,
         options.timeout,
-        &mut notice,
+        notice,
         &app.stop,
     )
     .await;
-    *said = now_said;
     if let Some(signal) = interrupted {
         tracing::warn!(
             "{signal}: alerting of the last round was cut short; the notifications that had \
