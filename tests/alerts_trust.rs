@@ -980,7 +980,7 @@ fn alerts_from_before_labels_still_de_duplicate_and_resolve(backend: Backend) {
             site.store
                 .number("SELECT MAX(compatible_from) FROM schema_version")
         ),
-        (4, 4)
+        (5, 5)
     );
 
     // The database still fails: its check adopts the old alert, labels and all.
