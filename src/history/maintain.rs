@@ -322,14 +322,10 @@ async fn roll_day(db: &mut dyn Backend, day: i64) -> Result<bool> {
         .await?;
     let mut hours: BTreeMap<i64, Vec<Figures>> = BTreeMap::new();
     for r in &rows {
-        hours.entry(int_at(r, 0)?).or_default().push(Figures {
-            samples: int_at(r, 1)?,
-            total: float_at(r, 2)?,
-            low: float_at(r, 3)?,
-            high: float_at(r, 4)?,
-            p50: float_at(r, 5)?,
-            p95: float_at(r, 6)?,
-        });
+        hours
+            .entry(int_at(r, 0)?)
+            .or_default()
+            .push(Figures::read(r)?);
     }
     for (series, hours) in hours {
         put_figures(db, "day", day, series, &Figures::combine(&hours)).await?;
@@ -349,6 +345,19 @@ pub(super) struct Figures {
 }
 
 impl Figures {
+    /// Columns 1 to 6 of a row of `history_metric_rollups` read as
+    /// `samples, total, low, high, p50, p95` (column 0 is the key).
+    pub fn read(r: &Row) -> Result<Figures> {
+        Ok(Figures {
+            samples: int_at(r, 1)?,
+            total: float_at(r, 2)?,
+            low: float_at(r, 3)?,
+            high: float_at(r, 4)?,
+            p50: float_at(r, 5)?,
+            p95: float_at(r, 6)?,
+        })
+    }
+
     /// The figures of several periods together: exact counts, sums and
     /// extremes; p50 and p95 as the sample-weighted p50 and p95 of the periods'.
     pub fn combine(parts: &[Figures]) -> Figures {

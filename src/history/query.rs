@@ -398,14 +398,7 @@ async fn add_rollups(
         if !keep(bucket) {
             continue;
         }
-        let f = Figures {
-            samples: int_at(r, 1)?,
-            total: float_at(r, 2)?,
-            low: float_at(r, 3)?,
-            high: float_at(r, 4)?,
-            p50: float_at(r, 5)?,
-            p95: float_at(r, 6)?,
-        };
+        let f = Figures::read(r)?;
         tally.slowest(bucket, f.high * 1000.0);
         tally.figures.push(f);
     }
