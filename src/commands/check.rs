@@ -62,7 +62,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
     // Recorded before the result is printed: what the record says joins it.
     // An answer from the history is not recorded again.
     let recording = match settings::record_requested(&ProcessEnv) {
-        Ok(asked) if asked || args.record || args.alert => match settings::history(&ProcessEnv) {
+        Ok(asked) if asked || args.record || args.alert => match settings::recording(&ProcessEnv) {
             Ok((config, history)) => {
                 super::history::record(&mut live, started_at, &config, &history, timeout)
             }

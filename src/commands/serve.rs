@@ -57,7 +57,7 @@ pub fn run(args: &ServeArgs, timeout: Duration, quiet: bool) -> anyhow::Result<E
     let (config, entries) = settings::alerting(&ProcessEnv)?;
     // The leader records every round, as `check --record` would: the
     // history (and the anomalies judged on it) must not depend on cron.
-    let (store, history) = settings::history(&ProcessEnv)?;
+    let (store, history) = settings::recording(&ProcessEnv)?;
 
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("--listen {}: cannot listen there", args.listen))?;

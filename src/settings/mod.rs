@@ -117,15 +117,23 @@ pub fn max_age(source: &dyn Source) -> Result<Option<Duration>, ConfigErrors> {
     Ok(max_age)
 }
 
-/// What recording and `history` use: where the store is, this instance's
-/// name, the trust roots, and the history's own settings.
+/// What `history` uses: where the store is, this instance's name, the
+/// trust roots, and the history's own settings.
 pub fn history(source: &dyn Source) -> Result<(StoreSettings, HistorySettings), ConfigErrors> {
     let mut r = reader(source);
     let config = StoreSettings::read(&mut r);
-    let mut history = HistorySettings::read(&mut r);
-    // The file's mistakes are said where its checks are run.
-    history.maintenance = declarations(&mut r, false).0;
+    let history = HistorySettings::read(&mut r);
     r.finish()?;
+    Ok((config, history))
+}
+
+/// What recording uses: `history`'s settings and the `[[maintenance]]`
+/// windows of `vitals.toml`, which mark the runs they cover (read only
+/// here: `vitals history` has no use for them).
+pub fn recording(source: &dyn Source) -> Result<(StoreSettings, HistorySettings), ConfigErrors> {
+    let (config, mut history) = history(source)?;
+    // The file's mistakes are said where its checks are run.
+    history.maintenance = declarations(&mut reader(source), false).0;
     Ok((config, history))
 }
 
