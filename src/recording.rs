@@ -52,11 +52,9 @@ pub async fn record(
         .enumerate()
         .filter_map(|(i, (id, result))| {
             let mut run = Run::of(*id, result, instance, started_at)?;
-            run.maintenance = history
-                .maintenance
-                .iter()
-                .find(|w| w.covers(id.key(), None) && w.active_at(started_at).is_some())
-                .map(|w| w.name.clone());
+            run.maintenance =
+                crate::config::active_window(&history.maintenance, id.key(), None, started_at)
+                    .map(|(w, _)| w.name.clone());
             Some((i, run))
         })
         .unzip();

@@ -213,13 +213,14 @@ impl Hygiene {
     }
 
     pub fn in_maintenance(&self, subject: &Subject, now: DateTime<Utc>) -> Option<String> {
-        self.maintenance.iter().find_map(|w| {
-            let end = w
-                .covers(subject.check.key(), subject.service.as_deref())
-                .then(|| w.active_at(now))??;
-            let end = Timestamp::from_millis(end.timestamp_millis())?;
-            Some(format!("{w}, until {end}"))
-        })
+        let (w, end) = crate::config::active_window(
+            &self.maintenance,
+            subject.check.key(),
+            subject.service.as_deref(),
+            now,
+        )?;
+        let end = Timestamp::from_millis(end.timestamp_millis())?;
+        Some(format!("{w}, until {end}"))
     }
 }
 

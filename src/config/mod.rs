@@ -30,7 +30,7 @@ pub use parse::{Expected, MAX_DURATION, parse_duration};
 pub use reader::{Findings, Reader, required};
 pub use services_file::{
     ALERT_FIELDS, AlertFields, Declarations, DeclaredService, FileError, MAX_THRESHOLD,
-    MaintenanceWindow, SEVERITIES, StatusSet,
+    MaintenanceWindow, SEVERITIES, StatusSet, active_window,
 };
 pub use vars::{GENERAL, Group, SERVE, STATE, Secrecy, Table, Var, var};
 

@@ -724,7 +724,7 @@ mod alert_fields;
 mod check;
 mod maintenance;
 pub use alert_fields::{ALERT_FIELDS, AlertFields, MAX_THRESHOLD, SEVERITIES};
-pub use maintenance::{MaintenanceWindow, path};
+pub use maintenance::{MaintenanceWindow, active_window, path};
 
 #[cfg(test)]
 mod tests;

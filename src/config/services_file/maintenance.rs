@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use toml::de::{DeTable, DeValue};
 
@@ -31,6 +31,21 @@ pub struct MaintenanceWindow {
     pub zone: Tz,
 }
 
+/// The window of `windows` that covers `check` (or `service`) at `at`, and
+/// when that occurrence of it ends: one rule for the alerts it holds back
+/// and the runs it marks.
+pub fn active_window<'a>(
+    windows: &'a [MaintenanceWindow],
+    check: &str,
+    service: Option<&str>,
+    at: DateTime<Utc>,
+) -> Option<(&'a MaintenanceWindow, DateTime<Utc>)> {
+    windows
+        .iter()
+        .filter(|w| w.covers(check, service))
+        .find_map(|w| Some((w, w.active_at(at)?)))
+}
+
 impl MaintenanceWindow {
     /// When the occurrence of the window that covers `at` ends, if one does.
     pub fn active_at(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -39,10 +54,7 @@ impl MaintenanceWindow {
         let days_back = self.duration.as_secs() / 86_400 + 1;
         (0..=days_back).find_map(|back| {
             let day = local_day.checked_sub_days(chrono::Days::new(back))?;
-            if !self.weekdays.is_empty() && !self.weekdays.contains(&day.weekday()) {
-                return None;
-            }
-            let start = self.starts(day.and_time(self.start))?;
+            let start = self.start_on(day)?;
             let end = start + chrono::Duration::from_std(self.duration).ok()?;
             (start <= at && at < end).then_some(end)
         })
@@ -53,11 +65,16 @@ impl MaintenanceWindow {
         let local_day = at.with_timezone(&self.zone).date_naive();
         (0..=8).find_map(|ahead| {
             let day = local_day.checked_add_days(chrono::Days::new(ahead))?;
-            if !self.weekdays.is_empty() && !self.weekdays.contains(&day.weekday()) {
-                return None;
-            }
-            self.starts(day.and_time(self.start)).filter(|s| *s >= at)
+            self.start_on(day).filter(|s| *s >= at)
         })
+    }
+
+    /// When it starts on the local `day`, if it starts that day.
+    fn start_on(&self, day: NaiveDate) -> Option<DateTime<Utc>> {
+        if !self.weekdays.is_empty() && !self.weekdays.contains(&day.weekday()) {
+            return None;
+        }
+        self.starts(day.and_time(self.start))
     }
 
     /// The instant a window starting at `local` starts: the earlier one when
