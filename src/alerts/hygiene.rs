@@ -199,6 +199,19 @@ pub struct Hygiene {
 }
 
 impl Hygiene {
+    /// The failure and success thresholds of `check`: its declaration's
+    /// (`declared`), else the check's variables'.
+    pub fn thresholds_of(&self, check: CheckId, declared: Option<&AlertFields>) -> (u32, u32) {
+        (
+            declared
+                .and_then(|f| f.failure_threshold)
+                .unwrap_or_else(|| self.failure.of(check)),
+            declared
+                .and_then(|f| f.success_threshold)
+                .unwrap_or_else(|| self.success.of(check)),
+        )
+    }
+
     /// Why an alert about `subject` is held back at `now` by a maintenance window, if it is.
     /// Why an alert about a flapping subject is held back.
     pub fn flapping(standing: &Standing) -> Option<String> {
@@ -374,15 +387,7 @@ fn service_statuses(result: &CheckResult) -> Vec<(String, Status)> {
 
 /// The thresholds of `subject`: its declaration's, else the check's variables'.
 fn thresholds(subject: &Subject, result: &CheckResult, hygiene: &Hygiene) -> (u32, u32) {
-    let declared = declared_fields(subject, result);
-    (
-        declared
-            .and_then(|f| f.failure_threshold)
-            .unwrap_or_else(|| hygiene.failure.of(subject.check)),
-        declared
-            .and_then(|f| f.success_threshold)
-            .unwrap_or_else(|| hygiene.success.of(subject.check)),
-    )
+    hygiene.thresholds_of(subject.check, declared_fields(subject, result))
 }
 
 /// Where each subject stands, from what the store counted (`None`: it could

@@ -119,13 +119,10 @@ fn rules(checks: &[Box<dyn Check>], hygiene: &Hygiene, now: DateTime<Utc>) -> Ru
             } else {
                 own.depends_on.clone()
             };
+            let (failure_threshold, success_threshold) = hygiene.thresholds_of(id, Some(&own));
             let rules = CheckRules {
-                failure_threshold: own
-                    .failure_threshold
-                    .unwrap_or_else(|| hygiene.failure.of(id)),
-                success_threshold: own
-                    .success_threshold
-                    .unwrap_or_else(|| hygiene.success.of(id)),
+                failure_threshold,
+                success_threshold,
                 depends_on,
             };
             (id.key(), rules)
