@@ -21,3 +21,19 @@ where
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// `timestamp` as a serde field serializer (`serialize_with`).
+pub fn rfc3339<S: Serializer>(at: &chrono::DateTime<chrono::Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&timestamp(*at))
+}
+
+/// `rfc3339`, or `null` for no time.
+pub fn rfc3339_or_null<S: Serializer>(
+    at: &Option<chrono::DateTime<chrono::Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, s),
+        None => s.serialize_none(),
+    }
+}

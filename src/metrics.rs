@@ -167,7 +167,7 @@ pub struct Anomaly {
     /// The values that are not anomalous, low and high.
     pub band: [f64; 2],
     /// When the first run outside the band ran.
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::json::rfc3339")]
     pub since: chrono::DateTime<chrono::Utc>,
     #[serde(skip)]
     pub unit: Unit,
@@ -177,13 +177,6 @@ pub struct Anomaly {
     /// How far back the baseline looked.
     #[serde(skip)]
     pub window: std::time::Duration,
-}
-
-fn rfc3339<S: serde::Serializer>(
-    at: &chrono::DateTime<chrono::Utc>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 /// The response time's key, which people read as "response time".

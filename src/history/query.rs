@@ -37,10 +37,10 @@ pub struct PastAnomaly {
     pub instance: String,
     pub metric: String,
     pub unit: &'static str,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::json::rfc3339")]
     pub since: DateTime<Utc>,
     /// When the first run back in the band ran; `null` while it lasts.
-    #[serde(serialize_with = "rfc3339_or_null")]
+    #[serde(serialize_with = "crate::json::rfc3339_or_null")]
     pub until: Option<DateTime<Utc>>,
     /// The value furthest from the baseline, and the latest.
     pub peak: f64,
@@ -58,10 +58,10 @@ pub struct Incident {
     pub instance: String,
     /// The worst status of the stretch.
     pub status: String,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::json::rfc3339")]
     pub started_at: DateTime<Utc>,
     /// When the first healthy run after it started; `null` while it lasts.
-    #[serde(serialize_with = "rfc3339_or_null")]
+    #[serde(serialize_with = "crate::json::rfc3339_or_null")]
     pub ended_at: Option<DateTime<Utc>>,
     /// Until `ended_at`, or until now while it lasts.
     pub duration_seconds: f64,
@@ -100,9 +100,9 @@ impl Bucket {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     pub check: String,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::json::rfc3339")]
     pub since: DateTime<Utc>,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::json::rfc3339")]
     pub until: DateTime<Utc>,
     pub instances: Vec<String>,
     /// Runs in the range.
@@ -120,9 +120,9 @@ pub struct Summary {
     pub response_time_ms: Option<ResponseTimes>,
     /// The status of the latest run, and since when it has held on its instance.
     pub status: Option<String>,
-    #[serde(serialize_with = "rfc3339_or_null")]
+    #[serde(serialize_with = "crate::json::rfc3339_or_null")]
     pub status_since: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "rfc3339_or_null")]
+    #[serde(serialize_with = "crate::json::rfc3339_or_null")]
     pub last_run_at: Option<DateTime<Utc>>,
     pub message: Option<String>,
     /// All incidents in the range; `incidents` lists the latest [`MAX_INCIDENTS`].
@@ -133,20 +133,6 @@ pub struct Summary {
     pub anomalies: Option<Vec<PastAnomaly>>,
     #[serde(skip)]
     pub buckets: Vec<Bucket>,
-}
-
-fn rfc3339<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-}
-
-fn rfc3339_or_null<S: serde::Serializer>(
-    at: &Option<DateTime<Utc>>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match at {
-        Some(at) => rfc3339(at, s),
-        None => s.serialize_none(),
-    }
 }
 
 fn at(ms: i64) -> DateTime<Utc> {
@@ -929,9 +915,9 @@ fn response_times(mut raw: Vec<f64>, rolled: &[Figures]) -> Option<ResponseTimes
 /// `vitals history`'s document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::json::rfc3339")]
     pub since: DateTime<Utc>,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::json::rfc3339")]
     pub until: DateTime<Utc>,
     pub instance: Option<String>,
     pub checks: Vec<Summary>,

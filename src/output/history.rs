@@ -235,7 +235,7 @@ impl Render for Report {
             "message",
             "maintenance_seconds",
         ]);
-        let utc = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let utc = crate::json::timestamp;
         let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         for c in &self.checks {
             let share = |s: &str| {

@@ -87,18 +87,8 @@ pub struct Window {
     pub window: String,
     /// The checks or services it covers; `null`: all.
     pub checks: Option<Vec<String>>,
-    #[serde(serialize_with = "rfc3339_or_null")]
+    #[serde(serialize_with = "crate::json::rfc3339_or_null")]
     pub next_start: Option<DateTime<Utc>>,
-}
-
-fn rfc3339_or_null<S: serde::Serializer>(
-    at: &Option<DateTime<Utc>>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match at {
-        Some(at) => s.serialize_str(&json::timestamp(*at)),
-        None => s.serialize_none(),
-    }
 }
 
 /// The rules `hygiene` and each check's own declaration make, at `now`.
