@@ -29,7 +29,7 @@ pub use query::{
     Bucket, Filter, Incident, MAX_INCIDENTS, PastAnomaly, Report, ResponseTimes, Summary,
     parse_when,
 };
-pub use read::{Asked, ReadError, STRIP_COLUMNS, recent, report, store_name};
+pub use read::{Asked, ReadError, STRIP_COLUMNS, recent, report, reports, store_name};
 pub use recent::Recent;
 pub use record::{HistoryStore, Recorded};
 pub use settings::{GROUP, HistorySettings, Retention, parse_retention, parse_switch};

@@ -65,6 +65,73 @@ pub async fn report(
     now: DateTime<Utc>,
     timeout: Duration,
 ) -> Result<Report, ReadError> {
+    let filter = filter(asked, now)?;
+    let mut history = open_to_report(config, timeout).await?;
+    answer(config, &mut history, filter, now).await
+}
+
+/// The reports of several questions at `now`, from the store opened once.
+pub async fn reports(
+    config: &StoreSettings,
+    asked: &[Asked<'_>],
+    now: DateTime<Utc>,
+    timeout: Duration,
+) -> Result<Vec<Report>, ReadError> {
+    let filters = asked
+        .iter()
+        .map(|asked| filter(asked, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut history = open_to_report(config, timeout).await?;
+    let mut reports = Vec::with_capacity(filters.len());
+    for filter in filters {
+        reports.push(answer(config, &mut history, filter, now).await?);
+    }
+    Ok(reports)
+}
+
+/// The history to report from: an error without a location; `None` when
+/// there is nothing there yet.
+async fn open_to_report(
+    config: &StoreSettings,
+    timeout: Duration,
+) -> Result<Option<HistoryStore>, ReadError> {
+    if config.location.is_none() {
+        return Err(ReadError::NoLocation {
+            store: store_name(config),
+        });
+    }
+    open(config, timeout).await
+}
+
+/// The report `filter` asks for, from `history` (no check without one).
+async fn answer(
+    config: &StoreSettings,
+    history: &mut Option<HistoryStore>,
+    filter: Filter,
+    now: DateTime<Utc>,
+) -> Result<Report, ReadError> {
+    let checks = match history {
+        Some(history) => {
+            history
+                .summarize(&filter, now)
+                .await
+                .map_err(|source| ReadError::Store {
+                    store: store_name(config),
+                    source,
+                })?
+        }
+        None => Vec::new(),
+    };
+    Ok(Report {
+        since: filter.since,
+        until: filter.until,
+        instance: filter.instance,
+        checks,
+    })
+}
+
+/// What `asked` asks at `now`, as the store is asked it.
+fn filter(asked: &Asked<'_>, now: DateTime<Utc>) -> Result<Filter, ReadError> {
     let since = parse_when(asked.since, now).map_err(ReadError::Since)?;
     let until = match asked.until {
         Some(until) => parse_when(until, now).map_err(ReadError::Until)?,
@@ -76,7 +143,7 @@ pub async fn report(
             until: asked.until.unwrap_or("now").to_owned(),
         });
     }
-    let filter = Filter {
+    Ok(Filter {
         checks: asked
             .names
             .iter()
@@ -89,23 +156,6 @@ pub async fn report(
         instance: asked.instance.map(str::to_owned),
         buckets: STRIP_COLUMNS,
         anomalies: asked.anomalies,
-    };
-    let store = store_name(config);
-    if config.location.is_none() {
-        return Err(ReadError::NoLocation { store });
-    }
-    let checks = match open(config, timeout).await? {
-        Some(mut history) => history
-            .summarize(&filter, now)
-            .await
-            .map_err(|source| ReadError::Store { store, source })?,
-        None => Vec::new(),
-    };
-    Ok(Report {
-        since,
-        until,
-        instance: filter.instance,
-        checks,
     })
 }
 

@@ -50,15 +50,20 @@ pub async fn read(
         uptimes: checks.iter().map(|c| (c.clone(), [None; 3])).collect(),
         ..Past::default()
     };
-    for (w, window) in WINDOWS.iter().enumerate() {
-        let asked = Asked {
+    let asked: Vec<Asked<'_>> = WINDOWS
+        .iter()
+        .enumerate()
+        .map(|(w, window)| Asked {
             names: checks,
             since: window,
             until: None,
             instance: None,
             anomalies: w == RECENT,
-        };
-        for summary in history::report(store, &asked, now, timeout).await?.checks {
+        })
+        .collect();
+    let reports = history::reports(store, &asked, now, timeout).await?;
+    for (w, report) in reports.into_iter().enumerate() {
+        for summary in report.checks {
             if let Some(slot) = past.uptimes.get_mut(&summary.check) {
                 slot[w] = summary.uptime_percent.map(|p| p / 100.0);
             }
