@@ -293,11 +293,20 @@ fn cached_past(app: &App) -> Option<(std::time::Instant, Arc<past::Past>)> {
 /// What the history says of the served checks: read once a round (the
 /// leader reads it after recording each one), or once an interval on an
 /// instance that records nothing. A request never waits for a read but the
-/// very first: past an interval, it is answered from the last read while
-/// the next one is made.
+/// very first: past that, it is answered from the last read while the next
+/// one is made.
 async fn past(app: &Arc<App>) -> Arc<past::Past> {
+    // The leader's rounds come an interval apart plus their jitter and their
+    // own time: a request just past an interval would read what the round
+    // about to end reads again. It waits for the round, unless rounds stop
+    // recording.
+    let fresh_for = if app.lead.leading() {
+        app.options.interval * 2
+    } else {
+        app.options.interval
+    };
     match cached_past(app) {
-        Some((at, past)) if at.elapsed() < app.options.interval => past,
+        Some((at, past)) if at.elapsed() < fresh_for => past,
         Some((_, past)) => {
             if !app.refreshing_past.swap(true, Ordering::SeqCst) {
                 let reader = Arc::clone(app);
