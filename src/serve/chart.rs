@@ -161,14 +161,7 @@ fn mark(status: Option<Status>) -> &'static str {
 }
 
 fn column_class(status: Option<Status>) -> &'static str {
-    match status {
-        None => "none",
-        Some(Status::Healthy) => "healthy",
-        Some(Status::Degraded) => "degraded",
-        Some(Status::Unhealthy) => "unhealthy",
-        Some(Status::Unknown) => "unknown",
-        Some(Status::Unconfigured) => "unconfigured",
-    }
+    status.map_or("none", super::page::class)
 }
 
 /// What a column says: `2026-11-29 12:00–12:30 UTC: Unhealthy`.

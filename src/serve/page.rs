@@ -114,7 +114,7 @@ pub fn facts(details: &serde_json::Map<String, Value>) -> Vec<(String, String)> 
     out
 }
 
-fn class(status: Status) -> &'static str {
+pub(super) fn class(status: Status) -> &'static str {
     match status {
         Status::Healthy => "healthy",
         Status::Degraded => "degraded",
@@ -185,7 +185,7 @@ fn card(card: &Card) -> Markup {
             dl {
                 @if let Some(ms) = card.response_time_ms {
                     dt { "response time" }
-                    dd { (format!("{ms:.1} ms")) }
+                    dd { (super::chart::millis(ms)) }
                 }
                 @for (label, value) in &card.facts {
                     dt { (label) }

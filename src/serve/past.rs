@@ -17,6 +17,9 @@ use crate::metrics::{Metric, Unit};
 /// The windows, as `window` labels them and `--since` reads them.
 pub const WINDOWS: [&str; 3] = ["24h", "7d", "30d"];
 
+/// The window of the status strip and response-time chart.
+const TREND: usize = 0;
+
 /// The window the dashboard lists incidents and anomalies from.
 const RECENT: usize = 1;
 
@@ -67,7 +70,7 @@ pub async fn read(
             if let Some(slot) = past.uptimes.get_mut(&summary.check) {
                 slot[w] = summary.uptime_percent.map(|p| p / 100.0);
             }
-            if w == 0 && summary.samples > 0 {
+            if w == TREND && summary.samples > 0 {
                 let trend = Trend {
                     since: summary.since,
                     until: summary.until,
