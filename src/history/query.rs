@@ -135,7 +135,7 @@ pub struct Summary {
     pub buckets: Vec<Bucket>,
 }
 
-fn at(ms: i64) -> DateTime<Utc> {
+pub(super) fn at(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 

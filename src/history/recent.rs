@@ -6,13 +6,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use strum::IntoEnumIterator as _;
 
-use super::maintain::{float_at, int_at, text_at};
+use super::maintain::{int_at, text_at};
+use super::query::at;
 use super::{RESPONSE_TIME, series_id};
 use crate::checks::CheckResult;
 use crate::status::Status;
-use crate::store::{Backend, Result, int, text};
+use crate::store::{Backend, Cell, Result, int, text};
+use crate::text;
 
 /// A check's latest recorded run.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,45 +50,43 @@ pub(super) async fn latest(
 ) -> Result<Vec<Recent>> {
     let mut out = Vec::new();
     for check in checks {
+        let series = series_id(check, instance, RESPONSE_TIME);
         let rows = db
             .query(
-                "SELECT id, started_at, duration_us, status, message FROM history_runs \
-                 WHERE check_name = $1 AND instance = $2 AND started_at >= $3 AND started_at <= $4 \
-                 ORDER BY started_at DESC, id DESC LIMIT 1",
+                "SELECT r.started_at, r.duration_us, r.status, r.message, s.value \
+                 FROM history_runs r \
+                 LEFT JOIN history_samples s ON s.run_id = r.id AND s.series = $5 \
+                 WHERE r.check_name = $1 AND r.instance = $2 \
+                 AND r.started_at >= $3 AND r.started_at <= $4 \
+                 ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
                 &[
                     text(check),
                     text(instance),
                     int(since.timestamp_millis()),
                     int(until.timestamp_millis()),
+                    int(series),
                 ],
             )
             .await?;
         let Some(row) = rows.first() else {
             continue;
         };
-        let name = text_at(row, 3)?;
-        let Some(status) = Status::iter().find(|s| s.as_ref() == name) else {
+        let Ok(status) = text_at(row, 2)?.parse::<Status>() else {
             continue;
         };
-        let run = int_at(row, 0)?;
-        let series = series_id(check, instance, RESPONSE_TIME);
-        let response = db
-            .query(
-                "SELECT value FROM history_samples WHERE series = $1 AND run_id = $2",
-                &[int(series), int(run)],
-            )
-            .await?;
-        let response_time_ms = match response.first() {
-            // Milliseconds with two decimals, as the run printed them.
-            Some(row) => Some((float_at(row, 0)? * 100_000.0).round() / 100.0),
-            None => None,
-        };
+        // Milliseconds with two decimals, as the run printed them.
+        let response_time_ms = row
+            .get(4)
+            .map(Cell::float)
+            .transpose()?
+            .flatten()
+            .map(|seconds| text::millis(Duration::try_from_secs_f64(seconds).unwrap_or_default()));
         out.push(Recent {
             check: check.clone(),
-            started_at: DateTime::from_timestamp_millis(int_at(row, 1)?).unwrap_or_default(),
-            duration: Duration::from_micros(u64::try_from(int_at(row, 2)?).unwrap_or(0)),
+            started_at: at(int_at(row, 0)?),
+            duration: Duration::from_micros(u64::try_from(int_at(row, 1)?).unwrap_or(0)),
             status,
-            message: text_at(row, 4)?,
+            message: text_at(row, 3)?,
             response_time_ms,
         });
     }
