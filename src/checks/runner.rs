@@ -139,7 +139,7 @@ impl Report {
     /// With `check --max-age`: the document is as old as its oldest result
     /// read from the history (`timestamp` is when that run started), and
     /// `cached` when any result was.
-    pub fn freshness(&mut self, now: chrono::DateTime<chrono::Utc>) {
+    pub fn freshness(&mut self) {
         let oldest = self
             .checks
             .iter()
@@ -149,9 +149,7 @@ impl Report {
             self.timestamp = json::timestamp(fresh.at);
         }
         self.cached = Some(oldest.is_some());
-        self.age_seconds = Some(oldest.map_or(0.0, |f| {
-            text::seconds((now - f.at).to_std().unwrap_or_default())
-        }));
+        self.age_seconds = Some(oldest.map_or(0.0, |f| text::seconds(f.age)));
     }
 }
 

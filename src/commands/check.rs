@@ -88,7 +88,7 @@ pub fn run(args: &CheckArgs, out: &Output, timeout: Duration) -> anyhow::Result<
                 age: (now - at).to_std().unwrap_or_default(),
             });
         }
-        report.freshness(now);
+        report.freshness();
     }
     // Anomalies may have made a check degraded.
     report.overall_status = Status::worst_of(report.checks.iter().map(|(_, r)| r.status));
