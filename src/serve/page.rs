@@ -263,34 +263,43 @@ fn recent(view: &View) -> Markup {
     html! {
         section class="recent" aria-labelledby="recent-title" {
             h2 id="recent-title" { "Recent incidents and anomalies" }
-            h3 { "Incidents, last 7 days" }
-            @if view.incidents.is_empty() {
-                p class="none" { "No incident recorded in the last 7 days." }
-            } @else {
-                div class="table" {
-                    table class="incidents" {
-                        thead { tr {
-                            th scope="col" { "Check" } th scope="col" { "Instance" }
-                            th scope="col" { "Status" } th scope="col" { "Started" }
-                            th scope="col" { "Lasted" } th scope="col" { "Message" }
-                        } }
-                        tbody { @for (check, i) in &view.incidents { (incident_row(check, i)) } }
-                    }
-                }
-            }
-            h3 { "Anomalies, last 7 days" }
-            @if view.anomalies.is_empty() {
-                p class="none" { "No anomaly recorded in the last 7 days." }
-            } @else {
-                div class="table" {
-                    table class="anomalies" {
-                        thead { tr {
-                            th scope="col" { "Check" } th scope="col" { "Instance" }
-                            th scope="col" { "Metric" } th scope="col" { "Since" }
-                            th scope="col" { "Peak" } th scope="col" { "Until" }
-                        } }
-                        tbody { @for (check, a) in &view.anomalies { (anomaly_row(check, a)) } }
-                    }
+            (recent_table(
+                "incidents",
+                "Incidents, last 7 days",
+                "No incident recorded in the last 7 days.",
+                ["Check", "Instance", "Status", "Started", "Lasted", "Message"],
+                view.incidents.iter().map(|(check, i)| incident_row(check, i)),
+            ))
+            (recent_table(
+                "anomalies",
+                "Anomalies, last 7 days",
+                "No anomaly recorded in the last 7 days.",
+                ["Check", "Instance", "Metric", "Since", "Peak", "Until"],
+                view.anomalies.iter().map(|(check, a)| anomaly_row(check, a)),
+            ))
+        }
+    }
+}
+
+/// One list of the recent section: its heading, and its rows or a line
+/// saying there are none.
+fn recent_table(
+    class: &str,
+    title: &str,
+    none: &str,
+    columns: [&str; 6],
+    rows: impl Iterator<Item = Markup>,
+) -> Markup {
+    let mut rows = rows.peekable();
+    html! {
+        h3 { (title) }
+        @if rows.peek().is_none() {
+            p class="none" { (none) }
+        } @else {
+            div class="table" {
+                table class=(class) {
+                    thead { tr { @for column in columns { th scope="col" { (column) } } } }
+                    tbody { @for row in rows { (row) } }
                 }
             }
         }
