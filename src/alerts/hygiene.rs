@@ -212,7 +212,6 @@ impl Hygiene {
         )
     }
 
-    /// Why an alert about `subject` is held back at `now` by a maintenance window, if it is.
     /// Why an alert about a flapping subject is held back.
     pub fn flapping(standing: &Standing) -> Option<String> {
         matches!(standing.flap, Flap::Started | Flap::Flapping).then(|| {
@@ -225,6 +224,7 @@ impl Hygiene {
         })
     }
 
+    /// Why an alert about `subject` is held back at `now` by a maintenance window, if it is.
     pub fn in_maintenance(&self, subject: &Subject, now: DateTime<Utc>) -> Option<String> {
         let (w, end) = crate::config::active_window(
             &self.maintenance,
