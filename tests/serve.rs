@@ -614,6 +614,8 @@ fn the_dashboard_in_a_real_browser() {
         ],
         ["unhealthy", "healthy", "unhealthy"]
     );
+    // The server's clock starts at T: it reads no later than T plus the time since.
+    let serving = Instant::now();
     let served = Serve::new()
         .env("DATABASE_URL", &database)
         .env("REDIS_URL", &no_redis)
@@ -761,6 +763,45 @@ fn the_dashboard_in_a_real_browser() {
         "return Array.from(document.querySelectorAll('table.incidents tbody tr'))\
          .map(tr => Array.from(tr.cells).map(td => td.textContent.trim()))",
     );
+    // Each recorded run starts a moment after its VITALS_NOW, a moment a busy
+    // machine stretches: the times shown are those of the runs as recorded.
+    let first = |check: &str, status: &str, after: i64| {
+        store.number(&format!(
+            "SELECT MIN(started_at) FROM history_runs WHERE check_name = '{check}' \
+             AND status = '{status}' AND started_at > {after}"
+        ))
+    };
+    let shown = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .expect("a run's start")
+            .format("%Y-%m-%d %H:%M:%SZ")
+            .to_string()
+    };
+    // Whole minutes, as the page counts them.
+    let lasted = |ms: i64| match ms / 60_000 {
+        m @ 0..60 => format!("{m} min"),
+        m => format!("{} h {} min", m / 60, m % 60),
+    };
+    let (cache_from, db_from) = (
+        first("cache", "unhealthy", 0),
+        first("database", "unhealthy", 0),
+    );
+    let db_until = first("database", "healthy", db_from);
+    let t = chrono::DateTime::parse_from_rfc3339(T)
+        .expect("T")
+        .timestamp_millis();
+    let read_by = t + i64::try_from(serving.elapsed().as_millis()).expect("a test's length");
+    let ongoing =
+        [t - cache_from, read_by - cache_from].map(|ms| format!("ongoing, {}", lasted(ms)));
+    assert!(
+        shown(cache_from).starts_with("2026-11-30 09:15:"),
+        "the cache's first failing run at {}",
+        shown(cache_from)
+    );
+    assert!(
+        ongoing.contains(&incidents[0][4].as_str().unwrap_or_default().to_owned()),
+        "{incidents} lasted one of {ongoing:?}"
+    );
     assert_eq!(
         incidents,
         serde_json::json!([
@@ -768,16 +809,16 @@ fn the_dashboard_in_a_real_browser() {
                 "cache",
                 "web-1",
                 "Unhealthy",
-                "2026-11-30 09:15:00Z",
-                "ongoing, 2 h 45 min",
+                shown(cache_from),
+                incidents[0][4],
                 cache_down["message"]
             ],
             [
                 "database",
                 "web-1",
                 "Unhealthy",
-                "2026-11-30 05:45:00Z",
-                "30 min",
+                shown(db_from),
+                lasted(db_until - db_from),
                 db_down["message"]
             ]
         ])
