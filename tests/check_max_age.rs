@@ -4,29 +4,18 @@
 //! of another instance, is not used; cached and live checks in one
 //! document; nothing recorded twice; bad values and an unreadable store.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration};
 
 use crate::support::alerts::{Backend, Store};
 use crate::support::cmd::Outcome;
 use crate::support::net::free_port;
 use crate::support::postgres::PgServer;
 use crate::support::redis::{RedisOptions, RedisServer};
-
-fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
-        .expect("t0")
-        .to_utc()
-}
+use crate::support::{keys, t0, utc_ms};
 
 /// `t0` plus `ms` milliseconds, as VITALS_NOW takes it.
 fn at_ms(ms: i64) -> String {
     (t0() + Duration::milliseconds(ms)).to_rfc3339()
-}
-
-fn utc_ms(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .expect("a time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Ten minutes and a half after `t0`: a run recorded at `t0` (plus the
@@ -104,12 +93,8 @@ fn a_recorded_run_answers_while_redis_is_down(backend: Backend) {
     out.assert_code(0);
     assert_eq!(out.stderr, "");
     let v = out.json();
-    let keys: Vec<&String> = v
-        .as_object()
-        .map(|m| m.keys().collect())
-        .unwrap_or_default();
     assert_eq!(
-        keys,
+        keys(&v),
         [
             "status",
             "response_time_ms",
@@ -215,12 +200,8 @@ fn check_all_mixes_cached_and_live_results() {
     out.assert_code(0);
     assert_eq!(out.stderr, "");
     let v = out.json();
-    let keys: Vec<&String> = v
-        .as_object()
-        .map(|m| m.keys().collect())
-        .unwrap_or_default();
     assert_eq!(
-        keys,
+        keys(&v),
         [
             "overall_status",
             "timestamp",

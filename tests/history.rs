@@ -11,22 +11,11 @@ use crate::support::cmd::{Outcome, Test};
 use crate::support::http::{HttpServer, Reply};
 use crate::support::net::free_port;
 use crate::support::postgres::{PgOptions, PgServer};
-
-fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
-        .expect("t0")
-        .to_utc()
-}
+use crate::support::{t0, utc_ms};
 
 /// `t0` plus `minutes`, as VITALS_NOW takes it.
 fn at(minutes: i64) -> String {
     (t0() + Duration::minutes(minutes)).to_rfc3339()
-}
-
-fn utc_ms(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .expect("a time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// `check db --record` at `minute`, against `url`.

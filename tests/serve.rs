@@ -16,22 +16,13 @@ use crate::support::alerts::{HOSTILE_HEAD, Store, hostile_message, send_args, sl
 use crate::support::browser::Browser;
 use crate::support::cmd::Test;
 use crate::support::http::{HttpServer, Reply};
+use crate::support::keys;
 use crate::support::net::{DelayProxy, free_port};
 use crate::support::postgres::PgServer;
 use crate::support::redis::{RedisOptions, RedisServer};
 use crate::support::serve::{Serve, Served};
 
 const TOKEN: &str = "serve-token-9f3a1c";
-
-/// Keys of a JSON object, in order.
-fn keys(value: &Value) -> Vec<String> {
-    value
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {value}"))
-        .keys()
-        .cloned()
-        .collect()
-}
 
 /// Waits for the first round's result.
 fn first_round(served: &Served) {

@@ -57,3 +57,28 @@ pub fn encode_userinfo(s: &str) -> String {
         })
         .collect()
 }
+
+/// Keys of a JSON object, in order.
+pub fn keys(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The instant the history tests' runs are recorded around.
+pub fn t0() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
+        .expect("t0")
+        .to_utc()
+}
+
+/// Milliseconds since the epoch as vitals' JSON writes a time: RFC 3339,
+/// UTC, to the millisecond.
+pub fn utc_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .expect("a time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
