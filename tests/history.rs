@@ -487,17 +487,35 @@ fn hostile_text_is_scrubbed_and_bounded_on_the_way_in_and_out() {
     table.assert_code(0).assert_no_ansi();
 }
 
+/// The history in the SQLite file at `path`, made when missing, as the
+/// store API opens it.
+async fn open_history(path: &std::path::Path) -> vitals::history::HistoryStore {
+    let store = vitals::store::Store::open(
+        &vitals::config::StateLocation::File(path.to_owned()),
+        &vitals::net::tls::Trust::new(None),
+        std::time::Duration::from_secs(30),
+        vitals::store::Create::Store,
+    )
+    .await
+    .expect("the store");
+    vitals::history::HistoryStore::new(store)
+}
+
+/// The anomaly rule with judging off: for tests of what is stored.
+fn judging_off() -> vitals::history::anomaly::Rule {
+    vitals::history::anomaly::Rule {
+        enabled: false,
+        ..vitals::history::anomaly::Rule::default()
+    }
+}
+
 /// A year of one check run a minute, recorded a day at a time through the
 /// store API as a year of cron runs would leave it: the raw runs stop at
 /// 14 days, the hourly roll-ups at 90, and the file stops growing.
 #[test]
 fn a_simulated_year_stays_bounded() {
-    use vitals::config::StateLocation;
-    use vitals::history::anomaly::Rule;
-    use vitals::history::{HistoryStore, RESPONSE_TIME, Retention, Run, Sample};
+    use vitals::history::{RESPONSE_TIME, Retention, Run, Sample};
     use vitals::metrics::Unit;
-    use vitals::net::tls::Trust;
-    use vitals::store::{Create, Store as Backing};
 
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("history.db");
@@ -509,21 +527,10 @@ fn a_simulated_year_stays_bounded() {
     let size = || std::fs::metadata(&path).expect("the store").len();
     let mut at_120_days = 0;
     runtime.block_on(async {
-        let store = Backing::open(
-            &StateLocation::File(path.clone()),
-            &Trust::new(None),
-            std::time::Duration::from_secs(30),
-            Create::Store,
-        )
-        .await
-        .expect("the store");
-        let mut history = HistoryStore::new(store);
+        let mut history = open_history(&path).await;
         // Retention is under test here; judging each value of a year in a
         // debug build would take minutes (the bench judges them, optimised).
-        let judging_off = Rule {
-            enabled: false,
-            ..Rule::default()
-        };
+        let judging_off = judging_off();
         for day in 0..365 {
             let runs: Vec<Run> = (0..1440)
                 .map(|minute| Run {
@@ -771,12 +778,8 @@ fn a_slowdown_is_flagged_on_its_third_run_and_cleared_when_it_ends(backend: Back
 /// the hours' own) within 5 % for a steady series (docs/HISTORY.md).
 #[test]
 fn roll_ups_and_raw_runs_give_the_same_history() {
-    use vitals::config::StateLocation;
-    use vitals::history::anomaly::Rule;
-    use vitals::history::{Filter, HistoryStore, RESPONSE_TIME, Retention, Run, Sample, Summary};
+    use vitals::history::{Filter, RESPONSE_TIME, Retention, Run, Sample, Summary};
     use vitals::metrics::Unit;
-    use vitals::net::tls::Trust;
-    use vitals::store::{Create, Store as Backing};
 
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("history.db");
@@ -799,14 +802,6 @@ fn roll_ups_and_raw_runs_give_the_same_history() {
     };
     let summarize = |columns: usize| -> Summary {
         runtime.block_on(async {
-            let store = Backing::open(
-                &StateLocation::File(path.clone()),
-                &Trust::new(None),
-                std::time::Duration::from_secs(30),
-                Create::Store,
-            )
-            .await
-            .expect("the store");
             let filter = Filter {
                 checks: vec!["database".to_owned()],
                 since: now - Duration::days(3) + Duration::minutes(20),
@@ -815,7 +810,8 @@ fn roll_ups_and_raw_runs_give_the_same_history() {
                 buckets: columns,
                 anomalies: false,
             };
-            let mut summaries = HistoryStore::new(store)
+            let mut summaries = open_history(&path)
+                .await
                 .summarize(&filter, now)
                 .await
                 .expect("a summary");
@@ -823,19 +819,8 @@ fn roll_ups_and_raw_runs_give_the_same_history() {
         })
     };
     runtime.block_on(async {
-        let store = Backing::open(
-            &StateLocation::File(path.clone()),
-            &Trust::new(None),
-            std::time::Duration::from_secs(30),
-            Create::Store,
-        )
-        .await
-        .expect("the store");
-        let mut history = HistoryStore::new(store);
-        let judging_off = Rule {
-            enabled: false,
-            ..Rule::default()
-        };
+        let mut history = open_history(&path).await;
+        let judging_off = judging_off();
         for hour in 0..minutes / 60 {
             let runs: Vec<Run> = (hour * 60..hour * 60 + 60)
                 .flat_map(|minute| {
