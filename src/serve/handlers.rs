@@ -286,10 +286,6 @@ async fn one_check(
     }
 }
 
-fn cached_past(app: &App) -> Option<(std::time::Instant, Arc<past::Past>)> {
-    app.past.lock().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
 /// What the history says of the served checks: read once a round (the
 /// leader reads it after recording each one), or once an interval on an
 /// instance that records nothing. A request never waits for a read but the
@@ -305,7 +301,7 @@ async fn past(app: &Arc<App>) -> Arc<past::Past> {
     } else {
         app.options.interval
     };
-    match cached_past(app) {
+    match app.past.last() {
         Some((at, past)) if at.elapsed() < fresh_for => past,
         Some((_, past)) => {
             if !app.refreshing_past.swap(true, Ordering::SeqCst) {
@@ -326,38 +322,36 @@ async fn past(app: &Arc<App>) -> Arc<past::Past> {
 /// cannot be read (the log says why).
 pub(super) async fn read_past(app: &Arc<App>) -> Arc<past::Past> {
     let asked = std::time::Instant::now();
-    let _one = app.reading_past.lock().await;
-    if let Some((at, past)) = cached_past(app)
-        && at >= asked
-    {
-        return past;
-    }
-    let started = std::time::Instant::now();
-    let checks: Vec<String> = app
-        .runs
-        .checks()
-        .iter()
-        .map(|c| c.id().key().to_owned())
-        .collect();
-    let reader = Arc::clone(app);
-    let read = off_thread(move || async move {
-        past::read(
-            &reader.options.store,
-            &checks,
-            clock::now(),
-            reader.options.timeout,
+    app.past
+        .get_or_read(
+            |at| at >= asked,
+            || async {
+                let checks: Vec<String> = app
+                    .runs
+                    .checks()
+                    .iter()
+                    .map(|c| c.id().key().to_owned())
+                    .collect();
+                let reader = Arc::clone(app);
+                let read = off_thread(move || async move {
+                    past::read(
+                        &reader.options.store,
+                        &checks,
+                        clock::now(),
+                        reader.options.timeout,
+                    )
+                    .await
+                    .map_err(|e| crate::error::report(&e))
+                })
+                .await
+                .and_then(|read| read);
+                read.unwrap_or_else(|e| {
+                    tracing::warn!("the dashboard's history: {e}");
+                    past::Past::default()
+                })
+            },
         )
         .await
-        .map_err(|e| crate::error::report(&e))
-    })
-    .await
-    .and_then(|read| read);
-    let past = Arc::new(read.unwrap_or_else(|e| {
-        tracing::warn!("the dashboard's history: {e}");
-        past::Past::default()
-    }));
-    *app.past.lock().unwrap_or_else(|e| e.into_inner()) = Some((started, Arc::clone(&past)));
-    past
 }
 
 /// `GET /api/v1/checks/{name}/history?since=24h&until=…`: what
@@ -551,6 +545,21 @@ where
     .and_then(|done| done)
 }
 
+/// How long one read of the open alerts stands for every page view: what
+/// changes elsewhere (the CLI, another server, this one's rounds) shows
+/// within it; what this server changes, at once.
+const OPEN_ALERTS_FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// The open alerts the dashboard lists.
+async fn open_alerts(app: &Arc<App>) -> Arc<Result<Vec<Alert>, String>> {
+    app.open_alerts
+        .get_or_read(
+            |at| at.elapsed() < OPEN_ALERTS_FRESH_FOR,
+            || list_alerts(app, StatusFilter::Open, None),
+        )
+        .await
+}
+
 /// The alerts in the store, newest first; none when nothing was ever recorded.
 async fn list_alerts(
     app: &Arc<App>,
@@ -681,6 +690,7 @@ async fn change(
         .await
     })
     .await;
+    app.open_alerts.changed();
     let changed = match changed {
         Ok(changed) => changed,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e),
@@ -752,7 +762,7 @@ async fn dashboard(
         cards,
         incidents: past.incidents.clone(),
         anomalies: past.anomalies.clone(),
-        alerts: list_alerts(&app, StatusFilter::Open, None).await,
+        alerts: open_alerts(&app).await,
         writable: app.options.token.is_some(),
         refresh: app.options.interval.as_secs().clamp(5, 60),
         instance: app.options.config.state.instance.clone(),

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod badge;
 pub mod chart;
 mod handlers;
+pub mod latest;
 pub mod lead;
 pub mod page;
 pub mod past;
@@ -89,9 +90,10 @@ pub struct App {
     /// What the history says of the checks, and when it was read: read
     /// again after each recorded round, or once an interval has passed,
     /// not once a request.
-    past: Mutex<Option<(std::time::Instant, Arc<past::Past>)>>,
-    /// Whether a read of the history is under way (the cache is not read twice at once).
-    reading_past: tokio::sync::Mutex<()>,
+    past: latest::Latest<past::Past>,
+    /// The open alerts the dashboard lists: read at most once a second, and
+    /// again after this server changed one.
+    open_alerts: latest::Latest<Result<Vec<crate::alerts::Alert>, String>>,
     /// Whether a request started a read of the history in the background.
     refreshing_past: std::sync::atomic::AtomicBool,
     stop: Stop,
@@ -189,8 +191,8 @@ pub async fn run(
         lead,
         schedule: Mutex::new(Schedule::default()),
         own: Mutex::new(None),
-        past: Mutex::new(None),
-        reading_past: tokio::sync::Mutex::new(()),
+        past: latest::Latest::default(),
+        open_alerts: latest::Latest::default(),
         refreshing_past: std::sync::atomic::AtomicBool::new(false),
         stop: stop.clone(),
         options,

@@ -52,7 +52,7 @@ pub struct View {
     pub incidents: Vec<(String, Incident)>,
     pub anomalies: Vec<(String, PastAnomaly)>,
     /// The open alerts, or why they could not be read.
-    pub alerts: Result<Vec<Alert>, String>,
+    pub alerts: std::sync::Arc<Result<Vec<Alert>, String>>,
     /// Whether alerts may be changed here (a token is set).
     pub writable: bool,
     /// Seconds between reloads.
@@ -347,7 +347,7 @@ fn alert_row(alert: &Alert, writable: bool) -> Markup {
 fn alerts(view: &View) -> Markup {
     html! {
         section class="alerts" aria-labelledby="alerts-title" {
-            @match &view.alerts {
+            @match view.alerts.as_ref() {
                 Err(why) => {
                     h2 id="alerts-title" { "Open alerts" }
                     p class="unavailable" { "The alerts cannot be read: " (why) }
@@ -450,7 +450,7 @@ mod tests {
             }],
             incidents: Vec::new(),
             anomalies: Vec::new(),
-            alerts: Ok(alerts),
+            alerts: std::sync::Arc::new(Ok(alerts)),
             writable,
             refresh: 30,
             instance: "web-1".to_owned(),

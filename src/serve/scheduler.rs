@@ -86,6 +86,7 @@ async fn after_round(app: &Arc<App>, round: &Arc<Round>, said: &mut HashSet<Stri
     }
     if let Some(alerting) = &options.alerting {
         alert(app, &checks, alerting, &mut notice).await;
+        app.open_alerts.changed();
     }
     *said = now_said;
     // The dashboard's history read afresh once a round, not by a request;
