@@ -345,10 +345,14 @@ pub(super) async fn read_past(app: &Arc<App>) -> Arc<past::Past> {
                 })
                 .await
                 .and_then(|read| read);
-                read.unwrap_or_else(|e| {
+                let mut past = read.unwrap_or_else(|e| {
                     tracing::warn!("the dashboard's history: {e}");
                     past::Past::default()
-                })
+                });
+                past.exposition =
+                    redact::scrub(&prometheus::families(&past::metrics(&past.uptimes)))
+                        .into_owned();
+                past
             },
         )
         .await
@@ -482,14 +486,13 @@ async fn metrics(
 ) -> Response {
     match answer(&app, &query, &headers).await {
         Ok(a) => {
-            // Both parts rendered and scrubbed once: a round's, and the server's own while they hold.
+            // Each part rendered and scrubbed once: a round's, the history's
+            // uptimes once a read, and the server's own while they hold.
             let past = past(&app).await;
-            let uptime_text =
-                redact::scrub(&prometheus::families(&past::metrics(&past.uptimes))).into_owned();
             let text = format!(
                 "{}{}{}",
                 rendered(&a.round).exposition,
-                uptime_text,
+                past.exposition,
                 own_text(&app)
             );
             sent(

@@ -40,6 +40,9 @@ pub struct Past {
     pub incidents: Vec<(String, Incident)>,
     /// The latest anomalies of the last week across checks, newest first.
     pub anomalies: Vec<(String, PastAnomaly)>,
+    /// The uptimes as `/metrics` prints them (see [`metrics`]): rendered
+    /// and scrubbed once a read, not once a scrape.
+    pub exposition: String,
 }
 
 /// What the history says of `checks` (canonical names) at `now`.
