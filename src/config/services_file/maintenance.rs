@@ -7,8 +7,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use toml::de::{DeTable, DeValue};
 
 use super::{Field, Parser, Value};
@@ -28,7 +28,7 @@ pub struct MaintenanceWindow {
     pub weekdays: Vec<Weekday>,
     pub start: NaiveTime,
     pub duration: Duration,
-    pub zone: Tz,
+    pub zone: TimeZone,
 }
 
 /// The window of `windows` that covers `check` (or `service`) at `at`, and
@@ -49,7 +49,7 @@ pub fn active_window<'a>(
 impl MaintenanceWindow {
     /// When the occurrence of the window that covers `at` ends, if one does.
     pub fn active_at(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local_day = at.with_timezone(&self.zone).date_naive();
+        let local_day = self.local_day(at)?;
         // A window that started on an earlier day may still be on.
         let days_back = self.duration.as_secs() / 86_400 + 1;
         (0..=days_back).find_map(|back| {
@@ -62,7 +62,7 @@ impl MaintenanceWindow {
 
     /// When its next occurrence starts at or after `at` (within a week and a day).
     pub fn next_start(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local_day = at.with_timezone(&self.zone).date_naive();
+        let local_day = self.local_day(at)?;
         (0..=8).find_map(|ahead| {
             let day = local_day.checked_add_days(chrono::Days::new(ahead))?;
             self.start_on(day).filter(|s| *s >= at)
@@ -81,12 +81,39 @@ impl MaintenanceWindow {
     /// the clock goes back; when it skips that time (spring forward), the
     /// first instant after the gap.
     fn starts(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-        (0..=2).find_map(|hours| {
-            self.zone
-                .from_local_datetime(&(local + chrono::Duration::hours(hours)))
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-        })
+        (0..=2).find_map(|hours| self.earliest(local + chrono::Duration::hours(hours)))
+    }
+
+    /// The date on the window's clocks at `at`.
+    fn local_day(&self, at: DateTime<Utc>) -> Option<NaiveDate> {
+        let instant = jiff::Timestamp::new(at.timestamp(), 0).ok()?;
+        let day = self.zone.to_datetime(instant).date();
+        NaiveDate::from_ymd_opt(
+            i32::from(day.year()),
+            u32::try_from(day.month()).ok()?,
+            u32::try_from(day.day()).ok()?,
+        )
+    }
+
+    /// The earlier instant the window's clocks read `local` at; none when
+    /// they skip it.
+    fn earliest(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+        let civil = jiff::civil::DateTime::new(
+            i16::try_from(local.year()).ok()?,
+            i8::try_from(local.month()).ok()?,
+            i8::try_from(local.day()).ok()?,
+            i8::try_from(local.hour()).ok()?,
+            i8::try_from(local.minute()).ok()?,
+            i8::try_from(local.second()).ok()?,
+            0,
+        )
+        .ok()?;
+        let ambiguous = self.zone.to_ambiguous_timestamp(civil);
+        if let AmbiguousOffset::Gap { .. } = ambiguous.offset() {
+            return None;
+        }
+        let instant = ambiguous.earlier().ok()?;
+        DateTime::from_timestamp(instant.as_second(), 0)
     }
 
     /// Whether it covers alerts of `check` (a canonical name) or of `service`.
@@ -112,7 +139,7 @@ impl fmt::Display for MaintenanceWindow {
             "maintenance window {:?} ({days} {} {} for {})",
             self.name,
             self.start.format("%H:%M"),
-            self.zone,
+            self.zone.iana_name().unwrap_or("(unnamed zone)"),
             humantime::format_duration(self.duration)
         )
     }
@@ -202,8 +229,8 @@ impl Parser<'_> {
                 }
                 "timezone" => {
                     zone = self.string(&f).and_then(|s| {
-                        s.trim()
-                            .parse::<Tz>()
+                        jiff::tz::db()
+                            .get(s.trim())
                             .map_err(|_| {
                                 self.field_error(
                                     &f,
@@ -319,7 +346,7 @@ mod tests {
             weekdays,
             start: NaiveTime::parse_from_str(start, "%H:%M").unwrap_or_default(),
             duration: Duration::from_secs(hours * 3600),
-            zone: chrono_tz::Europe::Paris,
+            zone: jiff::tz::db().get("Europe/Paris").unwrap(),
         }
     }
 
