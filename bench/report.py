@@ -92,7 +92,15 @@ lines.extend(["## 6. A hung dependency", "",
               "", verdict(hung < 2.2, "under 2.2 s."), ""])
 
 startup = runs("startup")
-lines.extend(["## 7. Start-up", "", "| command | median ms | peak RSS MiB |", "|---|---|---|"])
+startup_runs = len(json.loads((work / "startup.json").read_text())["results"][0]["times"])
+lines.extend([
+    "## 7. Start-up",
+    "",
+    f"{startup_runs} runs per command (a start is a few milliseconds, so more runs than the rest).",
+    "",
+    "| command | median ms | peak RSS MiB |",
+    "|---|---|---|",
+])
 for (command, median, _, _), rss_kib in zip(startup, meta["startup_rss"]):
     lines.append(f"| `{command}` | {ms(median)} | {rss_kib / 1024:.1f} |")
 lines.extend(["", verdict(startup[0][1] < 0.003, f"`vitals --version` in {ms(startup[0][1])} ms (target < 3 ms)."), ""])
