@@ -980,7 +980,7 @@ fn alerts_from_before_labels_still_de_duplicate_and_resolve(backend: Backend) {
             site.store
                 .number("SELECT MAX(compatible_from) FROM schema_version")
         ),
-        (5, 5)
+        (6, 5)
     );
 
     // The database still fails: its check adopts the old alert, labels and all.
@@ -1045,21 +1045,21 @@ fn a_newer_schema_is_used_when_compatible_and_refused_otherwise(backend: Backend
     send(site.host("web1"), &args).assert_code(0);
     // A newer vitals changed the schema in a way this one can live with.
     site.store
-        .execute("UPDATE schema_version SET version = 6, compatible_from = 5");
+        .execute("UPDATE schema_version SET version = 7, compatible_from = 6");
     let compatible = send(site.host("web1"), &args);
     compatible.assert_code(0);
     assert_eq!(compatible.json()["occurrences"], 2);
     assert_eq!(site.told(), (1, 1));
     // ... and then in one it cannot: it says so, and the alert still goes out.
     site.store
-        .execute("UPDATE schema_version SET compatible_from = 6");
+        .execute("UPDATE schema_version SET compatible_from = 7");
     let refused = send(site.host("web1"), &args);
     refused.assert_code(1);
     assert_eq!(site.told(), (2, 2));
     let name = redacted(&site.store);
     let why = format!(
-        "error: alert store {name}: it was written by a newer vitals (schema version 6, \
-         readable from version 6; this one knows up to 5); upgrade vitals"
+        "error: alert store {name}: it was written by a newer vitals (schema version 7, \
+         readable from version 7; this one knows up to 6); upgrade vitals"
     );
     assert_eq!(
         refused.stderr,
@@ -1070,7 +1070,7 @@ fn a_newer_schema_is_used_when_compatible_and_refused_otherwise(backend: Backend
     assert_eq!(list.stderr, format!("{why}\n"));
     assert_eq!(
         site.store.number("SELECT MAX(version) FROM schema_version"),
-        6,
+        7,
         "the store was rewritten"
     );
 }

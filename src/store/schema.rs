@@ -198,7 +198,21 @@ const MIGRATIONS: &[Migration] = &[
     ALTER TABLE history_status_rollups ADD COLUMN maintenance_runs BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE history_status_rollups ADD COLUMN maintenance_ms BIGINT NOT NULL DEFAULT 0;",
     },
+    // 6: the runs by check and start carry what `history` reads of a run
+    // it answers from raw (instance, status, maintenance; the id orders
+    // runs of one millisecond), so those reads need no lookup in the table
+    // (SQLite's `BIGINT PRIMARY KEY` is not the rowid): a 30-day history of
+    // five checks read 48 raw hours each, a third of its time. Only an
+    // index: a vitals at version 5 reads and writes this store as before.
+    Migration {
+        compatible_from: 5,
+        sql: "CREATE INDEX history_runs_span ON history_runs (check_name, started_at, id, instance, status, maintenance);
+    DROP INDEX history_runs_check;",
+    },
 ];
+
+/// The first schema version with the check history's tables.
+pub const HISTORY_VERSION: i64 = 3;
 
 /// The schema version this vitals writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
