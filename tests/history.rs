@@ -267,6 +267,40 @@ fn an_outage_is_one_incident(backend: Backend) {
     assert_eq!(c["status_since"], utc_ms(t[6]));
 }
 
+on_both!(a_history_of_an_older_schema_says_a_recording_migrates_it);
+fn a_history_of_an_older_schema_says_a_recording_migrates_it(backend: Backend) {
+    let store = Store::fresh(backend);
+    let server = PgServer::start(PgOptions::default());
+    let url = server.url("postgres");
+    record_db(&store, &url, 0).assert_code(0);
+    // The store as a vitals of schema version 5 left it.
+    store.execute("DROP INDEX history_runs_span");
+    store.execute("CREATE INDEX history_runs_check ON history_runs (check_name, started_at)");
+    store.execute("UPDATE schema_version SET version = 5");
+
+    let older = history(&store, 2, &["database", "--json"]);
+    older.assert_code(3);
+    assert_eq!(older.stdout, "");
+    older.assert_stderr_contains(
+        ": its schema is older (version 5; this vitals writes 6): the next write migrates it \
+         (`vitals check all --record`, or any recording or alert)\n",
+    );
+    assert_eq!(
+        store.number("SELECT MAX(version) FROM schema_version"),
+        5,
+        "reading migrated it"
+    );
+
+    record_db(&store, &url, 1).assert_code(0);
+    assert_eq!(store.number("SELECT MAX(version) FROM schema_version"), 6);
+    let migrated = history(&store, 2, &["database", "--json"]);
+    migrated.assert_code(0);
+    assert_eq!(
+        migrated.json()["checks"][0]["runs_by_status"],
+        json!({"healthy": 2})
+    );
+}
+
 on_both!(twenty_recorders_at_once_lose_nothing);
 fn twenty_recorders_at_once_lose_nothing(backend: Backend) {
     let store = Store::fresh(backend);

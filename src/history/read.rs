@@ -11,6 +11,7 @@ use super::{Filter, HistoryStore, Recent, Report, parse_when};
 use crate::checks::CheckId;
 use crate::config::{StateLocation, StoreSettings};
 use crate::net::tls::Trust;
+use crate::store::schema::HISTORY_VERSION;
 use crate::store::{Store, StoreError};
 
 /// Columns of the status strip and the sparkline.
@@ -182,7 +183,9 @@ pub async fn recent(
 }
 
 /// The history for reading; `None` when there is none: no location, no
-/// store there, or one not yet of a vitals that records.
+/// store there, or one not yet of a vitals that records. A history of an
+/// older schema is an error that says the next recording migrates it, not
+/// an empty history.
 async fn open(
     config: &StoreSettings,
     timeout: Duration,
@@ -193,7 +196,8 @@ async fn open(
     let trust = Trust::new(config.extra_ca_file.clone());
     match Store::open_read_only(location, &trust, timeout).await {
         Ok(opened) => Ok(Some(HistoryStore::new(opened))),
-        Err(StoreError::Missing | StoreError::Unmigrated { .. }) => Ok(None),
+        Err(StoreError::Missing) => Ok(None),
+        Err(StoreError::Unmigrated { found, .. }) if found < HISTORY_VERSION => Ok(None),
         Err(source) => Err(ReadError::Store {
             store: store_name(config),
             source,

@@ -95,9 +95,7 @@ pub enum StoreError {
     #[error("it holds a record this vitals cannot read ({0})")]
     Malformed(String),
     /// Read without migrating, it is not at this vitals' schema yet.
-    #[error(
-        "it has no schema yet, or an older one (version {found}; this vitals writes {known}): the next write migrates it"
-    )]
+    #[error("{}", unmigrated(*found, *known))]
     Unmigrated { found: i64, known: i64 },
     #[error("no {} with id {id:?} (`{}` lists them)", what.noun, what.lister)]
     NotFound { what: Records, id: String },
@@ -116,6 +114,18 @@ pub enum StoreError {
     /// The alert is not in a state that allows this change.
     #[error("{0}")]
     Refused(String),
+}
+
+fn unmigrated(found: i64, known: i64) -> String {
+    match found {
+        0 => format!(
+            "it has no schema yet (this vitals writes version {known}): the next write creates it"
+        ),
+        _ => format!(
+            "its schema is older (version {found}; this vitals writes {known}): the next write migrates it \
+             (`vitals check all --record`, or any recording or alert)"
+        ),
+    }
 }
 
 impl StoreError {
