@@ -345,14 +345,10 @@ pub(super) async fn read_past(app: &Arc<App>) -> Arc<past::Past> {
                 })
                 .await
                 .and_then(|read| read);
-                let mut past = read.unwrap_or_else(|e| {
+                read.unwrap_or_else(|e| {
                     tracing::warn!("the dashboard's history: {e}");
                     past::Past::default()
-                });
-                past.exposition =
-                    redact::scrub(&prometheus::families(&past::metrics(&past.uptimes)))
-                        .into_owned();
-                past
+                })
             },
         )
         .await

@@ -13,6 +13,8 @@ use super::chart::{Trend, status_of};
 use crate::config::StoreSettings;
 use crate::history::{self, Asked, Incident, PastAnomaly, ReadError};
 use crate::metrics::{Metric, Unit};
+use crate::output::prometheus;
+use crate::redact;
 
 /// The windows, as `window` labels them and `--since` reads them.
 pub const WINDOWS: [&str; 3] = ["24h", "7d", "30d"];
@@ -41,7 +43,7 @@ pub struct Past {
     /// The latest anomalies of the last week across checks, newest first.
     pub anomalies: Vec<(String, PastAnomaly)>,
     /// The uptimes as `/metrics` prints them (see [`metrics`]): rendered
-    /// and scrubbed once a read, not once a scrape.
+    /// and scrubbed once a read, not once a scrape; empty with no uptimes.
     pub exposition: String,
 }
 
@@ -106,11 +108,12 @@ pub async fn read(
     past.anomalies
         .sort_by(|a, b| b.1.since.cmp(&a.1.since).then(a.0.cmp(&b.0)));
     past.anomalies.truncate(MAX_RECENT);
+    past.exposition = redact::scrub(&prometheus::families(&metrics(&past.uptimes))).into_owned();
     Ok(past)
 }
 
 /// `vitals_uptime_ratio{check,window}`, for the windows with a figure.
-pub fn metrics(uptimes: &Uptimes) -> Vec<Metric> {
+fn metrics(uptimes: &Uptimes) -> Vec<Metric> {
     uptimes
         .iter()
         .flat_map(|(check, ratios)| {
